@@ -1,0 +1,217 @@
+"""What an assignment is: questions (one per student function), fixtures, mistakes.
+
+An assignment is one folder, ``assignments/<name>/``:
+
+    assignment.toml   title, notebook file name, points per question, time limits
+    fixtures.py       ``cases() -> dict[function name, list[Case]]`` (public and hidden)
+                      and optionally ``CHECKS = {function: extra_check}`` (see below)
+    mistakes.toml     the mistake catalogue: id -> function, title, explanation
+    <name>.ipynb      the student notebook (stubs)
+
+and its reference lives in ``solutions/<name>.py`` with the catalogue's wrong
+implementations in ``solutions/<name>_mistakes.py`` (``MUTANTS = {id: function}``).
+The grader computes every expected value and every mutant's output itself, in its
+own process, from the fixture inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Ref:
+    """An argument that is the output of an earlier call in the same sandbox (e.g. a cache).
+
+    call: the Case name whose call produced it; index: which element of its tuple.
+    The value never leaves the sandbox: the grader never sees or unpickles it.
+    """
+
+    case: str
+    index: int | None = None
+
+
+@dataclass
+class Case:
+    """One call of a student function on one fixture, and how its output is judged.
+
+    outputs: how to name the returned value's parts for comparison:
+        None            the return value is one array
+        ["h", "y", None] a tuple; compare elements named, skip those that are None
+        {"W_xh": "dW_xh", ...}  a dict; compare these keys (label shown to students)
+    keep: the sandbox keeps the return value so a later case can pass it on with Ref.
+    compare: False for a call whose output is only an input to another case.
+    """
+
+    name: str
+    description: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    hidden: bool = False
+    outputs: Any = None
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    seconds: float = 5.0
+    keep: bool = False
+    compare: bool = True
+    function: str | None = None  # defaults to the question's function
+    expect_error: type[BaseException] | None = None  # the call must raise this
+    # Python source defining ``run(namespace, *args, **kwargs)``: runs in the sandbox instead
+    # of calling the function directly (e.g. build the student's model, train it, predict).
+    harness: str | None = None
+
+
+@dataclass
+class Mistake:
+    id: str
+    function: str
+    title: str
+    explanation: str
+
+
+@dataclass
+class Question:
+    name: str
+    points: float
+    cases: list[Case]
+    extra_check: Callable | None = None
+
+
+@dataclass
+class Assignment:
+    name: str
+    title: str
+    folder: Path
+    notebook: Path
+    questions: list[Question]
+    mistakes: dict[str, Mistake]
+    reference: ModuleType | None
+    mutants: dict[str, Callable]
+    cell_seconds: float = 10.0
+    total_seconds: float = 120.0
+    memory_gb: float = 2.0
+    meta: dict = field(default_factory=dict)
+
+    def question(self, name: str) -> Question:
+        for q in self.questions:
+            if q.name == name:
+                return q
+        raise KeyError(name)
+
+    @property
+    def max_points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def expected(self, case: Case, function: str) -> Any:
+        """The reference output for a case, computed here on private copies of its inputs."""
+        if self.reference is None:
+            raise RuntimeError("reference solutions are not available (solutions/ not found)")
+        fn = getattr(self.reference, case.function or function)
+        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+    def mutant_outputs(self, case: Case, function: str) -> dict[str, Any]:
+        """Each catalogued mistake's output on this case (mistakes that raise are left out)."""
+        outs = {}
+        for mid, mistake in self.mistakes.items():
+            if mistake.function != (case.function or function) or mid not in self.mutants:
+                continue
+            try:
+                outs[mid] = self.mutants[mid](*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+            except Exception:
+                continue
+        return outs
+
+
+def project_root() -> Path:
+    """The course folder that holds assignments/ and solutions/.
+
+    DEEPGRADE_ROOT if set, else the nearest parent of the working directory that has
+    assignments/, else the folder above this package's source (an editable install).
+    """
+    env = os.environ.get("DEEPGRADE_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for p in (here, *here.parents):
+        if (p / "assignments").is_dir() and (p / "graders").is_dir():
+            return p
+    return Path(__file__).resolve().parents[2]
+
+
+def available(root: Path | None = None) -> list[str]:
+    root = root or project_root()
+    return sorted(p.name for p in (root / "assignments").iterdir() if (p / "assignment.toml").exists())
+
+
+def _import_file(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_CACHE: dict[tuple[str, str], Assignment] = {}
+
+
+def load(name: str, root: Path | None = None) -> Assignment:
+    """Load an assignment by name; raises KeyError with the names that exist."""
+    root = (root or project_root()).resolve()
+    key = (str(root), name)
+    if key in _CACHE:
+        return _CACHE[key]
+    folder = root / "assignments" / name
+    if not (folder / "assignment.toml").exists():
+        raise KeyError(f"no assignment named {name!r}; available: {', '.join(available(root)) or 'none'}")
+    meta = tomllib.loads((folder / "assignment.toml").read_text())
+    solutions = root / "solutions"
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    reference = _import_file(f"solutions.{name}", solutions / f"{name}.py") if (solutions / f"{name}.py").exists() else None
+    mutants_file = solutions / f"{name}_mistakes.py"
+    mutants = _import_file(f"solutions.{name}_mistakes", mutants_file).MUTANTS if mutants_file.exists() else {}
+    fixtures = _import_file(f"deepgrade_fixtures_{name}", folder / "fixtures.py")
+    all_cases = fixtures.cases()
+    extra = getattr(fixtures, "CHECKS", {})
+    questions = [
+        Question(qname, float(points), all_cases.get(qname, []), extra.get(qname))
+        for qname, points in meta["questions"].items()
+    ]
+    mistakes = {}
+    mistakes_file = folder / "mistakes.toml"
+    if mistakes_file.exists():
+        for mid, m in tomllib.loads(mistakes_file.read_text()).items():
+            mistakes[mid] = Mistake(mid, m["function"], m["title"], m["explanation"].strip())
+    limits = meta.get("limits", {})
+    assignment = Assignment(
+        name=name,
+        title=meta.get("title", name),
+        folder=folder,
+        notebook=folder / meta.get("notebook", f"{name}.ipynb"),
+        questions=questions,
+        mistakes=mistakes,
+        reference=reference,
+        mutants=mutants,
+        cell_seconds=float(limits.get("cell_seconds", 10)),
+        total_seconds=float(limits.get("total_seconds", 120)),
+        memory_gb=float(limits.get("memory_gb", 2)),
+        meta=meta,
+    )
+    _CACHE[key] = assignment
+    return assignment
+
+
+def seeded(seed: int) -> np.random.Generator:
+    """The generator every hidden fixture is drawn from: fixed seeds, same fixtures every run."""
+    return np.random.default_rng(seed)

@@ -1,0 +1,237 @@
+"""Stages 4 and 5: compare a student's output with the reference, then diagnose it.
+
+Pure numpy and standard library: the student's copy of an assignment ships this very
+file, so ``grader.check(...)`` in a notebook says exactly what the grader says.
+
+A case's output is split into named parts (one array, a tuple's elements, a dict's
+keys). Each case gives one shape check (all parts at once) and one values check per
+part; a part whose values differ is matched against the catalogue of known mistakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SHAPE_WEIGHT = 1.0
+VALUES_WEIGHT = 2.0
+MAX_SHOWN_DIFFS = 3
+
+
+@dataclass
+class Check:
+    """One line of feedback: a label, pass or fail, its weight in the question, details."""
+
+    label: str
+    passed: bool
+    weight: float = 1.0
+    details: list[str] = field(default_factory=list)
+    diagnosis: list[str] = field(default_factory=list)  # ids of matched mistakes
+    hidden: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "passed": self.passed,
+            "weight": self.weight,
+            "details": self.details,
+            "diagnosis": self.diagnosis,
+            "hidden": self.hidden,
+        }
+
+
+def parts(value: Any, outputs: Any) -> dict[str, Any]:
+    """Split a return value into named parts according to a case's ``outputs``."""
+    if outputs is None:
+        return {"output": value}
+    if isinstance(outputs, (list, tuple)):
+        seq = value if isinstance(value, (tuple, list)) else None
+        out = {}
+        for i, label in enumerate(outputs):
+            if label is None:
+                continue
+            out[label] = seq[i] if seq is not None and i < len(seq) else _Missing(f"element {i} of a tuple")
+        return out
+    if isinstance(outputs, dict):
+        out = {}
+        for key, label in outputs.items():
+            out[label] = value.get(key, _Missing(f"key {key!r}")) if isinstance(value, dict) else _Missing(f"key {key!r}")
+        return out
+    raise TypeError(f"bad outputs spec {outputs!r}")
+
+
+class _Missing:
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def describe_type(value: Any) -> str:
+    if isinstance(value, _Missing):
+        return f"nothing ({value.what} is missing)"
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value)[:8]}"
+    return type(value).__name__ if not hasattr(value, "type_name") else f"a {value.type_name}"
+
+
+def as_array(value: Any) -> np.ndarray | None:
+    """A plain float array, or None when the value is not numeric data."""
+    if isinstance(value, np.ndarray) and type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return value.astype(np.float64)
+    if isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, (str, bytes)):
+        try:
+            return np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _fmt(x: float) -> str:
+    if np.isnan(x):
+        return "nan"
+    return f"{x:.6g}"
+
+
+def _index(idx: tuple[int, ...]) -> str:
+    if len(idx) == 0:
+        return "the value"
+    if len(idx) == 1:
+        return f"index {idx[0]}"
+    if len(idx) == 2:
+        return f"row {idx[0]}, column {idx[1]}"
+    return "index [" + ", ".join(str(i) for i in idx) + "]"
+
+
+def close(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    return np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=False)
+
+
+def same_output(a: Any, b: Any, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
+    """True when two outputs agree in shape and value (used to match mutants)."""
+    x, y = as_array(a), as_array(b)
+    if x is None or y is None or x.shape != y.shape:
+        return False
+    return bool(np.all(close(x, y, rtol, atol)))
+
+
+def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float, hidden: bool) -> list[str]:
+    """A few differing cells and counts; hidden fixtures never show expected numbers."""
+    lines = []
+    nan = np.isnan(got)
+    if nan.any():
+        lines.append(f"{int(nan.sum())} of {got.size} values are NaN")
+    if np.isinf(got).any():
+        lines.append(f"{int(np.isinf(got).sum())} of {got.size} values are infinite")
+    bad = ~close(expected, got, rtol, atol)
+    where = np.argwhere(bad)
+    if not hidden:
+        for idx in where[:MAX_SHOWN_DIFFS]:
+            t = tuple(int(i) for i in idx)
+            lines.append(f"at {_index(t)}: expected {_fmt(expected[t])}, got {_fmt(got[t])}")
+        if len(where) > MAX_SHOWN_DIFFS:
+            lines.append(f"({len(where)} of {got.size} cells differ)")
+        elif len(where) > 1:
+            lines.append(f"({len(where)} of {got.size} cells differ)")
+    else:
+        first = tuple(int(i) for i in where[0]) if len(where) else ()
+        lines.append(f"{len(where)} of {got.size} cells differ; the first at {_index(first)}")
+    finite = np.isfinite(got)
+    if finite.any() and expected.size:
+        err = float(np.max(np.abs(got[finite] - expected[finite]))) if finite.any() else float("nan")
+        scale = float(np.max(np.abs(expected))) or 1.0
+        lines.append(f"largest difference {err:.3g} (relative {err / scale:.2g})")
+    return lines
+
+
+def judge_case(
+    case_label: str,
+    hidden: bool,
+    got: Any,
+    expected: Any,
+    outputs: Any,
+    mutant_outputs: dict[str, Any],
+    explain: dict[str, str],
+    rtol: float,
+    atol: float,
+) -> list[Check]:
+    """Shape check, then a values check per output part, with diagnoses.
+
+    mutant_outputs: mistake id -> that mistake's output on the same inputs.
+    explain: mistake id -> the explanation students read.
+    """
+    exp_parts = parts(expected, outputs)
+    got_parts = parts(got, outputs)
+    mut_parts = {mid: parts(out, outputs) for mid, out in mutant_outputs.items()}
+    checks: list[Check] = []
+
+    shape_lines = []
+    shapes_ok = True
+    for label, e in exp_parts.items():
+        ea, ga = as_array(e), as_array(got_parts[label])
+        name = "" if label == "output" else f"{label}: "
+        if ga is None:
+            shapes_ok = False
+            shape_lines.append(f"{name}expected an array of shape {ea.shape}, got {describe_type(got_parts[label])}")
+        elif ga.shape != ea.shape:
+            shapes_ok = False
+            shape_lines.append(f"{name}expected shape {ea.shape}, got {ga.shape}")
+    shape_desc = ", ".join(
+        f"{'' if lbl == 'output' else lbl + ' '}{as_array(e).shape}" for lbl, e in exp_parts.items()
+    )
+    shape_check = Check(
+        f"shape on {case_label}" + (f": {shape_desc}" if shapes_ok else ""),
+        shapes_ok,
+        SHAPE_WEIGHT,
+        shape_lines,
+        hidden=hidden,
+    )
+    checks.append(shape_check)
+
+    for label, e in exp_parts.items():
+        ea, ga = as_array(e), as_array(got_parts[label])
+        part = "values" if label == "output" else label
+        check = Check(f"{part} on {case_label}", False, VALUES_WEIGHT, hidden=hidden)
+        checks.append(check)
+        if ga is None or ga.shape != ea.shape:
+            check.details.append("not compared: the shape is wrong")
+        else:
+            ok = bool(np.all(close(ea, ga, rtol, atol)))
+            check.passed = ok
+            if not ok:
+                check.details += value_details(ea, ga, rtol, atol, hidden)
+        if not check.passed:
+            for mid, mp in mut_parts.items():
+                mo = mp.get(label)
+                if mo is not None and not same_output(mo, e, rtol, atol) and same_output(ga, mo, rtol, atol):
+                    check.diagnosis.append(mid)
+                    check.details.append(explain.get(mid, mid))
+        if not check.passed and not check.diagnosis and len(shape_check.details) and not shapes_ok:
+            # a wrong shape that a known mistake produces: say which
+            for mid, mp in mut_parts.items():
+                mo = as_array(mp.get(label))
+                if mo is not None and ga is not None and mo.shape == ga.shape != ea.shape and mid not in shape_check.diagnosis:
+                    shape_check.diagnosis.append(mid)
+                    shape_check.details.append(explain.get(mid, mid))
+    return checks
+
+
+def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Check:
+    """A call that raised, hung or crashed: the student's own line, not our internals."""
+    kind = error.get("type", "Error")
+    message = error.get("message", "")
+    if kind == "Missing":
+        text = [message + " (define it in a code cell, with exactly this name)"]
+    elif kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "NotCallable", "Unreadable"):
+        text = [message]
+    else:
+        text = [f"raised {kind}: {message}" if message else f"raised {kind}"]
+    for frame in error.get("where", [])[-2:]:
+        text.append(f"  in cell {frame['cell']}, line {frame['line']}, in {frame['function']}: {frame['code']}")
+    return Check(f"runs on {case_label}", False, weight, text, hidden=hidden)

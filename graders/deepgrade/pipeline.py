@@ -1,0 +1,113 @@
+"""The grading pipeline for one submission, stage by stage.
+
+    load the notebook          notebook.load        -> code cells
+    run it in a sandbox        sandbox.run          -> plain arrays per call
+    compare with the reference score.grade_question (compare.judge_case)
+    diagnose                   compare.judge_case against the mistake catalogue
+    score                      score.grade_question -> points per question
+    report                     report.*             -> text, JSON, HTML, CSV
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import notebook, sandbox
+from .assignment import Assignment, load
+from .plan import build_calls, call_id
+from .score import QuestionResult, grade_question, missing_question
+
+
+@dataclass
+class SubmissionResult:
+    """Everything the reports need about one graded submission (plain data, JSON-able)."""
+
+    file: str
+    assignment: str
+    questions: list[QuestionResult]
+    status: str = "graded"  # graded | unreadable
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    isolation: str = ""
+    sha256: str = ""
+    student: str = ""
+
+    @property
+    def points(self) -> float:
+        return round(sum(q.points for q in self.questions), 2)
+
+    @property
+    def max_points(self) -> float:
+        return sum(q.max_points for q in self.questions)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "student": self.student,
+            "assignment": self.assignment,
+            "status": self.status,
+            "reason": self.reason,
+            "points": self.points,
+            "max_points": self.max_points,
+            "questions": [q.to_dict() for q in self.questions],
+            "notes": self.notes,
+            "isolation": self.isolation,
+            "sha256": self.sha256,
+        }
+
+
+def limits_for(assignment: Assignment) -> sandbox.Limits:
+    return sandbox.Limits(
+        cell_seconds=assignment.cell_seconds,
+        total_seconds=assignment.total_seconds,
+        memory_bytes=int(assignment.memory_gb * 1024**3),
+    )
+
+
+def grade_cells(assignment: Assignment, cells: list[tuple[int, str]], questions: list[str] | None = None) -> tuple[list[QuestionResult], sandbox.RunResult]:
+    """Run the cells and every planned call in one sandbox, then score in this process."""
+    calls = build_calls(assignment, questions)
+    run = sandbox.run(cells, calls, limits_for(assignment), extra_ro=assignment.meta.get("sandbox_ro", []))
+    defined = notebook.defined_functions(cells)
+    results = []
+    for q in assignment.questions:
+        if questions is not None and q.name not in questions:
+            continue
+        outcomes = {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}
+        result = grade_question(assignment, q, outcomes)
+        if q.name not in defined and all(not o.ok for o in outcomes.values()):
+            result = missing_question(q, f"no function named {q.name} is defined in the notebook")
+        results.append(result)
+    return results, run
+
+
+def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResult:
+    """Grade one notebook file. Never raises for a bad submission: the result says why."""
+    if isinstance(assignment, str):
+        assignment = load(assignment)
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    try:
+        cells = notebook.load(path)
+    except notebook.NotebookError as exc:
+        reason = str(exc)
+        return SubmissionResult(
+            str(path), assignment.name, [missing_question(q, f"not graded: {reason}") for q in assignment.questions],
+            status="unreadable", reason=reason, sha256=digest,
+        )
+    defined = notebook.defined_functions(cells)
+    if not defined & {q.name for q in assignment.questions}:
+        reason = f"the notebook defines none of this assignment's functions ({', '.join(q.name for q in assignment.questions[:3])}, ...): is it the right assignment?"
+    else:
+        reason = ""
+    questions, run = grade_cells(assignment, cells)
+    notes = list(run.notes)
+    failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in ("ok", "not run")]
+    for i, o in failed_cells[:5]:
+        err = o.error or {}
+        notes.append(f"cell {i}: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
+    if reason:
+        notes.insert(0, reason)
+    return SubmissionResult(str(path), assignment.name, questions, notes=notes, isolation=run.isolation, sha256=digest)

@@ -1,0 +1,48 @@
+"""Turn an assignment's cases into the calls the sandbox makes: inputs only, never answers."""
+
+from __future__ import annotations
+
+from .assignment import Assignment, Case, Ref
+from .wire import encode
+
+
+def call_id(question: str, case: Case) -> str:
+    return f"{question}/{case.name}"
+
+
+def _arg(value, question: str):
+    if isinstance(value, Ref):
+        return {"r": [f"{question}/{value.case}", value.index]}
+    return encode(value)
+
+
+def build_calls(assignment: Assignment, questions: list[str] | None = None) -> list[dict]:
+    """One call per case, in question order; Ref arguments stay inside the sandbox."""
+    calls = []
+    for q in assignment.questions:
+        if questions is not None and q.name not in questions:
+            continue
+        for case in q.cases:
+            call = {
+                "id": call_id(q.name, case),
+                "function": case.function or q.name,
+                "args": [_arg(a, q.name) for a in case.args],
+                "kwargs": {k: _arg(v, q.name) for k, v in case.kwargs.items()},
+                "seconds": case.seconds,
+            }
+            if case.harness is not None:
+                call["harness"] = case.harness
+            if case.keep:
+                call["keep"] = True
+            returns = _returns(case)
+            if returns is not None:
+                call["returns"] = returns
+            calls.append(call)
+    return calls
+
+
+def _returns(case: Case):
+    """Only the compared parts of a tuple cross back (a cache stays in the sandbox)."""
+    if isinstance(case.outputs, (list, tuple)):
+        return [i for i, label in enumerate(case.outputs) if label is not None]
+    return None

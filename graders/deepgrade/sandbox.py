@@ -1,0 +1,425 @@
+"""Stage 2: run a notebook's cells and the planned calls in an isolated process.
+
+The student's code runs in a child process that sees only its own temporary folder,
+the Python installation and the fixture inputs it is sent. Where the machine has
+bubblewrap (`bwrap`) the child gets no network, its own PID namespace and a read-only
+view of the system; cgroups (v1 or v2), where writable, cap its memory and process
+count; rlimits cap CPU time, file size and open files everywhere. Without bubblewrap
+the child runs as a plain process with rlimits, and a warning says so.
+
+A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
+hangs, crashes the interpreter or exhausts memory is recorded and the child is started
+again with that step skipped, so one bad cell costs only what depends on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import wire
+
+HERE = Path(__file__).resolve().parent
+MAX_RESTARTS = 12
+MAX_CHANNEL_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission's sandbox."""
+
+    cell_seconds: float = 10.0  # wall time per notebook cell
+    call_seconds: float = 5.0  # default wall time per call (a call may ask for more)
+    total_seconds: float = 120.0  # wall time for the whole submission
+    cpu_seconds: int = 300
+    memory_bytes: int = 2 * 1024**3
+    max_processes: int = 256
+    file_bytes: int = 64 * 1024**2
+    open_files: int = 256
+
+
+@dataclass
+class StepOutcome:
+    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run."""
+
+    status: str
+    value: object = None
+    error: dict | None = None
+    mutated: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class RunResult:
+    cells: dict[int, StepOutcome]
+    calls: dict[str, StepOutcome]
+    notes: list[str]
+    isolation: str
+
+
+def bwrap_available() -> bool:
+    exe = shutil.which("bwrap")
+    if not exe:
+        return False
+    try:
+        probe = subprocess.run(
+            [exe, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--proc", "/proc", "--dev", "/dev", "true"],
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+_BWRAP: bool | None = None
+
+
+def isolation_mode() -> str:
+    global _BWRAP
+    if os.environ.get("DEEPGRADE_SANDBOX") == "process":
+        return "process"
+    if _BWRAP is None:
+        _BWRAP = bwrap_available()
+        if not _BWRAP:
+            warnings.warn(
+                "bubblewrap (bwrap) is not available: student code runs as a plain process with "
+                "resource limits only (no network or filesystem isolation). Install the Debian "
+                "package 'bubblewrap'.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    return "bubblewrap" if _BWRAP else "process"
+
+
+class _Cgroup:
+    """A throw-away cgroup capping memory and process count, where the machine lets us make one."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.paths: list[Path] = []
+        name = f"deepgrade-{uuid.uuid4().hex[:12]}"
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+        try:
+            if v2.exists():
+                p = Path("/sys/fs/cgroup") / name
+                p.mkdir()
+                self.paths.append(p)
+                (p / "memory.max").write_text(str(limits.memory_bytes))
+                (p / "pids.max").write_text(str(limits.max_processes))
+                self.kind = "v2"
+            else:
+                for ctrl, setting, value in (
+                    ("memory", "memory.limit_in_bytes", limits.memory_bytes),
+                    ("pids", "pids.max", limits.max_processes),
+                ):
+                    p = Path("/sys/fs/cgroup") / ctrl / name
+                    p.mkdir()
+                    self.paths.append(p)
+                    (p / setting).write_text(str(value))
+                self.kind = "v1"
+        except OSError:
+            self.close()
+            self.paths = []
+            self.kind = "none"
+
+    def procs_files(self) -> list[str]:
+        return [str(p / "cgroup.procs") for p in self.paths]
+
+    def hit_memory_limit(self) -> bool:
+        for p in self.paths:
+            for name in ("memory.failcnt", "memory.events"):
+                f = p / name
+                if f.exists():
+                    text = f.read_text()
+                    if name == "memory.failcnt" and text.strip() not in ("", "0"):
+                        return True
+                    if name == "memory.events":
+                        for line in text.splitlines():
+                            key, _, val = line.partition(" ")
+                            if key in ("max", "oom_kill") and val.strip() != "0":
+                                return True
+        return False
+
+    def kill_all(self) -> None:
+        for f in self.procs_files():
+            try:
+                for pid in Path(f).read_text().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.kill_all()
+        for p in self.paths:
+            for _ in range(50):
+                try:
+                    p.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _preexec(limits: Limits, procs_files: list[str]):
+    def setup() -> None:
+        for f in procs_files:
+            with open(f, "w") as fh:
+                fh.write(str(os.getpid()))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if not procs_files:
+            # no cgroup: fall back on address-space and process-count rlimits
+            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+
+    return setup
+
+
+def _python_roots() -> list[str]:
+    roots = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    return sorted(os.path.realpath(r) for r in roots)
+
+
+def _command(workdir: Path, mode: str, extra_ro: list[str]) -> tuple[list[str], str]:
+    python = sys.executable
+    if mode != "bubblewrap":
+        return [python, "-I", "-S", "-c", _BOOT, str(workdir / "plan.json")], str(workdir)
+    cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for d in ("/usr", "/lib", "/lib64", "/bin", "/etc"):
+        if os.path.exists(d):
+            cmd += ["--ro-bind", d, d]
+    for root in _python_roots():
+        cmd += ["--ro-bind", root, root]
+    if sys.prefix != os.path.realpath(sys.prefix):
+        cmd += ["--ro-bind", sys.prefix, sys.prefix]
+    for path in extra_ro:
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
+    cmd += [python, "-I", "-S", "-c", _BOOT, "/sandbox/plan.json"]
+    return cmd, "/sandbox"
+
+
+# -I keeps the student's folder and PYTHON* variables out of sys.path; -S skips site so
+# that only the interpreter's own site-packages (numpy, tensorflow) are added, here.
+_BOOT = (
+    "import sys, site, os; site.main(); sys.path.insert(0, os.getcwd()); "
+    "import runpy; runpy.run_path('worker.py', run_name='__main__')"
+)
+
+
+def _environment(home: str, channel_fd: int) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "KERAS_HOME": f"{home}/.keras",
+        "MPLCONFIGDIR": f"{home}/.mpl",
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "LANG": "C.UTF-8",
+        "DEEPGRADE_FD": str(channel_fd),
+    }
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[str, str]:
+    what = f"cell {step[5:]}" if step.startswith("cell:") else "this call"
+    if kind == "timeout":
+        return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
+    if kind == "memory":
+        return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
+    return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
+
+
+def run(
+    cells: list[tuple[int, str]],
+    calls: list[dict],
+    limits: Limits = Limits(),
+    extra_ro: list[str] | None = None,
+    input_files: dict[str, bytes] | None = None,
+) -> RunResult:
+    """Execute notebook cells then calls in a sandbox; return their outcomes.
+
+    cells: (index, source) in notebook order. calls: plan entries for the worker
+    (id, function, args, kwargs as wire values, optional keep / returns / seconds / harness).
+    """
+    mode = isolation_mode()
+    results_cells: dict[int, StepOutcome] = {}
+    results_calls: dict[str, StepOutcome] = {}
+    notes: list[str] = []
+    call_seconds = {c["id"]: float(c.get("seconds", limits.call_seconds)) for c in calls}
+    deadline = time.monotonic() + limits.total_seconds
+    workdir = Path(tempfile.mkdtemp(prefix="deepgrade-"))
+    try:
+        shutil.copy(HERE / "worker.py", workdir / "worker.py")
+        shutil.copy(HERE / "wire.py", workdir / "wire.py")
+        for name, data in (input_files or {}).items():
+            (workdir / name).write_bytes(data)
+        os.chmod(workdir, 0o777)
+        plan = {"cells": [{"index": i, "source": s} for i, s in cells], "calls": calls}
+        restarts = 0
+        while True:
+            plan["skip_calls"] = sorted(results_calls)
+            # cells that already ran must run again after a restart: functions live in memory
+            plan["skip_cells"] = sorted(i for i, o in results_cells.items() if o.status in ("timeout", "crashed", "memory"))
+            (workdir / "plan.json").write_text(json.dumps(plan))
+            finished = _run_once(workdir, mode, limits, extra_ro or [], call_seconds, deadline, results_cells, results_calls, notes)
+            if finished:
+                break
+            restarts += 1
+            if restarts > MAX_RESTARTS or time.monotonic() >= deadline:
+                notes.append("the time budget for this submission ran out; remaining steps were not run")
+                break
+        for i, _ in cells:
+            results_cells.setdefault(i, StepOutcome("not run"))
+        for c in calls:
+            results_calls.setdefault(c["id"], StepOutcome("not run", error={"type": "NotRun", "message": "not run: the submission's time budget was used up", "where": []}))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return RunResult(results_cells, results_calls, notes, mode)
+
+
+def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_cells, results_calls, notes) -> bool:
+    """One child process; True when it reported 'done', False when a step had to be stopped."""
+    cmd, home = _command(workdir, mode, extra_ro)
+    cgroup = _Cgroup(limits)
+    read_fd, write_fd = os.pipe()
+    log = open(workdir / "output.log", "wb")
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            cwd=str(workdir),
+            env=_environment(home, write_fd),
+            pass_fds=(write_fd,),
+            preexec_fn=_preexec(limits, cgroup.procs_files()),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        log.close()
+        cgroup.close()
+        notes.append(f"the sandbox could not start: {exc}")
+        return True
+    os.close(write_fd)
+    step = "start"
+    step_started = time.monotonic()
+    budget = limits.cell_seconds
+    buffer = b""
+    received = 0
+    finished = False
+    stop_kind = None
+    try:
+        while True:
+            now = time.monotonic()
+            step_deadline = min(step_started + budget, deadline)
+            timeout = max(0.0, step_deadline - now)
+            ready, _, _ = select.select([read_fd], [], [], timeout)
+            if not ready:
+                stop_kind = "timeout"
+                break
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                stop_kind = "memory" if cgroup.hit_memory_limit() else "crashed"
+                break
+            received += len(chunk)
+            if received > MAX_CHANNEL_BYTES:
+                notes.append("the submission sent more data than allowed; it was stopped")
+                stop_kind = "crashed"
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                try:
+                    msg = wire.loads(line.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    continue  # not ours: the student wrote to the channel
+                ev = msg.get("ev")
+                if ev == "start":
+                    step = str(msg.get("step"))
+                    step_started = time.monotonic()
+                    budget = limits.cell_seconds if step.startswith("cell:") else call_seconds.get(step[5:], limits.call_seconds)
+                elif ev == "cell":
+                    results_cells[int(msg["i"])] = StepOutcome("ok" if msg.get("ok") else "error", error=msg.get("error"))
+                    step = "between"
+                elif ev == "call":
+                    results_calls[str(msg["id"])] = _call_outcome(msg)
+                    step = "between"
+                elif ev == "done":
+                    finished = True
+            if finished:
+                break
+    finally:
+        _stop(proc, cgroup)
+        os.close(read_fd)
+        log.close()
+    if finished:
+        return True
+    if step == "start":
+        notes.append("the Python process could not start or ended before the first cell")
+        return True
+    if step == "between":
+        # died between steps (a student thread, an atexit hook): go on from where it was
+        return False
+    status, message = _describe_stop(stop_kind or "crashed", step, round(budget, 1), limits)
+    outcome = StepOutcome(status, error={"type": status.capitalize(), "message": message, "where": []}, seconds=time.monotonic() - step_started)
+    if step.startswith("cell:"):
+        results_cells[int(step[5:])] = outcome
+    elif step.startswith("call:"):
+        results_calls[step[5:]] = outcome
+    return False
+
+
+def _call_outcome(msg: dict) -> StepOutcome:
+    if not msg.get("ok"):
+        error = msg.get("error") if isinstance(msg.get("error"), dict) else {"type": "Error", "message": "failed", "where": []}
+        return StepOutcome("error", error=error, seconds=float(msg.get("seconds", 0) or 0))
+    try:
+        value = wire.decode(msg.get("value"))
+    except wire.WireError as exc:
+        return StepOutcome("error", error={"type": "Unreadable", "message": f"the value returned could not be read: {exc}", "where": []})
+    mutated = [int(i) for i in msg.get("mutated", []) if isinstance(i, int)]
+    return StepOutcome("ok", value=value, mutated=mutated, seconds=float(msg.get("seconds", 0) or 0))
+
+
+def _stop(proc: subprocess.Popen, cgroup: _Cgroup) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    cgroup.kill_all()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    cgroup.close()

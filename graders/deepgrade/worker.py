@@ -1,0 +1,203 @@
+"""Runs inside the sandbox: executes a student's notebook cells, then calls their functions.
+
+This file and ``wire.py`` are copied into the sandbox's working directory and started as
+``python worker.py plan.json`` with the results channel on the file descriptor named by
+``DEEPGRADE_FD``. It imports nothing of deepgrade but ``wire``, so the sandbox needs no
+view of the grader, the reference solutions or any expected value.
+
+Protocol (one JSON object per line on the results channel):
+    {"ev": "start", "step": "cell:3"}                      before each step (for the watchdog)
+    {"ev": "cell", "i": 3, "ok": true, "error": null}
+    {"ev": "call", "id": "c1", "ok": true, "value": <wire>, "mutated": [...], "seconds": 0.01}
+    {"ev": "done"}
+
+Each cell runs on its own, so a cell that raises does not stop later cells.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import linecache
+import os
+import signal
+import sys
+import time
+import traceback
+import types
+
+import numpy as np
+import wire
+
+CELL_PREFIX = "<cell "
+
+
+def _channel():
+    fd = int(os.environ["DEEPGRADE_FD"])
+    return os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+
+
+def _student_traceback(exc: BaseException) -> dict:
+    """The student's own frames only: the grader's machinery is not theirs to read."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(CELL_PREFIX)]
+    where = [
+        {"cell": f.filename[len(CELL_PREFIX):-1], "line": f.lineno, "function": f.name, "code": (f.line or "")[:200]}
+        for f in frames[-4:]
+    ]
+    message = str(exc)
+    return {"type": type(exc).__name__, "message": message[:500], "where": where}
+
+
+class _OtterStub(types.ModuleType):
+    """`import otter; grader = otter.Notebook()` works in grading; its checks do nothing."""
+
+    class Notebook:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def check(self, *args, **kwargs):
+            return None
+
+        def check_all(self, *args, **kwargs):
+            return None
+
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+
+def _install_stubs() -> None:
+    sys.modules["otter"] = _OtterStub("otter")
+
+
+def _strip_magics(source: str) -> str:
+    # IPython syntax is not Python: drop line magics and shell escapes, keep the rest
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            lines.append("")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def run_cell(index: int, source: str, namespace: dict) -> dict | None:
+    filename = f"{CELL_PREFIX}{index}>"
+    source = _strip_magics(source)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        code = compile(source, filename, "exec")
+        exec(code, namespace)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: later cells still run
+        return _student_traceback(exc)
+    return None
+
+
+def _resolve(arg, kept: dict):
+    """Args are wire values, or {"r": [call_id, index]} for a value kept in this sandbox."""
+    if isinstance(arg, dict) and "r" in arg:
+        call_id, index = arg["r"]
+        if call_id not in kept:
+            raise LookupError(f"depends on call {call_id}, which did not return")
+        value = kept[call_id]
+        return value if index is None else value[index]
+    return wire.decode(arg)
+
+
+def _same(a, b) -> bool:
+    try:
+        if isinstance(a, np.ndarray):
+            return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+        if isinstance(a, dict):
+            return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return True
+    except Exception:
+        return False
+
+
+def _select(value, returns):
+    if returns is None:
+        return value
+    if returns == "none":
+        return None
+    if isinstance(value, (tuple, list)):
+        # the parts not asked for (a cache) stay here: their place is kept with None
+        return tuple(v if i in returns else None for i, v in enumerate(value))
+    return value
+
+
+def run_call(call: dict, namespace: dict, kept: dict) -> dict:
+    name = call["function"]
+    harness = call.get("harness")
+    target = None
+    if harness is None:
+        target = namespace.get(name)
+        if target is None:
+            return {"ok": False, "error": {"type": "Missing", "message": f"no function named {name} is defined", "where": []}}
+        if not callable(target):
+            return {"ok": False, "error": {"type": "NotCallable", "message": f"{name} is a {type(target).__name__}, not a function", "where": []}}
+    try:
+        args = [_resolve(a, kept) for a in call.get("args", [])]
+        kwargs = {k: _resolve(v, kept) for k, v in call.get("kwargs", {}).items()}
+    except LookupError as exc:
+        return {"ok": False, "error": {"type": "Skipped", "message": str(exc), "where": []}}
+    before = [copy.deepcopy(a) for a in args]
+    start = time.perf_counter()
+    try:
+        if harness is not None:
+            harness_ns: dict = {}
+            exec(compile(harness, "<deepgrade harness>", "exec"), harness_ns)
+            value = harness_ns["run"](namespace, *args, **kwargs)
+        else:
+            value = target(*args, **kwargs)
+    except BaseException as exc:
+        return {"ok": False, "error": _student_traceback(exc), "seconds": time.perf_counter() - start}
+    seconds = time.perf_counter() - start
+    if call.get("keep"):
+        kept[call["id"]] = value
+    mutated = [i for i, (a, b) in enumerate(zip(before, args)) if not _same(a, b)]
+    try:
+        encoded = wire.encode(_select(value, call.get("returns")))
+    except BaseException as exc:
+        return {"ok": False, "error": {"type": "Unreadable", "message": f"the value returned could not be read: {type(exc).__name__}", "where": []}}
+    return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds}
+
+
+def main() -> None:
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        plan = json.load(fh)
+    out = _channel()
+    # Writing past the file-size limit must fail the student's print, not kill us.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _install_stubs()
+
+    def send(msg: dict) -> None:
+        out.write(wire.dumps(msg) + "\n")
+        out.flush()
+
+    namespace: dict = {"__name__": "__main__"}
+    skip_cells = set(plan.get("skip_cells", []))
+    for cell in plan["cells"]:
+        if cell["index"] in skip_cells:
+            continue
+        send({"ev": "start", "step": f"cell:{cell['index']}"})
+        error = run_cell(cell["index"], cell["source"], namespace)
+        send({"ev": "cell", "i": cell["index"], "ok": error is None, "error": error})
+
+    kept: dict = {}
+    skip_calls = set(plan.get("skip_calls", []))
+    for call in plan["calls"]:
+        if call["id"] in skip_calls:
+            continue
+        send({"ev": "start", "step": f"call:{call['id']}"})
+        result = run_call(call, namespace, kept)
+        result.update(ev="call", id=call["id"])
+        send(result)
+    send({"ev": "done"})
+    out.close()
+    # Student threads or atexit hooks must not keep the sandbox alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Shared test helpers: notebooks filled from the reference or from a catalogued mistake."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import nbformat
+
+from deepgrade import assignment as asg
+from deepgrade import notebook, pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reference_functions(name: str) -> dict:
+    """Every question's function from solutions/<name>.py, by name."""
+    a = asg.load(name, ROOT)
+    return {q.name: getattr(a.reference, q.name) for q in a.questions}
+
+
+def filled_notebook(name: str, overrides: dict | None = None) -> nbformat.NotebookNode:
+    """The student notebook with every stub filled from the reference, then ``overrides``
+    (function name -> function or source) applied on top."""
+    a = asg.load(name, ROOT)
+    nb = nbformat.read(a.notebook, as_version=4)
+    nb = notebook.fill(nb, reference_functions(name))
+    if overrides:
+        nb = notebook.fill(nb, overrides)
+    return nb
+
+
+def mutant_notebook(name: str, mistake_id: str) -> nbformat.NotebookNode:
+    a = asg.load(name, ROOT)
+    m = a.mistakes[mistake_id]
+    return filled_notebook(name, {m.function: a.mutants[mistake_id]})
+
+
+def grade_notebook(name: str, nb: nbformat.NotebookNode, tmp_path: Path, filename: str = "submission.ipynb") -> pipeline.SubmissionResult:
+    path = Path(tmp_path) / filename
+    nbformat.write(nb, path)
+    return pipeline.grade_file(asg.load(name, ROOT), path)
+
+
+def question(result: pipeline.SubmissionResult, name: str):
+    return next(q for q in result.questions if q.name == name)
+
+
+def diagnoses(qresult) -> set[str]:
+    return {d for c in qresult.checks for d in c.diagnosis}
+
+
+def solutions_module(name: str):
+    return importlib.import_module(f"solutions.{name}")
