@@ -70,6 +70,11 @@ class Case:
     # Python source defining ``run(namespace, *args, **kwargs)``: runs in the sandbox instead
     # of calling the function directly (e.g. build the student's model, train it, predict).
     harness: str | None = None
+    # The arguments the grader's reference and mistake catalogue are called with, when
+    # ``args`` holds a Ref (a value that exists only in the sandbox, e.g. the student's
+    # cache): a tuple, or a callable taking the reference module and returning one (so a
+    # fixtures file need not import the solutions). None: use ``args``.
+    reference_args: Any = None
 
 
 @dataclass
@@ -118,7 +123,14 @@ class Assignment:
         if self.reference is None:
             raise RuntimeError("reference solutions are not available (solutions/ not found)")
         fn = getattr(self.reference, case.function or function)
-        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        return fn(*self._reference_args(case), **copy.deepcopy(case.kwargs))
+
+    def _reference_args(self, case: Case) -> tuple:
+        """Private copies of the arguments the reference side uses for a case."""
+        args = case.args if case.reference_args is None else case.reference_args
+        if callable(args):
+            args = args(self.reference)
+        return tuple(copy.deepcopy(args))
 
     def mutant_outputs(self, case: Case, function: str) -> dict[str, Any]:
         """Each catalogued mistake's output on this case (mistakes that raise are left out)."""
@@ -127,7 +139,7 @@ class Assignment:
             if mistake.function != (case.function or function) or mid not in self.mutants:
                 continue
             try:
-                outs[mid] = self.mutants[mid](*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+                outs[mid] = self.mutants[mid](*self._reference_args(case), **copy.deepcopy(case.kwargs))
             except Exception:
                 continue
         return outs
