@@ -49,6 +49,7 @@ class Case:
     outputs: how to name the returned value's parts for comparison:
         None            the return value is one array
         ["h", "y", None] a tuple; compare elements named, skip those that are None
+        ["h", {"f": "forget gate f"}] an element may itself be a dict spec (its keys compared)
         {"W_xh": "dW_xh", ...}  a dict; compare these keys (label shown to students)
     keep: the sandbox keeps the return value so a later case can pass it on with Ref.
     compare: False for a call whose output is only an input to another case.

@@ -52,7 +52,12 @@ def parts(value: Any, outputs: Any) -> dict[str, Any]:
         for i, label in enumerate(outputs):
             if label is None:
                 continue
-            out[label] = seq[i] if seq is not None and i < len(seq) else _Missing(f"element {i} of a tuple")
+            element = seq[i] if seq is not None and i < len(seq) else _Missing(f"element {i} of a tuple")
+            if isinstance(label, dict):
+                # a dict inside the tuple (e.g. an LSTM step's gates): one part per key
+                out.update(parts(element, label) if not isinstance(element, _Missing) else {lbl: element for lbl in label.values()})
+            else:
+                out[label] = element
         return out
     if isinstance(outputs, dict):
         out = {}

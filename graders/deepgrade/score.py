@@ -61,7 +61,7 @@ def _case_weight(case: Case) -> float:
     """A failed run costs what its checks would have earned: shape plus each part's values."""
     n_parts = 1
     if isinstance(case.outputs, (list, tuple)):
-        n_parts = sum(1 for p in case.outputs if p is not None)
+        n_parts = sum(len(p) if isinstance(p, dict) else 1 for p in case.outputs if p is not None)
     elif isinstance(case.outputs, dict):
         n_parts = len(case.outputs)
     return 1.0 + VALUES_WEIGHT * n_parts
