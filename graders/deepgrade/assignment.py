@@ -140,7 +140,8 @@ class Assignment:
             if mistake.function != (case.function or function) or mid not in self.mutants:
                 continue
             try:
-                outs[mid] = self.mutants[mid](*self._reference_args(case), **copy.deepcopy(case.kwargs))
+                with np.errstate(all="ignore"):  # some mistakes overflow: that is their point
+                    outs[mid] = self.mutants[mid](*self._reference_args(case), **copy.deepcopy(case.kwargs))
             except Exception:
                 continue
         return outs

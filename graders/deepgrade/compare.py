@@ -123,7 +123,7 @@ def same_output(a: Any, b: Any, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
     x, y = as_array(a), as_array(b)
     if x is None or y is None or x.shape != y.shape:
         return False
-    return bool(np.all(close(x, y, rtol, atol)))
+    return bool(np.all(np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=True)))
 
 
 def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float, hidden: bool) -> list[str]:

@@ -1,0 +1,130 @@
+"""The `deepgrade` command.
+
+    deepgrade grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade notebooks into a gradebook
+    deepgrade check ASSIGNMENT NOTEBOOK                     grade one notebook, print the feedback
+    deepgrade student ASSIGNMENT [--out DIR]                the student's copy (no solutions)
+    deepgrade list                                          the assignments there are
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import assignment as asg
+from . import report
+from .pipeline import SubmissionResult, grade_file
+
+
+class UsageError(Exception):
+    pass
+
+
+def find_submissions(paths: list[str]) -> list[Path]:
+    """Notebooks named on the command line, and every .ipynb below named folders."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        elif p.exists():
+            found.append(p)
+        else:
+            raise UsageError(f"no such file or folder: {p}")
+    return found
+
+
+def report_stem(path: Path, seen: dict[str, int]) -> str:
+    """A unique, filesystem-safe name per submission (the same file name in many folders is normal)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(path.parts[-2:]) if path.parent.name else path.stem)
+    stem = stem.removesuffix(".ipynb")
+    n = seen.get(stem, 0)
+    seen[stem] = n + 1
+    return stem if n == 0 else f"{stem}-{n + 1}"
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    assignment = _load(args.assignment)
+    subs = find_submissions(args.submissions)
+    if not subs:
+        raise UsageError("no notebooks found in " + " ".join(args.submissions))
+    out = Path(args.out)
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    results: list[SubmissionResult] = []
+    seen: dict[str, int] = {}
+    for i, path in enumerate(subs, 1):
+        result = grade_file(assignment, path)
+        results.append(result)
+        report.write_submission_reports(result, out / "feedback", report_stem(path, seen))
+        print(f"[{i}/{len(subs)}] {path}: {result.points:g} / {result.max_points:g}", file=sys.stderr)
+    report.write_gradebook(assignment, results, out / "final_grades.csv")
+    print((out / "final_grades.csv").read_text(), end="")
+    print(f"wrote {out / 'final_grades.csv'} and feedback for {len(results)} submission(s) in {out / 'feedback'}", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    assignment = _load(args.assignment)
+    path = Path(args.notebook)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    print(report.feedback_text(grade_file(assignment, path)), end="")
+    return 0
+
+
+def cmd_student(args: argparse.Namespace) -> int:
+    from .student import make_student_copy
+
+    assignment = _load(args.assignment)
+    out = make_student_copy(assignment, Path(args.out) / assignment.name)
+    print(f"wrote the student copy of {assignment.name} to {out}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in asg.available():
+        a = asg.load(name)
+        print(f"{name:10s} {a.max_points:g} points  {a.title}")
+    return 0
+
+
+def _load(name: str) -> asg.Assignment:
+    try:
+        return asg.load(name)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="deepgrade", description="Grade deep-learning notebooks, safely and with diagnostic feedback.")
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade notebooks (files or folders) into a gradebook")
+    g.add_argument("assignment")
+    g.add_argument("submissions", nargs="+", help="notebooks or folders of notebooks")
+    g.add_argument("--out", default="grades", help="output folder (default: grades)")
+    g.set_defaults(func=cmd_grade)
+    c = sub.add_parser("check", help="grade one notebook and print the feedback")
+    c.add_argument("assignment")
+    c.add_argument("notebook")
+    c.set_defaults(func=cmd_check)
+    s = sub.add_parser("student", help="write the student's copy of an assignment (notebook + public checks)")
+    s.add_argument("assignment")
+    s.add_argument("--out", default="dist")
+    s.set_defaults(func=cmd_student)
+    ls = sub.add_parser("list", help="list the assignments")
+    ls.set_defaults(func=cmd_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"deepgrade: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Stage 7: reports. Feedback text for a person, JSON per submission, HTML, and the
+gradebook CSV in Otter-Grader's ``final_grades.csv`` layout."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from pathlib import Path
+
+from .assignment import Assignment
+from .pipeline import SubmissionResult
+
+WIDTH = 78
+
+
+def _fmt_points(x: float) -> str:
+    return f"{x:g}"
+
+
+def feedback_text(result: SubmissionResult, mistakes_titles: dict[str, str] | None = None) -> str:
+    """The feedback a student reads, in the layout of shared/spec/feedback.md."""
+    lines = []
+    head = f"{result.assignment}: {Path(result.file).name}"
+    lines.append(f"{head:<{WIDTH - 16}}{_fmt_points(result.points):>8} / {_fmt_points(result.max_points)} points")
+    if result.status != "graded":
+        lines.append(f"  not graded: {result.reason}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    for q in result.questions:
+        lines.append("")
+        pts = f"{_fmt_points(q.points)} / {_fmt_points(q.max_points)} points"
+        lines.append(f"{q.name:<{WIDTH - len(pts)}}{pts}")
+        for c in q.checks:
+            lines.append(f"  {'ok  ' if c.passed else 'FAIL'}  {c.label}")
+            for d in c.details:
+                for sub in d.splitlines():
+                    lines.append(f"          {sub.strip() if not sub.startswith('  ') else sub}")
+    return "\n".join(lines) + "\n"
+
+
+def write_json(result: SubmissionResult, path: Path) -> None:
+    path.write_text(json.dumps(result.to_dict(), indent=1, default=str))
+
+
+def gradebook_rows(assignment: Assignment, results: list[SubmissionResult]) -> list[list]:
+    """Rows of Otter's final_grades.csv: header, points-per-question, then one per file."""
+    names = [q.name for q in assignment.questions]
+    rows = [["file", *names, "total_points_earned", "percent_correct", "grading_status"]]
+    rows.append(["points-per-question", *[_fmt_points(q.points) for q in assignment.questions], _fmt_points(assignment.max_points), "", ""])
+    for r in results:
+        by_name = {q.name: q.points for q in r.questions}
+        pct = round(100 * r.points / assignment.max_points, 2) if assignment.max_points else 0
+        status = "completed" if r.status == "graded" else f"failed: {r.reason}"
+        rows.append([r.file, *[_fmt_points(by_name.get(n, 0)) for n in names], _fmt_points(r.points), pct, status])
+    return rows
+
+
+def write_gradebook(assignment: Assignment, results: list[SubmissionResult], path: Path) -> None:
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows(gradebook_rows(assignment, results))
+
+
+def feedback_html(result: SubmissionResult) -> str:
+    """A self-contained HTML page of the same feedback (no scripts, no external assets)."""
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{esc(result.assignment)}: {esc(Path(result.file).name)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
+        "h1{font-size:1.4rem}h2{font-size:1.1rem;display:flex;justify-content:space-between;border-bottom:1px solid #ccc}"
+        ".ok{color:#17692f}.fail{color:#b00020}.check{margin:.3rem 0}.details{margin:.2rem 0 .6rem 2.5rem;"
+        "font-family:ui-monospace,monospace;font-size:.9rem;white-space:pre-wrap}.hidden{color:#666;font-style:italic}"
+        ".note{background:#fff4d6;padding:.4rem .6rem;border-radius:4px}</style></head><body>",
+        f"<h1>{esc(result.assignment)} &mdash; {esc(Path(result.file).name)}: "
+        f"{_fmt_points(result.points)} / {_fmt_points(result.max_points)} points</h1>",
+    ]
+    if result.status != "graded":
+        parts.append(f"<p class='note'>Not graded: {esc(result.reason)}</p>")
+    for note in result.notes:
+        parts.append(f"<p class='note'>{esc(note)}</p>")
+    for q in result.questions:
+        parts.append(f"<h2><span>{esc(q.name)}</span><span>{_fmt_points(q.points)} / {_fmt_points(q.max_points)}</span></h2>")
+        for c in q.checks:
+            cls = "ok" if c.passed else "fail"
+            parts.append(f"<div class='check'><span class='{cls}'>{'ok' if c.passed else 'FAIL'}</span> {esc(c.label)}</div>")
+            if c.details:
+                parts.append("<div class='details'>" + esc("\n".join(c.details)) + "</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_submission_reports(result: SubmissionResult, folder: Path, stem: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(result, folder / f"{stem}.json")
+    (folder / f"{stem}.txt").write_text(feedback_text(result))
+    (folder / f"{stem}.html").write_text(feedback_html(result))
