@@ -1,0 +1,420 @@
+"""Fixtures of the `rnn` assignment: public hand-checkable cases and hidden seeded ones.
+
+Hidden cases follow the issue's constraints: T >= 3, a non-zero upstream gradient at
+every step, N > 1 and D, H, K all different (so a transposed or swapped weight cannot
+go unnoticed). rnn_backward and hidden_grad_norms receive the student's OWN cache: the
+case calls their rnn_forward first (keep=True) and passes its third element on with a
+Ref; the cache never leaves the sandbox. The grader's reference uses its own cache
+(``reference_args``).
+
+rnn_backward is graded twice (CHECKS below): against the reference gradients, and
+against central differences of the student's own rnn_forward, computed here from the
+outputs y their rnn_forward returns on slightly changed inputs, so that a wrong forward
+with a backward that is its true derivative earns that part of the credit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrade.assignment import Case, Ref, seeded
+from deepgrade.compare import Check, error_check, judge_case
+
+GRAD_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y", "h0", "x")
+GRAD_OUTPUTS = {k: f"d{k}" for k in GRAD_KEYS}
+PARAM_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
+
+# the consistency check: a tiny RNN so that ~60 forward calls cost a few milliseconds each
+CONS_SIZES = (1, 3, 2, 3, 1)  # N, T, D, H, K
+CONS_EPS = 1e-6
+CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
+CONS_WEIGHT = 3.0  # per gradient: 7 x 3 = 21 of about 67 for the whole question
+
+
+def _params(W_xh, W_hh, W_hy, b_h, b_y) -> dict:
+    return {
+        "W_xh": np.array(W_xh, dtype=np.float64),
+        "W_hh": np.array(W_hh, dtype=np.float64),
+        "W_hy": np.array(W_hy, dtype=np.float64),
+        "b_h": np.array(b_h, dtype=np.float64),
+        "b_y": np.array(b_y, dtype=np.float64),
+    }
+
+
+def _random_rnn(seed: int, N: int, T: int, D: int, H: int, K: int) -> dict:
+    """x, h0, params and an upstream gradient dy, none of them zero at any step."""
+    rng = seeded(seed)
+    params = {
+        "W_xh": rng.normal(0, 0.6, (D, H)),
+        "W_hh": rng.normal(0, 0.5, (H, H)),  # not symmetric: W_hh and W_hh.T differ
+        "W_hy": rng.normal(0, 0.7, (H, K)),
+        "b_h": rng.normal(0, 0.3, H),
+        "b_y": rng.normal(0, 0.3, K),
+    }
+    return {
+        "x": rng.normal(0, 1.0, (N, T, D)),
+        "h0": rng.normal(0, 0.5, (N, H)),
+        "params": params,
+        "dy": rng.normal(0, 1.0, (N, T, K)),
+        "sizes": f"N = {N} sequences of T = {T} steps, D = {D} inputs, H = {H} hidden units, K = {K} outputs",
+    }
+
+
+# Public, hand-checkable RNNs --------------------------------------------------------
+
+# One unit: h_t = tanh(1.0 x_t + 0.5 h_{t-1} + 0.25), y_t = 2.0 h_t + 0.1
+ONE_UNIT = _params([[1.0]], [[0.5]], [[2.0]], [0.25], [0.1])
+
+# A batch of 2, 2 inputs, 3 hidden units, 1 output, small round weights
+SMALL = _params(
+    [[0.5, -0.25, 0.0], [0.0, 0.5, -0.5]],
+    [[0.0, 0.5, 0.0], [0.0, 0.0, 0.5], [-0.5, 0.0, 0.0]],  # a rotation-like cycle: W_hh != W_hh.T
+    [[1.0], [-1.0], [0.5]],
+    [0.1, 0.0, -0.1],
+    [0.2],
+)
+SMALL_X = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [[-1.0, 0.5], [0.5, 0.0], [0.0, -1.0]]])
+SMALL_H0 = np.array([[0.0, 0.0, 0.0], [0.5, -0.5, 0.25]])
+SMALL_DY = np.array([[[1.0], [0.5], [-1.0]], [[0.25], [-0.5], [1.0]]])
+ONE_X = np.array([[[1.0], [0.0], [-1.0]]])
+ONE_H0 = np.zeros((1, 1))
+ONE_DY = np.array([[[1.0], [1.0], [1.0]]])
+
+PUBLIC_RNNS = {
+    "one": (
+        "a 1-unit RNN over 3 steps (x = 1, 0, -1; h0 = 0; W_xh = 1, W_hh = 0.5, b_h = 0.25, W_hy = 2, b_y = 0.1)",
+        ONE_X, ONE_H0, ONE_UNIT, ONE_DY,
+    ),
+    "small": (
+        "a batch of 2 sequences of 3 steps, 2 inputs, 3 hidden units, 1 output (round weights)",
+        SMALL_X, SMALL_H0, SMALL, SMALL_DY,
+    ),
+}
+HIDDEN_RNNS = {
+    "h1": _random_rnn(101, N=3, T=4, D=3, H=5, K=2),
+    "h2": _random_rnn(102, N=2, T=6, D=4, H=3, K=2),
+}
+
+
+def _step_cases() -> list[Case]:
+    cases = [
+        Case(
+            "one_unit",
+            "one step of a 1-unit RNN (x_t = 1, h_prev = 0.5; W_xh = 1, W_hh = 0.5, b_h = 0.25, W_hy = 2, b_y = 0.1)",
+            args=(np.array([[1.0]]), np.array([[0.5]]), ONE_UNIT),
+            outputs=["h_t", "y_t"],
+        ),
+        Case(
+            "small",
+            "one step on a batch of 2, 2 inputs, 3 hidden units, 1 output (round weights)",
+            args=(SMALL_X[:, 1], SMALL_H0, SMALL),
+            outputs=["h_t", "y_t"],
+        ),
+    ]
+    for seed, (N, D, H, K) in ((201, (3, 4, 5, 2)), (202, (2, 3, 2, 4))):
+        r = _random_rnn(seed, N, 1, D, H, K)
+        cases.append(
+            Case(
+                f"hidden_{seed}",
+                f"one step, N = {N}, D = {D} inputs, H = {H} hidden units, K = {K} outputs",
+                args=(r["x"][:, 0], r["h0"], r["params"]),
+                hidden=True,
+                outputs=["h_t", "y_t"],
+            )
+        )
+    return cases
+
+
+def _forward_cases() -> list[Case]:
+    cases = [
+        Case(name, desc, args=(x, h0, p), outputs=["h", "y", None]) for name, (desc, x, h0, p, _) in PUBLIC_RNNS.items()
+    ]
+    for name, r in HIDDEN_RNNS.items():
+        cases.append(Case(name, r["sizes"], args=(r["x"], r["h0"], r["params"]), hidden=True, outputs=["h", "y", None]))
+    return cases
+
+
+def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1e-7) -> list[Case]:
+    """The student's rnn_forward (its cache stays in the sandbox), then ``function`` on it."""
+
+    def reference_args(ref, x=x, h0=h0, params=params, dy=dy):
+        return (dy, ref.rnn_forward(x, h0, params)[2])
+
+    return [
+        Case(
+            f"{name}_forward",
+            f"rnn_forward on {desc}",
+            args=(x, h0, params),
+            function="rnn_forward",
+            keep=True,
+            compare=False,
+            outputs=[None, None, None],  # nothing comes back: the cache is theirs
+            hidden=hidden,
+        ),
+        Case(
+            name,
+            desc,
+            args=(dy, Ref(f"{name}_forward", 2)),
+            reference_args=reference_args,
+            hidden=hidden,
+            outputs=outputs,
+            rtol=rtol,
+        ),
+    ]
+
+
+def _cache_cases(function: str, outputs) -> list[Case]:
+    cases = []
+    for name, (desc, x, h0, p, dy) in PUBLIC_RNNS.items():
+        cases += _with_cache(name, desc, x, h0, p, dy, False, function, outputs)
+    for name, r in HIDDEN_RNNS.items():
+        desc = r["sizes"] + ", a non-zero dLoss/dy_t at every step"
+        cases += _with_cache(name, desc, r["x"], r["h0"], r["params"], r["dy"], True, function, outputs)
+    return cases
+
+
+# Consistency: numerical gradient of the student's own forward ------------------------
+
+CONS = _random_rnn(301, *CONS_SIZES)
+CONS_DESC = "a 1-sequence RNN of 3 steps (D = 2 inputs, H = 3 hidden units, K = 1 output)"
+
+
+def _perturbed(key: str, index: tuple, delta: float) -> tuple:
+    x, h0 = CONS["x"].copy(), CONS["h0"].copy()
+    params = {k: v.copy() for k, v in CONS["params"].items()}
+    target = {"x": x, "h0": h0}.get(key, params.get(key))
+    target[index] += delta
+    return (x, h0, params)
+
+
+def _shape_of(key: str) -> tuple:
+    return CONS[key].shape if key in ("x", "h0") else CONS["params"][key].shape
+
+
+def _consistency_cases() -> list[Case]:
+    cases = [
+        Case(
+            "cons_forward",
+            f"rnn_forward on {CONS_DESC}",
+            args=(CONS["x"], CONS["h0"], CONS["params"]),
+            function="rnn_forward",
+            keep=True,
+            compare=False,
+            outputs=[None, "y", None],
+        ),
+        Case(
+            "cons_backward",
+            f"rnn_backward on {CONS_DESC}",
+            args=(CONS["dy"], Ref("cons_forward", 2)),
+            compare=False,
+        ),
+    ]
+    for key in GRAD_KEYS:
+        for index in np.ndindex(*_shape_of(key)):
+            for sign, tag in ((1, "p"), (-1, "m")):
+                cases.append(
+                    Case(
+                        f"cons_{key}_{'_'.join(map(str, index))}_{tag}",
+                        f"rnn_forward with {key}{list(index)} {'+' if sign > 0 else '-'} {CONS_EPS:g}",
+                        args=_perturbed(key, index, sign * CONS_EPS),
+                        function="rnn_forward",
+                        compare=False,
+                        outputs=[None, "y", None],
+                        seconds=2.0,
+                    )
+                )
+    return cases
+
+
+def _numerical_gradients(outcomes: dict, question: str) -> tuple[dict, str | None]:
+    """Central differences of sum(dy * y) from the y the student's rnn_forward returned."""
+    dy = CONS["dy"]
+    grads = {}
+    for key in GRAD_KEYS:
+        g = np.zeros(_shape_of(key))
+        for index in np.ndindex(*g.shape):
+            losses = []
+            for tag in ("p", "m"):
+                o = outcomes[f"{question}/cons_{key}_{'_'.join(map(str, index))}_{tag}"]
+                if not o.ok:
+                    return {}, f"your rnn_forward failed on a slightly changed {key}: {(o.error or {}).get('message', o.status)}"
+                y = o.value[1] if isinstance(o.value, tuple) and len(o.value) > 1 else None
+                if not isinstance(y, np.ndarray) or y.shape != dy.shape:
+                    return {}, f"your rnn_forward did not return y of shape {dy.shape} (N, T, K) as its second value"
+                losses.append(float(np.sum(dy * y)))
+            g[index] = (losses[0] - losses[1]) / (2 * CONS_EPS)
+        grads[key] = g
+    return grads, None
+
+
+def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+
+
+def consistency_checks(assignment, question, outcomes) -> list[Check]:
+    """Is the student's rnn_backward the true derivative of the student's own rnn_forward?"""
+    q = question.name
+    label = "d{key}: your rnn_backward is the derivative of your own rnn_forward (numerical check on " + CONS_DESC + ")"
+    fwd, bwd = outcomes[f"{q}/cons_forward"], outcomes[f"{q}/cons_backward"]
+    failed = None
+    if not fwd.ok:
+        failed = error_check(f"rnn_forward on {CONS_DESC}", False, fwd.error or {}, 0)
+    elif not bwd.ok:
+        failed = error_check(f"rnn_backward on {CONS_DESC}", False, bwd.error or {}, 0)
+    if failed is not None:
+        reason = ["not checked: " + failed.label] + failed.details
+        return [Check(label.format(key=k), False, CONS_WEIGHT, reason if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS]
+    numerical, problem = _numerical_gradients(outcomes, q)
+    if problem:
+        return [Check(label.format(key=k), False, CONS_WEIGHT, [problem] if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS]
+    # does the student's forward agree with the reference here? (only to word the feedback)
+    forward_differs = False
+    if assignment.reference is not None:
+        ref_y = assignment.reference.rnn_forward(CONS["x"].copy(), CONS["h0"].copy(), {k: v.copy() for k, v in CONS["params"].items()})[1]
+        got_y = fwd.value[1] if isinstance(fwd.value, tuple) and len(fwd.value) > 1 else None
+        forward_differs = not (isinstance(got_y, np.ndarray) and got_y.shape == ref_y.shape and np.allclose(got_y, ref_y, rtol=1e-7, atol=1e-9))
+    checks = []
+    for key in GRAD_KEYS:
+        got = bwd.value.get(key) if isinstance(bwd.value, dict) else None
+        check = Check(label.format(key=key), False, CONS_WEIGHT)
+        if not isinstance(got, np.ndarray) or type(got) is not np.ndarray or got.dtype.kind not in "biuf":
+            check.details.append(f"your rnn_backward returned no array under the key {key!r}")
+        elif got.shape != numerical[key].shape:
+            check.details.append(f"expected shape {numerical[key].shape}, got {got.shape}")
+        else:
+            err = _rel_error(got.astype(np.float64), numerical[key])
+            check.passed = err < CONS_TOL
+            check.details.append(f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})")
+            if check.passed and forward_differs:
+                check.details.append(
+                    "your rnn_forward differs from the reference, so this gradient cannot match the reference's; "
+                    "but it is the true derivative of what your rnn_forward computes, and that earns this part "
+                    "of the credit. Fix rnn_forward and rnn_backward should follow."
+                )
+            elif not check.passed:
+                check.details.append(
+                    "your rnn_backward is not the derivative of your own rnn_forward: walk the forward pass "
+                    "backwards step by step (y_t, then h_t, then tanh, then the weights, x_t and h_{t-1})"
+                )
+        checks.append(check)
+    return checks
+
+
+# clip_by_global_norm: the clipped dict sits inside a tuple, so it is judged here -------
+
+CLIP_FIXTURES = {
+    "three_four": (
+        "two gradients a = [2, 2, 1] and b = [4] (global norm 5) with max_norm = 2.5",
+        {"a": np.array([2.0, 2.0, 1.0]), "b": np.array([4.0])},
+        2.5,
+        False,
+    ),
+    "below": (
+        "the same gradients with max_norm = 10 (no clipping needed)",
+        {"a": np.array([2.0, 2.0, 1.0]), "b": np.array([4.0])},
+        10.0,
+        False,
+    ),
+}
+
+
+def _clip_hidden():
+    r = _random_rnn(401, 2, 3, 3, 4, 2)
+    big = {k: v * 10 for k, v in r["params"].items()}
+    norm = float(np.sqrt(sum(np.sum(v**2) for v in big.values())))
+    yield "hidden_big", "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm about 4x max_norm", big, norm / 4, True
+    small = {k: v * 0.1 for k, v in r["params"].items()}
+    yield "hidden_small", "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm below max_norm", small, 5.0, True
+
+
+for _name, _desc, _grads, _max, _hidden in _clip_hidden():
+    CLIP_FIXTURES[_name] = (_desc, _grads, _max, _hidden)
+
+
+def _clip_cases() -> list[Case]:
+    return [
+        Case(name, desc, args=(grads, max_norm), hidden=hidden, compare=False)
+        for name, (desc, grads, max_norm, hidden) in CLIP_FIXTURES.items()
+    ]
+
+
+def _flatten_clip(value, keys):
+    """(clipped dict, global_norm) -> (clipped[k] for k in keys..., global_norm)."""
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], dict)):
+        return None
+    return tuple(value[0].get(k) for k in keys) + (value[1],)
+
+
+def clip_checks(assignment, question, outcomes) -> list[Check]:
+    explain = {mid: m.explanation for mid, m in assignment.mistakes.items()}
+    checks = []
+    modified = None
+    for case in question.cases:
+        o = outcomes[f"{question.name}/{case.name}"]
+        label = ("hidden check: " if case.hidden else "") + case.description
+        keys = list(case.args[0])
+        outputs = [f"clipped {k!r}" for k in keys] + ["global_norm"]
+        if not o.ok:
+            checks.append(error_check(label, case.hidden, o.error or {}, 1.0 + 2.0 * len(outputs)))
+            continue
+        if o.mutated and modified is None:
+            modified = label
+        got = _flatten_clip(o.value, keys)
+        if got is None:
+            checks.append(
+                Check(
+                    f"returns (clipped dict, global_norm) on {label}",
+                    False,
+                    1.0 + 2.0 * len(outputs),
+                    ["return a tuple of two: a dict with the same keys as grads, and the global norm (a float)"],
+                    hidden=case.hidden,
+                )
+            )
+            continue
+        expected = _flatten_clip(assignment.expected(case, question.name), keys)
+        mutants = {mid: _flatten_clip(out, keys) for mid, out in assignment.mutant_outputs(case, question.name).items()}
+        mutants = {mid: m for mid, m in mutants.items() if m is not None}
+        checks += judge_case(label, case.hidden, got, expected, outputs, mutants, explain, case.rtol, case.atol)
+    ran = [c for c in question.cases if outcomes[f"{question.name}/{c.name}"].ok]
+    if ran:
+        details = [] if modified is None else [f"the gradients passed in were changed in place on {modified}; return new arrays"]
+        checks.append(Check("does not modify its inputs", modified is None, 1.0, details))
+    return checks
+
+
+CHECKS = {"rnn_backward": consistency_checks, "clip_by_global_norm": clip_checks}
+
+
+def _mse_cases() -> list[Case]:
+    y_hat = np.array([[[1.0], [2.0]], [[0.0], [1.0]]])
+    cases = [
+        Case(
+            "two_by_two",
+            "2 sequences of 2 steps, 1 output: y_hat = [[1, 2], [0, 1]], y = 0 (loss 0.5 * 6 / 2 = 1.5)",
+            args=(y_hat, np.zeros_like(y_hat)),
+            outputs=["loss", "dy"],
+        )
+    ]
+    for seed, shape in ((501, (3, 4, 2)), (502, (5, 3, 3))):
+        rng = seeded(seed)
+        cases.append(
+            Case(
+                f"hidden_{seed}",
+                f"N = {shape[0]} sequences of T = {shape[1]} steps, K = {shape[2]} outputs",
+                args=(rng.normal(size=shape), rng.normal(size=shape)),
+                hidden=True,
+                outputs=["loss", "dy"],
+            )
+        )
+    return cases
+
+
+def cases() -> dict[str, list[Case]]:
+    return {
+        "rnn_step": _step_cases(),
+        "rnn_forward": _forward_cases(),
+        "rnn_backward": _cache_cases("rnn_backward", GRAD_OUTPUTS) + _consistency_cases(),
+        "mse_loss": _mse_cases(),
+        "clip_by_global_norm": _clip_cases(),
+        "hidden_grad_norms": _cache_cases("hidden_grad_norms", None),
+    }

@@ -1,0 +1,291 @@
+"""Build rnn.ipynb, the student notebook of the `rnn` assignment (run: python make_notebook.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+PARAMS_DOC = """    params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,)."""
+
+
+def md(text: str):
+    return new_markdown_cell(text.strip())
+
+
+def code(text: str):
+    return new_code_cell(text.strip())
+
+
+def check(name: str):
+    return code(f'grader.check("{name}")')
+
+
+CELLS = [
+    md(
+        """
+# The vanilla RNN and backpropagation through time
+
+A feed-forward network reads one input and forgets it. A **recurrent** neural network
+reads a sequence one time step at a time and keeps an internal state h_t, a message it
+passes down through time. At every step it has two inputs, the current reading x_t and
+its state h_{t-1}, and one output y_t:
+
+    h_t = tanh(x_t @ W_xh + h_{t-1} @ W_hh + b_h)        (update the hidden state)
+    y_t = h_t @ W_hy + b_y                                (output)
+
+W_xh goes from input to hidden, W_hh from hidden to hidden, W_hy from hidden to output.
+We store the weights **input-major**, like `keras.layers.SimpleRNN`
+(`kernel = W_xh`, `recurrent_kernel = W_hh`, `bias = b_h`): a batch of N rows is
+multiplied on the left. Shapes: x_t (N, D), h_t (N, H), y_t (N, K); the parameters are
+a dict `params` with "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,).
+
+Work in plain numpy. After each function, run the `grader.check` cell: it runs the
+public checks and tells you what is wrong and, when it recognises it, why.
+"""
+    ),
+    code(
+        """
+import numpy as np
+import otter
+
+grader = otter.Notebook()
+"""
+    ),
+    md(
+        """
+## 1. One time step
+
+Write `rnn_step`: the new hidden state and the output of one step, for a whole batch.
+"""
+    ),
+    code(
+        f'''
+def rnn_step(x_t, h_prev, params):
+    """One time step of the RNN.
+
+    x_t: (N, D) the current reading, h_prev: (N, H) the previous hidden state.
+{PARAMS_DOC}
+    Returns (h_t, y_t): h_t (N, H) = tanh(x_t @ W_xh + h_prev @ W_hh + b_h),
+    y_t (N, K) = h_t @ W_hy + b_y.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check("rnn_step"),
+    md(
+        """
+## 2. The forward pass over a sequence
+
+An RNN can be drawn as many copies of the same cell, each passing its state to the
+next. **We reuse the same weight matrices at every time step.** Write `rnn_forward`:
+start from h0 and apply `rnn_step` at t = 1, ..., T. Return every hidden state and every
+output, and a `cache` of whatever your `rnn_backward` will need (it is yours: the grader
+hands it from your `rnn_forward` to your `rnn_backward` and never looks inside).
+"""
+    ),
+    code(
+        f'''
+def rnn_forward(x, h0, params):
+    """Run the RNN over a whole sequence.
+
+    x: (N, T, D) the inputs, h0: (N, H) the initial hidden state.
+{PARAMS_DOC}
+    Returns (h, y, cache): h (N, T, H) every hidden state, y (N, T, K) every output,
+    cache: anything your rnn_backward needs.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check("rnn_forward"),
+    md(
+        """
+## 3. The loss: a sum over time
+
+We can compute a loss at each time step; the global loss is the **sum of the losses of
+all time steps**. Here the loss at step t is the squared error 0.5 * ||y_hat_t - y_t||^2,
+summed over time and averaged over the N sequences of the batch:
+
+    loss = 0.5 * sum((y_hat - y)**2) / N
+
+Write `mse_loss`, returning the loss and its gradient dy = dLoss/dy_hat.
+"""
+    ),
+    code(
+        '''
+def mse_loss(y_hat, y):
+    """Squared error summed over time and outputs, averaged over the batch.
+
+    y_hat, y: (N, T, K).
+    Returns (loss, dy): loss (a float) = 0.5 * sum((y_hat - y)**2) / N,
+    dy (N, T, K) = dLoss/dy_hat.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check("mse_loss"),
+    md(
+        """
+## 4. Backpropagation through time (BPTT)
+
+The error is propagated back first through each output, then through the hidden
+states, from t = T down to t = 1. Two things make it different from a feed-forward
+network:
+
+* h_t feeds **both** y_t and h_{t+1}: dLoss/dh_t = dy_t @ W_hy.T + (what flows back
+  from step t+1). Call the second term `dh_next`.
+* the same weights are used at every step, so their gradients are **summed over time**.
+
+Remember that d tanh(a)/da = 1 - tanh(a)^2, and h_t is already tanh(a_t).
+Write `rnn_backward`: it receives dLoss/dy_t for every t and the cache of your
+`rnn_forward`, and returns the gradients of the loss with respect to every weight,
+the initial state h0 and the inputs x. The grader checks it against the reference and
+also numerically, against your own `rnn_forward`.
+"""
+    ),
+    code(
+        '''
+def rnn_backward(dy, cache):
+    """Backpropagation through time.
+
+    dy: (N, T, K) dLoss/dy_t for every t (the loss is a sum over time),
+    cache: from your rnn_forward.
+    Returns a dict of gradients with keys "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K),
+    "b_h" (H,), "b_y" (K,), "h0" (N, H), "x" (N, T, D).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check("rnn_backward"),
+    md(
+        """
+## 5. Vanishing and exploding gradients
+
+The gradient reaching h_0 is a product of many factors: one W_hh and one tanh
+derivative per step (Pascanu et al. 2013). When these factors are mostly below 1 the
+gradient **vanishes** and the early steps learn nothing; when they are mostly above 1
+it **explodes**. Write `hidden_grad_norms`: the norm of dLoss/dh_t (the whole gradient
+reaching h_t, from y_t and from step t+1) for every t.
+"""
+    ),
+    code(
+        '''
+def hidden_grad_norms(dy, cache):
+    """The norm of dLoss/dh_t for every time step.
+
+    dy: (N, T, K) dLoss/dy_t, cache: from your rnn_forward.
+    Returns (T,): entry t is np.linalg.norm of dLoss/dh_t (N, H), over the batch
+    and the hidden units.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check("hidden_grad_norms"),
+    md(
+        """
+### Plot: watching the gradient vanish and explode
+
+Take a 20-step sequence and put the whole loss on the **last** output only, so that
+everything reaching early steps has travelled back through time. Plot the norm of
+dLoss/dh_t against t for W_hh scaled small (0.5 x a random orthogonal matrix), scaled
+large (3 x the same matrix) and the **identity initialisation** (W_hh = I). Use a log
+scale on the y axis. What happens to the gradient at early steps in each case?
+
+The lecture's three remedies for vanishing gradients are: (1) an activation whose
+derivative is 1 (ReLU, for positive inputs), (2) initialising W_hh to the identity,
+so the state is not shrunk at every step, and (3) gated units (LSTM, GRU), which
+control what passes to the future. Exploding gradients are tamed by clipping them.
+"""
+    ),
+    code(
+        """
+import matplotlib.pyplot as plt
+
+rng = np.random.default_rng(0)
+N, T, D, H, K = 4, 20, 3, 16, 1
+x = rng.normal(0, 0.1, (N, T, D))
+h0 = np.zeros((N, H))
+Q, _ = np.linalg.qr(rng.normal(size=(H, H)))  # a random orthogonal matrix
+dy = np.zeros((N, T, K))
+dy[:, -1] = 1.0  # the loss is on the last output only
+
+for label, W_hh in [("0.5 x orthogonal", 0.5 * Q), ("3 x orthogonal", 3.0 * Q), ("identity", np.eye(H))]:
+    params = {
+        "W_xh": rng.normal(0, 0.5, (D, H)),
+        "W_hh": W_hh,
+        "W_hy": rng.normal(0, 0.5, (H, K)),
+        "b_h": np.zeros(H),
+        "b_y": np.zeros(K),
+    }
+    try:
+        _, _, cache = rnn_forward(x, h0, params)
+        plt.semilogy(np.arange(1, T + 1), hidden_grad_norms(dy, cache), marker="o", label=label)
+    except NotImplementedError:
+        print("write rnn_forward and hidden_grad_norms first")
+        break
+plt.xlabel("time step t")
+plt.ylabel("norm of dLoss/dh_t")
+plt.legend()
+plt.show()
+"""
+    ),
+    md(
+        """
+*Your answer:* what does each curve show, and why does the identity initialisation help?
+"""
+    ),
+    md(
+        """
+## 6. Gradient clipping
+
+When the gradients explode, one update can throw the weights far away. Pascanu et al.
+(2013) rescale big gradients: compute the **global norm** of all gradients together,
+sqrt(sum over every gradient of the sum of its squared entries), and when it is larger
+than `max_norm` multiply **every** gradient by max_norm / global_norm. The direction
+of the update is kept; only its length is cut. Do not modify the arrays you are given.
+"""
+    ),
+    code(
+        '''
+def clip_by_global_norm(grads, max_norm):
+    """Gradient clipping by global norm (Pascanu et al. 2013).
+
+    grads: dict name -> array, max_norm: float.
+    Returns (clipped, global_norm): clipped a new dict with the same keys, every array
+    scaled by max_norm / global_norm when global_norm > max_norm, else unchanged;
+    global_norm (a float) the norm of all gradients together.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check("clip_by_global_norm"),
+    md(
+        """
+## Submit
+
+Run every cell from the top (Kernel > Restart & Run All), then the cell below.
+"""
+    ),
+    code("grader.check_all()"),
+]
+
+
+def build() -> nbformat.NotebookNode:
+    nb = new_notebook(cells=CELLS)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+if __name__ == "__main__":
+    nbformat.write(build(), HERE / "rnn.ipynb")
+    print(f"wrote {HERE / 'rnn.ipynb'}")
