@@ -29,7 +29,7 @@ def small_lstm() -> dict:
     """One unit, one input feature: each W is (2, 1), row 0 multiplies h, row 1 multiplies x."""
     return {
         "W_f": arr([[0.5], [-1.0]]),
-        "W_i": arr([[1.0], [0.5]]),
+        "W_i": arr([[2.0], [0.5]]),
         "W_c": arr([[-0.5], [1.0]]),
         "W_o": arr([[1.0], [1.0]]),
         "b_f": arr([1.0]),
@@ -48,6 +48,19 @@ def small_gru() -> dict:
         "b_z": arr([0.0]),
         "b_r": arr([0.0]),
         "b_h": arr([0.5]),
+    }
+
+
+def small_gru_2x3() -> dict:
+    """Two units, three input features: each W is (5, 2), rows 0-1 multiply h, rows 2-4 multiply x."""
+    grid = np.arange(10).reshape(5, 2) % 5 * 0.5 - 1.0  # -1, -0.5, 0, 0.5, 1
+    return {
+        "W_z": grid,
+        "W_r": grid[::-1].copy(),
+        "W_h": np.roll(grid, 1, axis=0),
+        "b_z": arr([0.5, 0.0]),
+        "b_r": arr([0.0, -0.5]),
+        "b_h": arr([0.5, 0.5]),
     }
 
 
@@ -133,6 +146,12 @@ def cases() -> dict[str, list[Case]]:
             "one_unit_two_samples",
             "a GRU with 1 unit on one step, a batch of 2 samples",
             (arr([[1.0], [-2.0]]), arr([[0.5], [-1.0]]), gru1),
+            outputs=GRU_OUTPUTS,
+        ),
+        Case(
+            "two_units",
+            "a GRU with 2 units on one step, 1 sample, D = 3, weights from -1 to 1 in steps of 0.5",
+            (arr([[1.0, -1.0, 0.5]]), arr([[0.5, -0.5]]), small_gru_2x3()),
             outputs=GRU_OUTPUTS,
         ),
     ]
