@@ -240,3 +240,21 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
     for frame in error.get("where", [])[-2:]:
         text.append(f"  in cell {frame['cell']}, line {frame['line']}, in {frame['function']}: {frame['code']}")
     return Check(f"runs on {case_label}", False, weight, text, hidden=hidden)
+
+
+def question_points(checks: list[Check], points: float) -> float:
+    """Partial credit: the question's points times the weight of the checks passed."""
+    total = sum(c.weight for c in checks) or 1.0
+    return round(points * sum(c.weight for c in checks if c.passed) / total, 2)
+
+
+def format_question(name: str, points: float, max_points: float, checks: list[Check], width: int = 78) -> list[str]:
+    """One question's feedback block, as students read it (grader report and notebook alike)."""
+    pts = f"{points:g} / {max_points:g} points"
+    lines = [f"{name:<{width - len(pts)}}{pts}"]
+    for c in checks:
+        lines.append(f"  {'ok  ' if c.passed else 'FAIL'}  {c.label}")
+        for d in c.details:
+            for sub in d.splitlines():
+                lines.append(f"          {sub.strip() if not sub.startswith('  ') else sub}")
+    return lines

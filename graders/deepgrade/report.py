@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from .assignment import Assignment
+from .compare import format_question
 from .pipeline import SubmissionResult
 
 WIDTH = 78
@@ -29,13 +30,7 @@ def feedback_text(result: SubmissionResult, mistakes_titles: dict[str, str] | No
         lines.append(f"  note: {note}")
     for q in result.questions:
         lines.append("")
-        pts = f"{_fmt_points(q.points)} / {_fmt_points(q.max_points)} points"
-        lines.append(f"{q.name:<{WIDTH - len(pts)}}{pts}")
-        for c in q.checks:
-            lines.append(f"  {'ok  ' if c.passed else 'FAIL'}  {c.label}")
-            for d in c.details:
-                for sub in d.splitlines():
-                    lines.append(f"          {sub.strip() if not sub.startswith('  ') else sub}")
+        lines += format_question(q.name, q.points, q.max_points, q.checks, WIDTH)
     return "\n".join(lines) + "\n"
 
 

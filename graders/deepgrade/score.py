@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .assignment import Assignment, Case, Question
-from .compare import VALUES_WEIGHT, Check, error_check, judge_case
+from .compare import VALUES_WEIGHT, Check, error_check, judge_case, question_points
 from .plan import call_id
 from .sandbox import StepOutcome
 
@@ -97,10 +97,7 @@ def grade_question(assignment: Assignment, question: Question, outcomes: dict[st
     nm = no_mutation_check(question, outcomes)
     if nm is not None:
         checks.append(nm)
-    total = sum(c.weight for c in checks) or 1.0
-    earned = sum(c.weight for c in checks if c.passed)
-    points = round(question.points * earned / total, 2)
-    return QuestionResult(question.name, points, question.points, checks)
+    return QuestionResult(question.name, question_points(checks, question.points), question.points, checks)
 
 
 def missing_question(question: Question, reason: str) -> QuestionResult:

@@ -1,0 +1,119 @@
+"""The student's copy of an assignment: the notebook and its public checks, nothing else.
+
+    dist/<name>/<name>.ipynb           the notebook (outputs cleared)
+    dist/<name>/tests/<question>.py    Otter exception-based test files (grader.check)
+    dist/<name>/_deepgrade_check/      compare.py, wire.py, runner.py, public.json
+
+public.json holds only public fixtures: their inputs, expected outputs and the
+catalogued mistakes' outputs on them (so the notebook diagnoses as the grader does).
+No file of solutions/ and nothing of a hidden fixture is written.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from . import wire
+from .assignment import Assignment, Case, Ref
+from .notebook import strip_outputs
+from .plan import _returns
+from .score import _case_weight
+
+HERE = Path(__file__).resolve().parent
+
+TEST_FILE = '''"""Public checks for {name} (deepgrade). Run with grader.check("{name}")."""
+
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "{name}"
+points = {points}
+
+
+@test_case(points={points}, hidden=False)
+def test_{name}({params}):
+    from _deepgrade_check.runner import check
+
+    check("{name}", {{{mapping}}})
+'''
+
+
+def _arg(value, question: str):
+    if isinstance(value, Ref):
+        return {"r": [value.case, value.index]}
+    return wire.encode(value)
+
+
+def public_data(assignment: Assignment) -> dict:
+    """Public cases with expected and mutant outputs, computed here from the reference."""
+    questions = {}
+    for q in assignment.questions:
+        cases = []
+        public = [c for c in q.cases if not c.hidden]
+        needed = {r.case for c in public for r in list(c.args) + list(c.kwargs.values()) if isinstance(r, Ref)}
+        for case in q.cases:
+            if case.hidden and case.name not in needed:
+                continue
+            if case.harness is not None:
+                continue  # harness cases (model training) run only in the grader
+            cases.append(_case_entry(assignment, q.name, case))
+        questions[q.name] = {"points": q.points, "cases": cases}
+    explanations = {mid: m.explanation for mid, m in assignment.mistakes.items()}
+    return {"assignment": assignment.name, "questions": questions, "explanations": explanations}
+
+
+def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
+    entry = {
+        "name": case.name,
+        "function": case.function or question,
+        "description": case.description,
+        "args": [_arg(a, question) for a in case.args],
+        "kwargs": {k: _arg(v, question) for k, v in case.kwargs.items()},
+        "keep": case.keep,
+        "compare": case.compare and not case.hidden,
+        "outputs": case.outputs,
+        "returns": _returns(case),
+        "rtol": case.rtol,
+        "atol": case.atol,
+        "weight": _case_weight(case),
+        "expect_error": case.expect_error.__name__ if case.expect_error else None,
+        "expected": None,
+        "mutants": {},
+    }
+    if entry["compare"] and case.expect_error is None:
+        entry["expected"] = wire.encode(assignment.expected(case, question))
+        entry["mutants"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, question).items()}
+    return entry
+
+
+def make_student_copy(assignment: Assignment, out: Path) -> Path:
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "tests").mkdir(parents=True)
+    pkg = out / "_deepgrade_check"
+    pkg.mkdir()
+    nb = nbformat.read(assignment.notebook, as_version=4)
+    nbformat.write(strip_outputs(nb), out / assignment.notebook.name)
+    for f in ("compare.py", "wire.py"):
+        shutil.copy(HERE / f, pkg / f)
+    shutil.copy(HERE / "student_runner.py", pkg / "runner.py")
+    (pkg / "__init__.py").write_text('"""deepgrade public checks (student copy)."""\n')
+    data = public_data(assignment)
+    (pkg / "public.json").write_text(json.dumps(data))
+    for q in assignment.questions:
+        functions = sorted({c["function"] for c in data["questions"][q.name]["cases"]} | {q.name})
+        (out / "tests" / f"{q.name}.py").write_text(
+            TEST_FILE.format(
+                name=q.name,
+                points=q.points,
+                params=", ".join(functions),
+                mapping=", ".join(f'"{f}": {f}' for f in functions),
+            )
+        )
+    return out
