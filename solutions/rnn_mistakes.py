@@ -328,7 +328,5 @@ def norms_after_tanh(dy, cache):
 MUTANTS = {
     name: fn
     for name, fn in dict(globals()).items()
-    if callable(fn)
-    and getattr(fn, "__module__", None) == __name__
-    and not name.startswith("_")
+    if callable(fn) and getattr(fn, "__module__", None) == __name__ and not name.startswith("_")
 }

@@ -16,7 +16,6 @@ with a backward that is its true derivative earns that part of the credit.
 from __future__ import annotations
 
 import numpy as np
-
 from deepgrade.assignment import Case, Ref, seeded
 from deepgrade.compare import Check, error_check, judge_case
 
@@ -83,11 +82,17 @@ ONE_DY = np.array([[[1.0], [1.0], [1.0]]])
 PUBLIC_RNNS = {
     "one": (
         "a 1-unit RNN over 3 steps (x = 1, 0, -1; h0 = 0; W_xh = 1, W_hh = 0.5, b_h = 0.25, W_hy = 2, b_y = 0.1)",
-        ONE_X, ONE_H0, ONE_UNIT, ONE_DY,
+        ONE_X,
+        ONE_H0,
+        ONE_UNIT,
+        ONE_DY,
     ),
     "small": (
         "a batch of 2 sequences of 3 steps, 2 inputs, 3 hidden units, 1 output (round weights)",
-        SMALL_X, SMALL_H0, SMALL, SMALL_DY,
+        SMALL_X,
+        SMALL_H0,
+        SMALL,
+        SMALL_DY,
     ),
 }
 HIDDEN_RNNS = {
@@ -237,7 +242,10 @@ def _numerical_gradients(outcomes: dict, question: str) -> tuple[dict, str | Non
             for tag in ("p", "m"):
                 o = outcomes[f"{question}/cons_{key}_{'_'.join(map(str, index))}_{tag}"]
                 if not o.ok:
-                    return {}, f"your rnn_forward failed on a slightly changed {key}: {(o.error or {}).get('message', o.status)}"
+                    return (
+                        {},
+                        f"your rnn_forward failed on a slightly changed {key}: {(o.error or {}).get('message', o.status)}",
+                    )
                 y = o.value[1] if isinstance(o.value, tuple) and len(o.value) > 1 else None
                 if not isinstance(y, np.ndarray) or y.shape != dy.shape:
                     return {}, f"your rnn_forward did not return y of shape {dy.shape} (N, T, K) as its second value"
@@ -263,16 +271,28 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
         failed = error_check(f"rnn_backward on {CONS_DESC}", False, bwd.error or {}, 0)
     if failed is not None:
         reason = ["not checked: " + failed.label] + failed.details
-        return [Check(label.format(key=k), False, CONS_WEIGHT, reason if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS]
+        return [
+            Check(label.format(key=k), False, CONS_WEIGHT, reason if k == GRAD_KEYS[0] else ["not checked"])
+            for k in GRAD_KEYS
+        ]
     numerical, problem = _numerical_gradients(outcomes, q)
     if problem:
-        return [Check(label.format(key=k), False, CONS_WEIGHT, [problem] if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS]
+        return [
+            Check(label.format(key=k), False, CONS_WEIGHT, [problem] if k == GRAD_KEYS[0] else ["not checked"])
+            for k in GRAD_KEYS
+        ]
     # does the student's forward agree with the reference here? (only to word the feedback)
     forward_differs = False
     if assignment.reference is not None:
-        ref_y = assignment.reference.rnn_forward(CONS["x"].copy(), CONS["h0"].copy(), {k: v.copy() for k, v in CONS["params"].items()})[1]
+        ref_y = assignment.reference.rnn_forward(
+            CONS["x"].copy(), CONS["h0"].copy(), {k: v.copy() for k, v in CONS["params"].items()}
+        )[1]
         got_y = fwd.value[1] if isinstance(fwd.value, tuple) and len(fwd.value) > 1 else None
-        forward_differs = not (isinstance(got_y, np.ndarray) and got_y.shape == ref_y.shape and np.allclose(got_y, ref_y, rtol=1e-7, atol=1e-9))
+        forward_differs = not (
+            isinstance(got_y, np.ndarray)
+            and got_y.shape == ref_y.shape
+            and np.allclose(got_y, ref_y, rtol=1e-7, atol=1e-9)
+        )
     checks = []
     for key in GRAD_KEYS:
         got = bwd.value.get(key) if isinstance(bwd.value, dict) else None
@@ -284,7 +304,9 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
         else:
             err = _rel_error(got.astype(np.float64), numerical[key])
             check.passed = err < CONS_TOL
-            check.details.append(f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})")
+            check.details.append(
+                f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})"
+            )
             if check.passed and forward_differs:
                 check.details.append(
                     "your rnn_forward differs from the reference, so this gradient cannot match the reference's; "
@@ -304,14 +326,14 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
 
 CLIP_FIXTURES = {
     "three_four": (
-        "two gradients a = [2, 2, 1] and b = [4] (global norm 5) with max_norm = 2.5",
-        {"a": np.array([2.0, 2.0, 1.0]), "b": np.array([4.0])},
+        "two gradients a = [2, 2, 1] and b = [2.4, 3.2] (global norm 5) with max_norm = 2.5",
+        {"a": np.array([2.0, 2.0, 1.0]), "b": np.array([2.4, 3.2])},
         2.5,
         False,
     ),
     "below": (
         "the same gradients with max_norm = 10 (no clipping needed)",
-        {"a": np.array([2.0, 2.0, 1.0]), "b": np.array([4.0])},
+        {"a": np.array([2.0, 2.0, 1.0]), "b": np.array([2.4, 3.2])},
         10.0,
         False,
     ),
@@ -322,9 +344,21 @@ def _clip_hidden():
     r = _random_rnn(401, 2, 3, 3, 4, 2)
     big = {k: v * 10 for k, v in r["params"].items()}
     norm = float(np.sqrt(sum(np.sum(v**2) for v in big.values())))
-    yield "hidden_big", "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm about 4x max_norm", big, norm / 4, True
+    yield (
+        "hidden_big",
+        "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm about 4x max_norm",
+        big,
+        norm / 4,
+        True,
+    )
     small = {k: v * 0.1 for k, v in r["params"].items()}
-    yield "hidden_small", "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm below max_norm", small, 5.0, True
+    yield (
+        "hidden_small",
+        "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm below max_norm",
+        small,
+        5.0,
+        True,
+    )
 
 
 for _name, _desc, _grads, _max, _hidden in _clip_hidden():
@@ -377,7 +411,11 @@ def clip_checks(assignment, question, outcomes) -> list[Check]:
         checks += judge_case(label, case.hidden, got, expected, outputs, mutants, explain, case.rtol, case.atol)
     ran = [c for c in question.cases if outcomes[f"{question.name}/{c.name}"].ok]
     if ran:
-        details = [] if modified is None else [f"the gradients passed in were changed in place on {modified}; return new arrays"]
+        details = (
+            []
+            if modified is None
+            else [f"the gradients passed in were changed in place on {modified}; return new arrays"]
+        )
         checks.append(Check("does not modify its inputs", modified is None, 1.0, details))
     return checks
 
@@ -386,11 +424,11 @@ CHECKS = {"rnn_backward": consistency_checks, "clip_by_global_norm": clip_checks
 
 
 def _mse_cases() -> list[Case]:
-    y_hat = np.array([[[1.0], [2.0]], [[0.0], [1.0]]])
+    y_hat = np.array([[[1.0], [2.0]], [[0.0], [1.0]], [[1.0], [0.0]]])
     cases = [
         Case(
-            "two_by_two",
-            "2 sequences of 2 steps, 1 output: y_hat = [[1, 2], [0, 1]], y = 0 (loss 0.5 * 6 / 2 = 1.5)",
+            "three_by_two",
+            "3 sequences of 2 steps, 1 output: y_hat = [[1, 2], [0, 1], [1, 0]], y = 0 (loss 0.5 * 7 / 3)",
             args=(y_hat, np.zeros_like(y_hat)),
             outputs=["loss", "dy"],
         )

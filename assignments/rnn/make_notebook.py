@@ -281,6 +281,8 @@ Run every cell from the top (Kernel > Restart & Run All), then the cell below.
 
 def build() -> nbformat.NotebookNode:
     nb = new_notebook(cells=CELLS)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"rnn-{i:02d}"  # stable ids: rebuilding gives the same file
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
