@@ -160,3 +160,20 @@ def test_parts_flattens_a_dict_inside_a_tuple():
     assert list(out) == ["h", "forget gate f", "input gate i"]
     missing = compare.parts(np.zeros(2), ["h", {"f": "forget gate f"}])
     assert isinstance(missing["forget gate f"], compare._Missing)
+
+
+def test_cli_grade_writes_gradebook(tmp_path, monkeypatch):
+    from deepgrade import cli
+
+    monkeypatch.chdir(ROOT)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(filled_notebook("gated"), subs / "ref.ipynb")
+    nbformat.write(mutant_notebook("gated", "gru_keras_update"), subs / "keras_z.ipynb")
+    out = tmp_path / "out"
+    assert cli.main(["grade", "gated", str(subs), "--out", str(out)]) == 0
+    rows = (out / "final_grades.csv").read_text().splitlines()
+    assert rows[0].startswith("file,lstm_step,lstm_forward,gru_step,gru_forward,bidirectional_forward,embedding_lookup")
+    by_file = {r.split(",")[0].rsplit("/", 1)[-1]: r.split(",") for r in rows[2:]}
+    assert by_file["ref.ipynb"][-3] == "18"
+    assert float(by_file["keras_z.ipynb"][3]) < 4
