@@ -3,6 +3,7 @@
     deepgrade grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade notebooks into a gradebook
     deepgrade check ASSIGNMENT NOTEBOOK                     grade one notebook, print the feedback
     deepgrade student ASSIGNMENT [--out DIR]                the student's copy (no solutions)
+    deepgrade export gradescope ASSIGNMENT -o FILE          a Gradescope autograder zip
     deepgrade list                                          the assignments there are
 """
 
@@ -82,6 +83,14 @@ def cmd_student(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .gradescope import export
+
+    out = export(_load(args.assignment), args.out)
+    print(f"wrote the Gradescope autograder for {args.assignment} to {out}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for name in asg.available():
         a = asg.load(name)
@@ -112,6 +121,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("assignment")
     s.add_argument("--out", default="dist")
     s.set_defaults(func=cmd_student)
+    ex = sub.add_parser("export", help="export an assignment for another platform")
+    ex_sub = ex.add_subparsers(dest="target", required=True)
+    gs = ex_sub.add_parser("gradescope", help="write a Gradescope autograder zip")
+    gs.add_argument("assignment")
+    gs.add_argument("-o", "--out", default="autograder.zip")
+    gs.set_defaults(func=cmd_export)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)
     return p
