@@ -293,6 +293,7 @@ def run(
             finished = _run_once(workdir, mode, limits, extra_ro or [], call_seconds, deadline, results_cells, results_calls, notes)
             if finished:
                 break
+            _skip_after_hang(calls, results_calls)
             restarts += 1
             if restarts > MAX_RESTARTS or time.monotonic() >= deadline:
                 notes.append("the time budget for this submission ran out; remaining steps were not run")
@@ -398,6 +399,22 @@ def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_c
     elif step.startswith("call:"):
         results_calls[step[5:]] = outcome
     return False
+
+
+def _skip_after_hang(calls: list[dict], results_calls: dict[str, StepOutcome]) -> None:
+    """A function that hung or crashed once is not called again: each retry would cost
+    its whole budget. Its remaining calls get the same status, with the reason."""
+    bad = {}
+    for c in calls:
+        o = results_calls.get(c["id"])
+        if o is not None and o.status in ("timeout", "crashed", "memory") and c["function"] not in bad:
+            bad[c["function"]] = o
+    for c in calls:
+        if c["id"] in results_calls or c["function"] not in bad:
+            continue
+        first = bad[c["function"]]
+        message = f"not run again: {c['function']} was stopped on an earlier check ({first.error['message']})"
+        results_calls[c["id"]] = StepOutcome(first.status, error={"type": first.status.capitalize(), "message": message, "where": []})
 
 
 def _call_outcome(msg: dict) -> StepOutcome:
