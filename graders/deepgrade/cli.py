@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import assignment as asg
 from . import report
-from .pipeline import SubmissionResult, grade_file
+from .pipeline import grade_file
 
 
 class UsageError(Exception):
@@ -46,22 +46,28 @@ def report_stem(path: Path, seen: dict[str, int]) -> str:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    """Batch grading (batch.py): parallel sandboxes, results kept per submission, resumable."""
+    from . import batch
+
     assignment = _load(args.assignment)
-    subs = find_submissions(args.submissions)
+    out = Path(args.out)
+    try:
+        subs, results = batch.grade_paths(
+            assignment, args.submissions, out, workers=args.workers, force=args.force,
+            executor=batch.make_executor(args.executor, args.workers or 0, assignment.name, assignment.folder.parent.parent)
+            if args.executor != "local" else None,
+            progress=not args.quiet,
+        )
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
     if not subs:
         raise UsageError("no notebooks found in " + " ".join(args.submissions))
-    out = Path(args.out)
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    results: list[SubmissionResult] = []
-    seen: dict[str, int] = {}
-    for i, path in enumerate(subs, 1):
-        result = grade_file(assignment, path)
-        results.append(result)
-        report.write_submission_reports(result, out / "feedback", report_stem(path, seen))
-        print(f"[{i}/{len(subs)}] {path}: {result.points:g} / {result.max_points:g}", file=sys.stderr)
-    report.write_gradebook(assignment, results, out / "final_grades.csv")
-    print((out / "final_grades.csv").read_text(), end="")
-    print(f"wrote {out / 'final_grades.csv'} and feedback for {len(results)} submission(s) in {out / 'feedback'}", file=sys.stderr)
+    if not args.quiet:
+        print((out / "final_grades.csv").read_text(), end="")
+    print(f"wrote {out / 'final_grades.csv'}, canvas.csv, moodle.csv, summary.html and feedback for "
+          f"{len(results)} submission(s) in {out / 'feedback'}", file=sys.stderr)
     return 0
 
 
@@ -110,8 +116,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade notebooks (files or folders) into a gradebook")
     g.add_argument("assignment")
-    g.add_argument("submissions", nargs="+", help="notebooks or folders of notebooks")
+    g.add_argument("submissions", nargs="+", help="notebooks, folders of notebooks, LMS zip exports")
     g.add_argument("--out", default="grades", help="output folder (default: grades)")
+    g.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
+    g.add_argument("--force", action="store_true", help="regrade submissions already graded (default: resume)")
+    g.add_argument("--executor", default="local", help="where to grade: local (process pool), serial, dask")
+    g.add_argument("--quiet", action="store_true", help="no progress bar, no gradebook on stdout")
     g.set_defaults(func=cmd_grade)
     c = sub.add_parser("check", help="grade one notebook and print the feedback")
     c.add_argument("assignment")

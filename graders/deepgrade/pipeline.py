@@ -27,12 +27,13 @@ class SubmissionResult:
     file: str
     assignment: str
     questions: list[QuestionResult]
-    status: str = "graded"  # graded | unreadable
+    status: str = "graded"  # graded | unreadable | wrong-assignment (batch: duplicate, skipped, error)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     isolation: str = ""
     sha256: str = ""
     student: str = ""
+    incidents: list[str] = field(default_factory=list)  # sandbox stops: timeout, memory, crashed
 
     @property
     def points(self) -> float:
@@ -55,6 +56,7 @@ class SubmissionResult:
             "notes": self.notes,
             "isolation": self.isolation,
             "sha256": self.sha256,
+            "incidents": self.incidents,
         }
 
 
@@ -108,6 +110,11 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
     for i, o in failed_cells[:5]:
         err = o.error or {}
         notes.append(f"cell {i}: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
+    incidents = sorted({o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"})
     if reason:
         notes.insert(0, reason)
-    return SubmissionResult(str(path), assignment.name, questions, notes=notes, isolation=run.isolation, sha256=digest)
+        return SubmissionResult(
+            str(path), assignment.name, questions, status="wrong-assignment", reason=reason,
+            notes=notes, isolation=run.isolation, sha256=digest, incidents=incidents,
+        )
+    return SubmissionResult(str(path), assignment.name, questions, notes=notes, isolation=run.isolation, sha256=digest, incidents=incidents)
