@@ -1,0 +1,202 @@
+"""Grading the `rnn` assignment end to end: reference, untouched notebook, every catalogued
+mistake, the own-forward consistency credit of rnn_backward, and the cache staying in the sandbox."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import tomllib
+
+import nbformat
+import numpy as np
+import pytest
+from deepgrade import assignment as asg
+from deepgrade import notebook, sandbox
+from deepgrade.plan import build_calls
+from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
+
+MISTAKES = tomllib.loads((ROOT / "assignments" / "rnn" / "mistakes.toml").read_text())
+CONSISTENCY = "is the derivative of your own rnn_forward"
+
+# A wrong forward (ReLU instead of tanh) and the true derivative of it: consistent.
+RELU_FORWARD = """
+def rnn_forward(x, h0, params):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    y = np.zeros((N, T, params["W_hy"].shape[1]))
+    h_prev = h0
+    for t in range(T):
+        h[:, t] = np.maximum(0, x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
+        y[:, t] = h[:, t] @ params["W_hy"] + params["b_y"]
+        h_prev = h[:, t]
+    return h, y, {"x": x, "h0": h0, "h": h, "p": params}
+"""
+RELU_BACKWARD = """
+def rnn_backward(dy, cache):
+    x, h0, h, p = cache["x"], cache["h0"], cache["h"], cache["p"]
+    T = x.shape[1]
+    g = {k: np.zeros_like(v) for k, v in p.items()}
+    dx = np.zeros_like(x)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else h[:, t - 1]
+        g["W_hy"] += h[:, t].T @ dy[:, t]
+        g["b_y"] += dy[:, t].sum(axis=0)
+        da = (dy[:, t] @ p["W_hy"].T + dh_next) * (h[:, t] > 0)
+        g["W_xh"] += x[:, t].T @ da
+        g["W_hh"] += h_prev.T @ da
+        g["b_h"] += da.sum(axis=0)
+        dx[:, t] = da @ p["W_xh"].T
+        dh_next = da @ p["W_hh"].T
+    g["h0"] = dh_next
+    g["x"] = dx
+    return g
+"""
+
+
+@pytest.fixture(scope="module")
+def rnn():
+    return asg.load("rnn", ROOT)
+
+
+@pytest.fixture(scope="module")
+def reference_result(tmp_path_factory):
+    return grade_notebook("rnn", filled_notebook("rnn"), tmp_path_factory.mktemp("ref"))
+
+
+def _consistency_checks(qresult):
+    return [c for c in qresult.checks if CONSISTENCY in c.label]
+
+
+def test_reference_gets_full_marks(reference_result, rnn):
+    assert reference_result.status == "graded"
+    assert reference_result.points == reference_result.max_points == rnn.max_points
+    for q in reference_result.questions:
+        assert q.checks and all(c.passed for c in q.checks), (q.name, [c.label for c in q.checks if not c.passed])
+    back = question(reference_result, "rnn_backward")
+    checks = _consistency_checks(back)
+    assert len(checks) == 7 and all(c.passed for c in checks)
+    assert not any("differs from the reference" in " ".join(c.details) for c in checks)
+
+
+def test_untouched_notebook_gets_zero(tmp_path, rnn):
+    nb = nbformat.read(rnn.notebook, as_version=4)
+    result = grade_notebook("rnn", nb, tmp_path)
+    assert result.status == "graded"
+    assert result.points == 0
+    for q in result.questions:
+        assert q.points == 0 and q.checks, q.name
+    step = question(result, "rnn_step")
+    assert any("NotImplementedError" in " ".join(c.details) for c in step.checks)
+
+
+def test_catalogue_and_mutants_agree(rnn):
+    from solutions import rnn_mistakes
+
+    assert set(rnn_mistakes.MUTANTS) == set(MISTAKES)
+    questions = {q.name for q in rnn.questions}
+    for mid, m in MISTAKES.items():
+        assert m["function"] in questions, mid
+        assert m["title"] and m["explanation"].strip(), mid
+        ref_fn = getattr(rnn.reference, m["function"])
+        mut_fn = rnn_mistakes.MUTANTS[mid]
+        assert list(inspect.signature(mut_fn).parameters) == list(inspect.signature(ref_fn).parameters), mid
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return True  # a cache: not compared
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-7, atol=1e-9))
+
+
+@pytest.mark.parametrize("mid", sorted(MISTAKES))
+def test_mutant_differs_from_reference_on_some_case(rnn, mid):
+    fn = MISTAKES[mid]["function"]
+    q = rnn.question(fn)
+    differs = False
+    for case in q.cases:
+        if (case.function or fn) != fn or (not case.compare and fn != "clip_by_global_norm"):
+            continue
+        expected = rnn.expected(case, fn)
+        got = rnn.mutant_outputs(case, fn)[mid]
+        differs |= not _same(expected, got)
+    assert differs
+
+
+@pytest.mark.parametrize("mid", sorted(MISTAKES))
+def test_each_mistake_loses_points_with_its_diagnosis(tmp_path, mid):
+    fn = MISTAKES[mid]["function"]
+    result = grade_notebook("rnn", mutant_notebook("rnn", mid), tmp_path)
+    q = question(result, fn)
+    assert q.points < q.max_points
+    assert mid in diagnoses(q)
+    explanation = " ".join(MISTAKES[mid]["explanation"].split())
+    assert any(explanation in " ".join(" ".join(c.details).split()) for c in q.checks)
+
+
+def test_wrong_forward_with_consistent_backward_earns_consistency_credit(tmp_path):
+    nb = filled_notebook("rnn", {"rnn_forward": RELU_FORWARD, "rnn_backward": RELU_BACKWARD})
+    result = grade_notebook("rnn", nb, tmp_path)
+    forward, backward = question(result, "rnn_forward"), question(result, "rnn_backward")
+    assert "forward_relu" in diagnoses(forward)
+    checks = _consistency_checks(backward)
+    assert len(checks) == 7 and all(c.passed for c in checks)
+    assert all("true derivative of what your rnn_forward computes" in " ".join(c.details) for c in checks)
+    # the reference comparison fails (their cache holds ReLU states), the consistency part pays
+    assert 0.25 * backward.max_points < backward.points < backward.max_points
+
+
+def test_right_forward_with_wrong_backward_fails_consistency(tmp_path, rnn):
+    nb = mutant_notebook("rnn", "backward_no_carry")
+    checks = _consistency_checks(question(grade_notebook("rnn", nb, tmp_path), "rnn_backward"))
+    assert not all(c.passed for c in checks)
+    assert any("not the derivative of your own rnn_forward" in " ".join(c.details) for c in checks if not c.passed)
+
+
+def test_student_cache_never_leaves_the_sandbox(rnn):
+    cells = notebook.code_cells(filled_notebook("rnn"))
+    calls = build_calls(rnn, ["rnn_backward", "hidden_grad_norms"])
+    # the cache is passed on by reference inside the sandbox, never as data
+    back = next(c for c in calls if c["id"] == "rnn_backward/one")
+    assert back["args"][1] == {"r": ["rnn_backward/one_forward", 2]}
+    run = sandbox.run(cells, calls)
+    for cid, outcome in run.calls.items():
+        assert outcome.ok, cid
+        if outcome.value is not None and isinstance(outcome.value, tuple) and len(outcome.value) == 3:
+            assert outcome.value[2] is None, cid  # the third element (the cache) came back as None
+    assert run.calls["rnn_backward/one_forward"].value == (None, None, None)
+    assert run.calls["hidden_grad_norms/h1_forward"].value == (None, None, None)
+
+
+def test_grading_compute_stays_small(reference_result, rnn):
+    # the student's functions themselves: well under a second for the whole assignment
+    cells = notebook.code_cells(filled_notebook("rnn"))
+    run = sandbox.run(cells, build_calls(rnn))
+    assert sum(o.seconds for o in run.calls.values()) < 0.5
+    n_cons = sum(1 for c in rnn.question("rnn_backward").cases if c.name.startswith("cons_"))
+    assert n_cons < 100
+
+
+def test_public_fixtures_are_small_and_hidden_ones_follow_the_constraints(rnn):
+    for name in ("rnn_forward", "rnn_backward", "hidden_grad_norms"):
+        for case in rnn.question(name).cases:
+            if not case.hidden or (case.function or name) != "rnn_forward":
+                continue
+            x, h0, params = case.args
+            N, T, D = x.shape
+            H, K = h0.shape[1], params["W_hy"].shape[1]
+            assert T >= 3 and N > 1 and len({D, H, K}) == 3, case.name
+    for name in ("rnn_backward", "hidden_grad_norms"):
+        for case in rnn.question(name).cases:
+            if case.hidden and case.reference_args is not None:
+                dy = case.args[0]
+                assert np.all(np.abs(dy).sum(axis=(0, 2)) > 0), case.name  # every step
+    for case in rnn.question("rnn_forward").cases:
+        if not case.hidden:
+            assert copy.deepcopy(case.args)[0].size <= 12
