@@ -16,7 +16,7 @@ from deepgrade.plan import build_calls
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
 
 MISTAKES = tomllib.loads((ROOT / "assignments" / "rnn" / "mistakes.toml").read_text())
-CONSISTENCY = "is the derivative of your own rnn_forward"
+CONSISTENCY = "central differences of your own rnn_forward"
 
 # A wrong forward (ReLU instead of tanh) and the true derivative of it: consistent.
 RELU_FORWARD = """
@@ -121,7 +121,7 @@ def test_mutant_differs_from_reference_on_some_case(rnn, mid):
     q = rnn.question(fn)
     differs = False
     for case in q.cases:
-        if (case.function or fn) != fn or (not case.compare and fn != "clip_by_global_norm"):
+        if (case.function or fn) != fn or not case.compare:
             continue
         expected = rnn.expected(case, fn)
         got = rnn.mutant_outputs(case, fn)[mid]
@@ -200,3 +200,31 @@ def test_public_fixtures_are_small_and_hidden_ones_follow_the_constraints(rnn):
     for case in rnn.question("rnn_forward").cases:
         if not case.hidden:
             assert copy.deepcopy(case.args)[0].size <= 12
+
+
+def _check_output(nb, name: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.strip() == f'grader.check("{name}")':
+            return "\n".join(
+                str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) + "".join(o.get("traceback", []))
+                for o in cell.outputs
+            )
+    raise KeyError(name)
+
+
+def test_grader_check_in_the_student_copy(tmp_path, rnn):
+    pytest.importorskip("nbclient")
+    from deepgrade.student import make_student_copy
+    from nbclient import NotebookClient
+
+    out = make_student_copy(rnn, tmp_path / "rnn")
+    nb = mutant_notebook("rnn", "backward_no_carry")
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(out)}}, allow_errors=True
+    ).execute()
+    wrong = _check_output(nb, "rnn_backward")
+    assert "dh_next" in wrong and "FAIL" in wrong  # the catalogue's explanation, from public checks
+    assert "hidden check:" not in wrong
+    for name in ("rnn_step", "rnn_forward", "mse_loss", "clip_by_global_norm", "hidden_grad_norms"):
+        right = _check_output(nb, name)
+        assert "FAIL" not in right and "points" in right, (name, right)
