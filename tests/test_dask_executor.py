@@ -84,9 +84,16 @@ def test_same_gradebook_as_the_local_executor(cluster, submissions, tmp_path, mo
     finally:
         dask_ex.close()
 
+    # and from the command line (the env var set above is restored by monkeypatch)
+    from deepgrade import cli
+
+    argv = ["grade", "cnn", str(submissions), "--out", str(tmp_path / "cli"), "--quiet"]
+    assert cli.main([*argv, "--executor", "dask", "--scheduler", cluster.scheduler_address]) == 0
+
     local_csv = (tmp_path / "local" / "final_grades.csv").read_text()
     dask_csv = (tmp_path / "dask" / "final_grades.csv").read_text()
     assert dask_csv == local_csv
+    assert (tmp_path / "cli" / "final_grades.csv").read_text() == local_csv
     assert local_csv.count("\n") == 2 + 6
     assert "failed" in local_csv  # the broken notebook is a row of its own
     for f in sorted((tmp_path / "local" / "results").glob("*.json")):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -51,6 +52,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     assignment = _load(args.assignment)
     out = Path(args.out)
+    if args.scheduler:  # read by the dask executor (executors_dask.py)
+        os.environ["DEEPGRADE_SCHEDULER"] = args.scheduler
     try:
         subs, results = batch.grade_paths(
             assignment, args.submissions, out, workers=args.workers, force=args.force,
@@ -121,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded (default: resume)")
     g.add_argument("--executor", default="local", help="where to grade: local (process pool), serial, dask")
+    g.add_argument("--scheduler", default=None, help="the Dask scheduler for --executor dask (tcp://HOST:8786; pip install deepgrade[cluster])")
     g.add_argument("--quiet", action="store_true", help="no progress bar, no gradebook on stdout")
     g.set_defaults(func=cmd_grade)
     c = sub.add_parser("check", help="grade one notebook and print the feedback")
