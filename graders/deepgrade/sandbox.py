@@ -365,18 +365,29 @@ def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_c
                     msg = wire.loads(line.decode("utf-8"))
                 except (ValueError, UnicodeDecodeError):
                     continue  # not ours: the student wrote to the channel
+                # Student code shares the worker's process and can write to this channel
+                # (fd DEEPGRADE_FD, a forked child): accept a message only where the
+                # protocol expects it, i.e. a result only for the step now running and
+                # once, a new step or "done" only between steps. Anything else is dropped.
                 ev = msg.get("ev")
                 if ev == "start":
-                    step = str(msg.get("step"))
+                    new = str(msg.get("step"))
+                    if step not in ("start", "between") or not _known_step(new, call_seconds, results_cells, results_calls):
+                        continue
+                    step = new
                     step_started = time.monotonic()
                     budget = limits.cell_seconds if step.startswith("cell:") else call_seconds.get(step[5:], limits.call_seconds)
                 elif ev == "cell":
-                    results_cells[int(msg["i"])] = StepOutcome("ok" if msg.get("ok") else "error", error=msg.get("error"))
+                    if step != f"cell:{msg.get('i')}":
+                        continue
+                    results_cells[int(step[5:])] = StepOutcome("ok" if msg.get("ok") is True else "error", error=_error(msg.get("error")))
                     step = "between"
                 elif ev == "call":
-                    results_calls[str(msg["id"])] = _call_outcome(msg)
+                    if step != f"call:{msg.get('id')}":
+                        continue
+                    results_calls[step[5:]] = _call_outcome(msg)
                     step = "between"
-                elif ev == "done":
+                elif ev == "done" and step in ("start", "between"):
                     finished = True
             if finished:
                 break
@@ -417,16 +428,47 @@ def _skip_after_hang(calls: list[dict], results_calls: dict[str, StepOutcome]) -
         results_calls[c["id"]] = StepOutcome(first.status, error={"type": first.status.capitalize(), "message": message, "where": []})
 
 
+def _known_step(step: str, call_seconds: dict, results_cells: dict, results_calls: dict) -> bool:
+    """A step of this plan that has no outcome yet."""
+    if step.startswith("call:"):
+        return step[5:] in call_seconds and step[5:] not in results_calls
+    if step.startswith("cell:") and step[5:].isdigit():
+        return int(step[5:]) not in results_cells
+    return False
+
+
+def _seconds(value) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _error(error) -> dict | None:
+    """An error report from the sandbox, reduced to plain short strings (it is untrusted)."""
+    if error is None:
+        return None
+    if not isinstance(error, dict):
+        return {"type": "Error", "message": "failed", "where": []}
+    where = error.get("where") if isinstance(error.get("where"), list) else []
+    return {
+        "type": str(error.get("type", "Error"))[:100],
+        "message": str(error.get("message", ""))[:500],
+        "where": [w for w in where[:4] if isinstance(w, dict)],
+    }
+
+
 def _call_outcome(msg: dict) -> StepOutcome:
-    if not msg.get("ok"):
-        error = msg.get("error") if isinstance(msg.get("error"), dict) else {"type": "Error", "message": "failed", "where": []}
-        return StepOutcome("error", error=error, seconds=float(msg.get("seconds", 0) or 0))
+    if msg.get("ok") is not True:
+        error = _error(msg.get("error")) or {"type": "Error", "message": "failed", "where": []}
+        return StepOutcome("error", error=error, seconds=_seconds(msg.get("seconds")))
     try:
         value = wire.decode(msg.get("value"))
     except wire.WireError as exc:
         return StepOutcome("error", error={"type": "Unreadable", "message": f"the value returned could not be read: {exc}", "where": []})
-    mutated = [int(i) for i in msg.get("mutated", []) if isinstance(i, int)]
-    return StepOutcome("ok", value=value, mutated=mutated, seconds=float(msg.get("seconds", 0) or 0))
+    mutated = msg.get("mutated") if isinstance(msg.get("mutated"), list) else []
+    mutated = [int(i) for i in mutated if isinstance(i, int)]
+    return StepOutcome("ok", value=value, mutated=mutated, seconds=_seconds(msg.get("seconds")))
 
 
 def _stop(proc: subprocess.Popen, cgroup: _Cgroup) -> None:
