@@ -186,8 +186,8 @@ def test_grading_compute_stays_small(reference_result, rnn):
 def test_public_fixtures_are_small_and_hidden_ones_follow_the_constraints(rnn):
     for name in ("rnn_forward", "rnn_backward", "hidden_grad_norms"):
         for case in rnn.question(name).cases:
-            if not case.hidden or (case.function or name) != "rnn_forward":
-                continue
+            if not case.hidden or (case.function or name) != "rnn_forward" or case.name.startswith("cons_"):
+                continue  # (the consistency check's own tiny RNN is not a graded fixture)
             x, h0, params = case.args
             N, T, D = x.shape
             H, K = h0.shape[1], params["W_hy"].shape[1]
