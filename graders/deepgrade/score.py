@@ -95,6 +95,9 @@ def grade_question(assignment: Assignment, question: Question, outcomes: dict[st
     if question.extra_check is not None:
         checks += question.extra_check(assignment, question, outcomes)
     nm = no_mutation_check(question, outcomes)
+    if nm is not None and nm.passed and not any(c.passed and c.weight >= VALUES_WEIGHT for c in checks):
+        # leaving the inputs alone is worth something only next to a right answer
+        nm = Check(nm.label, False, nm.weight, ["not credited until at least one output is right"])
     if nm is not None:
         checks.append(nm)
     return QuestionResult(question.name, question_points(checks, question.points), question.points, checks)
