@@ -1,0 +1,49 @@
+"""Seconds per check model of the `keras` assignment, graded in the sandbox like a submission.
+
+    PYTHONPATH=graders:. .venv/bin/python benchmarks/keras_models.py [--local]
+
+Grades the reference-filled notebook once and prints the wall time of every notebook
+cell group and every check model (build + fit + predict inside the sandbox), then the
+whole submission. ``--local`` also times each harness in this process (no sandbox).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "tests")]
+
+from deepgrade import assignment as asg  # noqa: E402
+from deepgrade import notebook, pipeline  # noqa: E402
+
+
+def main() -> None:
+    import helpers
+
+    a = asg.load("keras", ROOT)
+    nb = helpers.filled_notebook("keras")
+    cells = notebook.code_cells(nb)
+    start = time.perf_counter()
+    results, run = pipeline.grade_cells(a, cells)
+    total = time.perf_counter() - start
+    print(f"isolation: {run.isolation}")
+    print(f"{'check model':45s} {'seconds':>8s}  status")
+    for call_id, outcome in run.calls.items():
+        print(f"{call_id:45s} {outcome.seconds:8.2f}  {outcome.status}")
+    in_calls = sum(o.seconds for o in run.calls.values())
+    print(f"{'all check models':45s} {in_calls:8.2f}")
+    print(f"{'whole submission (cells, imports, calls, scoring)':45s} {total:8.2f}  budget 90")
+    print(f"points: {sum(r.points for r in results)} / {a.max_points}")
+    if "--local" in sys.argv:
+        import solutions.keras as ref
+
+        fx = sys.modules["deepgrade_fixtures_keras"]
+        for call_id, outcome in fx.local_outcomes(dict(vars(ref))).items():
+            print(f"local {call_id:39s} {outcome.seconds:8.2f}  {outcome.status}")
+
+
+if __name__ == "__main__":
+    main()
