@@ -240,10 +240,14 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
         text = [message + " (define it in a code cell, with exactly this name)"]
     elif kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "NotCallable", "Unreadable"):
         text = [message]
+    elif kind == "NotImplementedError":
+        text = ["not implemented yet (it still raises NotImplementedError): write the function where it says # YOUR CODE HERE"]
     else:
         text = [f"raised {kind}: {message}" if message else f"raised {kind}"]
     for frame in error.get("where", [])[-2:]:
-        text.append(f"  in cell {frame['cell']}, line {frame['line']}, in {frame['function']}: {frame['code']}")
+        cell = frame["cell"]
+        where = f"cell {int(cell) + 1} of the notebook, " if str(cell).isdigit() else ""  # 1-based, as people count
+        text.append(f"  in {where}line {frame['line']}, in {frame['function']}: {frame['code']}")
     return Check(f"runs on {case_label}", False, weight, text, hidden=hidden)
 
 
@@ -257,8 +261,16 @@ def format_question(name: str, points: float, max_points: float, checks: list[Ch
     """One question's feedback block, as students read it (grader report and notebook alike)."""
     pts = f"{points:g} / {max_points:g} points"
     lines = [f"{name:<{width - len(pts)}}{pts}"]
-    for c in checks:
-        lines.append(f"  {'ok  ' if c.passed else 'FAIL'}  {c.label}")
+    i = 0
+    while i < len(checks):
+        c = checks[i]
+        # the same failure on several fixtures is said once, with a count
+        same = 1
+        while i + same < len(checks) and not c.passed and not checks[i + same].passed and checks[i + same].details == c.details:
+            same += 1
+        i += same
+        more = f" (and {same - 1} more with the same result)" if same > 1 else ""
+        lines.append(f"  {'ok  ' if c.passed else 'FAIL'}  {c.label}{more}")
         for d in c.details:
             for sub in d.splitlines():
                 lines.append(f"          {sub.strip() if not sub.startswith('  ') else sub}")
