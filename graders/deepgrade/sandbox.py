@@ -4,8 +4,23 @@ The student's code runs in a child process that sees only its own temporary fold
 the Python installation and the fixture inputs it is sent. Where the machine has
 bubblewrap (`bwrap`) the child gets no network, its own PID namespace and a read-only
 view of the system; cgroups (v1 or v2), where writable, cap its memory and process
-count; rlimits cap CPU time, file size and open files everywhere. Without bubblewrap
-the child runs as a plain process with rlimits, and a warning says so.
+count; rlimits cap CPU time, file size and open files everywhere.
+
+Without bubblewrap (or with ``DEEPGRADE_SANDBOX=process``) a RuntimeWarning says so and
+the child runs as a plain process in its own session, with the rlimits (and cgroup, where
+writable) above. What this fallback guarantees, and what it does not:
+
+* when the grader runs as root, the child runs as ``nobody`` (uid/gid 65534, no
+  supplementary groups, no_new_privs) keeping one capability, CAP_DAC_READ_SEARCH, so it
+  can read the Python installation wherever it lives (a venv under /root, mode 0700).
+  It can therefore *read* any file on the machine (reference solutions included), but
+  it cannot write the grader's files, nor signal the grader or any other process not
+  running as nobody: ``os.kill(os.getppid(), 9)`` fails with PermissionError. It can
+  signal other sandboxes running as nobody at the same moment. Where the kernel refuses
+  the capability (a container without it) the child runs as root, with a warning.
+* when the grader is not root, the child runs as the grader's user: it can signal the
+  grader and write whatever that user can. Use bubblewrap for untrusted classes.
+* in either case: no network or filesystem isolation, and no PID namespace.
 
 A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
 hangs, crashes the interpreter or exhausts memory is recorded and the child is started
@@ -91,9 +106,20 @@ def bwrap_available() -> bool:
 _BWRAP: bool | None = None
 
 
+_WARNED_FORCED = False
+
+
 def isolation_mode() -> str:
-    global _BWRAP
+    global _BWRAP, _WARNED_FORCED
     if os.environ.get("DEEPGRADE_SANDBOX") == "process":
+        if not _WARNED_FORCED:
+            _WARNED_FORCED = True
+            warnings.warn(
+                "DEEPGRADE_SANDBOX=process: bubblewrap (bwrap) is not used: student code runs as a plain "
+                "process with resource limits only (no network or filesystem isolation).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return "process"
     if _BWRAP is None:
         _BWRAP = bwrap_available()
@@ -178,7 +204,77 @@ class _Cgroup:
                     time.sleep(0.02)
 
 
-def _preexec(limits: Limits, procs_files: list[str]):
+NOBODY = 65534
+_CAP_DAC_READ_SEARCH = 2
+_DROP_OK: bool | None = None
+
+
+def _privilege_drop():
+    """A preexec step making a root child 'nobody' that keeps CAP_DAC_READ_SEARCH (see the
+    module docstring), or None when the grader is not root. Built before the fork: the
+    forked child only makes system calls."""
+    if os.geteuid() != 0:
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    bit = 1 << _CAP_DAC_READ_SEARCH
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (Data * 2)(Data(bit, bit, bit), Data(0, 0, 0))
+
+    def check(rc: int, what: str) -> None:
+        if rc != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"{what}: {os.strerror(err)}")
+
+    def drop() -> None:
+        check(libc.prctl(8, 1, 0, 0, 0), "PR_SET_KEEPCAPS")
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+        check(libc.capset(ctypes.byref(header), data), "capset")
+        check(libc.prctl(47, 2, _CAP_DAC_READ_SEARCH, 0, 0), "PR_CAP_AMBIENT_RAISE")
+        check(libc.prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+
+    return drop
+
+
+def _drop_for_child():
+    """The privilege drop for process mode, once probed to work on this machine (cached)."""
+    global _DROP_OK
+    drop = _privilege_drop()
+    if drop is None:
+        return None
+    if _DROP_OK is None:
+        try:
+            probe = subprocess.run(
+                [sys.executable, "-I", "-S", "-c", f"import os, sys; sys.exit(os.getuid() != {NOBODY})"],
+                preexec_fn=drop,
+                capture_output=True,
+                timeout=30,
+                cwd="/",
+            )
+            _DROP_OK = probe.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            _DROP_OK = False
+        if not _DROP_OK:
+            warnings.warn(
+                "the sandbox cannot run student code as 'nobody' here (no ambient capabilities?): "
+                "in process mode it runs as root and can signal the grader",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    return drop if _DROP_OK else None
+
+
+def _preexec(limits: Limits, procs_files: list[str], drop=None):
     def setup() -> None:
         for f in procs_files:
             with open(f, "w") as fh:
@@ -191,6 +287,8 @@ def _preexec(limits: Limits, procs_files: list[str]):
             # no cgroup: fall back on address-space and process-count rlimits
             resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+        if drop is not None:
+            drop()  # last: the cgroup and the rlimits above need root
 
     return setup
 
@@ -322,10 +420,10 @@ def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_c
             cwd=str(workdir),
             env=_environment(home, write_fd),
             pass_fds=(write_fd,),
-            preexec_fn=_preexec(limits, cgroup.procs_files()),
+            preexec_fn=_preexec(limits, cgroup.procs_files(), _drop_for_child() if mode == "process" else None),
             start_new_session=True,
         )
-    except OSError as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
         os.close(read_fd)
         os.close(write_fd)
         log.close()
