@@ -8,7 +8,8 @@ Accepted on the command line:
     a zip file             an LMS export, extracted safely into a private folder
 
 Students are identified from names, in this order:
-    Canvas                 ``name_12345_67890_file.ipynb`` (also ``name_LATE_12345_...``):
+    Canvas                 ``name_12345_67890_file.ipynb`` (also ``name_LATE_12345_...``; the
+                           name may hold underscores: ``doe_jane_12345_...``):
                            id 12345 (Canvas user id), name "name"
     Moodle                 ``First Last_123456_assignsubmission_file_/file.ipynb`` (one
                            folder per student) or the same prefix on a flat file name:
@@ -39,7 +40,8 @@ MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
 MAX_ZIP_MEMBERS = 20000
 MAX_RATIO = 200  # compressed -> uncompressed; JSON compresses about 10x
 
-CANVAS = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)(?:_LATE)?_(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
+# the name part may hold underscores (doe_jane_12345_67890_cnn.ipynb) and non-ASCII letters
+CANVAS = re.compile(r"^(?P<name>[^\W\d][\w-]*?)(?:_LATE)?_(?P<id>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_(?P<file>.*)$")
 
 
