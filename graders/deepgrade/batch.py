@@ -14,7 +14,8 @@ Then, from the stored results:
     canvas.csv            Canvas gradebook import (Student, ID, SIS User ID, SIS Login ID,
                           Section, <assignment>)
     moodle.csv            Moodle assignment grading worksheet (Identifier "Participant N",
-                          Full name, Grade, Maximum Grade, Feedback comments)
+                          Full name, Grade, Maximum Grade, Last modified (grade),
+                          Feedback comments)
     feedback/<stem>.{html,json,txt}  per student
     summary.html + histogram.png      the class summary for the instructor
 
@@ -419,10 +420,14 @@ def _best_rows(submissions: list[Submission], results: list[SubmissionResult]):
 def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -> None:
     """Canvas 'Import' of a gradebook CSV: ID is the Canvas user id (from Canvas file names).
 
-    The assignment column is named by the assignment's title; rename it to Canvas's
-    'Name (assignment id)' to update an existing column instead of creating one.
+    Canvas reads the layout of its own gradebook export: Student, ID, SIS User ID, SIS
+    Login ID, Section, then one column per assignment named 'Name (assignment id)', and
+    a 'Points Possible' row under the header. With ``canvas_assignment_id`` in
+    assignment.toml the column is '<title> (<id>)' and updates that assignment; without
+    it the column is named by the assignment's title and Canvas creates a new assignment.
     """
-    col = f"{assignment.name}: {assignment.title}"[:80]
+    cid = str(getattr(assignment, "meta", {}).get("canvas_assignment_id", "")).strip()
+    col = f"{assignment.title} ({cid})" if cid else f"{assignment.name}: {assignment.title}"[:80]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col])
@@ -440,18 +445,25 @@ def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -
             )
 
 
-def write_moodle_csv(assignment: Assignment, submissions, results, path: Path) -> None:
+def write_moodle_csv(assignment: Assignment, submissions, results, path: Path, now: float | None = None) -> None:
     """Moodle assignment 'Upload grading worksheet' layout; Identifier is 'Participant <id>'
-    (the number in Moodle's ``Name_<id>_assignsubmission_file_`` folder names)."""
+    (the number in Moodle's ``Name_<id>_assignsubmission_file_`` folder names).
+
+    Moodle's importer (mod/assign/feedback/offline) refuses a worksheet without the
+    columns "Identifier", "Grade" and "Last modified (grade)"; it skips a row whose grade
+    was changed in Moodle after that time (unless told to ignore it). The time written is
+    the export's, in Moodle's own date format (read back with PHP's strtotime).
+    """
+    stamp = time.strftime("%A, %d %B %Y, %I:%M %p", time.localtime(time.time() if now is None else now))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])
+        w.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)", "Feedback comments"])
         for sub, r in _best_rows(submissions, results):
             ident = f"Participant {sub.student}" if sub.student.isdigit() else sub.student
             comment = f"{r.points:g} / {r.max_points:g} points" + (
                 f"; not graded: {r.reason}" if r.status != "graded" else ""
             )
-            w.writerow([ident, sub.name, f"{r.points:g}", f"{assignment.max_points:g}", comment])
+            w.writerow([ident, sub.name, f"{r.points:g}", f"{assignment.max_points:g}", stamp, comment])
 
 
 def class_summary(assignment: Assignment, submissions, results) -> dict:

@@ -52,7 +52,7 @@ def gradebook_rows(assignment: Assignment, results: list[SubmissionResult]) -> l
 
 
 def write_gradebook(assignment: Assignment, results: list[SubmissionResult], path: Path) -> None:
-    with open(path, "w", newline="") as fh:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(gradebook_rows(assignment, results))
 
 
