@@ -526,7 +526,7 @@ def _histogram(percents: list[float], path: Path) -> None:
 
 def write_class_summary(assignment: Assignment, submissions, results, out: Path) -> None:
     s = class_summary(assignment, submissions, results)
-    (out / "summary.json").write_text(json.dumps(s, indent=1))
+    (out / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
     _histogram(s["percents"], out / "histogram.png")
     esc = html.escape
     rows_q = "".join(

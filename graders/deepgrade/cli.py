@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -22,28 +21,6 @@ from .pipeline import grade_file
 
 class UsageError(Exception):
     pass
-
-
-def find_submissions(paths: list[str]) -> list[Path]:
-    """Notebooks named on the command line, and every .ipynb below named folders."""
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
-        elif p.exists():
-            found.append(p)
-        else:
-            raise UsageError(f"no such file or folder: {p}")
-    return found
-
-
-def report_stem(path: Path, seen: dict[str, int]) -> str:
-    """A unique, filesystem-safe name per submission (the same file name in many folders is normal)."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(path.parts[-2:]) if path.parent.name else path.stem)
-    stem = stem.removesuffix(".ipynb")
-    n = seen.get(stem, 0)
-    seen[stem] = n + 1
-    return stem if n == 0 else f"{stem}-{n + 1}"
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ def feedback_text(result: SubmissionResult, mistakes_titles: dict[str, str] | No
 
 
 def write_json(result: SubmissionResult, path: Path) -> None:
-    path.write_text(json.dumps(result.to_dict(), indent=1, default=str))
+    path.write_text(json.dumps(result.to_dict(), indent=1, default=str), encoding="utf-8")
 
 
 def gradebook_rows(assignment: Assignment, results: list[SubmissionResult]) -> list[list]:
@@ -88,5 +88,5 @@ def feedback_html(result: SubmissionResult) -> str:
 def write_submission_reports(result: SubmissionResult, folder: Path, stem: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_json(result, folder / f"{stem}.json")
-    (folder / f"{stem}.txt").write_text(feedback_text(result))
-    (folder / f"{stem}.html").write_text(feedback_html(result))
+    (folder / f"{stem}.txt").write_text(feedback_text(result), encoding="utf-8")
+    (folder / f"{stem}.html").write_text(feedback_html(result), encoding="utf-8")
