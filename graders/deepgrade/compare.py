@@ -251,6 +251,18 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
     return Check(f"runs on {case_label}", False, weight, text, hidden=hidden)
 
 
+def explain_once(checks: list[Check], explain: dict[str, str]) -> list[Check]:
+    """A mistake's explanation is shown where it is first recognised; later checks refer back."""
+    seen: set[str] = set()
+    for c in checks:
+        for mid in c.diagnosis:
+            text = explain.get(mid)
+            if mid in seen and text in c.details:
+                c.details[c.details.index(text)] = "the same mistake as above"
+            seen.add(mid)
+    return checks
+
+
 def question_points(checks: list[Check], points: float) -> float:
     """Partial credit: the question's points times the weight of the checks passed."""
     total = sum(c.weight for c in checks) or 1.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .assignment import Assignment, Case, Question
-from .compare import VALUES_WEIGHT, Check, error_check, judge_case, question_points
+from .compare import VALUES_WEIGHT, Check, error_check, explain_once, judge_case, question_points
 from .plan import call_id
 from .sandbox import StepOutcome
 
@@ -100,6 +100,7 @@ def grade_question(assignment: Assignment, question: Question, outcomes: dict[st
         nm = Check(nm.label, False, nm.weight, ["not credited until at least one output is right"])
     if nm is not None:
         checks.append(nm)
+    explain_once(checks, {mid: m.explanation for mid, m in assignment.mistakes.items()})
     return QuestionResult(question.name, question_points(checks, question.points), question.points, checks)
 
 

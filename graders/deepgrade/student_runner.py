@@ -15,10 +15,10 @@ from pathlib import Path
 
 try:  # inside the student copy, a package next to the notebook
     from . import wire
-    from .compare import Check, error_check, format_question, judge_case, question_points
+    from .compare import Check, error_check, explain_once, format_question, judge_case, question_points
 except ImportError:  # pragma: no cover - imported as deepgrade.student_runner in tests
     from deepgrade import wire
-    from deepgrade.compare import Check, error_check, format_question, judge_case, question_points
+    from deepgrade.compare import Check, error_check, explain_once, format_question, judge_case, question_points
 
 DATA = Path(__file__).with_name("public.json")
 _NOT_SENT = "the hidden checks, and any check that needs the grader, run when your notebook is graded"
@@ -91,6 +91,7 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
         changed = [i for i, (a, b) in enumerate(zip(before, args)) if isinstance(a, type(b)) and hasattr(a, "shape") and (a.shape != b.shape or (a != b).any())]
         if changed:
             checks.append(Check("does not modify its inputs", False, 1.0, [f"argument {changed[0] + 1} was changed in place on {label}; work on a copy (x.copy())"]))
+    explain_once(checks, explain)
     return question_points(checks, q["points"]), q["points"], checks
 
 
