@@ -1,0 +1,108 @@
+"""Grading the keras assignment end to end in the sandbox: full marks twice with the same
+score, zero for the untouched notebook, and every negative control losing its points with
+a reason (mistakes of different functions share one notebook to save sandbox runs)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from deepgrade import assignment as asg
+from deepgrade import notebook, pipeline
+from helpers import ROOT, filled_notebook, grade_notebook, question
+
+NAME = "keras"
+A = asg.load(NAME, ROOT)
+
+# each round: at most one mistake per function, graded together in one sandbox run
+ROUNDS = [
+    [
+        "digits_no_convolution",
+        "transfer_unfrozen",
+        "stacked_wrong_dropout",
+        "order_bag_of_words",
+        "forecaster_mean",
+        "temperature_power",
+        "datasets_augment_validation",
+    ],
+    ["stacked_no_return_sequences", "temperature_ignored"],
+]
+
+
+def failing(q) -> list:
+    return [(c.label, c.details) for c in q.checks if not c.passed]
+
+
+@pytest.fixture(scope="module")
+def reference_results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keras_grading")
+    nb = filled_notebook(NAME)
+    return [grade_notebook(NAME, nb, folder, f"reference{i}.ipynb") for i in range(2)]
+
+
+@pytest.mark.slow
+def test_reference_notebook_gets_full_marks(reference_results):
+    r = reference_results[0]
+    assert r.status == "graded" and r.max_points == 20
+    assert r.points == r.max_points, {q.name: failing(q) for q in r.questions if q.points < q.max_points}
+
+
+@pytest.mark.slow
+def test_reference_is_graded_identically_twice(reference_results):
+    a, b = (r.to_dict() for r in reference_results)
+    assert a["points"] == b["points"]
+    assert a["questions"] == b["questions"]
+
+
+@pytest.mark.slow
+def test_feedback_has_learning_curves(reference_results):
+    r = reference_results[0]
+    for name in (
+        "build_digit_cnn",
+        "build_transfer_model",
+        "build_order_classifier",
+        "build_forecaster",
+        "build_char_model",
+    ):
+        lines = [d for c in question(r, name).checks for d in c.details if d.startswith("learning curves: ")]
+        assert lines, name
+        png = Path(lines[0].split(": ", 1)[1])
+        assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_untouched_notebook_gets_zero(tmp_path):
+    r = grade_notebook(NAME, nbformat.read(A.notebook, as_version=4), tmp_path)
+    assert r.status == "graded"
+    assert r.points == 0
+    for q in r.questions:
+        assert q.checks and any(
+            "NotImplementedError" in " ".join(c.details) or "no function" in " ".join(c.details) for c in q.checks
+        ), q.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistakes", ROUNDS, ids=["round1", "round2"])
+def test_negative_controls_lose_their_points_with_a_reason(mistakes):
+    functions = {A.mistakes[m].function: A.mutants[m] for m in mistakes}
+    assert len(functions) == len(mistakes)
+    nb = filled_notebook(NAME, functions)
+    results, _ = pipeline.grade_cells(A, notebook.code_cells(nb), questions=list(functions))
+    by_name = {q.name: q for q in results}
+    for mid in mistakes:
+        q = by_name[A.mistakes[mid].function]
+        assert q.points < q.max_points, (mid, q.points)
+        bad = [c for c in q.checks if not c.passed]
+        assert any(mid in c.diagnosis for c in bad), (mid, failing(q))
+        explanation = A.mistakes[mid].explanation
+        assert any(explanation in c.details for c in bad), (mid, failing(q))
+
+
+def test_thresholds_are_stated_in_the_notebook():
+    nb = nbformat.read(A.notebook, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    fx = __import__("sys").modules["deepgrade_fixtures_keras"]
+    assert f"{fx.DIGITS['epochs']} epochs" in text and f">= {fx.DIGITS_MIN_ACCURACY:.0%}" in text
+    assert f"MSE <= {fx.FORECAST_MAX_RATIO} x" in text
+    assert re.search(r"image_dataset_from_directory", text) and "VGG16(weights=None" in text

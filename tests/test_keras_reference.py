@@ -1,0 +1,254 @@
+"""The keras assignment's reference models and thresholds, justified by data.
+
+The reference check models pass with margin over three seeds; the negative controls fail;
+make_datasets reads a generated folder as the lecture's flow_from_directory did; the
+lecture's VGG16 base is accepted frozen; temperature sampling follows the formula.
+Harnesses run in this process here (the grading tests run them in the sandbox).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from deepgrade import assignment as asg
+from deepgrade import notebook
+from helpers import ROOT
+
+A = asg.load("keras", ROOT)
+FX = sys.modules["deepgrade_fixtures_keras"]
+REF = A.reference
+TRAINED = ["build_digit_cnn", "build_transfer_model", "build_order_classifier", "build_forecaster", "build_char_model"]
+SEEDS = [0, 1, 2]
+
+
+def judge(outcomes: dict, name: str):
+    q = A.question(name)
+    return q.extra_check(A, q, {k: v for k, v in outcomes.items() if k.startswith(name + "/")})
+
+
+def namespace(**overrides) -> dict:
+    """The reference's names, with mutants pasted in as a notebook cell would define them."""
+    ns = dict(vars(REF))
+    for name, mid in overrides.items():
+        exec(compile(notebook.function_source(A.mutants[mid], rename=name), f"<mutant {mid}>", "exec"), ns)
+    return ns
+
+
+def metric(label: str) -> float:
+    """The measured number in a check's label (accuracy in %, or the MSE ratio)."""
+    import re
+
+    m = re.search(r": ([0-9.]+)%", label) or re.search(r"MSE ([0-9.]+) x", label)
+    return float(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def reference_runs():
+    return {seed: FX.local_outcomes(namespace(), TRAINED, seed=seed) for seed in SEEDS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TRAINED)
+def test_reference_passes_with_margin_over_three_seeds(reference_runs, name):
+    margins = {
+        "build_digit_cnn": ("accuracy", FX.DIGITS_MIN_ACCURACY * 100 + 3),
+        "build_transfer_model": ("accuracy", FX.TRANSFER_MIN_ACCURACY * 100 + 5),
+        "build_order_classifier": ("accuracy", FX.ORDER_MIN_ACCURACY * 100 + 5),
+        "build_forecaster": ("ratio", FX.FORECAST_MAX_RATIO * 0.8),
+        "build_char_model": ("accuracy", (FX.char_data()[5] + FX.CHAR_MARGIN) * 100 + 3),
+    }
+    kind, bound = margins[name]
+    measured = []
+    for seed in SEEDS:
+        checks = judge(reference_runs[seed], name)
+        assert all(c.passed for c in checks), (seed, [(c.label, c.details) for c in checks if not c.passed])
+        main = next(c for c in checks if "(needs" in c.label)
+        measured.append(metric(main.label))
+    print(name, kind, measured)
+    if kind == "accuracy":
+        assert min(measured) >= bound, measured
+    else:
+        assert max(measured) <= bound, measured
+
+
+def test_reference_untrained_questions_pass():
+    out = FX.local_outcomes(
+        namespace(),
+        [
+            "build_augmentation",
+            "make_datasets",
+            "build_stacked_gru",
+            "build_bidirectional_gru",
+            "sample_with_temperature",
+        ],
+    )
+    for name in [
+        "build_augmentation",
+        "make_datasets",
+        "build_stacked_gru",
+        "build_bidirectional_gru",
+        "sample_with_temperature",
+    ]:
+        checks = judge(out, name)
+        assert checks and all(c.passed for c in checks), [(c.label, c.details) for c in checks if not c.passed]
+
+
+# ------------------------------------------------------------------ negative controls
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bag_of_words_fails_the_order_task(seed):
+    out = FX.local_outcomes(
+        namespace(build_order_classifier="order_bag_of_words"), ["build_order_classifier"], seed=seed
+    )
+    (check,) = judge(out, "build_order_classifier")
+    assert not check.passed and metric(check.label) < 65, check.label
+    assert "order_bag_of_words" in check.diagnosis
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mean_predictor_fails_the_forecaster(seed):
+    out = FX.local_outcomes(namespace(build_forecaster="forecaster_mean"), ["build_forecaster"], seed=seed)
+    (check,) = judge(out, "build_forecaster")
+    assert not check.passed and metric(check.label) > 1.0, check.label
+    assert "forecaster_mean" in check.diagnosis
+
+
+def test_persistence_is_a_fair_baseline():
+    """Persistence is far better than the mean 6 hours ahead, and the reference beats it (above)."""
+    _, _, Xte, yte = FX.forecast_data()
+    persistence = np.mean((Xte[:, -1, 0] - yte) ** 2)
+    assert persistence < np.var(yte)
+
+
+def test_unfrozen_base_loses_the_frozen_checks():
+    out = FX.local_outcomes(namespace(build_transfer_model="transfer_unfrozen"), ["build_transfer_model"])
+    checks = {c.label.split(":")[0]: c for c in judge(out, "build_transfer_model")}
+    frozen = checks["the convolutional base is frozen"]
+    assert not frozen.passed and "transfer_unfrozen" in frozen.diagnosis
+    assert any("trainable" in d for d in frozen.details)
+    vgg = next(c for k, c in checks.items() if k.startswith("accepts VGG16"))
+    assert not vgg.passed
+
+
+def test_dense_only_digits_model_loses_the_structure_check():
+    out = FX.local_outcomes(namespace(build_digit_cnn="digits_no_convolution"), ["build_digit_cnn"])
+    checks = judge(out, "build_digit_cnn")
+    structure = next(c for c in checks if c.label.startswith("the lecture's four steps"))
+    assert not structure.passed and "digits_no_convolution" in structure.diagnosis
+    assert any("Conv2D" in d for d in structure.details)
+
+
+@pytest.mark.parametrize("mid", ["stacked_wrong_dropout", "stacked_no_return_sequences"])
+def test_stacked_gru_mistakes_are_named(mid):
+    out = FX.local_outcomes(namespace(build_stacked_gru=mid), ["build_stacked_gru"])
+    checks = judge(out, "build_stacked_gru")
+    assert not all(c.passed for c in checks)
+    assert any(mid in c.diagnosis for c in checks), [(c.label, c.details) for c in checks]
+
+
+@pytest.mark.parametrize("mid", ["temperature_power", "temperature_ignored"])
+def test_temperature_mistakes_are_named(mid):
+    out = FX.local_outcomes(namespace(sample_with_temperature=mid), ["sample_with_temperature"])
+    checks = judge(out, "sample_with_temperature")
+    assert not any(c.passed for c in checks)
+    assert all(mid in c.diagnosis for c in checks)
+
+
+def test_augmented_validation_is_caught():
+    out = FX.local_outcomes(namespace(make_datasets="datasets_augment_validation"), ["make_datasets"])
+    checks = judge(out, "make_datasets")
+    check = next(c for c in checks if c.label.startswith("augmentation on the training data only"))
+    assert not check.passed and "datasets_augment_validation" in check.diagnosis
+
+
+# ------------------------------------------------------------------ data pipeline, VGG16, sampling
+
+
+@pytest.fixture(scope="module")
+def image_dirs(tmp_path_factory):
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("cats_and_dogs")
+    tr, ytr, va, yva = FX.image_folder_data()
+    for split, imgs, labels in (("train", tr, ytr), ("validation", va, yva)):
+        for i, (img, lab) in enumerate(zip(imgs, labels)):
+            d = root / split / ("cats" if lab == 0 else "dogs")
+            d.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(d / f"{i:03d}.png")
+    return root / "train", root / "validation", va
+
+
+def test_make_datasets_reads_a_generated_folder(image_dirs):
+    train_dir, val_dir, val_images = image_dirs
+    train_ds, val_ds = REF.make_datasets(str(train_dir), str(val_dir))
+    x, y = next(iter(train_ds))
+    x, y = np.asarray(x), np.asarray(y).ravel()
+    assert x.shape == (32, 150, 150, 3)
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert set(np.unique(y)) <= {0.0, 1.0} and y.shape == (32,)
+    # validation: exactly the pictures / 255, the same on every pass (no augmentation)
+    v1 = np.concatenate([np.asarray(b) for b, _ in val_ds])
+    v2 = np.concatenate([np.asarray(b) for b, _ in val_ds])
+    np.testing.assert_array_equal(v1, v2)
+    np.testing.assert_allclose(
+        np.sort(v1.reshape(len(v1), -1).sum(1)),
+        np.sort(val_images.reshape(len(val_images), -1).sum(1) / 255),
+        rtol=1e-5,
+    )
+    # training: augmented, so two passes differ
+    t1 = np.sort(np.concatenate([np.asarray(b) for b, _ in train_ds]).reshape(40, -1).sum(1))
+    t2 = np.sort(np.concatenate([np.asarray(b) for b, _ in train_ds]).reshape(40, -1).sum(1))
+    assert not np.allclose(t1, t2)
+
+
+def test_vgg16_base_is_accepted_frozen():
+    import keras
+
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
+    model = REF.build_transfer_model(vgg, 2)
+    assert model.output_shape == (None, 2)
+    vgg_ids = {id(w) for w in vgg.weights}
+    assert not any(id(w) in vgg_ids for w in model.trainable_weights)
+    assert len(model.trainable_weights) > 0
+    assert any(layer is vgg for layer in model.layers)
+
+
+@pytest.mark.parametrize("temperature", [0.25, 0.5, 1.0, 2.0, 5.0])
+def test_sample_with_temperature_follows_the_formula(temperature):
+    probs = np.array([0.5, 0.25, 0.15, 0.07, 0.03])
+    rng = np.random.default_rng(7)
+    n = 20000
+    counts = np.bincount([REF.sample_with_temperature(probs, temperature, rng) for _ in range(n)], minlength=5)
+    want = probs ** (1 / temperature)
+    want /= want.sum()
+    # within 5 standard errors of each expected frequency
+    se = np.sqrt(want * (1 - want) / n)
+    assert np.all(np.abs(counts / n - want) <= 5 * se + 1e-9), (counts / n, want)
+
+
+def test_sample_with_temperature_rejects_non_positive():
+    with pytest.raises(ValueError):
+        REF.sample_with_temperature(np.array([0.5, 0.5]), 0.0, np.random.default_rng(0))
+
+
+def test_grading_tolerance_separates_the_formula_from_the_mistakes():
+    """The grader's tolerance is > 5 standard errors for the right formula and well below the gap to each mistake."""
+    probs, n, tol = np.array(FX.SAMPLE["probs"]), FX.SAMPLE["n"], FX.SAMPLE_TOLERANCE
+    for t in FX.SAMPLE["temperatures"]:
+        want = FX._tempered(probs, t)
+        assert tol >= 4 * np.max(np.sqrt(want * (1 - want) / n))
+        for wrong in (FX._tempered(probs, 1 / t), probs):
+            assert np.max(np.abs(wrong - want)) > 2 * tol
+
+
+def test_transfer_base_file_matches_its_weights():
+    import keras
+
+    base = keras.saving.load_model(FX.DATA / "digits_base.keras")
+    for a, b in zip(base.get_weights(), FX.base_weights()):
+        np.testing.assert_array_equal(a, b)
