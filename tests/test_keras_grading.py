@@ -106,3 +106,18 @@ def test_thresholds_are_stated_in_the_notebook():
     assert f"{fx.DIGITS['epochs']} epochs" in text and f">= {fx.DIGITS_MIN_ACCURACY:.0%}" in text
     assert f"MSE <= {fx.FORECAST_MAX_RATIO} x" in text
     assert re.search(r"image_dataset_from_directory", text) and "VGG16(weights=None" in text
+
+
+@pytest.mark.slow
+def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_path):
+    import copy
+
+    from deepgrade import report
+
+    r = copy.deepcopy(reference_results[0])
+    report.write_submission_reports(r, tmp_path, "alice")
+    pngs = sorted(p.name for p in tmp_path.glob("alice-*.png"))
+    assert len(pngs) == 5, pngs
+    text = (tmp_path / "alice.txt").read_text()
+    assert all(f"learning curves: {name}" in text for name in pngs)
+    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 5

@@ -253,6 +253,8 @@ def run(namespace, images, seed):
 
 DATASETS_RUN = r"""
 import os
+import shutil
+import tempfile
 from PIL import Image
 
 
@@ -274,7 +276,7 @@ def _sums(ds):
 
 
 def run(namespace, train_images, train_labels, val_images, val_labels, seed):
-    root = os.path.abspath("keras_images")
+    root = tempfile.mkdtemp(prefix="keras_images_")
     _write(os.path.join(root, "train"), train_images, train_labels)
     _write(os.path.join(root, "validation"), val_images, val_labels)
     keras.utils.set_random_seed(int(seed))
@@ -286,6 +288,7 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed):
     v1, vl1, vshapes = _sums(val_ds)
     v2, vl2, _ = _sums(val_ds)
     vb = np.asarray(next(iter(val_ds))[0])
+    shutil.rmtree(root, ignore_errors=True)
     return {"batch_shape": np.array(xb.shape), "label_shape": np.array(yb.shape), "labels": yb.astype("float64"),
             "min": float(xb.min()), "max": float(xb.max()), "val_min": float(vb.min()), "val_max": float(vb.max()),
             "train_sums": (t1, t2), "train_labels": tl1, "val_sums": (v1, v2), "val_labels": (vl1, vl2),
