@@ -3,6 +3,7 @@ gradebook CSV in Otter-Grader's ``final_grades.csv`` layout."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import json
@@ -56,8 +57,11 @@ def write_gradebook(assignment: Assignment, results: list[SubmissionResult], pat
         csv.writer(fh).writerows(gradebook_rows(assignment, results))
 
 
-def feedback_html(result: SubmissionResult) -> str:
-    """A self-contained HTML page of the same feedback (no scripts, no external assets)."""
+def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str:
+    """A self-contained HTML page of the same feedback (no scripts, no external assets).
+
+    pictures: the folder holding the PNGs that details name ("learning curves: file.png");
+    they are embedded in the page as data URIs."""
     esc = html.escape
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -81,12 +85,40 @@ def feedback_html(result: SubmissionResult) -> str:
             parts.append(f"<div class='check'><span class='{cls}'>{'ok' if c.passed else 'FAIL'}</span> {esc(c.label)}</div>")
             if c.details:
                 parts.append("<div class='details'>" + esc("\n".join(c.details)) + "</div>")
+            for line in c.details if pictures is not None else ():
+                png = pictures / line[len(PICTURE_PREFIX) :] if line.startswith(PICTURE_PREFIX) else None
+                if png is not None and png.parent == pictures and png.is_file():
+                    data = base64.b64encode(png.read_bytes()).decode("ascii")
+                    parts.append(f"<img class='details' alt='{esc(line)}' src='data:image/png;base64,{data}'>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
+PICTURE_PREFIX = "learning curves: "
+
+
+def _attach_pictures(result: SubmissionResult, folder: Path, stem: str) -> None:
+    """Copy pictures a check names (a detail "learning curves: /abs/file.png", written by an
+    assignment's checks in the grading process) next to the reports; the detail then names
+    the copy, relative to the reports."""
+    import shutil
+
+    for q in result.questions:
+        for c in q.checks:
+            for i, line in enumerate(c.details):
+                if not line.startswith(PICTURE_PREFIX):
+                    continue
+                src = Path(line[len(PICTURE_PREFIX) :])
+                if not src.is_absolute() or not src.is_file() or src.suffix != ".png":
+                    continue
+                dest = folder / f"{stem}-{src.name}"
+                shutil.copyfile(src, dest)
+                c.details[i] = PICTURE_PREFIX + dest.name
+
+
 def write_submission_reports(result: SubmissionResult, folder: Path, stem: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    _attach_pictures(result, folder, stem)
     write_json(result, folder / f"{stem}.json")
     (folder / f"{stem}.txt").write_text(feedback_text(result), encoding="utf-8")
-    (folder / f"{stem}.html").write_text(feedback_html(result), encoding="utf-8")
+    (folder / f"{stem}.html").write_text(feedback_html(result, folder), encoding="utf-8")
