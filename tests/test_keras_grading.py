@@ -121,3 +121,46 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
     text = (tmp_path / "alice.txt").read_text()
     assert all(f"learning curves: {name}" in text for name in pngs)
     assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 5
+
+
+STUDENT_SCRIPT = r"""
+import sys
+sys.modules["deepgrade"] = None  # a student's machine without the grader installed
+sys.path.insert(0, sys.argv[1])
+sys.path.append(sys.argv[2])
+import solutions.keras as ref
+import solutions.keras_mistakes as bad
+from _deepgrade_check.runner import check, run_question
+
+points, most, checks = run_question("build_order_classifier", {"build_order_classifier": ref.build_order_classifier})
+assert points == most, [(c.label, c.details) for c in checks]
+points, most, checks = run_question("build_order_classifier", {"build_order_classifier": bad.order_bag_of_words})
+assert points < most and any("order_bag_of_words" in c.diagnosis for c in checks), [(c.label, c.details) for c in checks]
+try:
+    check("build_order_classifier", {"build_order_classifier": bad.order_bag_of_words})
+except AssertionError as exc:
+    assert "Both classes contain exactly the same words" in str(exc) and "trained in your kernel" in str(exc), str(exc)
+else:
+    raise SystemExit("the bag-of-words model passed grader.check")
+print("STUDENT CHECK OK")
+"""
+
+
+def test_grader_check_trains_in_the_student_copy(tmp_path):
+    import subprocess
+    import sys
+
+    from deepgrade.student import make_student_copy
+
+    out = make_student_copy(A, tmp_path / NAME)
+    assert (out / "_deepgrade_check" / "fixtures.py").is_file()
+    assert (out / "_deepgrade_check" / "data" / "digits_base.npz").is_file()
+    assert not list(out.rglob("keras.py")) and not list(out.rglob("*mistakes.py"))
+    proc = subprocess.run(
+        [sys.executable, "-c", STUDENT_SCRIPT, str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=out,
+    )
+    assert "STUDENT CHECK OK" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]

@@ -23,8 +23,28 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from deepgrade.assignment import Case
-from deepgrade.compare import Check
+
+try:
+    from deepgrade.assignment import Case
+    from deepgrade.compare import Check
+except ImportError:  # the student's copy: this file is _deepgrade_check/fixtures.py
+    from dataclasses import dataclass
+
+    from .compare import Check  # type: ignore[no-redef]
+
+    @dataclass
+    class Case:  # type: ignore[no-redef]
+        name: str
+        description: str
+        args: tuple = ()
+        harness: str | None = None
+        compare: bool = True
+        seconds: float = 5.0
+
+
+# Shipped with the student's copy (grader.check trains the models in the student's kernel
+# exactly as the grader does: same data, seeds, epochs and batch sizes).
+STUDENT_FILES = ["fixtures.py", "data/digits_base.npz"]
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -1146,17 +1166,34 @@ CHECKS = {
 CHECKS = {name: _explained(fn) for name, fn in CHECKS.items()}
 
 
-def local_outcomes(namespace: dict, questions: list[str] | None = None, seed: int | None = None) -> dict:
-    """Run the harnesses in this process against ``namespace`` (tests and benchmarks only).
+class Outcome:
+    """What one harness call gave, with the attributes the checks read (like sandbox.StepOutcome)."""
 
-    Returns {call id: StepOutcome} with values passed through the wire format (each
+    def __init__(self, status: str, value=None, error: dict | None = None, seconds: float = 0.0) -> None:
+        self.status, self.value, self.error, self.seconds = status, value, error, seconds
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _wire():
+    try:
+        from deepgrade import wire
+    except ImportError:  # the student's copy
+        from . import wire  # type: ignore[no-redef]
+    return wire
+
+
+def local_outcomes(namespace: dict, questions: list[str] | None = None, seed: int | None = None) -> dict:
+    """Run the harnesses in this process against ``namespace`` (tests, benchmarks, grader.check).
+
+    Returns {call id: Outcome} with values passed through the wire format (each
     outcome's ``seconds`` is the call's wall time).
     """
     import time
 
-    from deepgrade import wire
-    from deepgrade.sandbox import StepOutcome
-
+    wire = _wire()
     out = {}
     for qname, qcases in cases(seed).items():
         if questions is not None and qname not in questions:
@@ -1167,11 +1204,18 @@ def local_outcomes(namespace: dict, questions: list[str] | None = None, seed: in
             start = time.perf_counter()
             try:
                 value = ns["run"](namespace, *case.args)
-                outcome = StepOutcome("ok", value=wire.decode(wire.encode(value)))
+                outcome = Outcome("ok", value=wire.decode(wire.encode(value)))
             except Exception as exc:  # noqa: BLE001 - a failing model is an outcome
-                outcome = StepOutcome(
-                    "error", error={"type": type(exc).__name__, "message": str(exc)[:500], "where": []}
-                )
+                outcome = Outcome("error", error={"type": type(exc).__name__, "message": str(exc)[:500], "where": []})
             outcome.seconds = time.perf_counter() - start
             out[f"{qname}/{case.name}"] = outcome
     return out
+
+
+def student_check(name: str, functions: dict, explanations: dict) -> list[Check]:
+    """grader.check for one question in the student's kernel: train and judge as the grader does."""
+    from types import SimpleNamespace
+
+    assignment = SimpleNamespace(mistakes={mid: SimpleNamespace(explanation=e) for mid, e in explanations.items()})
+    outcomes = local_outcomes(dict(functions), [name])
+    return CHECKS[name](assignment, SimpleNamespace(name=name), outcomes)
