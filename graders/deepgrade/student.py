@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -63,8 +64,26 @@ def public_data(assignment: Assignment) -> dict:
                 continue  # harness cases (model training) run only in the grader
             cases.append(_case_entry(assignment, q.name, case))
         questions[q.name] = {"points": q.points, "cases": cases}
+        if _trains_locally(assignment, q):
+            questions[q.name]["trained"] = True
     explanations = {mid: m.explanation for mid, m in assignment.mistakes.items()}
     return {"assignment": assignment.name, "questions": questions, "explanations": explanations}
+
+
+def _fixtures(assignment: Assignment):
+    return sys.modules.get(f"deepgrade_fixtures_{assignment.name}")
+
+
+def _trains_locally(assignment: Assignment, question) -> bool:
+    """A question judged by harness calls, whose fixtures ship to the student (STUDENT_FILES
+    and ``student_check``): grader.check then trains the model in the student's kernel."""
+    fx = _fixtures(assignment)
+    return (
+        fx is not None
+        and hasattr(fx, "student_check")
+        and bool(getattr(fx, "STUDENT_FILES", None))
+        and any(c.harness is not None for c in question.cases)
+    )
 
 
 def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
@@ -106,8 +125,15 @@ def make_student_copy(assignment: Assignment, out: Path) -> Path:
     (pkg / "__init__.py").write_text('"""deepgrade public checks (student copy)."""\n')
     data = public_data(assignment)
     (pkg / "public.json").write_text(json.dumps(data))
+    fx = _fixtures(assignment)
+    if any(q.get("trained") for q in data["questions"].values()):
+        for rel in fx.STUDENT_FILES:
+            (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(assignment.folder / rel, pkg / rel)
     for q in assignment.questions:
         functions = sorted({c["function"] for c in data["questions"][q.name]["cases"]} | {q.name})
+        if data["questions"][q.name].get("trained"):
+            functions = sorted(x.name for x in assignment.questions)  # a model may use another answer
         (out / "tests" / f"{q.name}.py").write_text(
             TEST_FILE.format(
                 name=q.name,
