@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "graders"), str(ROOT)]
 
 import nbformat  # noqa: E402
+
 from deepgrade import assignment as asg  # noqa: E402
 from deepgrade import notebook, pipeline, sandbox  # noqa: E402
 

@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 
 import nbformat
+
 from deepgrade import assignment as asg
 from deepgrade import notebook, pipeline
 

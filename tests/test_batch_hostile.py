@@ -16,12 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import batch, sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import ROOT  # noqa: E402
 from hostile.build import ALL, build_corpus  # noqa: E402
+
+from helpers import ROOT  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sandbox.isolation_mode() != "bubblewrap", reason="needs bubblewrap")
 

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from deepgrade import sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import ROOT, filled_notebook, grade_notebook, question  # noqa: E402
 from hostile.build import ALL, _with_cell  # noqa: E402
+
+from helpers import ROOT, filled_notebook, grade_notebook, question  # noqa: E402
 
 
 @pytest.fixture

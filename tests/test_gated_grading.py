@@ -9,6 +9,7 @@ import tomllib
 import nbformat
 import numpy as np
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import compare
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question

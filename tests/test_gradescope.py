@@ -16,10 +16,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-import helpers
 import nbformat
 import numpy as np
 import pytest
+
+import helpers
 from deepgrade import assignment as asg
 from deepgrade import cli
 from deepgrade.compare import _fmt, as_array, parts

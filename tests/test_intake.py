@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import intake, pipeline
 

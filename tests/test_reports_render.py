@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import batch
 

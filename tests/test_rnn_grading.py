@@ -10,6 +10,7 @@ import tomllib
 import nbformat
 import numpy as np
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import notebook, sandbox
 from deepgrade.plan import build_calls
@@ -214,8 +215,9 @@ def _check_output(nb, name: str) -> str:
 
 def test_grader_check_in_the_student_copy(tmp_path, rnn):
     pytest.importorskip("nbclient")
-    from deepgrade.student import make_student_copy
     from nbclient import NotebookClient
+
+    from deepgrade.student import make_student_copy
 
     out = make_student_copy(rnn, tmp_path / "rnn")
     nb = mutant_notebook("rnn", "backward_no_carry")

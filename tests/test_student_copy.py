@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import notebook, wire
 from deepgrade.cli import main
@@ -74,7 +75,7 @@ def test_no_solution_source_in_student_copy(copy_dir):
             assert "solutions" not in p.read_text(), p
         elif p.suffix == ".ipynb":
             nb = nbformat.read(p, as_version=4)
-            for i, src in notebook.code_cells(nb):
+            for _, src in notebook.code_cells(nb):
                 clean = "\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!")))
                 shipped |= _statements(clean)
     for q in a.questions:

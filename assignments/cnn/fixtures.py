@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+
 from deepgrade.assignment import Case, seeded
 
 LECTURE = tomllib.loads((Path(__file__).with_name("lecture.toml")).read_text())

@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
 
 from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub  # noqa: E402
-
 from solutions import cnn  # noqa: E402
 
 

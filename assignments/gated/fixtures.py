@@ -9,6 +9,7 @@ computed by the grader from the reference at grading time.
 from __future__ import annotations
 
 import numpy as np
+
 from deepgrade.assignment import Case, seeded
 from deepgrade.compare import Check, same_output
 from deepgrade.plan import call_id

@@ -16,6 +16,7 @@ with a backward that is its true derivative earns that part of the credit.
 from __future__ import annotations
 
 import numpy as np
+
 from deepgrade.assignment import Case, Ref, seeded
 from deepgrade.compare import Check, error_check
 
