@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import notebook, pipeline
 from helpers import ROOT, filled_notebook, grade_notebook, question

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from deepgrade import assignment as asg
 from deepgrade import notebook
 from helpers import ROOT
