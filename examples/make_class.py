@@ -21,11 +21,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "graders"), str(ROOT / "tests")]
 from deepgrade import assignment  # noqa: E402
 from helpers import filled_notebook, mutant_notebook  # noqa: E402
 
-LOOPING = '''def max_pool2d(x, pool_size=2, stride=2, padding="same"):
+LOOPING = """def max_pool2d(x, pool_size=2, stride=2, padding="same"):
     i = 0
     while i < x.shape[0]:  # forgot to move the window: i never grows
         pass
-'''
+"""
 
 
 def main(out: Path) -> None:
@@ -38,7 +38,9 @@ def main(out: Path) -> None:
             "cnn", {"max_pool2d": a.mutants["average_pooling"], "flatten": a.mutants["column_major_flatten"]}
         ),
         "john_nash_1004_cnn.ipynb": nbformat.read(a.notebook, as_version=4),
-        "emmy_noether_1005_cnn.ipynb": filled_notebook("cnn", {"max_pool2d": LOOPING, "softmax": a.mutants["softmax_overflow"]}),
+        "emmy_noether_1005_cnn.ipynb": filled_notebook(
+            "cnn", {"max_pool2d": LOOPING, "softmax": a.mutants["softmax_overflow"]}
+        ),
         "kurt_goedel_1006_cnn.ipynb": mutant_notebook("cnn", "bias_per_input_channel"),
     }
     for name, nb in subs.items():

@@ -35,9 +35,7 @@ def zero_pad(x: np.ndarray, pad: int) -> np.ndarray:
     return np.pad(x, widths, mode="constant", constant_values=0)
 
 
-def conv2d(
-    x: np.ndarray, kernels: np.ndarray, bias: np.ndarray, stride: int = 1, padding: int = 0
-) -> np.ndarray:
+def conv2d(x: np.ndarray, kernels: np.ndarray, bias: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Multi-channel convolution layer (cross-correlation) with bias, stride and zero padding.
 
     x: (H, W, C_in), kernels: (kh, kw, C_in, C_out), bias: (C_out,)

@@ -36,7 +36,9 @@ def mutant_notebook(name: str, mistake_id: str) -> nbformat.NotebookNode:
     return filled_notebook(name, {m.function: a.mutants[mistake_id]})
 
 
-def grade_notebook(name: str, nb: nbformat.NotebookNode, tmp_path: Path, filename: str = "submission.ipynb") -> pipeline.SubmissionResult:
+def grade_notebook(
+    name: str, nb: nbformat.NotebookNode, tmp_path: Path, filename: str = "submission.ipynb"
+) -> pipeline.SubmissionResult:
     path = Path(tmp_path) / filename
     nbformat.write(nb, path)
     return pipeline.grade_file(asg.load(name, ROOT), path)

@@ -25,7 +25,12 @@ def test_demo_class_grades_as_the_readme_says(tmp_path):
     """examples/demo.sh without the install step: make the class, grade it, read the gradebook."""
     subprocess.run([sys.executable, str(ROOT / "examples" / "make_class.py"), str(tmp_path / "class")], check=True)
     out = tmp_path / "grades"
-    proc = subprocess.run([*DEEPGRADE, "grade", "cnn", str(tmp_path / "class"), "--out", str(out)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [*DEEPGRADE, "grade", "cnn", str(tmp_path / "class"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "points-per-question" in proc.stdout  # the gradebook is printed
     rows = _rows(out / "final_grades.csv")
@@ -66,7 +71,18 @@ def test_check_prints_feedback_and_exits_zero_whatever_the_score(capsys):
 def test_installed_package_holds_no_solutions(tmp_path):
     """What `pip install deepgrade` gives (the wheel) is the engine only."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 
 import helpers  # noqa: E402
 from deepgrade import assignment as asg  # noqa: E402
-from deepgrade import batch, intake  # noqa: E402
+from deepgrade import batch, executors, intake  # noqa: E402
 from deepgrade.executors_dask import DaskExecutor, _apply  # noqa: E402
 
 ROOT = helpers.ROOT
@@ -63,7 +63,7 @@ def test_apply_ships_files_the_worker_cannot_see(tmp_path):
     files = _files_of(item)
     assert list(files) == [2]
     path.unlink()  # the "worker" does not have it
-    result = _apply(batch.grade_one, item, files)
+    result = _apply(executors.grade_one, item, files)
     assert result["file"] == str(path) and result["status"] == "graded"
     assert result["points"] == result["max_points"]
 
@@ -73,11 +73,11 @@ def test_same_gradebook_as_the_local_executor(cluster, submissions, tmp_path, mo
     subs = intake.expand([str(submissions)], tmp_path / "work")
     assert len([s for s in subs if not s.status]) == 6
 
-    local = batch.LocalExecutor(2, initializer=batch._init_worker, initargs=("cnn", str(ROOT)))
+    local = executors.LocalExecutor(2, initializer=executors.init_worker, initargs=("cnn", str(ROOT)))
     batch.grade_batch(a, subs, tmp_path / "local", executor=local, progress=False, root=ROOT)
 
     monkeypatch.setenv("DEEPGRADE_SCHEDULER", cluster.scheduler_address)
-    dask_ex = batch.make_executor("dask", 2, "cnn", ROOT)
+    dask_ex = executors.make_executor("dask", 2, "cnn", ROOT)
     assert isinstance(dask_ex, DaskExecutor)
     try:
         batch.grade_batch(a, subs, tmp_path / "dask", executor=dask_ex, progress=False, root=ROOT)
@@ -111,8 +111,8 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
         path = tmp_path / f"slow{i}.ipynb"
         nbformat.write(nb, path)
         items.append(("cnn", str(ROOT), str(path), f"student{i}"))
-    local = batch.LocalExecutor(2, initializer=batch._init_worker, initargs=("cnn", str(ROOT)))
-    expected = {r["file"]: r for r in local.map_unordered(batch.grade_one, items)}
+    local = executors.LocalExecutor(2, initializer=executors.init_worker, initargs=("cnn", str(ROOT)))
+    expected = {r["file"]: r for r in local.map_unordered(executors.grade_one, items)}
     assert len(expected) == len(items)
 
     with Client(cluster.scheduler_address, set_as_default=False, timeout=120) as client:
@@ -122,7 +122,7 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
         results = []
         killed = None
         deadline = time.monotonic() + 300
-        for result in executor.map_unordered(batch.grade_one, items):
+        for result in executor.map_unordered(executors.grade_one, items):
             results.append(result)
             if killed is None:
                 busy = {w: keys for w, keys in client.processing().items() if keys}

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from deepgrade import batch, report
+from deepgrade import exports
 from deepgrade.intake import Submission
 from deepgrade.pipeline import SubmissionResult
 from deepgrade.score import QuestionResult
@@ -66,7 +66,7 @@ def lines(path: Path) -> list[str]:
 def test_canvas_csv(tmp_path):
     subs, results = batch_rows()
     path = tmp_path / "canvas.csv"
-    batch.write_canvas_csv(assignment(), subs, results, path)
+    exports.write_canvas_csv(assignment(), subs, results, path)
     assert lines(path) == [
         'Student,ID,SIS User ID,SIS Login ID,Section,"cnn: CNN, part 1"',
         "    Points Possible,,,,,10",
@@ -81,7 +81,7 @@ def test_canvas_csv(tmp_path):
 def test_canvas_csv_updates_an_existing_assignment(tmp_path):
     subs, results = batch_rows()
     path = tmp_path / "canvas.csv"
-    batch.write_canvas_csv(assignment(canvas_assignment_id=98765), subs, results, path)
+    exports.write_canvas_csv(assignment(canvas_assignment_id=98765), subs, results, path)
     assert lines(path)[0] == 'Student,ID,SIS User ID,SIS Login ID,Section,"CNN, part 1 (98765)"'
 
 
@@ -89,7 +89,7 @@ def test_moodle_csv(tmp_path):
     subs, results = batch_rows()
     path = tmp_path / "moodle.csv"
     now = time.mktime((2024, 5, 7, 14, 30, 0, 0, 0, -1))
-    batch.write_moodle_csv(assignment(), subs, results, path, now=now)
+    exports.write_moodle_csv(assignment(), subs, results, path, now=now)
     stamp = '"Tuesday, 07 May 2024, 02:30 PM"'
     assert lines(path) == [
         "Identifier,Full name,Grade,Maximum Grade,Last modified (grade),Feedback comments",
@@ -102,7 +102,7 @@ def test_moodle_csv(tmp_path):
 def test_final_grades_csv(tmp_path):
     subs, results = batch_rows()
     path = tmp_path / "final_grades.csv"
-    report.write_gradebook(assignment(), results, path)
+    exports.write_gradebook(assignment(), results, path)
     assert lines(path) == [
         "file,relu,softmax,total_points_earned,percent_correct,grading_status",
         "points-per-question,4,6,10,,",

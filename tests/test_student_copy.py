@@ -124,7 +124,9 @@ def _run_in_student_copy(tmp_path: Path, nb: nbformat.NotebookNode) -> nbformat.
 
     a = asg.load("cnn", ROOT)
     out = make_student_copy(a, tmp_path / "cnn")
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(out)}}, allow_errors=True).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(out)}}, allow_errors=True
+    ).execute()
     return nb
 
 
@@ -138,7 +140,10 @@ def _check_output(nb, question: str) -> str:
     raise KeyError(question)
 
 
-@pytest.mark.skipif(shutil.which("jupyter") is None and not (Path(sys.executable).parent / "jupyter").exists(), reason="needs a Jupyter kernel")
+@pytest.mark.skipif(
+    shutil.which("jupyter") is None and not (Path(sys.executable).parent / "jupyter").exists(),
+    reason="needs a Jupyter kernel",
+)
 def test_grader_check_in_notebook_diagnoses_like_the_grader(tmp_path):
     a = asg.load("cnn", ROOT)
     nb = filled_notebook("cnn", {"conv2d_single": a.mutants["flipped_kernel"]})

@@ -59,7 +59,12 @@ def cases() -> dict[str, list[Case]]:
         Case("emboss", "a 6x8 random image and the lecture's emboss kernel", (rng.normal(size=(6, 8)), K["emboss"])),
         Case("hidden_9x6", "9x6 image, 3x2 kernel", (rng.normal(size=(9, 6)), rng.normal(size=(3, 2))), hidden=True),
         Case("hidden_5x11", "5x11 image, 4x4 kernel", (rng.normal(size=(5, 11)), rng.normal(size=(4, 4))), hidden=True),
-        Case("hidden_blur", "8x8 random image, the lecture's 5x5 blur kernel", (rng.uniform(-3, 3, size=(8, 8)), K["blur"]), hidden=True),
+        Case(
+            "hidden_blur",
+            "8x8 random image, the lecture's 5x5 blur kernel",
+            (rng.uniform(-3, 3, size=(8, 8)), K["blur"]),
+            hidden=True,
+        ),
     ]
     zero_pad = [
         Case("two_d", "a 2x3 array, pad 1", (arr([[1, 2, 3], [4, 5, 6]]), 1)),
@@ -67,7 +72,12 @@ def cases() -> dict[str, list[Case]]:
         Case("hidden_zero", "3x5 array, pad 0", (rng.normal(size=(3, 5)), 0), hidden=True),
     ]
     conv2d = [
-        Case("colour", "the lecture's colour example (3 channels, padding 1, bias 1)", (x_col, k_col, b_col), {"padding": 1}),
+        Case(
+            "colour",
+            "the lecture's colour example (3 channels, padding 1, bias 1)",
+            (x_col, k_col, b_col),
+            {"padding": 1},
+        ),
         Case(
             "two_filters",
             "the lecture's 7x7 image as one channel, its detector and edge-detect as 2 filters, bias [0.5, -1]",
@@ -105,7 +115,12 @@ def cases() -> dict[str, list[Case]]:
             (_negative_edges(rng, (7, 5, 3)),),
             hidden=True,
         ),
-        Case("hidden_3x3_s1", "6x7 map, 3x3 windows, stride 1, 'valid'", (rng.normal(size=(6, 7)), 3, 1, "valid"), hidden=True),
+        Case(
+            "hidden_3x3_s1",
+            "6x7 map, 3x3 windows, stride 1, 'valid'",
+            (rng.normal(size=(6, 7)), 3, 1, "valid"),
+            hidden=True,
+        ),
         Case(
             "hidden_3x3_s2_same",
             "8x7 map with 2 channels, negative values, 3x3 windows, stride 2, 'same'",
@@ -123,13 +138,27 @@ def cases() -> dict[str, list[Case]]:
         Case("hidden_hwc", "a 4x5x3 array of positive and negative values", (rng.normal(size=(4, 5, 3)),), hidden=True),
     ]
     dense = [
-        Case("vector", "x = [1, 2, 3] with a 3x2 weight matrix and bias [0.5, -0.5]", (arr([1, 2, 3]), arr([[1, 0], [0, 1], [1, -1]]), arr([0.5, -0.5]))),
-        Case("hidden_batch", "a batch of 5 rows of 7 features, 4 outputs", (rng.normal(size=(5, 7)), rng.normal(size=(7, 4)), rng.normal(size=4)), hidden=True),
+        Case(
+            "vector",
+            "x = [1, 2, 3] with a 3x2 weight matrix and bias [0.5, -0.5]",
+            (arr([1, 2, 3]), arr([[1, 0], [0, 1], [1, -1]]), arr([0.5, -0.5])),
+        ),
+        Case(
+            "hidden_batch",
+            "a batch of 5 rows of 7 features, 4 outputs",
+            (rng.normal(size=(5, 7)), rng.normal(size=(7, 4)), rng.normal(size=4)),
+            hidden=True,
+        ),
     ]
     softmax = [
         Case("small", "z = [1, 2, 3]", (arr([1, 2, 3]),)),
         Case("large", "z = [1000, 1000, 999] (exp would overflow)", (arr([1000, 1000, 999]),)),
-        Case("hidden_batch", "a batch of 4 rows of 6 scores, some near 800", (rng.normal(size=(4, 6)) * 5 + np.array([[0], [800], [-800], [3]]),), hidden=True),
+        Case(
+            "hidden_batch",
+            "a batch of 4 rows of 6 scores, some near 800",
+            (rng.normal(size=(4, 6)) * 5 + np.array([[0], [800], [-800], [3]]),),
+            hidden=True,
+        ),
         Case("hidden_wide", "a batch of 3 rows of 2 scores", (rng.normal(size=(3, 2)),), hidden=True),
     ]
     lecture_params = {
@@ -145,8 +174,17 @@ def cases() -> dict[str, list[Case]]:
         "b": rng.normal(size=5),
     }
     cnn_forward = [
-        Case("lecture", "the lecture's 7x7 image with 2 filters (its detector and edge-detect), 2 classes", (img[..., None], lecture_params)),
-        Case("hidden_rgb", "9x8 image with 3 channels, 4 filters of 3x2, 5 classes", (rng.normal(size=(9, 8, 3)), hidden_params), hidden=True),
+        Case(
+            "lecture",
+            "the lecture's 7x7 image with 2 filters (its detector and edge-detect), 2 classes",
+            (img[..., None], lecture_params),
+        ),
+        Case(
+            "hidden_rgb",
+            "9x8 image with 3 channels, 4 filters of 3x2, 5 classes",
+            (rng.normal(size=(9, 8, 3)), hidden_params),
+            hidden=True,
+        ),
     ]
     return {
         "conv2d_single": conv2d_single,

@@ -192,7 +192,9 @@ def load(name: str, root: Path | None = None) -> Assignment:
     solutions = root / "solutions"
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    reference = _import_file(f"solutions.{name}", solutions / f"{name}.py") if (solutions / f"{name}.py").exists() else None
+    reference = (
+        _import_file(f"solutions.{name}", solutions / f"{name}.py") if (solutions / f"{name}.py").exists() else None
+    )
     mutants_file = solutions / f"{name}_mistakes.py"
     mutants = _import_file(f"solutions.{name}_mistakes", mutants_file).MUTANTS if mutants_file.exists() else {}
     fixtures = _import_file(f"deepgrade_fixtures_{name}", folder / "fixtures.py")

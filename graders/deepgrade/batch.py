@@ -10,7 +10,7 @@ flight. Running the same command again skips every submission whose file content
 (sha256) matches its stored result; ``force=True`` regrades them all.
 
 Then, from the stored results:
-    final_grades.csv      Otter-Grader's layout (report.gradebook_rows)
+    final_grades.csv      Otter-Grader's layout (exports.gradebook_rows)
     canvas.csv            Canvas gradebook import (Student, ID, SIS User ID, SIS Login ID,
                           Section, <assignment>)
     moodle.csv            Moodle assignment grading worksheet (Identifier "Participant N",
@@ -19,154 +19,29 @@ Then, from the stored results:
     feedback/<stem>.{html,json,txt}  per student
     summary.html + histogram.png      the class summary for the instructor
 
-Executors
----------
-An executor is any object with
-
-    map_unordered(fn, items) -> Iterator[dict]
-
-that calls ``fn(*item)`` for every item (a tuple of plain, picklable values) somewhere
-and yields the returned dicts in any order, as they finish. ``fn`` is ``grade_one``, a
-module-level function taking only strings and returning plain JSON-able data, so an
-executor may run it in another process or on another machine (which needs the same
-project root and deepgrade installed). An executor may yield fewer results than items
-(a lost worker): the batch records those as "error" rows and a re-run grades them.
-Executors may also have ``close()``. Register a new one in ``EXECUTORS`` or pass an
-instance as ``executor=`` (e.g. the Dask executor in executors_dask.py).
+Where the grading runs is an executor (executors.py): a local process pool by default,
+in this process (serial), or a Dask cluster (executors_dask.py).
 """
 
 from __future__ import annotations
 
-import csv
-import html
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import report
+from . import exports, report, summary
 from .assignment import Assignment, load
 from .compare import Check
+from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission
 from .pipeline import SubmissionResult
 from .score import QuestionResult, missing_question
 
 RESULT_VERSION = 1
-
-
-# --------------------------------------------------------------------------- the unit of work
-
-
-def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
-    """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises."""
-    from .pipeline import grade_file
-
-    try:
-        assignment = load(assignment_name, Path(root))
-        result = grade_file(assignment, path)
-        result.student = student
-        return result.to_dict()
-    except Exception as exc:  # a grader bug must cost one row, not the batch
-        return {
-            "file": path,
-            "student": student,
-            "assignment": assignment_name,
-            "status": "error",
-            "reason": f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}",
-            "questions": [],
-        }
-
-
-def _init_worker(assignment_name: str, root: str) -> None:
-    """Runs once per worker process: imports and the assignment (reference, fixtures) loaded once."""
-    import numpy  # noqa: F401
-
-    from . import sandbox
-
-    load(assignment_name, Path(root))
-    sandbox.isolation_mode()
-
-
-# --------------------------------------------------------------------------- executors
-
-
-class SerialExecutor:
-    """Grades in this process, one at a time (debugging, or a single core)."""
-
-    def map_unordered(self, fn: Callable[..., dict], items: Iterable[tuple]) -> Iterator[dict]:
-        for item in items:
-            yield fn(*item)
-
-    def close(self) -> None:
-        pass
-
-
-class LocalExecutor:
-    """A local process pool; each worker loads the assignment once (initializer).
-
-    A worker that dies (it should not: student code runs in its own sandbox) breaks the
-    pool; the pool is started again and the items not finished are retried once.
-    """
-
-    def __init__(self, workers: int | None = None, initializer: Callable | None = None, initargs: tuple = ()) -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
-        self.initializer = initializer
-        self.initargs = initargs
-
-    def map_unordered(self, fn: Callable[..., dict], items: Iterable[tuple]) -> Iterator[dict]:
-        pending = list(items)
-        attempts: Counter = Counter()
-        while pending:
-            pool = ProcessPoolExecutor(self.workers, initializer=self.initializer, initargs=self.initargs)
-            futures = {}
-            queue = list(pending)
-            broken = False
-            try:
-                # keep only a few items queued per worker so a broken pool loses little
-                while queue or futures:
-                    while queue and len(futures) < 2 * self.workers:
-                        item = queue.pop(0)
-                        futures[pool.submit(fn, *item)] = item
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        item = futures.pop(fut)
-                        try:
-                            result = fut.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            continue
-                        pending.remove(item)
-                        yield result
-                    if broken:
-                        break
-            finally:
-                pool.shutdown(wait=not broken, cancel_futures=True)
-            if broken:
-                for item in list(pending):
-                    attempts[item] += 1
-                    if attempts[item] > 2:
-                        pending.remove(item)  # not yielded: recorded as an error row
-
-    def close(self) -> None:
-        pass
-
-
-EXECUTORS: dict[str, Callable[..., object]] = {"local": LocalExecutor, "serial": lambda **kw: SerialExecutor()}
-
-
-def make_executor(name: str, workers: int, assignment_name: str, root: Path):
-    if name == "dask" and "dask" not in EXECUTORS:
-        from . import executors_dask  # noqa: F401  (registers itself in EXECUTORS)
-    if name not in EXECUTORS:
-        raise KeyError(f"unknown executor {name!r}; available: {', '.join(sorted(EXECUTORS))}")
-    return EXECUTORS[name](workers=workers, initializer=_init_worker, initargs=(assignment_name, str(root)))
 
 
 # --------------------------------------------------------------------------- results on disk
@@ -397,165 +272,13 @@ def _write_result(path: Path, sub: Submission, r: SubmissionResult) -> None:
 def write_reports(
     assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path
 ) -> None:
-    report.write_gradebook(assignment, results, out / "final_grades.csv")
-    write_canvas_csv(assignment, submissions, results, out / "canvas.csv")
-    write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
+    exports.write_gradebook(assignment, results, out / "final_grades.csv")
+    exports.write_canvas_csv(assignment, submissions, results, out / "canvas.csv")
+    exports.write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
         report.write_submission_reports(r, feedback, sub.stem)
-    write_class_summary(assignment, submissions, results, out)
-
-
-def _best_rows(submissions: list[Submission], results: list[SubmissionResult]):
-    """One row per student for LMS imports: duplicates and extra files left out."""
-    seen: dict[str, tuple[Submission, SubmissionResult]] = {}
-    for sub, r in zip(submissions, results):
-        if sub.status == "duplicate":
-            continue
-        if sub.student not in seen or (seen[sub.student][0].status and not sub.status):
-            seen[sub.student] = (sub, r)
-    return list(seen.values())
-
-
-def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -> None:
-    """Canvas 'Import' of a gradebook CSV: ID is the Canvas user id (from Canvas file names).
-
-    Canvas reads the layout of its own gradebook export: Student, ID, SIS User ID, SIS
-    Login ID, Section, then one column per assignment named 'Name (assignment id)', and
-    a 'Points Possible' row under the header. With ``canvas_assignment_id`` in
-    assignment.toml the column is '<title> (<id>)' and updates that assignment; without
-    it the column is named by the assignment's title and Canvas creates a new assignment.
-    """
-    cid = str(getattr(assignment, "meta", {}).get("canvas_assignment_id", "")).strip()
-    col = f"{assignment.title} ({cid})" if cid else f"{assignment.name}: {assignment.title}"[:80]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col])
-        w.writerow(["    Points Possible", "", "", "", "", f"{assignment.max_points:g}"])
-        for sub, r in _best_rows(submissions, results):
-            w.writerow(
-                [
-                    sub.name,
-                    sub.student if sub.student.isdigit() else "",
-                    "",
-                    "" if sub.student.isdigit() else sub.student,
-                    "",
-                    f"{r.points:g}",
-                ]
-            )
-
-
-def write_moodle_csv(assignment: Assignment, submissions, results, path: Path, now: float | None = None) -> None:
-    """Moodle assignment 'Upload grading worksheet' layout; Identifier is 'Participant <id>'
-    (the number in Moodle's ``Name_<id>_assignsubmission_file_`` folder names).
-
-    Moodle's importer (mod/assign/feedback/offline) refuses a worksheet without the
-    columns "Identifier", "Grade" and "Last modified (grade)"; it skips a row whose grade
-    was changed in Moodle after that time (unless told to ignore it). The time written is
-    the export's, in Moodle's own date format (read back with PHP's strtotime).
-    """
-    stamp = time.strftime("%A, %d %B %Y, %I:%M %p", time.localtime(time.time() if now is None else now))
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)", "Feedback comments"])
-        for sub, r in _best_rows(submissions, results):
-            ident = f"Participant {sub.student}" if sub.student.isdigit() else sub.student
-            comment = f"{r.points:g} / {r.max_points:g} points" + (
-                f"; not graded: {r.reason}" if r.status != "graded" else ""
-            )
-            w.writerow([ident, sub.name, f"{r.points:g}", f"{assignment.max_points:g}", stamp, comment])
-
-
-def class_summary(assignment: Assignment, submissions, results) -> dict:
-    """Numbers for the instructor: distribution, pass rate per question, common mistakes."""
-    graded = [r for s, r in zip(submissions, results) if s.status != "duplicate"]
-    statuses = Counter(r.status for r in graded)
-    incidents = Counter(i for r in graded for i in r.incidents)
-    per_q = {}
-    for q in assignment.questions:
-        pts = [next((x.points for x in r.questions if x.name == q.name), 0.0) for r in graded]
-        per_q[q.name] = {
-            "points": q.points,
-            "pass_rate": round(sum(1 for p in pts if p >= q.points - 1e-9) / len(pts), 3) if pts else 0.0,
-            "mean": round(sum(pts) / len(pts), 2) if pts else 0.0,
-        }
-    mistakes: Counter = Counter()
-    for r in graded:
-        mistakes.update({d for q in r.questions for c in q.checks for d in c.diagnosis})
-    common = [
-        {
-            "id": mid,
-            "title": assignment.mistakes[mid].title if mid in assignment.mistakes else mid,
-            "function": assignment.mistakes[mid].function if mid in assignment.mistakes else "",
-            "students": n,
-        }
-        for mid, n in mistakes.most_common()
-    ]
-    pcts = [100 * r.points / assignment.max_points if assignment.max_points else 0 for r in graded]
-    return {
-        "assignment": assignment.name,
-        "title": assignment.title,
-        "submissions": len(graded),
-        "max_points": assignment.max_points,
-        "statuses": dict(statuses),
-        "incidents": dict(incidents),
-        "mean_percent": round(sum(pcts) / len(pcts), 1) if pcts else 0.0,
-        "median_percent": round(sorted(pcts)[len(pcts) // 2], 1) if pcts else 0.0,
-        "percents": [round(p, 2) for p in pcts],
-        "questions": per_q,
-        "common_mistakes": common,
-    }
-
-
-def _histogram(percents: list[float], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.hist(percents, bins=[i * 10 for i in range(11)], color="#3b6ea8", edgecolor="white")
-    ax.set_xlabel("score (% of points)")
-    ax.set_ylabel("students")
-    ax.set_xlim(0, 100)
-    ax.set_title("Score distribution")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def write_class_summary(assignment: Assignment, submissions, results, out: Path) -> None:
-    s = class_summary(assignment, submissions, results)
-    (out / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
-    _histogram(s["percents"], out / "histogram.png")
-    esc = html.escape
-    rows_q = "".join(
-        f"<tr><td>{esc(name)}</td><td>{q['points']:g}</td><td>{q['mean']:g}</td>"
-        f"<td><div class='bar'><span style='width:{100 * q['pass_rate']:.0f}%'></span></div>{100 * q['pass_rate']:.0f}%</td></tr>"
-        for name, q in s["questions"].items()
-    )
-    rows_m = (
-        "".join(
-            f"<tr><td>{m['students']}</td><td>{esc(m['title'])}</td><td>{esc(m['function'])}</td></tr>"
-            for m in s["common_mistakes"][:15]
-        )
-        or "<tr><td colspan='3'>no catalogued mistake was diagnosed</td></tr>"
-    )
-    status_line = ", ".join(f"{n} {esc(k)}" for k, n in sorted(s["statuses"].items()))
-    incident_line = ", ".join(f"{n} {esc(k)}" for k, n in sorted(s["incidents"].items())) or "none"
-    page = f"""<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(assignment.name)}: class summary</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}
-table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border-bottom:1px solid #ddd;padding:.25rem .7rem;text-align:left}}
-.bar{{display:inline-block;width:10rem;height:.8rem;background:#eee;margin-right:.5rem;vertical-align:middle}}
-.bar span{{display:block;height:100%;background:#17692f}}</style></head><body>
-<h1>{esc(assignment.name)} &mdash; {esc(assignment.title)}</h1>
-<p>{s["submissions"]} submission(s): {status_line}. Mean {s["mean_percent"]:g}%, median {s["median_percent"]:g}%.
-Sandbox stops: {incident_line}.</p>
-<h2>Score distribution</h2><img src='histogram.png' alt='histogram of scores' width='600'>
-<h2>Pass rate per question</h2><table><tr><th>question</th><th>points</th><th>mean</th><th>full marks</th></tr>{rows_q}</table>
-<h2>Most common diagnosed mistakes</h2><table><tr><th>students</th><th>mistake</th><th>function</th></tr>{rows_m}</table>
-</body></html>"""
-    (out / "summary.html").write_text(page, encoding="utf-8")
+    summary.write_class_summary(assignment, submissions, results, out)
 
 
 def grade_paths(

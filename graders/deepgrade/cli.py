@@ -1,10 +1,10 @@
 """The `deepgrade` command.
 
-    deepgrade grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade notebooks into a gradebook
-    deepgrade check ASSIGNMENT NOTEBOOK                     grade one notebook, print the feedback
-    deepgrade student ASSIGNMENT [--out DIR]                the student's copy (no solutions)
-    deepgrade export gradescope ASSIGNMENT -o FILE          a Gradescope autograder zip
-    deepgrade list                                          the assignments there are
+deepgrade grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade notebooks into a gradebook
+deepgrade check ASSIGNMENT NOTEBOOK                     grade one notebook, print the feedback
+deepgrade student ASSIGNMENT [--out DIR]                the student's copy (no solutions)
+deepgrade export gradescope ASSIGNMENT -o FILE          a Gradescope autograder zip
+deepgrade list                                          the assignments there are
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class UsageError(Exception):
 def cmd_grade(args: argparse.Namespace) -> int:
     """Batch grading (batch.py): parallel sandboxes, results kept per submission, resumable."""
     from . import batch
+    from .executors import make_executor
 
     assignment = _load(args.assignment)
     out = Path(args.out)
@@ -33,9 +34,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         os.environ["DEEPGRADE_SCHEDULER"] = args.scheduler
     try:
         subs, results = batch.grade_paths(
-            assignment, args.submissions, out, workers=args.workers, force=args.force,
-            executor=batch.make_executor(args.executor, args.workers or 0, assignment.name, assignment.folder.parent.parent)
-            if args.executor != "local" else None,
+            assignment,
+            args.submissions,
+            out,
+            workers=args.workers,
+            force=args.force,
+            executor=make_executor(args.executor, args.workers or 0, assignment.name, assignment.folder.parent.parent)
+            if args.executor != "local"
+            else None,
             progress=not args.quiet,
         )
     except FileNotFoundError as exc:
@@ -46,8 +52,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise UsageError("no notebooks found in " + " ".join(args.submissions))
     if not args.quiet:
         print((out / "final_grades.csv").read_text(), end="")
-    print(f"wrote {out / 'final_grades.csv'}, canvas.csv, moodle.csv, summary.html and feedback for "
-          f"{len(results)} submission(s) in {out / 'feedback'}", file=sys.stderr)
+    print(
+        f"wrote {out / 'final_grades.csv'}, canvas.csv, moodle.csv, summary.html and feedback for "
+        f"{len(results)} submission(s) in {out / 'feedback'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -92,7 +101,9 @@ def _load(name: str) -> asg.Assignment:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="deepgrade", description="Grade deep-learning notebooks, safely and with diagnostic feedback.")
+    p = argparse.ArgumentParser(
+        prog="deepgrade", description="Grade deep-learning notebooks, safely and with diagnostic feedback."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade notebooks (files or folders) into a gradebook")
     g.add_argument("assignment")
@@ -101,7 +112,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded (default: resume)")
     g.add_argument("--executor", default="local", help="where to grade: local (process pool), serial, dask")
-    g.add_argument("--scheduler", default=None, help="the Dask scheduler for --executor dask (tcp://HOST:8786; pip install deepgrade[cluster])")
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        help="the Dask scheduler for --executor dask (tcp://HOST:8786; pip install deepgrade[cluster])",
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bar, no gradebook on stdout")
     g.set_defaults(func=cmd_grade)
     c = sub.add_parser("check", help="grade one notebook and print the feedback")

@@ -55,14 +55,20 @@ def parts(value: Any, outputs: Any) -> dict[str, Any]:
             element = seq[i] if seq is not None and i < len(seq) else _Missing(f"element {i} of a tuple")
             if isinstance(label, dict):
                 # a dict inside the tuple (e.g. an LSTM step's gates): one part per key
-                out.update(parts(element, label) if not isinstance(element, _Missing) else {lbl: element for lbl in label.values()})
+                out.update(
+                    parts(element, label)
+                    if not isinstance(element, _Missing)
+                    else {lbl: element for lbl in label.values()}
+                )
             else:
                 out[label] = element
         return out
     if isinstance(outputs, dict):
         out = {}
         for key, label in outputs.items():
-            out[label] = value.get(key, _Missing(f"key {key!r}")) if isinstance(value, dict) else _Missing(f"key {key!r}")
+            out[label] = (
+                value.get(key, _Missing(f"key {key!r}")) if isinstance(value, dict) else _Missing(f"key {key!r}")
+            )
         return out
     raise TypeError(f"bad outputs spec {outputs!r}")
 
@@ -192,9 +198,7 @@ def judge_case(
         elif ga.shape != ea.shape:
             shapes_ok = False
             shape_lines.append(f"{name}expected shape {ea.shape}, got {ga.shape}")
-    shape_desc = ", ".join(
-        f"{'' if lbl == 'output' else lbl + ' '}{as_array(e).shape}" for lbl, e in exp_parts.items()
-    )
+    shape_desc = ", ".join(f"{'' if lbl == 'output' else lbl + ' '}{as_array(e).shape}" for lbl, e in exp_parts.items())
     shape_check = Check(
         f"shape on {case_label}" + (f": {shape_desc}" if shapes_ok else ""),
         shapes_ok,
@@ -226,7 +230,12 @@ def judge_case(
             # a wrong shape that a known mistake produces: say which
             for mid, mp in mut_parts.items():
                 mo = as_array(mp.get(label))
-                if mo is not None and ga is not None and mo.shape == ga.shape != ea.shape and mid not in shape_check.diagnosis:
+                if (
+                    mo is not None
+                    and ga is not None
+                    and mo.shape == ga.shape != ea.shape
+                    and mid not in shape_check.diagnosis
+                ):
                     shape_check.diagnosis.append(mid)
                     shape_check.details.append(explain.get(mid, mid))
     return checks
@@ -241,7 +250,9 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
     elif kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "NotCallable", "Unreadable"):
         text = [message]
     elif kind == "NotImplementedError":
-        text = ["not implemented yet (it still raises NotImplementedError): write the function where it says # YOUR CODE HERE"]
+        text = [
+            "not implemented yet (it still raises NotImplementedError): write the function where it says # YOUR CODE HERE"
+        ]
     else:
         text = [f"raised {kind}: {message}" if message else f"raised {kind}"]
     for frame in error.get("where", [])[-2:]:
@@ -278,7 +289,12 @@ def format_question(name: str, points: float, max_points: float, checks: list[Ch
         c = checks[i]
         # the same failure on several fixtures is said once, with a count
         same = 1
-        while i + same < len(checks) and not c.passed and not checks[i + same].passed and checks[i + same].details == c.details:
+        while (
+            i + same < len(checks)
+            and not c.passed
+            and not checks[i + same].passed
+            and checks[i + same].details == c.details
+        ):
             same += 1
         i += same
         more = f" (and {same - 1} more with the same result)" if same > 1 else ""

@@ -6,7 +6,7 @@
     deepgrade grade cnn submissions/ --executor dask --scheduler tcp://SCHEDULER:8786
     (or DEEPGRADE_SCHEDULER=tcp://SCHEDULER:8786 deepgrade grade cnn submissions/ --executor dask)
 
-Each worker runs the function it is sent (``batch.grade_one``) with the same sandbox as
+Each worker runs the function it is sent (``executors.grade_one``) with the same sandbox as
 a local run and returns only plain data (a result dict), never student objects. Every
 worker needs deepgrade installed and the course folder (assignments/, solutions/) at the
 path passed as the task's ``root`` argument (a shared or identical checkout). Submission
@@ -151,7 +151,7 @@ def make(
     scheduler: str | None = None,
     **_,
 ) -> DaskExecutor:
-    """The factory batch.make_executor calls for ``--executor dask``.
+    """The factory executors.make_executor calls for ``--executor dask``.
 
     workers and initializer are the local pool's: a cluster's size is its workers', and
     each worker loads the assignment once by itself (assignment.load caches it).
@@ -160,11 +160,9 @@ def make(
 
 
 def _register() -> None:
-    try:
-        from . import batch
-    except ImportError:  # pragma: no cover - batch.py not there
-        return
-    batch.EXECUTORS.setdefault("dask", make)
+    from . import executors
+
+    executors.EXECUTORS.setdefault("dask", make)
 
 
 _register()

@@ -50,7 +50,11 @@ def read(path: Path) -> nbformat.NotebookNode:
 
 def code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     """(index among all cells, source) of every code cell, in order."""
-    return [(i, c.source if isinstance(c.source, str) else "".join(c.source)) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    return [
+        (i, c.source if isinstance(c.source, str) else "".join(c.source))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+    ]
 
 
 def load(path: Path) -> list[tuple[int, str]]:

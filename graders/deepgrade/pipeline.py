@@ -1,11 +1,11 @@
 """The grading pipeline for one submission, stage by stage.
 
-    load the notebook          notebook.load        -> code cells
-    run it in a sandbox        sandbox.run          -> plain arrays per call
-    compare with the reference score.grade_question (compare.judge_case)
-    diagnose                   compare.judge_case against the mistake catalogue
-    score                      score.grade_question -> points per question
-    report                     report.*             -> text, JSON, HTML, CSV
+load the notebook          notebook.load        -> code cells
+run it in a sandbox        sandbox.run          -> plain arrays per call
+compare with the reference score.grade_question (compare.judge_case)
+diagnose                   compare.judge_case against the mistake catalogue
+score                      score.grade_question -> points per question
+report                     report.*             -> text, JSON, HTML, CSV
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def limits_for(assignment: Assignment) -> sandbox.Limits:
     )
 
 
-def grade_cells(assignment: Assignment, cells: list[tuple[int, str]], questions: list[str] | None = None) -> tuple[list[QuestionResult], sandbox.RunResult]:
+def grade_cells(
+    assignment: Assignment, cells: list[tuple[int, str]], questions: list[str] | None = None
+) -> tuple[list[QuestionResult], sandbox.RunResult]:
     """Run the cells and every planned call in one sandbox, then score in this process."""
     calls = build_calls(assignment, questions)
     run = sandbox.run(cells, calls, limits_for(assignment), extra_ro=assignment.meta.get("sandbox_ro", []))
@@ -96,8 +98,12 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
     except notebook.NotebookError as exc:
         reason = str(exc)
         return SubmissionResult(
-            str(path), assignment.name, [missing_question(q, f"not graded: {reason}") for q in assignment.questions],
-            status="unreadable", reason=reason, sha256=digest,
+            str(path),
+            assignment.name,
+            [missing_question(q, f"not graded: {reason}") for q in assignment.questions],
+            status="unreadable",
+            reason=reason,
+            sha256=digest,
         )
     defined = notebook.defined_functions(cells)
     if not defined & {q.name for q in assignment.questions}:
@@ -110,11 +116,22 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
     for i, o in failed_cells[:5]:
         err = o.error or {}
         notes.append(f"cell {i}: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
-    incidents = sorted({o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"})
+    incidents = sorted(
+        {o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"}
+    )
     if reason:
         notes.insert(0, reason)
         return SubmissionResult(
-            str(path), assignment.name, questions, status="wrong-assignment", reason=reason,
-            notes=notes, isolation=run.isolation, sha256=digest, incidents=incidents,
+            str(path),
+            assignment.name,
+            questions,
+            status="wrong-assignment",
+            reason=reason,
+            notes=notes,
+            isolation=run.isolation,
+            sha256=digest,
+            incidents=incidents,
         )
-    return SubmissionResult(str(path), assignment.name, questions, notes=notes, isolation=run.isolation, sha256=digest, incidents=incidents)
+    return SubmissionResult(
+        str(path), assignment.name, questions, notes=notes, isolation=run.isolation, sha256=digest, incidents=incidents
+    )

@@ -1,15 +1,13 @@
-"""Stage 7: reports. Feedback text for a person, JSON per submission, HTML, and the
-gradebook CSV in Otter-Grader's ``final_grades.csv`` layout."""
+"""Stage 7: reports for one submission: feedback text for a person, JSON and HTML.
+(Gradebooks for the whole class are in exports.py, the class summary in summary.py.)"""
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import json
 from pathlib import Path
 
-from .assignment import Assignment
 from .compare import format_question
 from .pipeline import SubmissionResult
 
@@ -39,24 +37,6 @@ def write_json(result: SubmissionResult, path: Path) -> None:
     path.write_text(json.dumps(result.to_dict(), indent=1, default=str), encoding="utf-8")
 
 
-def gradebook_rows(assignment: Assignment, results: list[SubmissionResult]) -> list[list]:
-    """Rows of Otter's final_grades.csv: header, points-per-question, then one per file."""
-    names = [q.name for q in assignment.questions]
-    rows = [["file", *names, "total_points_earned", "percent_correct", "grading_status"]]
-    rows.append(["points-per-question", *[_fmt_points(q.points) for q in assignment.questions], _fmt_points(assignment.max_points), "", ""])
-    for r in results:
-        by_name = {q.name: q.points for q in r.questions}
-        pct = round(100 * r.points / assignment.max_points, 2) if assignment.max_points else 0
-        status = "completed" if r.status == "graded" else f"failed: {r.reason}"
-        rows.append([r.file, *[_fmt_points(by_name.get(n, 0)) for n in names], _fmt_points(r.points), pct, status])
-    return rows
-
-
-def write_gradebook(assignment: Assignment, results: list[SubmissionResult], path: Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(gradebook_rows(assignment, results))
-
-
 def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str:
     """A self-contained HTML page of the same feedback (no scripts, no external assets).
 
@@ -79,10 +59,14 @@ def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str
     for note in result.notes:
         parts.append(f"<p class='note'>{esc(note)}</p>")
     for q in result.questions:
-        parts.append(f"<h2><span>{esc(q.name)}</span><span>{_fmt_points(q.points)} / {_fmt_points(q.max_points)}</span></h2>")
+        parts.append(
+            f"<h2><span>{esc(q.name)}</span><span>{_fmt_points(q.points)} / {_fmt_points(q.max_points)}</span></h2>"
+        )
         for c in q.checks:
             cls = "ok" if c.passed else "fail"
-            parts.append(f"<div class='check'><span class='{cls}'>{'ok' if c.passed else 'FAIL'}</span> {esc(c.label)}</div>")
+            parts.append(
+                f"<div class='check'><span class='{cls}'>{'ok' if c.passed else 'FAIL'}</span> {esc(c.label)}</div>"
+            )
             if c.details:
                 parts.append("<div class='details'>" + esc("\n".join(c.details)) + "</div>")
             for line in c.details if pictures is not None else ():

@@ -302,7 +302,18 @@ def _command(workdir: Path, mode: str, extra_ro: list[str]) -> tuple[list[str], 
     python = sys.executable
     if mode != "bubblewrap":
         return [python, "-I", "-S", "-c", _BOOT, str(workdir / "plan.json")], str(workdir)
-    cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    cmd = [
+        "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
     for d in ("/usr", "/lib", "/lib64", "/bin", "/etc"):
         if os.path.exists(d):
             cmd += ["--ro-bind", d, d]
@@ -386,9 +397,13 @@ def run(
         while True:
             plan["skip_calls"] = sorted(results_calls)
             # cells that already ran must run again after a restart: functions live in memory
-            plan["skip_cells"] = sorted(i for i, o in results_cells.items() if o.status in ("timeout", "crashed", "memory"))
+            plan["skip_cells"] = sorted(
+                i for i, o in results_cells.items() if o.status in ("timeout", "crashed", "memory")
+            )
             (workdir / "plan.json").write_text(json.dumps(plan))
-            finished = _run_once(workdir, mode, limits, extra_ro or [], call_seconds, deadline, results_cells, results_calls, notes)
+            finished = _run_once(
+                workdir, mode, limits, extra_ro or [], call_seconds, deadline, results_cells, results_calls, notes
+            )
             if finished:
                 break
             _skip_after_hang(calls, results_calls)
@@ -399,7 +414,17 @@ def run(
         for i, _ in cells:
             results_cells.setdefault(i, StepOutcome("not run"))
         for c in calls:
-            results_calls.setdefault(c["id"], StepOutcome("not run", error={"type": "NotRun", "message": "not run: the submission's time budget was used up", "where": []}))
+            results_calls.setdefault(
+                c["id"],
+                StepOutcome(
+                    "not run",
+                    error={
+                        "type": "NotRun",
+                        "message": "not run: the submission's time budget was used up",
+                        "where": [],
+                    },
+                ),
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return RunResult(results_cells, results_calls, notes, mode)
@@ -470,15 +495,23 @@ def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_c
                 ev = msg.get("ev")
                 if ev == "start":
                     new = str(msg.get("step"))
-                    if step not in ("start", "between") or not _known_step(new, call_seconds, results_cells, results_calls):
+                    if step not in ("start", "between") or not _known_step(
+                        new, call_seconds, results_cells, results_calls
+                    ):
                         continue
                     step = new
                     step_started = time.monotonic()
-                    budget = limits.cell_seconds if step.startswith("cell:") else call_seconds.get(step[5:], limits.call_seconds)
+                    budget = (
+                        limits.cell_seconds
+                        if step.startswith("cell:")
+                        else call_seconds.get(step[5:], limits.call_seconds)
+                    )
                 elif ev == "cell":
                     if step != f"cell:{msg.get('i')}":
                         continue
-                    results_cells[int(step[5:])] = StepOutcome("ok" if msg.get("ok") is True else "error", error=_error(msg.get("error")))
+                    results_cells[int(step[5:])] = StepOutcome(
+                        "ok" if msg.get("ok") is True else "error", error=_error(msg.get("error"))
+                    )
                     step = "between"
                 elif ev == "call":
                     if step != f"call:{msg.get('id')}":
@@ -502,7 +535,11 @@ def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_c
         # died between steps (a student thread, an atexit hook): go on from where it was
         return False
     status, message = _describe_stop(stop_kind or "crashed", step, round(budget, 1), limits)
-    outcome = StepOutcome(status, error={"type": status.capitalize(), "message": message, "where": []}, seconds=time.monotonic() - step_started)
+    outcome = StepOutcome(
+        status,
+        error={"type": status.capitalize(), "message": message, "where": []},
+        seconds=time.monotonic() - step_started,
+    )
     if step.startswith("cell:"):
         results_cells[int(step[5:])] = outcome
     elif step.startswith("call:"):
@@ -523,7 +560,9 @@ def _skip_after_hang(calls: list[dict], results_calls: dict[str, StepOutcome]) -
             continue
         first = bad[c["function"]]
         message = f"not run again: {c['function']} was stopped on an earlier check ({first.error['message']})"
-        results_calls[c["id"]] = StepOutcome(first.status, error={"type": first.status.capitalize(), "message": message, "where": []})
+        results_calls[c["id"]] = StepOutcome(
+            first.status, error={"type": first.status.capitalize(), "message": message, "where": []}
+        )
 
 
 def _known_step(step: str, call_seconds: dict, results_cells: dict, results_calls: dict) -> bool:
@@ -563,7 +602,10 @@ def _call_outcome(msg: dict) -> StepOutcome:
     try:
         value = wire.decode(msg.get("value"))
     except wire.WireError as exc:
-        return StepOutcome("error", error={"type": "Unreadable", "message": f"the value returned could not be read: {exc}", "where": []})
+        return StepOutcome(
+            "error",
+            error={"type": "Unreadable", "message": f"the value returned could not be read: {exc}", "where": []},
+        )
     mutated = msg.get("mutated") if isinstance(msg.get("mutated"), list) else []
     mutated = [int(i) for i in mutated if isinstance(i, int)]
     return StepOutcome("ok", value=value, mutated=mutated, seconds=_seconds(msg.get("seconds")))

@@ -40,10 +40,21 @@ def grade_case(assignment: Assignment, question: Question, case: Case, outcome: 
     label = case_label(case)
     if case.expect_error is not None:
         raised = outcome.status == "error" and (outcome.error or {}).get("type") == case.expect_error.__name__
-        detail = [] if raised else [f"expected {case.expect_error.__name__} to be raised, but {_what_happened(outcome)}"]
-        return [Check(f"raises {case.expect_error.__name__} on {label}", raised, VALUES_WEIGHT, detail, hidden=case.hidden)]
+        detail = (
+            [] if raised else [f"expected {case.expect_error.__name__} to be raised, but {_what_happened(outcome)}"]
+        )
+        return [
+            Check(f"raises {case.expect_error.__name__} on {label}", raised, VALUES_WEIGHT, detail, hidden=case.hidden)
+        ]
     if not outcome.ok:
-        return [error_check(label, case.hidden, outcome.error or {"type": outcome.status, "message": outcome.status}, _case_weight(case))]
+        return [
+            error_check(
+                label,
+                case.hidden,
+                outcome.error or {"type": outcome.status, "message": outcome.status},
+                _case_weight(case),
+            )
+        ]
     expected = assignment.expected(case, question.name)
     mutants = assignment.mutant_outputs(case, question.name)
     explain = {mid: m.explanation for mid, m in assignment.mistakes.items()}

@@ -80,13 +80,27 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
         fn = functions.get(case["function"])
         label = case["description"]
         if fn is None or not callable(fn):
-            checks.append(error_check(label, False, {"type": "Missing", "message": f"no function named {case['function']} is defined", "where": []}, 1.0))
+            checks.append(
+                error_check(
+                    label,
+                    False,
+                    {"type": "Missing", "message": f"no function named {case['function']} is defined", "where": []},
+                    1.0,
+                )
+            )
             continue
         try:
             args = [_resolve(a, kept) for a in case["args"]]
             kwargs = {k: _resolve(v, kept) for k, v in case["kwargs"].items()}
         except KeyError:
-            checks.append(error_check(label, False, {"type": "Skipped", "message": "depends on an earlier call that failed", "where": []}, 1.0))
+            checks.append(
+                error_check(
+                    label,
+                    False,
+                    {"type": "Skipped", "message": "depends on an earlier call that failed", "where": []},
+                    1.0,
+                )
+            )
             continue
         before = copy.deepcopy(args)
         try:
@@ -102,15 +116,35 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
         if not case["compare"]:
             continue
         if case.get("expect_error"):
-            checks.append(Check(f"raises {case['expect_error']} on {label}", False, 2.0, [f"expected {case['expect_error']} to be raised, but it returned normally"]))
+            checks.append(
+                Check(
+                    f"raises {case['expect_error']} on {label}",
+                    False,
+                    2.0,
+                    [f"expected {case['expect_error']} to be raised, but it returned normally"],
+                )
+            )
             continue
         plain = wire.decode(wire.encode(_select(value, case.get("returns"))))
         expected = wire.decode(case["expected"])
         mutants = {mid: wire.decode(v) for mid, v in case["mutants"].items()}
-        checks += judge_case(label, False, plain, expected, case["outputs"], mutants, explain, case["rtol"], case["atol"])
-        changed = [i for i, (a, b) in enumerate(zip(before, args)) if isinstance(a, type(b)) and hasattr(a, "shape") and (a.shape != b.shape or (a != b).any())]
+        checks += judge_case(
+            label, False, plain, expected, case["outputs"], mutants, explain, case["rtol"], case["atol"]
+        )
+        changed = [
+            i
+            for i, (a, b) in enumerate(zip(before, args))
+            if isinstance(a, type(b)) and hasattr(a, "shape") and (a.shape != b.shape or (a != b).any())
+        ]
         if changed:
-            checks.append(Check("does not modify its inputs", False, 1.0, [f"argument {changed[0] + 1} was changed in place on {label}; work on a copy (x.copy())"]))
+            checks.append(
+                Check(
+                    "does not modify its inputs",
+                    False,
+                    1.0,
+                    [f"argument {changed[0] + 1} was changed in place on {label}; work on a copy (x.copy())"],
+                )
+            )
     explain_once(checks, explain)
     return question_points(checks, q["points"]), q["points"], checks
 
@@ -119,7 +153,9 @@ def check(name: str, functions: dict, data_file: Path | None = None) -> str:
     """Print the feedback; raise AssertionError (Otter shows it as a failed test) if a check fails."""
     points, max_points, checks = run_question(name, functions, data_file)
     trained = _load(data_file)["questions"][name].get("trained")
-    text = "\n".join(format_question(name, points, max_points, checks)) + f"\n  ({TRAINED_NOTE if trained else _NOT_SENT})"
+    text = (
+        "\n".join(format_question(name, points, max_points, checks)) + f"\n  ({TRAINED_NOTE if trained else _NOT_SENT})"
+    )
     if not all(c.passed for c in checks):
         raise AssertionError("\n" + text)
     print(text)

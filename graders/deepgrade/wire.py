@@ -73,7 +73,7 @@ def decode(wire: Any, _depth: int = 0) -> Any:
     """
     if _depth > 20 or not isinstance(wire, dict) or len(wire) != 1:
         raise WireError("malformed value")
-    (tag, body), = wire.items()
+    ((tag, body),) = wire.items()
     if tag == "n":
         return None
     if tag == "s":

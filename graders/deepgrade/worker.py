@@ -41,7 +41,7 @@ def _student_traceback(exc: BaseException) -> dict:
     """The student's own frames only: the grader's machinery is not theirs to read."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(CELL_PREFIX)]
     where = [
-        {"cell": f.filename[len(CELL_PREFIX):-1], "line": f.lineno, "function": f.name, "code": (f.line or "")[:200]}
+        {"cell": f.filename[len(CELL_PREFIX) : -1], "line": f.lineno, "function": f.name, "code": (f.line or "")[:200]}
         for f in frames[-4:]
     ]
     message = str(exc)
@@ -133,9 +133,19 @@ def run_call(call: dict, namespace: dict, kept: dict) -> dict:
     if harness is None:
         target = namespace.get(name)
         if target is None:
-            return {"ok": False, "error": {"type": "Missing", "message": f"no function named {name} is defined", "where": []}}
+            return {
+                "ok": False,
+                "error": {"type": "Missing", "message": f"no function named {name} is defined", "where": []},
+            }
         if not callable(target):
-            return {"ok": False, "error": {"type": "NotCallable", "message": f"{name} is a {type(target).__name__}, not a function", "where": []}}
+            return {
+                "ok": False,
+                "error": {
+                    "type": "NotCallable",
+                    "message": f"{name} is a {type(target).__name__}, not a function",
+                    "where": [],
+                },
+            }
     try:
         args = [_resolve(a, kept) for a in call.get("args", [])]
         kwargs = {k: _resolve(v, kept) for k, v in call.get("kwargs", {}).items()}
@@ -159,7 +169,14 @@ def run_call(call: dict, namespace: dict, kept: dict) -> dict:
     try:
         encoded = wire.encode(_select(value, call.get("returns")))
     except BaseException as exc:
-        return {"ok": False, "error": {"type": "Unreadable", "message": f"the value returned could not be read: {type(exc).__name__}", "where": []}}
+        return {
+            "ok": False,
+            "error": {
+                "type": "Unreadable",
+                "message": f"the value returned could not be read: {type(exc).__name__}",
+                "where": [],
+            },
+        }
     return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds}
 
 

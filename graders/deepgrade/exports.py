@@ -1,0 +1,101 @@
+"""Gradebook files for learning-management systems: Otter's final_grades.csv, Canvas, Moodle."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+from .assignment import Assignment
+from .intake import Submission
+from .pipeline import SubmissionResult
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def gradebook_rows(assignment: Assignment, results: list[SubmissionResult]) -> list[list]:
+    """Rows of Otter's final_grades.csv: header, points-per-question, then one per file."""
+    names = [q.name for q in assignment.questions]
+    rows = [["file", *names, "total_points_earned", "percent_correct", "grading_status"]]
+    rows.append(
+        [
+            "points-per-question",
+            *[_points(q.points) for q in assignment.questions],
+            _points(assignment.max_points),
+            "",
+            "",
+        ]
+    )
+    for r in results:
+        by_name = {q.name: q.points for q in r.questions}
+        pct = round(100 * r.points / assignment.max_points, 2) if assignment.max_points else 0
+        status = "completed" if r.status == "graded" else f"failed: {r.reason}"
+        rows.append([r.file, *[_points(by_name.get(n, 0)) for n in names], _points(r.points), pct, status])
+    return rows
+
+
+def write_gradebook(assignment: Assignment, results: list[SubmissionResult], path: Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(gradebook_rows(assignment, results))
+
+
+def _best_rows(submissions: list[Submission], results: list[SubmissionResult]):
+    """One row per student for LMS imports: duplicates and extra files left out."""
+    seen: dict[str, tuple[Submission, SubmissionResult]] = {}
+    for sub, r in zip(submissions, results):
+        if sub.status == "duplicate":
+            continue
+        if sub.student not in seen or (seen[sub.student][0].status and not sub.status):
+            seen[sub.student] = (sub, r)
+    return list(seen.values())
+
+
+def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -> None:
+    """Canvas 'Import' of a gradebook CSV: ID is the Canvas user id (from Canvas file names).
+
+    Canvas reads the layout of its own gradebook export: Student, ID, SIS User ID, SIS
+    Login ID, Section, then one column per assignment named 'Name (assignment id)', and
+    a 'Points Possible' row under the header. With ``canvas_assignment_id`` in
+    assignment.toml the column is '<title> (<id>)' and updates that assignment; without
+    it the column is named by the assignment's title and Canvas creates a new assignment.
+    """
+    cid = str(getattr(assignment, "meta", {}).get("canvas_assignment_id", "")).strip()
+    col = f"{assignment.title} ({cid})" if cid else f"{assignment.name}: {assignment.title}"[:80]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col])
+        w.writerow(["    Points Possible", "", "", "", "", f"{assignment.max_points:g}"])
+        for sub, r in _best_rows(submissions, results):
+            w.writerow(
+                [
+                    sub.name,
+                    sub.student if sub.student.isdigit() else "",
+                    "",
+                    "" if sub.student.isdigit() else sub.student,
+                    "",
+                    f"{r.points:g}",
+                ]
+            )
+
+
+def write_moodle_csv(assignment: Assignment, submissions, results, path: Path, now: float | None = None) -> None:
+    """Moodle assignment 'Upload grading worksheet' layout; Identifier is 'Participant <id>'
+    (the number in Moodle's ``Name_<id>_assignsubmission_file_`` folder names).
+
+    Moodle's importer (mod/assign/feedback/offline) refuses a worksheet without the
+    columns "Identifier", "Grade" and "Last modified (grade)"; it skips a row whose grade
+    was changed in Moodle after that time (unless told to ignore it). The time written is
+    the export's, in Moodle's own date format (read back with PHP's strtotime).
+    """
+    stamp = time.strftime("%A, %d %B %Y, %I:%M %p", time.localtime(time.time() if now is None else now))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)", "Feedback comments"])
+        for sub, r in _best_rows(submissions, results):
+            ident = f"Participant {sub.student}" if sub.student.isdigit() else sub.student
+            comment = f"{r.points:g} / {r.max_points:g} points" + (
+                f"; not graded: {r.reason}" if r.status != "graded" else ""
+            )
+            w.writerow([ident, sub.name, f"{r.points:g}", f"{assignment.max_points:g}", stamp, comment])
