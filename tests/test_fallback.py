@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from deepgrade import sandbox
+from deepgrade import isolation, sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile.build import ALL, _with_cell  # noqa: E402
@@ -26,29 +26,29 @@ from helpers import ROOT, filled_notebook, grade_notebook, question  # noqa: E40
 
 @pytest.fixture
 def process_mode(monkeypatch):
-    """Process mode with sandbox's module-level caches reset (and restored afterwards)."""
+    """Process mode with isolation.py's module-level caches reset (and restored afterwards)."""
     monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
-    monkeypatch.setattr(sandbox, "_BWRAP", None)
-    monkeypatch.setattr(sandbox, "_WARNED_FORCED", False)
-    monkeypatch.setattr(sandbox, "_DROP_OK", None)
+    monkeypatch.setattr(isolation, "_BWRAP", None)
+    monkeypatch.setattr(isolation, "_WARNED_FORCED", False)
+    monkeypatch.setattr(isolation, "_DROP_OK", None)
 
 
 def test_missing_bubblewrap_warns(monkeypatch):
     monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
-    monkeypatch.setattr(sandbox, "_BWRAP", None)
-    monkeypatch.setattr(sandbox, "bwrap_available", lambda: False)
+    monkeypatch.setattr(isolation, "_BWRAP", None)
+    monkeypatch.setattr(isolation, "bwrap_available", lambda: False)
     with pytest.warns(RuntimeWarning, match="bubblewrap"):
-        assert sandbox.isolation_mode() == "process"
+        assert isolation.isolation_mode() == "process"
 
 
 def test_forced_process_mode_warns_once(process_mode):
     with pytest.warns(RuntimeWarning, match="bubblewrap"):
-        assert sandbox.isolation_mode() == "process"
+        assert isolation.isolation_mode() == "process"
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert sandbox.isolation_mode() == "process"  # once is enough
+        assert isolation.isolation_mode() == "process"  # once is enough
 
 
 def test_reference_full_marks(process_mode, tmp_path):
@@ -85,7 +85,7 @@ print(json.dumps({{"points": r.points, "max": r.max_points, "notes": r.notes, "i
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the child runs as nobody only when the grader is root (see sandbox.py)")
+@pytest.mark.skipif(os.geteuid() != 0, reason="the child runs as nobody only when the grader is root (see isolation.py)")
 def test_child_cannot_kill_the_grader(tmp_path):
     """The grader runs in its own process here so that, were the bug back, only it dies."""
     nb = _with_cell(

@@ -3,7 +3,7 @@
     subs = intake.expand(["export.zip", "late/"], workdir)
     results = grade_batch("cnn", subs, Path("grades"), workers=2)
 
-Every submission is graded by ``grade_one`` (one sandbox each, see sandbox.py) in a
+Every submission is graded by ``executors.grade_one`` (one sandbox each) in a
 worker process; the result is written to ``out/results/<stem>.json`` the moment it
 arrives (tmp file + os.replace), so a crash or kill -9 loses only the submissions in
 flight. Running the same command again skips every submission whose file content
