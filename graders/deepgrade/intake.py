@@ -61,6 +61,11 @@ class Submission:
     mtime: float = 0.0
     order: int = 0
 
+    @classmethod
+    def skipped(cls, student: str, name: str, source: str, reason: str) -> Submission:
+        """A row that is not graded, with the reason the instructor reads."""
+        return cls(_safe_name(student), name, source, None, status="skipped", reason=reason)
+
 
 def identify(rel: PurePosixPath, nested: bool) -> tuple[str, str]:
     """(student id, display name) from a path relative to what was named on the command line."""
@@ -106,29 +111,13 @@ def _extract_zip(zpath: Path, dest: Path, label: str, out: list[Submission]) -> 
     try:
         zf = zipfile.ZipFile(zpath)
     except (zipfile.BadZipFile, OSError) as exc:
-        out.append(
-            Submission(
-                _safe_name(zpath.stem),
-                zpath.stem,
-                label,
-                None,
-                status="skipped",
-                reason=f"not a readable zip file ({exc})",
-            )
-        )
+        out.append(Submission.skipped(zpath.stem, zpath.stem, label, f"not a readable zip file ({exc})"))
         return
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir() and not _skip_member(i.filename)]
         if len(infos) > MAX_ZIP_MEMBERS:
             out.append(
-                Submission(
-                    _safe_name(zpath.stem),
-                    zpath.stem,
-                    label,
-                    None,
-                    status="skipped",
-                    reason=f"the zip has more than {MAX_ZIP_MEMBERS} files",
-                )
+                Submission.skipped(zpath.stem, zpath.stem, label, f"the zip has more than {MAX_ZIP_MEMBERS} files")
             )
             return
         total = 0
@@ -142,39 +131,23 @@ def _extract_zip(zpath: Path, dest: Path, label: str, out: list[Submission]) -> 
             student, display = identify(PurePosixPath(*rel.parts[1:]) if wrapped else rel, nested=True)
             if rel.is_absolute() or ".." in rel.parts or not rel.parts:
                 out.append(
-                    Submission(
-                        _safe_name(student),
-                        display,
-                        where,
-                        None,
-                        status="skipped",
-                        reason="unsafe file name in the zip (absolute or '..'): not extracted",
+                    Submission.skipped(
+                        student, display, where, "unsafe file name in the zip (absolute or '..'): not extracted"
                     )
                 )
                 continue
             if not _is_notebook_name(rel.name):
-                out.append(
-                    Submission(
-                        _safe_name(student),
-                        display,
-                        where,
-                        None,
-                        status="skipped",
-                        reason=f"not a notebook ({rel.name})",
-                    )
-                )
+                out.append(Submission.skipped(student, display, where, f"not a notebook ({rel.name})"))
                 continue
             if info.file_size > MAX_MEMBER_BYTES or (
                 info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO
             ):
                 out.append(
-                    Submission(
-                        _safe_name(student),
+                    Submission.skipped(
+                        student,
                         display,
                         where,
-                        None,
-                        status="skipped",
-                        reason=f"the file is larger than {MAX_MEMBER_BYTES // 2**20} MB or compressed suspiciously well (a zip bomb?)",
+                        f"the file is larger than {MAX_MEMBER_BYTES // 2**20} MB or compressed suspiciously well (a zip bomb?)",
                     )
                 )
                 continue
@@ -194,26 +167,16 @@ def _extract_zip(zpath: Path, dest: Path, label: str, out: list[Submission]) -> 
             except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
                 target.unlink(missing_ok=True)
                 out.append(
-                    Submission(
-                        _safe_name(student),
-                        display,
-                        where,
-                        None,
-                        status="skipped",
-                        reason=f"could not be extracted from the zip ({type(exc).__name__})",
+                    Submission.skipped(
+                        student, display, where, f"could not be extracted from the zip ({type(exc).__name__})"
                     )
                 )
                 continue
             if too_big:
                 target.unlink(missing_ok=True)
                 out.append(
-                    Submission(
-                        _safe_name(student),
-                        display,
-                        where,
-                        None,
-                        status="skipped",
-                        reason="the file is larger than allowed once uncompressed (a zip bomb?)",
+                    Submission.skipped(
+                        student, display, where, "the file is larger than allowed once uncompressed (a zip bomb?)"
                     )
                 )
                 continue
