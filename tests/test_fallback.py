@@ -85,7 +85,9 @@ print(json.dumps({{"points": r.points, "max": r.max_points, "notes": r.notes, "i
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the child runs as nobody only when the grader is root (see isolation.py)")
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="the child runs as nobody only when the grader is root (see isolation.py)"
+)
 def test_child_cannot_kill_the_grader(tmp_path):
     """The grader runs in its own process here so that, were the bug back, only it dies."""
     nb = _with_cell(

@@ -583,6 +583,13 @@ def _failed(label: str, outcome, weight: float) -> Check:
     return Check(label, False, weight, text)
 
 
+def _sequence_output_check(v: dict) -> Check:
+    """The recurrent regressors map a batch of 2 sequences of 7 steps to (2, 1)."""
+    shape = tuple(int(x) for x in np.asarray(v["output_shape"]).ravel())
+    ok = shape == (2, 1)
+    return Check("output shape (2, 1) for a batch of 2 sequences of 7 steps", ok, 1.0, [] if ok else [f"got {shape}"])
+
+
 def _value(outcomes, question, case="train"):
     o = outcomes[f"{question.name}/{case}"]
     return o, (o.value if o.ok and isinstance(o.value, dict) else None)
@@ -951,15 +958,7 @@ def check_stacked(assignment, question, outcomes) -> list[Check]:
             diagnosis=[] if rs else ["stacked_no_return_sequences"],
         )
     )
-    shape = tuple(int(x) for x in np.asarray(v["output_shape"]).ravel())
-    checks.append(
-        Check(
-            "output shape (2, 1) for a batch of 2 sequences of 7 steps",
-            shape == (2, 1),
-            1.0,
-            [] if shape == (2, 1) else [f"got {shape}"],
-        )
-    )
+    checks.append(_sequence_output_check(v))
     return checks
 
 
@@ -980,15 +979,7 @@ def check_bidirectional(assignment, question, outcomes) -> list[Check]:
         ]
     )
     checks = [Check("Bidirectional(GRU(32)) then Dense(1)", ok, 2.0, det)]
-    shape = tuple(int(x) for x in np.asarray(v["output_shape"]).ravel())
-    checks.append(
-        Check(
-            "output shape (2, 1) for a batch of 2 sequences of 7 steps",
-            shape == (2, 1),
-            1.0,
-            [] if shape == (2, 1) else [f"got {shape}"],
-        )
-    )
+    checks.append(_sequence_output_check(v))
     return checks
 
 

@@ -108,6 +108,8 @@ class Assignment:
     total_seconds: float = 120.0
     memory_gb: float = 2.0
     meta: dict = field(default_factory=dict)
+    # expected and mutant outputs depend only on the fixtures: computed once, not per submission
+    _outputs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def question(self, name: str) -> Question:
         for q in self.questions:
@@ -119,12 +121,26 @@ class Assignment:
     def max_points(self) -> float:
         return sum(q.points for q in self.questions)
 
+    @property
+    def explanations(self) -> dict[str, str]:
+        """Mistake id -> the explanation students read."""
+        return {mid: m.explanation for mid, m in self.mistakes.items()}
+
+    def _memo(self, kind: str, case: Case, function: str, compute: Callable[[], Any]) -> Any:
+        # id(case): cases live as long as the (cached) assignment; names may repeat across questions
+        key = (kind, function, id(case))
+        if key not in self._outputs:
+            self._outputs[key] = _read_only(compute())
+        return self._outputs[key]
+
     def expected(self, case: Case, function: str) -> Any:
         """The reference output for a case, computed here on private copies of its inputs."""
         if self.reference is None:
             raise RuntimeError("reference solutions are not available (solutions/ not found)")
         fn = getattr(self.reference, case.function or function)
-        return fn(*self._reference_args(case), **copy.deepcopy(case.kwargs))
+        return self._memo(
+            "expected", case, function, lambda: fn(*self._reference_args(case), **copy.deepcopy(case.kwargs))
+        )
 
     def _reference_args(self, case: Case) -> tuple:
         """Private copies of the arguments the reference side uses for a case."""
@@ -135,6 +151,9 @@ class Assignment:
 
     def mutant_outputs(self, case: Case, function: str) -> dict[str, Any]:
         """Each catalogued mistake's output on this case (mistakes that raise are left out)."""
+        return self._memo("mutants", case, function, lambda: self._run_mutants(case, function))
+
+    def _run_mutants(self, case: Case, function: str) -> dict[str, Any]:
         outs = {}
         for mid, mistake in self.mistakes.items():
             if mistake.function != (case.function or function) or mid not in self.mutants:
@@ -145,6 +164,19 @@ class Assignment:
             except Exception:
                 continue
         return outs
+
+
+def _read_only(value: Any) -> Any:
+    """Freeze the arrays of a shared output, so that no consumer can change it for the next one."""
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _read_only(v)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _read_only(v)
+    return value
 
 
 def project_root() -> Path:

@@ -69,12 +69,18 @@ def limits_for(assignment: Assignment) -> sandbox.Limits:
 
 
 def grade_cells(
-    assignment: Assignment, cells: list[tuple[int, str]], questions: list[str] | None = None
+    assignment: Assignment,
+    cells: list[tuple[int, str]],
+    questions: list[str] | None = None,
+    defined: set[str] | None = None,
 ) -> tuple[list[QuestionResult], sandbox.RunResult]:
-    """Run the cells and every planned call in one sandbox, then score in this process."""
+    """Run the cells and every planned call in one sandbox, then score in this process.
+
+    defined: the functions the cells define, if the caller has parsed them already."""
     calls = build_calls(assignment, questions)
     run = sandbox.run(cells, calls, limits_for(assignment), extra_ro=assignment.meta.get("sandbox_ro", []))
-    defined = notebook.defined_functions(cells)
+    if defined is None:
+        defined = notebook.defined_functions(cells)
     results = []
     for q in assignment.questions:
         if questions is not None and q.name not in questions:
@@ -110,12 +116,12 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
         reason = f"the notebook defines none of this assignment's functions ({', '.join(q.name for q in assignment.questions[:3])}, ...): is it the right assignment?"
     else:
         reason = ""
-    questions, run = grade_cells(assignment, cells)
+    questions, run = grade_cells(assignment, cells, defined=defined)
     notes = list(run.notes)
     failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in ("ok", "not run")]
     for i, o in failed_cells[:5]:
         err = o.error or {}
-        notes.append(f"cell {i}: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
+        notes.append(f"cell {i + 1} of the notebook: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
     incidents = sorted(
         {o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"}
     )

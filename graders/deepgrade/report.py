@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import shutil
 from pathlib import Path
 
 from .compare import format_question
@@ -18,7 +19,7 @@ def _fmt_points(x: float) -> str:
     return f"{x:g}"
 
 
-def feedback_text(result: SubmissionResult, mistakes_titles: dict[str, str] | None = None) -> str:
+def feedback_text(result: SubmissionResult) -> str:
     """The feedback a student reads, in the layout of shared/spec/feedback.md."""
     lines = []
     head = f"{result.assignment}: {Path(result.file).name}"
@@ -85,8 +86,6 @@ def _attach_pictures(result: SubmissionResult, folder: Path, stem: str) -> None:
     """Copy pictures a check names (a detail "learning curves: /abs/file.png", written by an
     assignment's checks in the grading process) next to the reports; the detail then names
     the copy, relative to the reports."""
-    import shutil
-
     for q in result.questions:
         for c in q.checks:
             for i, line in enumerate(c.details):

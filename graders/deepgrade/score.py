@@ -57,8 +57,17 @@ def grade_case(assignment: Assignment, question: Question, case: Case, outcome: 
         ]
     expected = assignment.expected(case, question.name)
     mutants = assignment.mutant_outputs(case, question.name)
-    explain = {mid: m.explanation for mid, m in assignment.mistakes.items()}
-    return judge_case(label, case.hidden, outcome.value, expected, case.outputs, mutants, explain, case.rtol, case.atol)
+    return judge_case(
+        label,
+        case.hidden,
+        outcome.value,
+        expected,
+        case.outputs,
+        mutants,
+        assignment.explanations,
+        case.rtol,
+        case.atol,
+    )
 
 
 def _what_happened(outcome: StepOutcome) -> str:
@@ -111,7 +120,7 @@ def grade_question(assignment: Assignment, question: Question, outcomes: dict[st
         nm = Check(nm.label, False, nm.weight, ["not credited until at least one output is right"])
     if nm is not None:
         checks.append(nm)
-    explain_once(checks, {mid: m.explanation for mid, m in assignment.mistakes.items()})
+    explain_once(checks, assignment.explanations)
     return QuestionResult(question.name, question_points(checks, question.points), question.points, checks)
 
 

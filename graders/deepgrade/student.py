@@ -66,7 +66,7 @@ def public_data(assignment: Assignment) -> dict:
         questions[q.name] = {"points": q.points, "cases": cases}
         if _trains_locally(assignment, q):
             questions[q.name]["trained"] = True
-    explanations = {mid: m.explanation for mid, m in assignment.mistakes.items()}
+    explanations = assignment.explanations
     return {"assignment": assignment.name, "questions": questions, "explanations": explanations}
 
 
