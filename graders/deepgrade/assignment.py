@@ -208,12 +208,13 @@ def project_root(course: Path | str | None = None) -> Path:
     Raises CourseNotFound saying what to do. A wheel holds no course: a pip-installed
     deepgrade needs 1, 2 or 3.
     """
-    for given, what in ((course, "--course"), (os.environ.get("DEEPGRADE_ROOT"), "DEEPGRADE_ROOT")):
+    for given, what in ((course, "--course "), (os.environ.get("DEEPGRADE_ROOT"), "DEEPGRADE_ROOT=")):
         if given:
             folder = Path(given).expanduser().resolve()
             if not is_course(folder):
                 raise CourseNotFound(
-                    f"{what} {given}: not a course folder (no assignments/<name>/assignment.toml in it)"
+                    f"{what}{given}: not a course folder (it needs assignments/<name>/assignment.toml); "
+                    "give the folder holding assignments/ and solutions/"
                 )
             return folder
     here = Path.cwd().resolve()
