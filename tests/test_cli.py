@@ -234,3 +234,18 @@ def test_student_out_replaces_its_own_copy_only_with_force(tmp_path):
     kept = _cli(["student", "cnn", "--out", str(dist), "--force"])
     _one_line_error(kept, "not a student copy")
     assert (dist / "cnn" / "my_notes.md").read_text() == "keep me"
+
+
+def test_a_copy_from_before_the_manifest_is_recognised_by_its_layout(tmp_path):
+    from deepgrade import assignment as asg
+    from deepgrade.student import MANIFEST, StudentCopyError, make_student_copy
+
+    a = asg.load("cnn", ROOT)
+    out = make_student_copy(a, tmp_path / "cnn")
+    (out / MANIFEST).unlink()  # as an older deepgrade wrote it
+    assert make_student_copy(a, out, force=True) == out
+    (out / MANIFEST).unlink()
+    (out / "grades.csv").write_text("the instructor's")
+    with pytest.raises(StudentCopyError, match="not a student copy"):
+        make_student_copy(a, out, force=True)
+    assert (out / "grades.csv").read_text() == "the instructor's"
