@@ -17,5 +17,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e ".[tf,reports,student,cluster,dev]"
+.venv/bin/python -m pip install -q -e ".[keras,reports,student,cluster,dev]"
 echo "installed: $(.venv/bin/deepgrade --version 2>/dev/null || echo deepgrade) in .venv" >&2

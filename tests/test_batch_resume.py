@@ -1,10 +1,14 @@
 """kill -9 a batch midway, run it again: graded submissions are skipped, the rest graded,
-and the gradebook equals a --force run's."""
+and the gradebook equals a --force run's. A stored result is reused only while its resume
+key holds: a change to the assignment, its reference or catalogue, or the engine regrades."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,3 +83,81 @@ def test_kill_and_resume(tmp_path):
     nb.write_text(nb.read_text().replace("student = 3", "student = 33"))
     third = run(["grade", "cnn", str(tmp_path / "class"), "--out", str(out), "--quiet"])
     assert "resuming: 7 submission(s)" in third.stderr and "1 to grade" in third.stderr
+
+
+# --------------------------------------------------------------------------- the resume key
+
+
+def _course_copy(tmp_path: Path) -> Path:
+    """assignments/cnn and solutions/cnn*.py in a course folder of their own, to be edited."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "assignments" / "cnn", course / "assignments" / "cnn")
+    (course / "solutions").mkdir()
+    for f in ("cnn.py", "cnn_mistakes.py"):
+        shutil.copy(ROOT / "solutions" / f, course / "solutions" / f)
+    return course
+
+
+def _gradebook(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {Path(r["file"]).name: r for r in csv.DictReader(fh)}
+
+
+def test_a_changed_assignment_is_regraded_and_says_why(tmp_path):
+    """The issue's case: relu 1 -> 3 points in assignment.toml; the stored rows kept the old
+    points. Now every stored result is regraded, with one line saying why."""
+    course = _course_copy(tmp_path)
+    (tmp_path / "class").mkdir()
+    for name in ("ada", "alan"):
+        nbformat.write(filled_notebook("cnn"), tmp_path / "class" / f"{name}.ipynb")
+    out = tmp_path / "grades"
+
+    def grade() -> subprocess.CompletedProcess:
+        proc = run(["--course", str(course), "grade", "cnn", str(tmp_path / "class"), "--out", str(out), "--quiet"])
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    grade()
+    book = _gradebook(out / "final_grades.csv")
+    assert book["points-per-question"]["relu"] == "1"
+    assert book["ada.ipynb"]["total_points_earned"] == "22"
+
+    unchanged = grade()
+    assert "resuming: 2 submission(s)" in unchanged.stderr and "regrading" not in unchanged.stderr
+
+    toml = course / "assignments" / "cnn" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("relu = 1\n", "relu = 3\n"))
+    changed = grade()
+    assert "regrading 2 submission(s): the assignment changed (assignment.toml)" in changed.stderr
+    book = _gradebook(out / "final_grades.csv")
+    assert book["points-per-question"]["relu"] == "3"
+    for name in ("ada.ipynb", "alan.ipynb"):  # a perfect notebook: 22 - 1 + 3
+        assert book[name]["relu"] == "3" and book[name]["total_points_earned"] == "24"
+
+    # the mistake catalogue's implementations are part of the key too
+    mistakes = course / "solutions" / "cnn_mistakes.py"
+    mistakes.write_text(mistakes.read_text() + "\n# edited\n")
+    assert "regrading 2 submission(s): the assignment changed (solutions/cnn_mistakes.py)" in grade().stderr
+
+    # and the engine: a result stored by another deepgrade version is regraded
+    stored = out / "results" / next(p.name for p in (out / "results").glob("*.json"))
+    data = json.loads(stored.read_text())
+    data["key"]["engine"]["version"] = "0.0.1"
+    stored.write_text(json.dumps(data))
+    again = grade()
+    assert "regrading 1 submission(s): deepgrade changed (0.0.1 -> " in again.stderr
+    assert "resuming: 1 submission(s)" in again.stderr
+
+
+def test_the_key_names_every_file_that_decides_a_grade():
+    from deepgrade import assignment as asg
+    from deepgrade import fingerprint
+
+    a = asg.load("cnn", ROOT)
+    key = fingerprint.grading_key(a, ROOT)
+    for f in ("assignment.toml", "fixtures.py", "mistakes.toml"):
+        assert f"assignments/cnn/{f}" in key["files"]
+    assert {"solutions/cnn.py", "solutions/cnn_mistakes.py"} <= set(key["files"])
+    assert not [f for f in key["files"] if f.startswith("solutions/") and "cnn" not in f]
+    assert key["engine"]["version"] and len(key["engine"]["source"]) == 64
+    assert fingerprint.changes(key, key, "cnn") is None

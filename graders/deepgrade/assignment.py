@@ -179,25 +179,89 @@ def _read_only(value: Any) -> Any:
     return value
 
 
-def project_root() -> Path:
-    """The course folder that holds assignments/ and solutions/.
+COURSE_HELP = (
+    "run deepgrade inside your course folder (the folder holding assignments/ and solutions/), "
+    "or pass --course DIR, or set DEEPGRADE_ROOT=DIR"
+)
 
-    DEEPGRADE_ROOT if set, else the nearest parent of the working directory that has
-    assignments/, else the folder above this package's source (an editable install).
+
+class CourseNotFound(Exception):
+    """No course folder (assignments/ + solutions/) where deepgrade looked; the message says what to do."""
+
+
+class AssignmentError(ValueError):
+    """An assignment.toml that cannot be used (invalid TOML, no [questions], bad points or extras)."""
+
+
+def is_course(folder: Path) -> bool:
+    """A course folder has assignments/<name>/assignment.toml for at least one name."""
+    a = Path(folder) / "assignments"
+    return a.is_dir() and any((p / "assignment.toml").is_file() for p in a.iterdir())
+
+
+def project_root(course: Path | str | None = None) -> Path:
+    """The course folder that holds assignments/ and solutions/, looked for in this order:
+
+    1. ``course`` (the command line's --course DIR), 2. the DEEPGRADE_ROOT variable,
+    3. the working directory or the nearest of its parents that is a course folder,
+    4. the source checkout this package runs from (an editable install).
+    Raises CourseNotFound saying what to do. A wheel holds no course: a pip-installed
+    deepgrade needs 1, 2 or 3.
     """
-    env = os.environ.get("DEEPGRADE_ROOT")
-    if env:
-        return Path(env).resolve()
+    for given, what in ((course, "--course "), (os.environ.get("DEEPGRADE_ROOT"), "DEEPGRADE_ROOT=")):
+        if given:
+            folder = Path(given).expanduser().resolve()
+            if not is_course(folder):
+                raise CourseNotFound(
+                    f"{what}{given}: not a course folder (it needs assignments/<name>/assignment.toml); "
+                    "give the folder holding assignments/ and solutions/"
+                )
+            return folder
     here = Path.cwd().resolve()
     for p in (here, *here.parents):
-        if (p / "assignments").is_dir() and (p / "graders").is_dir():
+        if is_course(p):
             return p
-    return Path(__file__).resolve().parents[2]
+    source = Path(__file__).resolve().parents[2]
+    if is_course(source) and (source / "graders" / "deepgrade").is_dir():
+        return source
+    raise CourseNotFound(f"no course folder found from {here}: {COURSE_HELP}")
 
 
 def available(root: Path | None = None) -> list[str]:
     root = root or project_root()
-    return sorted(p.name for p in (root / "assignments").iterdir() if (p / "assignment.toml").exists())
+    folder = Path(root) / "assignments"
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "assignment.toml").is_file())
+
+
+def read_meta(name: str, root: Path | None = None) -> dict:
+    """assignments/<name>/assignment.toml, checked; reads nothing else (no fixtures, no TensorFlow).
+
+    Raises KeyError (with the names that exist) for an unknown assignment and
+    AssignmentError for a file that cannot be used.
+    """
+    root = Path(root or project_root()).resolve()
+    toml_file = root / "assignments" / name / "assignment.toml"
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not toml_file.is_file():
+        raise KeyError(f"no assignment named {name!r}; available: {', '.join(available(root)) or 'none'}")
+    try:
+        meta = tomllib.loads(toml_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AssignmentError(f"{toml_file}: invalid TOML: {exc}") from None
+    questions = meta.get("questions")
+    if not isinstance(questions, dict) or not questions:
+        raise AssignmentError(f"{toml_file}: no [questions] table (function name = points)")
+    for q, points in questions.items():
+        if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+            raise AssignmentError(f"{toml_file}: [questions] {q} = {points!r}: points must be a number >= 0")
+    extras = meta.get("extras", [])
+    if isinstance(extras, str):
+        extras = [extras]
+    if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
+        raise AssignmentError(f'{toml_file}: extras must be a list of names, e.g. extras = ["keras"]')
+    meta["extras"] = extras
+    return meta
 
 
 def _import_file(name: str, path: Path) -> ModuleType:
@@ -212,15 +276,14 @@ _CACHE: dict[tuple[str, str], Assignment] = {}
 
 
 def load(name: str, root: Path | None = None) -> Assignment:
-    """Load an assignment by name; raises KeyError with the names that exist."""
+    """Load an assignment by name; raises KeyError with the names that exist, AssignmentError
+    for an unusable assignment.toml, CourseNotFound when there is no course folder."""
     root = (root or project_root()).resolve()
     key = (str(root), name)
     if key in _CACHE:
         return _CACHE[key]
     folder = root / "assignments" / name
-    if not (folder / "assignment.toml").exists():
-        raise KeyError(f"no assignment named {name!r}; available: {', '.join(available(root)) or 'none'}")
-    meta = tomllib.loads((folder / "assignment.toml").read_text())
+    meta = read_meta(name, root)
     solutions = root / "solutions"
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))

@@ -7,7 +7,9 @@ Every submission is graded by ``executors.grade_one`` (one sandbox each) in a
 worker process; the result is written to ``out/results/<stem>.json`` the moment it
 arrives (tmp file + os.replace), so a crash or kill -9 loses only the submissions in
 flight. Running the same command again skips every submission whose file content
-(sha256) matches its stored result; ``force=True`` regrades them all.
+(sha256) and resume key (fingerprint.py: the assignment's files, its reference and
+mistake catalogue, the engine) match its stored result, and says why the others are
+regraded; ``force=True`` regrades them all.
 
 Then, from the stored results:
     final_grades.csv      Otter-Grader's layout (exports.gradebook_rows)
@@ -31,9 +33,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
-from . import exports, report, summary
+from . import exports, fingerprint, report, summary
 from .assignment import Assignment, load
 from .compare import Check
 from .executors import SerialExecutor, grade_one, make_executor
@@ -191,24 +194,27 @@ def grade_batch(
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
     resumed = 0
+    key = fingerprint.grading_key(assignment, root)
+    regrading: Counter = Counter()  # why stored results are not reused -> how many
     for sub in submissions:
         target = results_dir / f"{sub.stem}.json"
         if sub.status:  # not graded: duplicate or skipped file, recorded now
             r = _not_graded(assignment, sub, sub.status, sub.reason)
             results[sub.stem] = r
-            _write_result(target, sub, r)
+            _write_result(target, sub, r, key)
             continue
         stored = None if force else _stored(target)
-        if (
-            stored
-            and stored.get("sha256") == sub.sha256
-            and stored.get("assignment") == assignment.name
-            and stored.get("result", {}).get("status") != "error"
-        ):
-            results[sub.stem] = result_from_dict(stored["result"])
-            resumed += 1
-            continue
+        if stored and stored.get("sha256") == sub.sha256 and stored.get("assignment") == assignment.name:
+            why = fingerprint.changes(stored.get("key"), key, assignment.name)
+            if why is None and stored.get("result", {}).get("status") != "error":
+                results[sub.stem] = result_from_dict(stored["result"])
+                resumed += 1
+                continue
+            if why:
+                regrading[why] += 1
         todo.append(sub)
+    for why, n in regrading.items():
+        print(f"regrading {n} submission(s): {why}", file=sys.stderr, flush=True)
     if resumed:
         print(
             f"resuming: {resumed} submission(s) already graded with unchanged files are skipped "
@@ -236,7 +242,7 @@ def grade_batch(
             r.file, r.student, r.sha256 = sub.source, sub.student, sub.sha256
             r.notes = list(sub.notes) + r.notes
             results[sub.stem] = r
-            _write_result(results_dir / f"{sub.stem}.json", sub, r)
+            _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
             bar.update(1)
     finally:
         bar.close()
@@ -245,14 +251,16 @@ def grade_batch(
     for sub in by_path.values():  # lost by the executor: a row now, regraded next time
         r = _not_graded(assignment, sub, "error", "the grading worker was lost; run the command again to regrade")
         results[sub.stem] = r
-        _write_result(results_dir / f"{sub.stem}.json", sub, r)
+        _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
 
     ordered = [results[s.stem] for s in submissions]
     write_reports(assignment, submissions, ordered, out)
     return ordered
 
 
-def _write_result(path: Path, sub: Submission, r: SubmissionResult) -> None:
+def _write_result(path: Path, sub: Submission, r: SubmissionResult, key: dict) -> None:
+    """The result and its resume key (fingerprint.py): reused only while both the
+    notebook's sha256 and the key are unchanged."""
     payload = {
         "version": RESULT_VERSION,
         "stem": sub.stem,
@@ -261,6 +269,7 @@ def _write_result(path: Path, sub: Submission, r: SubmissionResult) -> None:
         "source": sub.source,
         "sha256": sub.sha256,
         "assignment": r.assignment,
+        "key": key,
         "result": r.to_dict(),
     }
     _atomic_write(path, json.dumps(payload, indent=1, default=str))

@@ -1,10 +1,15 @@
 """The `deepgrade` command.
 
-deepgrade grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade notebooks into a gradebook
-deepgrade check ASSIGNMENT NOTEBOOK                     grade one notebook, print the feedback
-deepgrade student ASSIGNMENT [--out DIR]                the student's copy (no solutions)
-deepgrade export gradescope ASSIGNMENT -o FILE          a Gradescope autograder zip
-deepgrade list                                          the assignments there are
+deepgrade [--course DIR] grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade into a gradebook
+deepgrade [--course DIR] check ASSIGNMENT NOTEBOOK        grade one notebook, print the feedback
+deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no solutions)
+deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
+deepgrade [--course DIR] list                             the assignments there are
+deepgrade --version
+
+The course folder (assignments/ + solutions/) is --course DIR, else DEEPGRADE_ROOT, else the
+working directory or its nearest parent holding assignments/ (assignment.project_root).
+Every bad argument ends in one line, ``deepgrade: error: ...``, and exit status 2.
 """
 
 from __future__ import annotations
@@ -15,12 +20,47 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
-from . import report
-from .pipeline import grade_file
+
+# Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
+# `deepgrade list` and `--version` must stay fast.
 
 
 class UsageError(Exception):
     pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (no usage block) and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"deepgrade: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def _out_folder(path: str, option: str = "--out") -> Path:
+    """An output folder that exists or can be made: not a file, nor below one."""
+    out = Path(path)
+    for p in (out, *out.parents):
+        if p.exists() and not p.is_dir():
+            raise UsageError(f"{option} {path}: {p} is a file, not a folder")
+        if p.exists():
+            break
+    return out
+
+
+def _version() -> str:
+    from .fingerprint import version
+
+    return version()
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -28,10 +68,25 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from . import batch
     from .executors import make_executor
 
-    assignment = _load(args.assignment)
-    out = Path(args.out)
-    if args.scheduler:  # read by the dask executor (executors_dask.py)
-        os.environ["DEEPGRADE_SCHEDULER"] = args.scheduler
+    assignment = _load(args)
+    out = _out_folder(args.out)
+    for s in args.submissions:
+        if not os.path.lexists(s):
+            raise UsageError(f"no such file or folder: {s}")
+    executor = None
+    if args.executor == "dask":
+        scheduler = args.scheduler or os.environ.get("DEEPGRADE_SCHEDULER")
+        if not scheduler:
+            raise UsageError("--executor dask needs --scheduler tcp://HOST:8786 (or DEEPGRADE_SCHEDULER)")
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--executor dask needs Dask: pip install 'deepgrade[cluster]'") from None
+        os.environ["DEEPGRADE_SCHEDULER"] = scheduler  # read by the dask executor (executors_dask.py)
+    elif args.scheduler:
+        raise UsageError("--scheduler is only for --executor dask")
+    if args.executor != "local":
+        executor = make_executor(args.executor, args.workers or 0, assignment.name, args.root)
     try:
         subs, results = batch.grade_paths(
             assignment,
@@ -39,19 +94,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
             out,
             workers=args.workers,
             force=args.force,
-            executor=make_executor(args.executor, args.workers or 0, assignment.name, assignment.folder.parent.parent)
-            if args.executor != "local"
-            else None,
+            executor=executor,
             progress=not args.quiet,
         )
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
     if not subs:
         raise UsageError("no notebooks found in " + " ".join(args.submissions))
     if not args.quiet:
-        print((out / "final_grades.csv").read_text(), end="")
+        print((out / "final_grades.csv").read_text(encoding="utf-8"), end="")
     print(
         f"wrote {out / 'final_grades.csv'}, canvas.csv, moodle.csv, summary.html and feedback for "
         f"{len(results)} submission(s) in {out / 'feedback'}",
@@ -61,19 +112,32 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    assignment = _load(args.assignment)
+    from . import report
+    from .pipeline import grade_file
+
     path = Path(args.notebook)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(
+            f"{path} is a folder: check grades one notebook file "
+            f"(deepgrade grade {args.assignment} {path} grades a folder)"
+        )
+    assignment = _load(args)
     print(report.feedback_text(grade_file(assignment, path)), end="")
     return 0
 
 
 def cmd_student(args: argparse.Namespace) -> int:
-    from .student import make_student_copy
+    from .student import StudentCopyError, make_student_copy
 
-    assignment = _load(args.assignment)
-    out = make_student_copy(assignment, Path(args.out) / assignment.name)
+    assignment = _load(args)
+    target = _out_folder(args.out) / assignment.name
+    _out_folder(str(target))
+    try:
+        out = make_student_copy(assignment, target, force=args.force)
+    except StudentCopyError as exc:
+        raise UsageError(str(exc)) from None
     print(f"wrote the student copy of {assignment.name} to {out}")
     return 0
 
@@ -81,37 +145,70 @@ def cmd_student(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .gradescope import export
 
-    out = export(_load(args.assignment), args.out)
+    target = Path(args.out)
+    if target.is_dir():
+        raise UsageError(f"-o {args.out} is a folder; give the zip file to write, e.g. {target / 'autograder.zip'}")
+    _out_folder(str(target.parent), "-o")
+    try:
+        out = export(_load(args), target, root=args.root)
+    except (ValueError, RuntimeError) as exc:  # an unknown extra, no reference solution
+        raise UsageError(str(exc)) from None
     print(f"wrote the Gradescope autograder for {args.assignment} to {out}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for name in asg.available():
-        a = asg.load(name)
-        print(f"{name:10s} {a.max_points:g} points  {a.title}")
+    """Reads only the assignment.toml files: no fixtures, no reference, no TensorFlow."""
+    names = asg.available(args.root)
+    if not names:
+        raise UsageError(f"no assignments in {args.root / 'assignments'}")
+    for name in names:
+        try:
+            meta = asg.read_meta(name, args.root)
+        except asg.AssignmentError as exc:
+            print(f"{name:10s} unusable: {exc}")
+            continue
+        points = sum(float(p) for p in meta["questions"].values())
+        print(f"{name:10s} {points:g} points  {meta.get('title', name)}")
     return 0
 
 
-def _load(name: str) -> asg.Assignment:
+def _load(args: argparse.Namespace) -> asg.Assignment:
+    """The assignment named on the command line; unknown names and bad files become usage errors."""
     try:
-        return asg.load(name)
+        asg.read_meta(args.assignment, args.root)  # cheap checks first, before fixtures are imported
+        return asg.load(args.assignment, args.root)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
+    except asg.AssignmentError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="deepgrade", description="Grade deep-learning notebooks, safely and with diagnostic feedback."
+    p = _Parser(prog="deepgrade", description="Grade deep-learning notebooks, safely and with diagnostic feedback.")
+    p.add_argument("--version", action="version", version=f"deepgrade {_version()}")
+    p.add_argument(
+        "--course",
+        metavar="DIR",
+        default=None,
+        help="the course folder holding assignments/ and solutions/ "
+        "(default: $DEEPGRADE_ROOT, else the working directory or its nearest parent holding assignments/)",
     )
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade notebooks (files or folders) into a gradebook")
     g.add_argument("assignment")
     g.add_argument("submissions", nargs="+", help="notebooks, folders of notebooks, LMS zip exports")
     g.add_argument("--out", default="grades", help="output folder (default: grades)")
-    g.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
+    g.add_argument(
+        "--workers", type=_positive_int, default=None, help="parallel graders, >= 1 (default: the number of cores)"
+    )
     g.add_argument("--force", action="store_true", help="regrade submissions already graded (default: resume)")
-    g.add_argument("--executor", default="local", help="where to grade: local (process pool), serial, dask")
+    g.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "serial", "dask"],
+        help="where to grade: local (process pool), serial, dask",
+    )
     g.add_argument(
         "--scheduler",
         default=None,
@@ -125,7 +222,10 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
     s = sub.add_parser("student", help="write the student's copy of an assignment (notebook + public checks)")
     s.add_argument("assignment")
-    s.add_argument("--out", default="dist")
+    s.add_argument("--out", default="dist", help="the copy goes to OUT/ASSIGNMENT (default: dist)")
+    s.add_argument(
+        "--force", action="store_true", help="replace OUT/ASSIGNMENT if it is a student copy deepgrade wrote"
+    )
     s.set_defaults(func=cmd_student)
     ex = sub.add_parser("export", help="export an assignment for another platform")
     ex_sub = ex.add_subparsers(dest="target", required=True)
@@ -141,8 +241,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        args.root = asg.project_root(args.course)
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, asg.CourseNotFound) as exc:
+        print(f"deepgrade: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that cannot be written, a file that cannot be read
         print(f"deepgrade: error: {exc}", file=sys.stderr)
         return 2
 

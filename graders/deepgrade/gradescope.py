@@ -11,7 +11,8 @@ instructor-side on Gradescope, never shown to students), pyproject.toml, and
     setup.sh          apt: bubblewrap, python3-venv; a venv in /autograder/venv with the deps
     run_autograder    grades the notebook in /autograder/submission with the same sandboxed
                       engine, writes /autograder/results/results.json
-    requirements.txt  the engine's runtime dependencies (and TensorFlow where the assignment needs it)
+    requirements.txt  the engine's runtime dependencies and those of the extras the assignment
+                      declares (assignment.toml: extras = ["keras"])
 
 results.json is in Gradescope's format. Each question becomes up to two tests: its public
 checks ("visible") and its hidden checks ("after_published"), the question's points split
@@ -81,17 +82,51 @@ chmod +x "$SOURCE/run_autograder"
 """
 
 
+def _project_requirements(root: Path) -> tuple[list[str], dict[str, list[str]]]:
+    """(dependencies, {extra: requirements}) from the course's pyproject.toml when it is
+    deepgrade's own (a source checkout), else from the installed package's metadata."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "deepgrade":
+            return list(project.get("dependencies", [])), dict(project.get("optional-dependencies", {}))
+    from importlib import metadata
+
+    base: list[str] = []
+    extras: dict[str, list[str]] = {}
+    for line in metadata.requires("deepgrade") or []:  # 'tensorflow-cpu==2.21.0; extra == "keras"'
+        req, _, marker = (part.strip() for part in line.partition(";"))
+        if 'extra == "' in marker:
+            extras.setdefault(marker.split('extra == "', 1)[1].split('"', 1)[0], []).append(req)
+        else:
+            base.append(req)
+    return base, extras
+
+
 def _requirements(root: Path, assignment: Assignment) -> list[str]:
-    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    reqs = list(project.get("dependencies", []))
-    extras = project.get("optional-dependencies", {})
+    """deepgrade's dependencies plus those of the extras the assignment declares
+    (``extras = ["keras"]`` in its assignment.toml); an extra may name another
+    (``tf = ["deepgrade[keras]"]``)."""
+    reqs, extras = _project_requirements(root)
     wanted = assignment.meta.get("extras", [])
     if isinstance(wanted, str):
         wanted = [wanted]
-    if not wanted and (assignment.name == "keras" or "tensorflow" in assignment.meta.get("requires", [])):
-        wanted = ["tf"]
-    for extra in wanted:
-        reqs += extras.get(extra, [])
+    seen: set[str] = set()
+    while wanted:
+        extra = wanted.pop(0)
+        if extra in seen:
+            continue
+        seen.add(extra)
+        if extra not in extras:
+            raise ValueError(
+                f"assignments/{assignment.name}/assignment.toml: extras: no extra named {extra!r} "
+                f"(deepgrade has: {', '.join(sorted(extras))})"
+            )
+        for req in extras[extra]:
+            if req.replace(" ", "").startswith("deepgrade["):
+                wanted += [e.strip() for e in req.split("[", 1)[1].split("]", 1)[0].split(",")]
+            elif req not in reqs:
+                reqs.append(req)
     return reqs
 
 

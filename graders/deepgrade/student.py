@@ -110,13 +110,69 @@ def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
     return entry
 
 
-def make_student_copy(assignment: Assignment, out: Path) -> Path:
+MANIFEST = ".deepgrade-student-copy"
+# made when the copy is used (running the notebook, grader.check): not the instructor's files
+_CACHES = {"__pycache__", ".ipynb_checkpoints"}
+
+
+class StudentCopyError(Exception):
+    """The target folder cannot be used for a student copy; the message says why and what to do."""
+
+
+def _written_by_us(out: Path, notebook_name: str) -> bool:
+    """Is ``out`` a student copy deepgrade wrote? Its manifest lists every file in it
+    (caches aside); a copy without a manifest (older deepgrade) must have exactly the
+    layout written below. Anything else (assignment.toml, solutions/, a course folder)
+    is not ours."""
+    files = {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if not p.is_dir() and not _CACHES & set(p.relative_to(out).parts)
+    }
+    manifest = out / MANIFEST
+    if manifest.is_file() and not manifest.is_symlink():
+        try:
+            listed = set(json.loads(manifest.read_text(encoding="utf-8")))
+        except (ValueError, TypeError, UnicodeDecodeError):
+            return False
+        return files <= listed | {MANIFEST}
+    top = {p.name for p in out.iterdir()} - _CACHES
+    return (
+        (out / "_deepgrade_check" / "public.json").is_file()
+        and top <= {notebook_name, "tests", "_deepgrade_check"}
+        and all(f.endswith(".py") for f in files if f.startswith("tests/"))
+    )
+
+
+def _prepare(out: Path, assignment: Assignment, force: bool) -> None:
+    """Make ``out`` ready for a new copy. Deletes only a previous student copy, and only with force."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise StudentCopyError(f"{out} exists and is not a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    resolved = out.resolve()
+    course = assignment.folder.resolve().parent.parent
+    protected = [assignment.folder.resolve(), course / "assignments", course / "solutions", course]
+    if any(resolved == p or p.is_relative_to(resolved) for p in protected) or not _written_by_us(
+        out, assignment.notebook.name
+    ):
+        raise StudentCopyError(
+            f"{out} is not empty and is not a student copy deepgrade wrote; choose another --out (nothing was deleted)"
+        )
+    if not force:
+        raise StudentCopyError(f"{out} already holds a student copy; pass --force to replace it")
+    shutil.rmtree(out)
+
+
+def make_student_copy(assignment: Assignment, out: Path, force: bool = False) -> Path:
+    """Write the student copy to ``out``: a new or empty folder, or (with ``force``) a
+    previous student copy, which is replaced. Raises StudentCopyError otherwise; never
+    deletes a folder it did not write."""
     out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "tests").mkdir(parents=True)
+    _prepare(out, assignment, force)
+    (out / "tests").mkdir(parents=True, exist_ok=True)
     pkg = out / "_deepgrade_check"
-    pkg.mkdir()
+    pkg.mkdir(exist_ok=True)
     nb = nbformat.read(assignment.notebook, as_version=4)
     nbformat.write(strip_outputs(nb), out / assignment.notebook.name)
     for f in ("compare.py", "wire.py"):
@@ -142,4 +198,6 @@ def make_student_copy(assignment: Assignment, out: Path) -> Path:
                 mapping=", ".join(f'"{f}": {f}' for f in functions),
             )
         )
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    (out / MANIFEST).write_text(json.dumps(written, indent=0) + "\n", encoding="utf-8")
     return out

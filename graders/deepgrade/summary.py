@@ -52,8 +52,12 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
     }
 
 
-def _histogram(percents: list[float], path: Path) -> None:
-    import matplotlib
+def _histogram(percents: list[float], path: Path) -> bool:
+    """histogram.png; False without matplotlib (an optional extra: deepgrade[reports])."""
+    try:
+        import matplotlib
+    except ImportError:
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -67,12 +71,17 @@ def _histogram(percents: list[float], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+    return True
 
 
 def write_class_summary(assignment: Assignment, submissions, results, out: Path) -> None:
     s = class_summary(assignment, submissions, results)
     (out / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
-    _histogram(s["percents"], out / "histogram.png")
+    histogram = (
+        "<img src='histogram.png' alt='histogram of scores' width='600'>"
+        if _histogram(s["percents"], out / "histogram.png")
+        else "<p>(no histogram: matplotlib is not installed; pip install 'deepgrade[reports]')</p>"
+    )
     esc = html.escape
     rows_q = "".join(
         f"<tr><td>{esc(name)}</td><td>{q['points']:g}</td><td>{q['mean']:g}</td>"
@@ -96,7 +105,7 @@ table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border-bottom:1px 
 <h1>{esc(assignment.name)} &mdash; {esc(assignment.title)}</h1>
 <p>{s["submissions"]} submission(s): {status_line}. Mean {s["mean_percent"]:g}%, median {s["median_percent"]:g}%.
 Sandbox stops: {incident_line}.</p>
-<h2>Score distribution</h2><img src='histogram.png' alt='histogram of scores' width='600'>
+<h2>Score distribution</h2>{histogram}
 <h2>Pass rate per question</h2><table><tr><th>question</th><th>points</th><th>mean</th><th>full marks</th></tr>{rows_q}</table>
 <h2>Most common diagnosed mistakes</h2><table><tr><th>students</th><th>mistake</th><th>function</th></tr>{rows_m}</table>
 </body></html>"""

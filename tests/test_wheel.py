@@ -1,0 +1,148 @@
+"""`pip install deepgrade` as an instructor does it: build the wheel, install it into a fresh
+venv (numpy and nbformat only: no matplotlib, no TensorFlow) and grade from a folder outside
+the repository, the course folder given by --course, DEEPGRADE_ROOT or found by walking up."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import ROOT, filled_notebook
+
+pytestmark = pytest.mark.slow  # builds a wheel and a venv: about 30 s
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "DEEPGRADE_"))}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """Built from a clean copy of the sources, so that no stale build/ of the tree leaks in."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    shutil.copytree(ROOT / "graders", src / "graders", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for f in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / f, src / f)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    (whl,) = tmp.glob("deepgrade-*.whl")
+    return whl
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    """A fresh venv with the wheel and its dependencies only."""
+    folder = tmp_path_factory.mktemp("venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
+    proc = subprocess.run(
+        [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    return folder
+
+
+def test_the_wheel_holds_the_engine_only(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "deepgrade/worker.py" in names and "deepgrade/cli.py" in names
+    assert all(n.startswith(("deepgrade/", "deepgrade-")) for n in names), names
+    # no reference, no mistake catalogue, no fixtures (hidden inputs, expected values), no tests
+    leaked = [
+        n
+        for n in names
+        if n.startswith(("solutions/", "assignments/", "tests/"))
+        or "_mistakes" in n
+        or "fixtures" in n
+        or n.endswith((".ipynb", ".npz", ".keras", ".toml"))
+    ]
+    assert leaked == []
+    solutions = [p.read_text() for p in (ROOT / "solutions").glob("*.py")]
+    with zipfile.ZipFile(wheel) as zf:
+        for n in names:
+            if n.endswith(".py"):
+                text = zf.read(n).decode()
+                assert not [s for s in solutions if s.strip() and s.strip() in text], n
+
+
+def _run(venv: Path, args: list[str], cwd: Path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(venv / "bin" / "deepgrade"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**_env(), **env},
+    )
+
+
+def test_installed_wheel_grades_from_outside_the_repository(venv, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    nbformat.write(filled_notebook("cnn"), outside / "ada.ipynb")
+    proc = _run(venv, ["--course", str(ROOT), "grade", "cnn", "ada.ipynb", "--out", "grades", "--quiet"], outside)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    with open(outside / "grades" / "final_grades.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["file"]: r for r in csv.DictReader(fh)}
+    # full marks, the total summed by hand from assignments/cnn/assignment.toml
+    assert rows["points-per-question"]["total_points_earned"] == "22"
+    assert rows["ada.ipynb"]["total_points_earned"] == "22"
+    assert rows["ada.ipynb"]["grading_status"] == "completed"
+    # no matplotlib in this venv: the summary is written, without its histogram, and says why
+    summary = (outside / "grades" / "summary.html").read_text(encoding="utf-8")
+    assert "matplotlib is not installed" in summary
+    assert not (outside / "grades" / "histogram.png").exists()
+
+
+def test_installed_wheel_finds_the_course_or_says_what_to_do(venv, tmp_path):
+    lost = _run(venv, ["list"], tmp_path)
+    assert lost.returncode == 2 and "Traceback" not in lost.stderr
+    assert lost.stderr.startswith("deepgrade: error: no course folder found")
+    assert "--course DIR" in lost.stderr and "DEEPGRADE_ROOT" in lost.stderr
+
+    by_env = _run(venv, ["list"], tmp_path, DEEPGRADE_ROOT=str(ROOT))
+    assert by_env.returncode == 0 and by_env.stdout.startswith("cnn ")
+
+    walked = _run(venv, ["list"], ROOT / "assignments" / "cnn")  # a parent of the working directory
+    assert walked.returncode == 0 and walked.stdout == by_env.stdout
+
+    version = _run(venv, ["--version"], tmp_path)
+    assert version.returncode == 0 and version.stdout.strip().startswith("deepgrade 0.")
+
+
+def test_installed_metadata_gives_the_gradescope_requirements(venv, tmp_path):
+    """An instructor's course folder has no pyproject.toml: the extras come from the metadata."""
+    code = (
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace\n"
+        "from deepgrade.gradescope import _requirements\n"
+        "a = SimpleNamespace(name='keras', meta={'extras': ['tf']})\n"
+        "print('\\n'.join(_requirements(Path('.'), a)))\n"
+    )
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env()
+    )
+    assert proc.returncode == 0, proc.stderr
+    reqs = proc.stdout.split()
+    assert reqs[:2] == ["numpy>=2.0", "nbformat>=5.9"]
+    assert "tensorflow-cpu==2.21.0" in reqs and any(r.startswith("scikit-learn") for r in reqs)
