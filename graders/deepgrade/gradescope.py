@@ -324,6 +324,7 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
         copy.write_bytes(data)
         result = grade_file(assignment, copy)
     result.file = path.name
+    print(f"sandbox: {result.isolation}", flush=True)  # for the instructor (stdout is hidden)
     return results_json(result)
 
 
