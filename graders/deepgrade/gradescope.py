@@ -18,6 +18,12 @@ checks ("visible") and its hidden checks ("after_published"), the question's poi
 between them by check weight, exactly as the engine scores them. Hidden checks are
 described (what was checked, how many cells differ, a diagnosed mistake) but their
 expected values never appear: the engine's feedback for hidden fixtures never shows them.
+
+results.json is always the grader's (``run``): the notebook is read into memory before
+any student code runs, the file is written once grading is over, through a new file
+swapped into place, and a grading failure gives 0 points and the reason. run_autograder
+locks the autograder's files to root for the process fallback (see the README) and
+writes a minimal results.json itself if Python did not finish; it always exits 0.
 """
 
 from __future__ import annotations
