@@ -63,7 +63,7 @@ if [ "$(id -u)" = 0 ]; then
         [ -d "$d" ] && chmod -R go-rwx "$d" && chmod 0700 "$d"
     done
     [ -f "$ROOT/submission_metadata.json" ] && chmod 0600 "$ROOT/submission_metadata.json"
-    if [ -d "$ROOT/venv" ] && [ -n "$(find "$ROOT/venv" ! -perm -o+r -print -quit 2>/dev/null)" ]; then
+    if [ -d "$ROOT/venv" ] && [ -n "$(find "$ROOT/venv" \( \( -type d ! -perm -o+rx \) -o \( ! -type l ! -perm -o+r \) \) -print -quit 2>/dev/null)" ]; then
         chmod -R o+rX "$ROOT/venv"
     fi
 fi
