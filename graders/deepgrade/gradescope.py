@@ -337,7 +337,7 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
 def write_results(out: Path, data: dict) -> None:
     """Write results.json atomically, replacing whatever is at that path (a planted
     symbolic link is replaced, never followed)."""
-    text = json.dumps(data, indent=1, default=str).encode("utf-8")
+    text = json.dumps(data, indent=1, allow_nan=False).encode("utf-8")
     tmp = out.parent / f".results.{secrets.token_hex(8)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
@@ -360,6 +360,7 @@ def run(root: Path, name: str, submission: Path, out: Path) -> dict:
     os.environ["DEEPGRADE_ROOT"] = str(root)
     try:
         data = grade_submission(root, name, submission)
+        json.dumps(data, allow_nan=False)  # Gradescope reads strict JSON: no NaN score
     except Exception as exc:
         traceback.print_exc()  # for the instructor (stdout_visibility is hidden)
         assignment = None
