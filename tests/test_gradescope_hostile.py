@@ -365,3 +365,9 @@ def test_sigkill_exit_status_is_reported(root, tmp_path):
     _break_engine(root, f"import os; os.kill(os.getpid(), {int(signal.SIGKILL)})")
     data, _ = run_autograder(root, "process", tmp_path, helpers.filled_notebook("cnn"))
     assert "exit status 137" in data["output"]
+
+
+def test_a_grader_that_cannot_start_still_leaves_a_results_json(root, tmp_path):
+    (root / "source" / "graders" / "deepgrade" / "gradescope.py").unlink()
+    data, _ = run_autograder(root, "process", tmp_path, helpers.filled_notebook("cnn"))
+    assert data["score"] == 0 and "exit status 1" in data["output"]

@@ -75,11 +75,13 @@ fi
 # The bundled engine and course folder, whatever else is installed.
 export PYTHONPATH="$SOURCE/graders${{PYTHONPATH:+:$PYTHONPATH}}"
 export DEEPGRADE_ROOT="$SOURCE"
-cd "$SOURCE" || exit 0
 rm -rf "$RESULTS/results.json"
-"$PY" -m deepgrade.gradescope run --root "$SOURCE" --assignment {name} \
-    --submission "$ROOT/submission" --out "$RESULTS/results.json"
-STATUS=$?
+STATUS=127
+if cd "$SOURCE"; then
+    "$PY" -m deepgrade.gradescope run --root "$SOURCE" --assignment {name} \
+        --submission "$ROOT/submission" --out "$RESULTS/results.json"
+    STATUS=$?
+fi
 # The grader exits 0 only once it has written results.json itself (atomically, after
 # the student's processes are gone). Otherwise: a score of 0 and the reason.
 if [ "$STATUS" != 0 ] || [ -L "$RESULTS/results.json" ] || [ ! -f "$RESULTS/results.json" ]; then
