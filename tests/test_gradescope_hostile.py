@@ -368,6 +368,6 @@ def test_sigkill_exit_status_is_reported(root, tmp_path):
 
 
 def test_a_grader_that_cannot_start_still_leaves_a_results_json(root, tmp_path):
-    (root / "source" / "graders" / "deepgrade" / "gradescope.py").unlink()
+    (root / "source" / "graders" / "deepgrade" / "gradescope.py").write_text("this is not Python\n")
     data, _ = run_autograder(root, "process", tmp_path, helpers.filled_notebook("cnn"))
     assert data["score"] == 0 and "exit status 1" in data["output"]
