@@ -4,8 +4,8 @@ a reason (mistakes of different functions share one notebook to save sandbox run
 
 from __future__ import annotations
 
+import base64
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -67,10 +67,10 @@ def test_feedback_has_learning_curves(reference_results):
         "build_forecaster",
         "build_char_model",
     ):
-        lines = [d for c in question(r, name).checks for d in c.details if d.startswith("learning curves: ")]
-        assert lines, name
-        png = Path(lines[0].split(": ", 1)[1])
-        assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+        pictures = [a for c in question(r, name).checks for a in c.attachments]
+        assert pictures, name
+        assert pictures[0]["media_type"] == "image/png" and name in pictures[0]["title"]
+        assert base64.b64decode(pictures[0]["data"])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_untouched_notebook_gets_zero(tmp_path):
@@ -118,9 +118,9 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
     r = copy.deepcopy(reference_results[0])
     report.write_submission_reports(r, tmp_path, "alice")
     pngs = sorted(p.name for p in tmp_path.glob("alice-*.png"))
-    assert len(pngs) == 5, pngs
+    assert pngs == [f"alice-{i}.png" for i in range(1, 6)], pngs
     text = (tmp_path / "alice.txt").read_text()
-    assert all(f"learning curves: {name}" in text for name in pngs)
+    assert all(f"({name})" in text for name in pngs)
     assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 5
 
 

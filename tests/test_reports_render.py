@@ -93,3 +93,36 @@ def test_no_hidden_expected_value_in_reports(graded):
     # hidden checks are described, and say they are hidden
     report = json.loads((out / "feedback" / "stub.json").read_text())
     assert any(c["hidden"] and "hidden check" in c["label"] for q in report["questions"] for c in q["checks"])
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_attached_picture_displays(tmp_path):
+    """A check's attachment (a picture the grader drew) shows in the feedback page."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    from deepgrade import report
+    from deepgrade.compare import Check
+    from deepgrade.pipeline import SubmissionResult
+    from deepgrade.score import QuestionResult
+
+    fig = plt.figure(figsize=(4, 3), dpi=100)
+    fig.patch.set_facecolor((1.0, 0.0, 0.0))  # pure red: nothing else on the page is
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", facecolor=fig.get_facecolor())
+    plt.close(fig)
+    check = Check(
+        "trains", True, 1.0, ["loss per epoch: 1.0, 0.5"], attachments=[report.attachment("red", buf.getvalue())]
+    )
+    result = SubmissionResult("alice.ipynb", "keras", [QuestionResult("build_digit_cnn", 1.0, 1.0, [check])])
+    report.write_submission_reports(result, tmp_path / "feedback", "alice")
+    shot = tmp_path / "shot.png"
+    screenshot(tmp_path / "feedback" / "alice.html", shot, tmp_path / "profile")
+    img = mpimg.imread(shot)[..., :3]
+    red = (img[..., 0] > 0.9) & (img[..., 1] < 0.1) & (img[..., 2] < 0.1)
+    assert red.sum() > 200 * 150, f"{int(red.sum())} red pixels: the picture is not displayed"

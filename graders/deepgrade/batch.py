@@ -64,6 +64,7 @@ def result_from_dict(d: dict) -> SubmissionResult:
                     list(c.get("details", [])),
                     list(c.get("diagnosis", [])),
                     bool(c.get("hidden", False)),
+                    report.valid_attachments(c.get("attachments", [])),
                 )
                 for c in q.get("checks", [])
             ],

@@ -30,6 +30,9 @@ class Check:
     details: list[str] = field(default_factory=list)
     diagnosis: list[str] = field(default_factory=list)  # ids of matched mistakes
     hidden: bool = False
+    # pictures the grader drew for this check (never paths, never parsed from details):
+    # {"title": str, "media_type": "image/png", "data": base64 str}
+    attachments: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -39,6 +42,7 @@ class Check:
             "details": self.details,
             "diagnosis": self.diagnosis,
             "hidden": self.hidden,
+            "attachments": self.attachments,
         }
 
 
@@ -280,9 +284,14 @@ def question_points(checks: list[Check], points: float) -> float:
     return round(points * sum(c.weight for c in checks if c.passed) / total, 2)
 
 
+def fmt_points(x: float) -> str:
+    """Points as every report shows them: 7.5, 10, 0.33 (the one formatter)."""
+    return f"{x:g}"
+
+
 def format_question(name: str, points: float, max_points: float, checks: list[Check], width: int = 78) -> list[str]:
     """One question's feedback block, as students read it (grader report and notebook alike)."""
-    pts = f"{points:g} / {max_points:g} points"
+    pts = f"{fmt_points(points)} / {fmt_points(max_points)} points"
     lines = [f"{name:<{width - len(pts)}}{pts}"]
     i = 0
     while i < len(checks):

@@ -19,28 +19,55 @@ checks ("visible") and its hidden checks ("after_published"), the question's poi
 between them by check weight, exactly as the engine scores them. Hidden checks are
 described (what was checked, how many cells differ, a diagnosed mistake) but their
 expected values never appear: the engine's feedback for hidden fixtures never shows them.
+
+results.json is always the grader's (``run``): the notebook is read into memory before
+any student code runs, the file is written once grading is over, through a new file
+swapped into place, and a grading failure gives 0 points and the reason. run_autograder
+locks the autograder's files to root for the process fallback (see the README) and
+writes a minimal results.json itself if Python did not finish; it always exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import secrets
+import shutil
 import stat
 import sys
+import tempfile
 import tomllib
+import traceback
 import zipfile
 from pathlib import Path
 
 from .assignment import Assignment, project_root
+from .compare import fmt_points
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for each submission (deepgrade {version}, assignment {name}).
 # AUTOGRADER_ROOT overrides /autograder (for testing the autograder off Gradescope).
+# It always leaves a results.json that the grader wrote, and exits 0.
 set -u
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 SOURCE="$ROOT/source"
-mkdir -p "$ROOT/results"
+RESULTS="$ROOT/results"
+mkdir -p "$RESULTS"
+if [ "$(id -u)" = 0 ]; then
+    # Without bubblewrap the student's code runs as an unprivileged user (deepgrade's
+    # process fallback): only root may read the reference, the fixtures, the engine's
+    # copy, the submission and the results. The venv stays readable: the child runs on it.
+    chmod 0711 "$ROOT"
+    for d in "$SOURCE" "$RESULTS" "$ROOT/submission"; do
+        [ -d "$d" ] && chmod -R go-rwx "$d" && chmod 0700 "$d"
+    done
+    [ -f "$ROOT/submission_metadata.json" ] && chmod 0600 "$ROOT/submission_metadata.json"
+    if [ -d "$ROOT/venv" ] && [ -n "$(find "$ROOT/venv" \( \( -type d ! -perm -o+rx \) -o \( ! -type l ! -perm -o+r \) \) -print -quit 2>/dev/null)" ]; then
+        chmod -R o+rX "$ROOT/venv"
+    fi
+fi
 if [ -x "$ROOT/venv/bin/python" ]; then
     PY="$ROOT/venv/bin/python"
 else
@@ -49,9 +76,21 @@ fi
 # The bundled engine and course folder, whatever else is installed.
 export PYTHONPATH="$SOURCE/graders${{PYTHONPATH:+:$PYTHONPATH}}"
 export DEEPGRADE_ROOT="$SOURCE"
-cd "$SOURCE"
-exec "$PY" -m deepgrade.gradescope run --root "$SOURCE" --assignment {name} \
-    --submission "$ROOT/submission" --out "$ROOT/results/results.json"
+rm -rf "$RESULTS/results.json"
+STATUS=127
+if cd "$SOURCE"; then
+    "$PY" -m deepgrade.gradescope run --root "$SOURCE" --assignment {name} \
+        --submission "$ROOT/submission" --out "$RESULTS/results.json"
+    STATUS=$?
+fi
+# The grader exits 0 only once it has written results.json itself (atomically, after
+# the student's processes are gone). Otherwise: a score of 0 and the reason.
+if [ "$STATUS" != 0 ] || [ -L "$RESULTS/results.json" ] || [ ! -f "$RESULTS/results.json" ]; then
+    rm -rf "$RESULTS/results.json" "$RESULTS/.results.json.sh"
+    printf '%s\n' '{{"score": 0, "output": "The autograder failed before it could grade this submission (exit status '"$STATUS"'). Your instructor can see why in the autograder output; please tell them.", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}}' >"$RESULTS/.results.json.sh"
+    mv -f -T "$RESULTS/.results.json.sh" "$RESULTS/results.json"
+fi
+exit 0
 """
 
 SETUP_SH = r"""#!/usr/bin/env bash
@@ -79,6 +118,8 @@ fi
 "$ROOT/venv/bin/pip" install -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/pip" install --no-deps "$SOURCE"
 chmod +x "$SOURCE/run_autograder"
+# the student's code runs on this venv as an unprivileged user (see run_autograder)
+chmod -R o+rX "$ROOT/venv"
 """
 
 
@@ -190,10 +231,6 @@ def export(assignment: Assignment | str, out_zip: Path | str, root: Path | None 
 # --------------------------------------------------------------------------- grading side
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
 def _check_lines(checks) -> str:
     lines = []
     for c in checks:
@@ -234,7 +271,7 @@ def results_json(result) -> dict:
                     "visibility": visibility,
                 }
             )
-    head = [f"{result.assignment}: {_fmt(result.points)} / {_fmt(result.max_points)} points"]
+    head = [f"{result.assignment}: {fmt_points(result.points)} / {fmt_points(result.max_points)} points"]
     if result.status != "graded":
         head.append(f"not graded: {result.reason}")
     head += [f"note: {n}" for n in result.notes]
@@ -248,43 +285,133 @@ def results_json(result) -> dict:
     }
 
 
+def not_graded(reason: str, assignment: Assignment | None = None) -> dict:
+    """results.json for a submission that could not be graded: 0 points and the reason."""
+    return {
+        "score": 0.0,
+        "output": reason,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": q.name,
+                "score": 0.0,
+                "max_score": q.points,
+                "output": "not graded: " + reason,
+                "visibility": "visible",
+            }
+            for q in (assignment.questions if assignment is not None else ())
+        ],
+    }
+
+
 def find_notebook(folder: Path, expected_name: str) -> Path | None:
-    """The submitted notebook: the one named like the assignment's, else the only/first .ipynb."""
-    found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    """The submitted notebook: the one named like the assignment's, else the first .ipynb.
+
+    Regular files only, found without following symbolic links (a submission is a
+    student's upload: a link could name any file of the autograder)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
+        for f in filenames:
+            p = Path(dirpath) / f
+            if p.suffix == ".ipynb" and stat.S_ISREG(os.lstat(p).st_mode):
+                found.append(p)
+    found.sort()
     for p in found:
         if p.name == expected_name:
             return p
     return found[0] if found else None
 
 
-def run(root: Path, name: str, submission: Path, out: Path) -> dict:
-    os.environ["DEEPGRADE_ROOT"] = str(root)
+def read_regular(path: Path, limit: int) -> bytes:
+    """A regular file's bytes (at most limit + 1), opened without following a link and
+    without blocking on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def grade_submission(root: Path, name: str, submission: Path) -> dict:
+    """Grade the notebook in a submission folder; results.json's content.
+
+    The notebook is read into memory (then a private copy) before any student code runs:
+    nothing in the submission folder is opened after that."""
     from . import assignment as asg
+    from .notebook import MAX_NOTEBOOK_BYTES
     from .pipeline import grade_file
 
     assignment = asg.load(name, root)
-    out.parent.mkdir(parents=True, exist_ok=True)
     path = find_notebook(submission, assignment.notebook.name)
     if path is None:
-        data = {
-            "score": 0.0,
-            "output": f"No notebook (.ipynb) was found in your submission. Upload {assignment.notebook.name}.",
-            "visibility": "visible",
-            "stdout_visibility": "hidden",
-            "tests": [
-                {
-                    "name": q.name,
-                    "score": 0.0,
-                    "max_score": q.points,
-                    "output": "not graded: no notebook submitted",
-                    "visibility": "visible",
-                }
-                for q in assignment.questions
-            ],
-        }
-    else:
-        data = results_json(grade_file(assignment, path))
-    out.write_text(json.dumps(data, indent=1, default=str))
+        return not_graded(
+            f"No notebook (.ipynb) was found in your submission. Upload {assignment.notebook.name}.", assignment
+        )
+    try:
+        data = read_regular(path, MAX_NOTEBOOK_BYTES)
+    except OSError as exc:
+        return not_graded(f"Your notebook {path.name} could not be read ({exc.strerror or exc}).", assignment)
+    with tempfile.TemporaryDirectory(prefix="deepgrade-gradescope-") as private:  # 0700, the grader's
+        copy = Path(private) / path.name
+        copy.write_bytes(data)
+        result = grade_file(assignment, copy)
+    result.file = path.name
+    print(f"sandbox: {result.isolation}", flush=True)  # for the instructor (stdout is hidden)
+    return results_json(result)
+
+
+def write_results(out: Path, data: dict) -> None:
+    """Write results.json atomically, replacing whatever is at that path (a planted
+    symbolic link is replaced, never followed)."""
+    text = json.dumps(data, indent=1, allow_nan=False).encode("utf-8")
+    tmp = out.parent / f".results.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.isdir(out) and not os.path.islink(out):
+            shutil.rmtree(out)  # os.replace cannot replace a folder
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def run(root: Path, name: str, submission: Path, out: Path) -> dict:
+    """Grade one submission and write results.json, whatever happens: a grading failure
+    (the engine's exception, a crash) gives 0 points and the reason."""
+    os.environ["DEEPGRADE_ROOT"] = str(root)
+    try:
+        data = grade_submission(root, name, submission)
+        json.dumps(data, allow_nan=False)  # Gradescope reads strict JSON: no NaN score
+    except Exception as exc:
+        traceback.print_exc()  # for the instructor (stdout_visibility is hidden)
+        assignment = None
+        with contextlib.suppress(Exception):
+            from . import assignment as asg
+
+            assignment = asg.load(name, root)
+        data = not_graded(
+            f"The autograder could not grade this submission (an internal error, {type(exc).__name__}). "
+            "Your instructor can see the details; please tell them.",
+            assignment,
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_results(out, data)
     return data
 
 

@@ -4,26 +4,81 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import html
 import json
-import shutil
+import os
+import secrets
 from pathlib import Path
 
-from .compare import format_question
+from .compare import Check, fmt_points, format_question
 from .pipeline import SubmissionResult
 
 WIDTH = 78
 
+# What a check may carry as an attachment: pictures the grader drew, as bytes in the result.
+MEDIA_TYPES = {"image/png": (b"\x89PNG\r\n\x1a\n", ".png")}
+MAX_ATTACHMENT_BYTES = 4 * 1024**2
+MAX_TITLE = 200
 
-def _fmt_points(x: float) -> str:
-    return f"{x:g}"
+
+def attachment(title: str, data: bytes, media_type: str = "image/png") -> dict:
+    """A check's attachment (Check.attachments) from bytes the grading process produced."""
+    return {"title": str(title)[:MAX_TITLE], "media_type": media_type, "data": base64.b64encode(data).decode("ascii")}
 
 
-def feedback_text(result: SubmissionResult) -> str:
-    """The feedback a student reads, in the layout of shared/spec/feedback.md."""
+def attachment_bytes(item) -> tuple[str, str, bytes] | None:
+    """(title, media type, bytes) of a well-formed attachment, else None: a known media
+    type whose bytes start with that type's signature, within the size cap."""
+    if not isinstance(item, dict):
+        return None
+    title, media_type, data = item.get("title"), item.get("media_type"), item.get("data")
+    if not isinstance(title, str) or media_type not in MEDIA_TYPES or not isinstance(data, str):
+        return None
+    if len(data) > MAX_ATTACHMENT_BYTES * 4 // 3 + 4:
+        return None
+    try:
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
+    if not raw.startswith(MEDIA_TYPES[media_type][0]):
+        return None
+    return title[:MAX_TITLE], media_type, raw
+
+
+def valid_attachments(items) -> list[dict]:
+    """The well-formed attachments of a stored check (batch.result_from_dict), re-encoded."""
+    out = []
+    for item in items if isinstance(items, list) else ():
+        parsed = attachment_bytes(item)
+        if parsed is not None:
+            title, media_type, raw = parsed
+            out.append(attachment(title, raw, media_type))
+    return out
+
+
+def attachment_files(result: SubmissionResult, stem: str) -> list[tuple[Check, str, str, bytes]]:
+    """(check, title, file name, bytes) of every attachment, in report order; the names are
+    chosen here (stem-1.png, stem-2.png, ...), never taken from the result."""
+    out = []
+    for q in result.questions:
+        for c in q.checks:
+            for item in c.attachments:
+                parsed = attachment_bytes(item)
+                if parsed is not None:
+                    title, media_type, raw = parsed
+                    out.append((c, title, f"{stem}-{len(out) + 1}{MEDIA_TYPES[media_type][1]}", raw))
+    return out
+
+
+def feedback_text(result: SubmissionResult, stem: str | None = None) -> str:
+    """The feedback a student reads, in the layout of shared/spec/feedback.md.
+
+    stem: the reports' stem, to name the attachment files written beside them."""
+    files = attachment_files(result, stem) if stem else []
     lines = []
     head = f"{result.assignment}: {Path(result.file).name}"
-    lines.append(f"{head:<{WIDTH - 16}}{_fmt_points(result.points):>8} / {_fmt_points(result.max_points)} points")
+    lines.append(f"{head:<{WIDTH - 16}}{fmt_points(result.points):>8} / {fmt_points(result.max_points)} points")
     if result.status != "graded":
         lines.append(f"  not graded: {result.reason}")
     for note in result.notes:
@@ -31,19 +86,28 @@ def feedback_text(result: SubmissionResult) -> str:
     for q in result.questions:
         lines.append("")
         lines += format_question(q.name, q.points, q.max_points, q.checks, WIDTH)
+        ids = {id(c) for c in q.checks}
+        lines += [f"  picture: {title} ({name})" for c, title, name, _ in files if id(c) in ids]
     return "\n".join(lines) + "\n"
 
 
 def write_json(result: SubmissionResult, path: Path) -> None:
-    path.write_text(json.dumps(result.to_dict(), indent=1, default=str), encoding="utf-8")
+    _write(path, json.dumps(result.to_dict(), indent=1, default=str).encode("utf-8"))
 
 
-def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str:
+def feedback_html(result: SubmissionResult) -> str:
     """A self-contained HTML page of the same feedback (no scripts, no external assets).
 
-    pictures: the folder holding the PNGs that details name ("learning curves: file.png");
-    they are embedded in the page as data URIs."""
+    Pictures are the checks' attachments (bytes the grader produced), embedded as data
+    URIs; nothing named in a detail line is ever read."""
     esc = html.escape
+    pictures: dict[int, list[tuple[str, str, bytes]]] = {}
+    for q in result.questions:
+        for c in q.checks:
+            for item in c.attachments:
+                parsed = attachment_bytes(item)
+                if parsed is not None:
+                    pictures.setdefault(id(c), []).append(parsed)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{esc(result.assignment)}: {esc(Path(result.file).name)}</title>",
@@ -51,9 +115,10 @@ def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str
         "h1{font-size:1.4rem}h2{font-size:1.1rem;display:flex;justify-content:space-between;border-bottom:1px solid #ccc}"
         ".ok{color:#17692f}.fail{color:#b00020}.check{margin:.3rem 0}.details{margin:.2rem 0 .6rem 2.5rem;"
         "font-family:ui-monospace,monospace;font-size:.9rem;white-space:pre-wrap}.hidden{color:#666;font-style:italic}"
+        "figure{margin:.2rem 0 .6rem 2.5rem}figure img{max-width:100%}"
         ".note{background:#fff4d6;padding:.4rem .6rem;border-radius:4px}</style></head><body>",
         f"<h1>{esc(result.assignment)} &mdash; {esc(Path(result.file).name)}: "
-        f"{_fmt_points(result.points)} / {_fmt_points(result.max_points)} points</h1>",
+        f"{fmt_points(result.points)} / {fmt_points(result.max_points)} points</h1>",
     ]
     if result.status != "graded":
         parts.append(f"<p class='note'>Not graded: {esc(result.reason)}</p>")
@@ -61,7 +126,7 @@ def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str
         parts.append(f"<p class='note'>{esc(note)}</p>")
     for q in result.questions:
         parts.append(
-            f"<h2><span>{esc(q.name)}</span><span>{_fmt_points(q.points)} / {_fmt_points(q.max_points)}</span></h2>"
+            f"<h2><span>{esc(q.name)}</span><span>{fmt_points(q.points)} / {fmt_points(q.max_points)}</span></h2>"
         )
         for c in q.checks:
             cls = "ok" if c.passed else "fail"
@@ -70,38 +135,34 @@ def feedback_html(result: SubmissionResult, pictures: Path | None = None) -> str
             )
             if c.details:
                 parts.append("<div class='details'>" + esc("\n".join(c.details)) + "</div>")
-            for line in c.details if pictures is not None else ():
-                png = pictures / line[len(PICTURE_PREFIX) :] if line.startswith(PICTURE_PREFIX) else None
-                if png is not None and png.parent == pictures and png.is_file():
-                    data = base64.b64encode(png.read_bytes()).decode("ascii")
-                    parts.append(f"<img class='details' alt='{esc(line)}' src='data:image/png;base64,{data}'>")
+            for title, media_type, raw in pictures.get(id(c), ()):
+                data = base64.b64encode(raw).decode("ascii")
+                parts.append(
+                    f"<figure><img alt='{esc(title, quote=True)}' src='data:{media_type};base64,{data}'>"
+                    f"<figcaption>{esc(title)}</figcaption></figure>"
+                )
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-PICTURE_PREFIX = "learning curves: "
-
-
-def _attach_pictures(result: SubmissionResult, folder: Path, stem: str) -> None:
-    """Copy pictures a check names (a detail "learning curves: /abs/file.png", written by an
-    assignment's checks in the grading process) next to the reports; the detail then names
-    the copy, relative to the reports."""
-    for q in result.questions:
-        for c in q.checks:
-            for i, line in enumerate(c.details):
-                if not line.startswith(PICTURE_PREFIX):
-                    continue
-                src = Path(line[len(PICTURE_PREFIX) :])
-                if not src.is_absolute() or not src.is_file() or src.suffix != ".png":
-                    continue
-                dest = folder / f"{stem}-{src.name}"
-                shutil.copyfile(src, dest)
-                c.details[i] = PICTURE_PREFIX + dest.name
+def _write(path: Path, data: bytes) -> None:
+    """Write a report file the grader names, replacing (never following) whatever is there."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    os.replace(tmp, path)
 
 
 def write_submission_reports(result: SubmissionResult, folder: Path, stem: str) -> None:
+    """stem.json, stem.txt, stem.html, and stem-N.png for each attachment, in folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    _attach_pictures(result, folder, stem)
+    for _, _, name, raw in attachment_files(result, stem):
+        _write(folder / name, raw)
     write_json(result, folder / f"{stem}.json")
-    (folder / f"{stem}.txt").write_text(feedback_text(result), encoding="utf-8")
-    (folder / f"{stem}.html").write_text(feedback_html(result, folder), encoding="utf-8")
+    _write(folder / f"{stem}.txt", feedback_text(result, stem).encode("utf-8"))
+    _write(folder / f"{stem}.html", feedback_html(result).encode("utf-8"))
