@@ -146,3 +146,51 @@ def test_installed_metadata_gives_the_gradescope_requirements(venv, tmp_path):
     reqs = proc.stdout.split()
     assert reqs[:2] == ["numpy>=2.0", "nbformat>=5.9"]
     assert "tensorflow-cpu==2.21.0" in reqs and any(r.startswith("scikit-learn") for r in reqs)
+
+
+def test_installed_wheel_exports_a_gradescope_autograder(venv, tmp_path):
+    """An instructor's course folder (assignments/ and solutions/ only) and a pip-installed
+    engine: the zip carries the running engine and a pyproject.toml that builds it."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "assignments" / "cnn", course / "assignments" / "cnn")
+    (course / "solutions").mkdir()
+    for f in ("cnn.py", "cnn_mistakes.py"):
+        shutil.copy(ROOT / "solutions" / f, course / "solutions" / f)
+    proc = _run(venv, ["--course", str(course), "export", "gradescope", "cnn", "-o", "ag.zip"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(tmp_path / "ag.zip") as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "source")
+    for needed in (
+        "graders/deepgrade/pipeline.py",
+        "graders/deepgrade/worker.py",
+        "solutions/cnn.py",
+        "assignments/cnn/assignment.toml",
+        "pyproject.toml",
+        "README.md",
+        "run_autograder",
+        "setup.sh",
+    ):
+        assert needed in names, needed
+    # setup.sh runs `pip install --no-deps $SOURCE`: the generated pyproject.toml must build the engine
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "w"),
+            str(tmp_path / "source"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+    )
+    assert built.returncode == 0, built.stderr
+    (whl,) = (tmp_path / "w").glob("deepgrade-*.whl")
+    assert "deepgrade/pipeline.py" in zipfile.ZipFile(whl).namelist()

@@ -171,11 +171,55 @@ def _requirements(root: Path, assignment: Assignment) -> list[str]:
     return reqs
 
 
+ENGINE = Path(__file__).resolve().parent  # the engine that is running: a checkout or a pip install
+
+MINIMAL_PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "deepgrade"
+version = "{version}"
+readme = "README.md"
+requires-python = ">=3.11"
+
+[tool.setuptools.packages.find]
+where = ["graders"]
+
+[tool.setuptools.package-data]
+deepgrade = ["*.html", "*.css"]
+"""
+
+
+def _own_pyproject(root: Path) -> Path | None:
+    """The course folder's pyproject.toml when it is deepgrade's own (a source checkout)."""
+    pyproject = root / "pyproject.toml"
+    if (
+        pyproject.is_file()
+        and tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name") == "deepgrade"
+    ):
+        return pyproject
+    return None
+
+
+def _version(root: Path) -> str:
+    pyproject = _own_pyproject(root)
+    if pyproject is not None:
+        return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("version", "?")
+    from importlib import metadata
+
+    try:
+        return metadata.version("deepgrade")
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
 def _files(root: Path, name: str) -> list[tuple[Path, str]]:
-    """(source file, name in the zip) for everything the autograder needs."""
+    """(source file, name in the zip) for everything the autograder needs. The engine is
+    the running one (from a checkout or a pip install); the course folder gives the rest."""
     out: list[tuple[Path, str]] = []
 
-    def add_tree(folder: Path) -> None:
+    def add_tree(folder: Path, base: Path, prefix: str = "") -> None:
         for p in sorted(folder.rglob("*")):
             if (
                 p.is_file()
@@ -183,13 +227,17 @@ def _files(root: Path, name: str) -> list[tuple[Path, str]]:
                 and ".ipynb_checkpoints" not in p.parts
                 and p.suffix != ".pyc"
             ):
-                out.append((p, p.relative_to(root).as_posix()))
+                out.append((p, prefix + p.relative_to(base).as_posix()))
 
-    add_tree(root / "graders" / "deepgrade")
-    add_tree(root / "assignments" / name)
-    for f in (f"solutions/{name}.py", f"solutions/{name}_mistakes.py", "pyproject.toml", "README.md"):
+    add_tree(ENGINE, ENGINE, "graders/deepgrade/")
+    add_tree(root / "assignments" / name, root)
+    for f in (f"solutions/{name}.py", f"solutions/{name}_mistakes.py"):
         if (root / f).is_file():
             out.append((root / f, f))
+    if _own_pyproject(root) is not None:
+        out.append((root / "pyproject.toml", "pyproject.toml"))
+    if (root / "README.md").is_file() and _own_pyproject(root) is not None:
+        out.append((root / "README.md", "README.md"))
     return out
 
 
@@ -205,7 +253,7 @@ def export(assignment: Assignment | str, out_zip: Path | str, root: Path | None 
         raise RuntimeError(f"solutions/{name}.py not found under {root}: the autograder needs the reference")
     out_zip = Path(out_zip)
     out_zip.parent.mkdir(parents=True, exist_ok=True)
-    version = tomllib.loads((root / "pyproject.toml").read_text())["project"].get("version", "?")
+    version = _version(root)
 
     def add_text(zf: zipfile.ZipFile, arcname: str, text: str, executable: bool = False) -> None:
         info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
@@ -220,7 +268,10 @@ def export(assignment: Assignment | str, out_zip: Path | str, root: Path | None 
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (stat.S_IFREG | 0o644) << 16
             zf.writestr(info, path.read_bytes())
-        if not (root / "README.md").is_file():  # pyproject.toml names it: pip install needs one
+        if _own_pyproject(root) is None:  # a course folder of a pip install: setup.sh pip-installs the engine
+            add_text(zf, "pyproject.toml", MINIMAL_PYPROJECT.format(version=version))
+            add_text(zf, "README.md", "# deepgrade\n\nThe Gradescope autograder of one assignment.\n")
+        elif not (root / "README.md").is_file():  # pyproject.toml names it: pip install needs one
             add_text(zf, "README.md", "# deepgrade\n\nThe Gradescope autograder of one assignment.\n")
         add_text(zf, "setup.sh", SETUP_SH.format(), executable=True)
         add_text(zf, "run_autograder", RUN_AUTOGRADER.format(name=name, version=version), executable=True)
