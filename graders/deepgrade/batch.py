@@ -37,7 +37,7 @@ from . import exports, report, summary
 from .assignment import Assignment, load
 from .compare import Check
 from .executors import SerialExecutor, grade_one, make_executor
-from .intake import Submission
+from .intake import Submission, readable
 from .pipeline import SubmissionResult
 from .score import QuestionResult, missing_question
 
@@ -272,13 +272,32 @@ def _write_result(path: Path, sub: Submission, r: SubmissionResult) -> None:
 def write_reports(
     assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path
 ) -> None:
-    exports.write_gradebook(assignment, results, out / "final_grades.csv")
+    """final_grades.csv, canvas.csv, moodle.csv, feedback/<stem>.* and the class summary.
+
+    Text that came from a submission (file names, error messages the sandbox passed on)
+    may hold lone surrogates, which UTF-8 files cannot: made readable first, so that no
+    name or message can stop the reports."""
+    for r in results:
+        _readable_result(r)
+    exports.write_gradebook(assignment, results, out / "final_grades.csv", submissions)
     exports.write_canvas_csv(assignment, submissions, results, out / "canvas.csv")
     exports.write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
         report.write_submission_reports(r, feedback, sub.stem)
     summary.write_class_summary(assignment, submissions, results, out)
+
+
+def _readable_result(r: SubmissionResult) -> None:
+    def fix(text: str) -> str:
+        return readable(text, controls=False)
+
+    r.file, r.reason, r.student = fix(r.file), fix(r.reason), fix(r.student)
+    r.notes = [fix(n) for n in r.notes]
+    for q in r.questions:
+        for c in q.checks:
+            c.label = fix(c.label)
+            c.details = [fix(d) for d in c.details]
 
 
 def grade_paths(
@@ -289,7 +308,7 @@ def grade_paths(
 
     work = Path(tempfile.mkdtemp(prefix="deepgrade-intake-"))
     try:
-        subs = intake.expand(paths, work)
+        subs = intake.expand(paths, work, notebook=assignment.notebook.name)
         print(f"deepgrade: {intake.describe(subs)}", file=sys.stderr, flush=True)
         return subs, grade_batch(assignment, subs, out_dir, **kwargs)
     finally:
