@@ -320,6 +320,8 @@ class _Zips:
                     e.problem = "unsafe file name in the zip (absolute or '..'): not extracted"
                 elif stat.S_ISLNK(info.external_attr >> 16):
                     e.problem = "a symbolic link in the zip: not followed"
+                elif is_zip and depth >= 1:
+                    e.problem = "a zip inside a zip: not opened"
                 elif not (_is_notebook_name(parts[-1]) or is_zip):
                     e.problem = f"not a notebook ({readable(parts[-1])})"
                 elif info.file_size > cap or (
@@ -431,7 +433,7 @@ def expand(args: list[str | Path], workdir: Path, notebook: str = "") -> list[Su
 def _rank(e: _Entry, file_name: str, notebook: str, order: int) -> tuple:
     stem = notebook[: -len(".ipynb")] if notebook.lower().endswith(".ipynb") else notebook
     named = bool(notebook) and re.fullmatch(re.escape(stem) + r"(-\d+)?\.ipynb", file_name, re.I) is not None
-    return (e.size != 0, named, e.time or 0.0, _natural("/".join(e.rel)), order)
+    return (e.size != 0, named, e.time or 0.0, _natural(file_name), _natural("/".join(e.rel)), order)
 
 
 def _assign(entries: list[_Entry], notebook: str) -> list[Submission]:
