@@ -452,6 +452,12 @@ def test_zip_bomb_with_lying_header_is_capped(tmp_path, monkeypatch):
     assert not [p for p in (tmp_path / "work").rglob("*") if p.is_file()]
 
 
+def test_an_empty_zip_named_gets_a_row(tmp_path):
+    z = make_zip(tmp_path / "export.zip", {})
+    subs = intake.expand([z], tmp_path / "work")
+    assert [(s.student, s.status, s.reason) for s in subs] == [("export.zip", "skipped", "an empty zip")]
+
+
 def test_not_a_zip(tmp_path):
     z = write(tmp_path / "export.zip", b"not a zip")
     subs = intake.expand([z], tmp_path / "work")

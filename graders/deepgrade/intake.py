@@ -390,6 +390,8 @@ def _named(arg: Path, zips: _Zips) -> list[_Entry]:
         if _owner(arg.name):  # a student's upload named by itself
             return zips.open_nested([_Entry((arg.name,), readable(str(arg)), path=arg, time=st.st_mtime)])
         entries = zips.read(arg, (), readable(str(arg)), None, 0)
+        if not entries:
+            return [_Entry((arg.name,), readable(str(arg)), problem="an empty zip")]
         tops = {e.rel[0] for e in entries}
         if len(tops) == 1 and all(len(e.rel) >= 2 for e in entries) and not _owner(entries[0].rel[0]):
             for e in entries:  # a zipped folder: the layout is inside its folder
