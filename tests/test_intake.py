@@ -209,6 +209,8 @@ def test_other_files_beside_notebooks_are_ignored_in_plain_folders(tmp_path):
     write(d / "alice" / "cnn.ipynb")
     write(d / "alice" / "notes.txt", b"hello")
     write(d / "alice" / ".ipynb_checkpoints" / "cnn-checkpoint.ipynb")
+    write(d / ".git" / "objects" / "ab" / "cdef", b"x")
+    write(d / "carol" / ".DS_Store", b"x")
     write(d / "bob" / "cnn.py", b"def relu(x): pass")
     subs = intake.expand([d], tmp_path / "work")
     assert [(s.student, s.status, s.reason) for s in subs] == [

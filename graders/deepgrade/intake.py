@@ -180,8 +180,11 @@ def _is_notebook_name(name: str) -> bool:
     return name.lower().endswith(".ipynb")
 
 
-def _junk(part: str) -> bool:
-    return part in JUNK or part.startswith("._")
+def _junk(part: str, folder: bool) -> bool:
+    """Files no student means to submit: OS and editor litter, hidden folders (.git), hidden
+    files that are not notebooks."""
+    hidden = part.startswith(".") and part != ".."  # ".." is refused as unsafe, not ignored
+    return part in JUNK or part.startswith("._") or (hidden and (folder or not _is_notebook_name(part)))
 
 
 def _sha(path: Path) -> str:
@@ -208,7 +211,7 @@ def _walk(folder: Path, prefix: tuple[str, ...]) -> list[_Entry]:
             continue
         subdirs = []
         for e in items:
-            if _junk(e.name):
+            if _junk(e.name, e.is_dir(follow_symlinks=False)):
                 continue
             r, src = (*rel, e.name), readable(e.path)
             try:
@@ -305,7 +308,7 @@ class _Zips:
                     notes.append("its name in the zip is not valid UTF-8 (shown with escapes)")
                 norm = name.replace("\\", "/")
                 parts = tuple(p for p in norm.split("/") if p not in ("", "."))
-                if not parts or any(_junk(p) for p in parts):
+                if not parts or any(_junk(p, i < len(parts) - 1) for i, p in enumerate(parts)):
                     continue
                 where = f"{label}:{readable(norm)}"
                 unsafe = norm.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", norm)
