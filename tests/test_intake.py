@@ -460,6 +460,19 @@ def test_an_empty_zip_named_gets_a_row(tmp_path):
     assert [(s.student, s.status, s.reason) for s in subs] == [("export.zip", "skipped", "an empty zip")]
 
 
+def test_a_students_zip_has_a_smaller_budget(tmp_path, monkeypatch):
+    """Extraction from a student's own zip stops at MAX_NESTED_ZIP_BYTES in all."""
+    monkeypatch.setattr(intake, "MAX_NESTED_ZIP_BYTES", 3000)
+    big = b" " * 2000
+    upload = make_zip(tmp_path / "up.zip", {"a.ipynb": nb("a") + big, "b.ipynb": nb("b") + big})
+    z = make_zip(tmp_path / "export.zip", {"doe_1_2_up.zip": upload.read_bytes()})
+    subs = intake.expand([z], tmp_path / "work")
+    assert [(s.student, s.status, s.reason) for s in subs] == [
+        ("1", "", ""),
+        ("1", "skipped", "the file is larger than allowed once uncompressed (a zip bomb?)"),
+    ]
+
+
 def test_not_a_zip(tmp_path):
     z = write(tmp_path / "export.zip", b"not a zip")
     subs = intake.expand([z], tmp_path / "work")

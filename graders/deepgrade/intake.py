@@ -51,7 +51,8 @@ from pathlib import Path
 
 MAX_MEMBER_BYTES = 20 * 1024 * 1024  # as notebook.MAX_NOTEBOOK_BYTES
 MAX_NESTED_ZIP_BYTES = 200 * 1024 * 1024  # a student's own zip inside an export
-MAX_ZIP_TOTAL_BYTES = 2 * 1024**3
+MAX_ZIP_TOTAL_BYTES = 2 * 1024**3  # extracted from one export zip (a student's zip: MAX_NESTED_ZIP_BYTES)
+MAX_EXTRACTED_BYTES = 8 * 1024**3  # extracted in all, by one run
 MAX_ZIP_MEMBERS = 20000
 MAX_RATIO = 200  # compressed -> uncompressed; JSON compresses about 10x
 MAX_STEM_BYTES = 100  # feedback file names: room for suffixes under the usual 255-byte limit
@@ -273,6 +274,7 @@ class _Zips:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.count = 0
+        self.left = MAX_EXTRACTED_BYTES
 
     def folder(self) -> Path:
         self.count += 1
@@ -300,6 +302,7 @@ class _Zips:
                 return [_Entry(whole, label, problem=f"the zip has more than {MAX_ZIP_MEMBERS} files: not opened")]
             out: list[_Entry] = []
             total = 0
+            budget = MAX_ZIP_TOTAL_BYTES if depth == 0 else MAX_NESTED_ZIP_BYTES
             for k, info in enumerate(infos):
                 name = info.filename
                 notes = []
@@ -335,8 +338,9 @@ class _Zips:
                     )
                 else:
                     target = dest / f"{k}{'.zip' if is_zip else '.ipynb'}"
-                    e.problem, written = self._extract(zf, info, target, cap, MAX_ZIP_TOTAL_BYTES - total)
+                    e.problem, written = self._extract(zf, info, target, cap, min(budget - total, self.left))
                     total += written
+                    self.left -= written
                     if not e.problem:
                         e.path, e.size = target, written
                 out.append(e)
@@ -451,7 +455,7 @@ def _assign(entries: list[_Entry], notebook: str) -> list[Submission]:
         own = _owner_of(e)
         if own is not None:
             layout, sid, name, _ = own
-            key = ("lms", sid)
+            key = ("lms", layout, sid)  # Canvas and Moodle ids are different numberings
             who = (layout, sid, readable(name))
         else:
             if not e.notebook_like and (e.ident, e.rel[:-1]) in plain_dirs_with_notebooks:
