@@ -10,14 +10,15 @@ flight. Running the same command again skips every submission whose file content
 (sha256) matches its stored result; ``force=True`` regrades them all.
 
 Then, from the stored results:
-    final_grades.csv      Otter-Grader's layout (exports.gradebook_rows)
+    final_grades.csv      Otter-Grader's layout (exports.gradebook_rows), then student_id,
+                          student_name and feedback (the row's feedback file)
     canvas.csv            Canvas gradebook import (Student, ID, SIS User ID, SIS Login ID,
                           Section, <assignment>)
     moodle.csv            Moodle assignment grading worksheet (Identifier "Participant N",
                           Full name, Grade, Maximum Grade, Last modified (grade),
                           Feedback comments)
-    feedback/<stem>.{html,json,txt}  per student
-    summary.html + histogram.png      the class summary for the instructor
+    feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py)
+    summary.html, summary.json        the class summary (histogram.png too with matplotlib)
 
 Where the grading runs is an executor (executors.py): a local process pool by default,
 in this process (serial), or a Dask cluster (executors_dask.py).
