@@ -50,7 +50,7 @@ def test_reports_display(graded, tmp_path):
     import matplotlib.image as mpimg
 
     _, out = graded
-    pages = [out / "summary.html", out / "feedback" / "stub.html", out / "feedback" / "good.html"]
+    pages = [out / "summary.html", out / "feedback" / "stub_cnn.html", out / "feedback" / "good_cnn.html"]
     for i, page in enumerate(pages):
         png = tmp_path / f"shot{i}.png"
         screenshot(page, png, tmp_path / f"profile{i}")
@@ -91,7 +91,7 @@ def test_no_hidden_expected_value_in_reports(graded):
                 found.append(fmt)
     assert not found, f"hidden expected values in reports: {found[:10]}"
     # hidden checks are described, and say they are hidden
-    report = json.loads((out / "feedback" / "stub.json").read_text())
+    report = json.loads((out / "feedback" / "stub_cnn.json").read_text())
     assert any(c["hidden"] and "hidden check" in c["label"] for q in report["questions"] for c in q["checks"])
 
 

@@ -12,14 +12,15 @@ mistake catalogue, the engine) match its stored result, and says why the others 
 regraded; ``force=True`` regrades them all.
 
 Then, from the stored results:
-    final_grades.csv      Otter-Grader's layout (exports.gradebook_rows)
+    final_grades.csv      Otter-Grader's layout (exports.gradebook_rows), then student_id,
+                          student_name and feedback (the row's feedback file)
     canvas.csv            Canvas gradebook import (Student, ID, SIS User ID, SIS Login ID,
                           Section, <assignment>)
     moodle.csv            Moodle assignment grading worksheet (Identifier "Participant N",
                           Full name, Grade, Maximum Grade, Last modified (grade),
                           Feedback comments)
-    feedback/<stem>.{html,json,txt}  per student
-    summary.html + histogram.png      the class summary for the instructor
+    feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py)
+    summary.html, summary.json        the class summary (histogram.png too with matplotlib)
 
 Where the grading runs is an executor (executors.py): a local process pool by default,
 in this process (serial), or a Dask cluster (executors_dask.py).
@@ -40,7 +41,7 @@ from . import exports, fingerprint, report, summary
 from .assignment import Assignment, load
 from .compare import Check
 from .executors import SerialExecutor, grade_one, make_executor
-from .intake import Submission
+from .intake import Submission, readable
 from .pipeline import SubmissionResult
 from .score import QuestionResult, missing_question
 
@@ -282,13 +283,32 @@ def _write_result(path: Path, sub: Submission, r: SubmissionResult, key: dict) -
 def write_reports(
     assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path
 ) -> None:
-    exports.write_gradebook(assignment, results, out / "final_grades.csv")
+    """final_grades.csv, canvas.csv, moodle.csv, feedback/<stem>.* and the class summary.
+
+    Text that came from a submission (file names, error messages the sandbox passed on)
+    may hold lone surrogates, which UTF-8 files cannot: made readable first, so that no
+    name or message can stop the reports."""
+    for r in results:
+        _readable_result(r)
+    exports.write_gradebook(assignment, results, out / "final_grades.csv", submissions)
     exports.write_canvas_csv(assignment, submissions, results, out / "canvas.csv")
     exports.write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
         report.write_submission_reports(r, feedback, sub.stem)
     summary.write_class_summary(assignment, submissions, results, out)
+
+
+def _readable_result(r: SubmissionResult) -> None:
+    def fix(text: str) -> str:
+        return readable(text, controls=False)
+
+    r.file, r.reason, r.student = fix(r.file), fix(r.reason), fix(r.student)
+    r.notes = [fix(n) for n in r.notes]
+    for q in r.questions:
+        for c in q.checks:
+            c.label = fix(c.label)
+            c.details = [fix(d) for d in c.details]
 
 
 def grade_paths(
@@ -299,7 +319,7 @@ def grade_paths(
 
     work = Path(tempfile.mkdtemp(prefix="deepgrade-intake-"))
     try:
-        subs = intake.expand(paths, work)
+        subs = intake.expand(paths, work, notebook=assignment.notebook.name)
         print(f"deepgrade: {intake.describe(subs)}", file=sys.stderr, flush=True)
         return subs, grade_batch(assignment, subs, out_dir, **kwargs)
     finally:

@@ -274,17 +274,18 @@ def build_corpus(dest: Path, port: int, marker_dir: Path, private_root: Path) ->
     for name, data in raw.items():
         (dest / name).mkdir(parents=True, exist_ok=True)
         (dest / name / "cnn.ipynb").write_bytes(data)
-    # the same student twice: the older file is a duplicate row
-    (dest / "twice").mkdir(parents=True, exist_ok=True)
-    nbformat.write(stub, dest / "twice" / "draft.ipynb")
-    nbformat.write(ref, dest / "twice" / "final.ipynb")
+    # the same (Moodle) student twice: the older file is a duplicate row
+    twice = dest / "twice_9_assignsubmission_file_"
+    twice.mkdir(parents=True, exist_ok=True)
+    nbformat.write(stub, twice / "draft.ipynb")
+    nbformat.write(ref, twice / "final.ipynb")
     import os
     import time
 
     old = time.time() - 3600
-    os.utime(dest / "twice" / "draft.ipynb", (old, old))
-    expect["twice"] = {"zero": [], "full": True, "status": "graded", "incident": None, "reason": "", "at_most": {}}
-    expect["twice-duplicate"] = {
+    os.utime(twice / "draft.ipynb", (old, old))
+    expect["twice_9"] = {"zero": [], "full": True, "status": "graded", "incident": None, "reason": "", "at_most": {}}
+    expect["twice_9-duplicate"] = {
         "zero": ALL,
         "full": False,
         "status": "duplicate",
