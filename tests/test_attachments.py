@@ -196,11 +196,11 @@ def test_exceptions_named_like_statuses_embed_nothing_in_a_batch(tmp_path):
     feedback = out / "feedback"
     names = sorted(p.name for p in feedback.iterdir())
     assert not [n for n in names if n.endswith(".png")], names
-    page = (feedback / "mallory.html").read_text()
-    text = (feedback / "mallory.txt").read_text()
+    page = (feedback / "mallory_cnn.html").read_text()
+    text = (feedback / "mallory_cnn.txt").read_text()
     assert f"learning curves: {png}" in text, "the attack reached the reports"
     assert "<img" not in page and "data:" not in page
-    for stolen in (png.read_bytes(), (feedback / "good.json").read_bytes()):
+    for stolen in (png.read_bytes(), (feedback / "good_cnn.json").read_bytes()):
         assert base64.b64encode(stolen).decode()[:40] not in page
-    assert json.loads((feedback / "good.json").read_text())["points"] == a.max_points
-    assert json.loads((feedback / "mallory.json").read_text())["points"] < a.max_points
+    assert json.loads((feedback / "good_cnn.json").read_text())["points"] == a.max_points
+    assert json.loads((feedback / "mallory_cnn.json").read_text())["points"] < a.max_points
