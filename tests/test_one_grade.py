@@ -22,7 +22,16 @@ import pytest
 from deepgrade import assignment as asg
 from deepgrade import notebook, pipeline, student_runner
 from deepgrade.call_runner import select
-from deepgrade.compare import NOT_YET, Policy, judge_call, score_question
+from deepgrade.compare import (
+    NOT_YET,
+    Check,
+    Policy,
+    explain_once,
+    format_question,
+    judge_call,
+    judge_case,
+    score_question,
+)
 from deepgrade.plan import _returns, call_id
 from deepgrade.sandbox import StepOutcome
 from deepgrade.score import grade_question
@@ -97,31 +106,43 @@ def test_grader_check_says_hidden_checks_are_not_included(tmp_path):
 # --------------------------------------------------------------------------- the points policy
 
 
-def _shape_only_outcomes(a: asg.Assignment, q: asg.Question) -> dict[str, StepOutcome]:
-    """Every call of the question answered with zeros of the right shapes (other functions right)."""
+def _zeros(v):
+    if isinstance(v, (np.ndarray, np.generic, float, int)):
+        return np.zeros_like(np.asarray(v), dtype=np.float64)
+    if isinstance(v, dict):
+        return {k: _zeros(x) for k, x in v.items()}
+    if isinstance(v, (tuple, list)):
+        return tuple(_zeros(x) for x in v)
+    return v
 
-    def zeros(v):
-        if isinstance(v, (np.ndarray, np.generic, float, int)):
-            return np.zeros_like(np.asarray(v), dtype=np.float64)
-        if isinstance(v, dict):
-            return {k: zeros(x) for k, x in v.items()}
-        if isinstance(v, (tuple, list)):
-            return tuple(zeros(x) for x in v)
-        return v
 
+def _outcomes(a: asg.Assignment, q: asg.Question, answer=None, transform=None) -> dict[str, StepOutcome]:
+    """The question's calls answered in this process: the question's own function is ``answer``
+    (default: the reference), its outputs passed through ``transform``; other functions right."""
     outcomes, kept = {}, {}
     for case in q.cases:
         fn = case.function or q.name
-        if case.expect_error is not None:
-            value = None  # zeros of some shape: it returns instead of raising
-        else:
-            args = [kept[x.case][x.index] if isinstance(x, asg.Ref) else x for x in copy.deepcopy(case.args)]
-            ref = getattr(a.reference, fn)(*args, **copy.deepcopy(case.kwargs))
-            kept[case.name] = ref
-            value = select(ref, _returns(case))
-            if fn == q.name:
-                value = zeros(value)
+        args = [kept[x.case][x.index] if isinstance(x, asg.Ref) else x for x in copy.deepcopy(case.args)]
+        f = answer if (fn == q.name and answer is not None) else getattr(a.reference, fn)
+        try:
+            out = f(*args, **copy.deepcopy(case.kwargs))
+        except Exception as exc:
+            outcomes[call_id(q.name, case)] = StepOutcome("error", error={"type": type(exc).__name__, "where": []})
+            continue
+        kept[case.name] = out
+        value = select(out, _returns(case))
+        if fn == q.name and transform is not None:
+            value = transform(value)
         outcomes[call_id(q.name, case)] = StepOutcome("ok", value=value)
+    return outcomes
+
+
+def _shape_only_outcomes(a: asg.Assignment, q: asg.Question) -> dict[str, StepOutcome]:
+    """Every call of the question answered with zeros of the right shapes (other functions right)."""
+    outcomes = _outcomes(a, q, transform=_zeros)
+    for case in q.cases:
+        if case.expect_error is not None:  # zeros of some shape: it returns instead of raising
+            outcomes[call_id(q.name, case)] = StepOutcome("ok", value=np.zeros(3))
     return outcomes
 
 
@@ -191,3 +212,87 @@ def test_policy_from_toml_is_checked(tmp_path):
     with pytest.raises(ValueError, match="share"):
         Policy.from_dict({"shape": 1.5})
     assert Policy.from_dict(None) == Policy()
+
+
+# --------------------------------------------------------------------------- tolerances
+
+
+def _clip_with_eps(eps: float):
+    def clip(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+        scale = max_norm / (norm + eps)  # torch.nn.utils.clip_grad_norm_'s formula (eps = 1e-6)
+        return ({k: g * min(scale, 1.0) for k, g in grads.items()}, norm)
+
+    return clip
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-8, 1e-6])
+def test_clipping_with_an_epsilon_in_the_norm_passes(eps):
+    a = asg.load("rnn", ROOT)
+    q = a.question("clip_by_global_norm")
+    r = grade_question(a, q, _outcomes(a, q, answer=_clip_with_eps(eps)))
+    assert r.points == q.points, [(c.label, c.details) for c in r.checks if not c.passed]
+
+
+def test_the_clipping_tolerance_still_catches_every_clipping_mistake():
+    a = asg.load("rnn", ROOT)
+    q = a.question("clip_by_global_norm")
+    assert all(c.rtol == 1e-6 for c in q.cases)  # assignment.toml [tolerances.clip_by_global_norm]
+    mistakes = [mid for mid, m in a.mistakes.items() if m.function == q.name and mid in a.mutants]
+    assert mistakes
+    for mid in mistakes:
+        r = grade_question(a, q, _outcomes(a, q, answer=a.mutants[mid]))
+        assert r.points < q.points, mid
+        assert any(mid in c.diagnosis for c in r.checks), mid
+
+
+def test_float32_results_get_a_named_hint():
+    expected = np.array([[1.00067, -2.5], [0.25, 3.0]])
+    got = (expected * (1 + 4e-7)).astype(np.float32)  # a float32 computation's rounding
+    checks = judge_case("x", False, got, expected, None, {}, {}, 1e-7, 1e-9)
+    text = " ".join(checks[1].details)
+    assert not checks[1].passed
+    assert "your result is float32: compute in float64" in text
+    assert "expected 1.00067, got 1.00067" not in text  # equal to 6 digits: more are shown
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def test_wrong_gradient_key_names_are_said_once():
+    a = asg.load("rnn", ROOT)
+    q = a.question("rnn_backward")
+    outcomes = _outcomes(a, q, transform=lambda g: {f"d{k}": v for k, v in g.items()})
+    r = grade_question(a, q, outcomes)
+    assert r.points <= 0.1 * q.points  # only what the grader-only checks may give
+    case_checks = [c for c in r.checks if "keys" in " ".join(c.details) and "expected the keys" in c.details[0]]
+    assert len(case_checks) == 4  # one per compared case, not one per key
+    text = "\n".join(format_question(q.name, r.points, q.points, r.checks))
+    assert text.count("expected the keys") == 1, text
+    assert "'dW_xh'" in text and "'W_xh'" in text and "and 3 more with the same result" in text
+
+
+def test_the_same_mistake_refers_to_the_same_mistake():
+    checks = [
+        Check("values on case 1", False, 1, ["explain A"], ["a"]),
+        Check("values on case 2", False, 1, ["explain B"], ["b"]),
+        Check("values on case 3", False, 1, ["explain A"], ["a"]),
+    ]
+    explain_once(checks, {"a": "explain A", "b": "explain B"})
+    assert checks[1].details == ["explain B"]
+    assert checks[2].details == ["the same mistake (a) as explained under: values on case 1"]
+    # two checks that refer back to different mistakes are not merged into one block
+    more = [
+        Check("values on case 4", False, 1, ["the same"], ["a"]),
+        Check("values on case 5", False, 1, ["the same"], ["b"]),
+    ]
+    assert "more with the same result" not in "\n".join(format_question("f", 0, 1, more))
+
+
+def test_inputs_left_alone_without_a_right_output_does_not_read_as_modified():
+    a = asg.load("cnn", ROOT)
+    q = a.question("relu")
+    r = grade_question(a, q, _shape_only_outcomes(a, q))
+    nm = [c for c in r.checks if "input" in c.label and "modif" not in c.label]
+    assert nm and all(not c.passed and NOT_YET in c.label and "unchanged" in c.label for c in nm)
+    assert not any(c.label.endswith("does not modify its inputs") and not c.passed for c in r.checks)

@@ -441,8 +441,9 @@ def judge_call(
     return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(mutated))
 
 
-def _group_checks(group: list[CaseResult], hidden: bool, policy: Policy) -> list[Check]:
-    """One group's checks (public or hidden) with the question's rules applied."""
+def _group_checks(group: list[CaseResult], hidden: bool, policy: Policy) -> tuple[list[Check], list[Check]]:
+    """One group's checks (public or hidden) with the question's rules applied: the cases'
+    checks, and its "does not modify its inputs" check (if any case was compared)."""
     prefix = "hidden check: " if hidden else ""
     valued = [r for r in group if r.expect_error is None]
     right = any(r.right for r in valued) or not valued  # nothing to gate against: no gate
@@ -461,38 +462,38 @@ def _group_checks(group: list[CaseResult], hidden: bool, policy: Policy) -> list
                     ],
                 )
             checks.append(c)
-    if valued:
-        returned = [r for r in valued if r.returned]
-        mutated = [r for r in returned if r.mutated]
-        label = f"{prefix}does not modify its inputs"
-        if mutated:
-            r = mutated[0]
-            nm = Check(
-                label,
-                False,
-                policy.no_mutation,
-                [f"argument {r.mutated[0] + 1} was changed in place on {r.label}; work on a copy (x.copy())"],
-                hidden=hidden,
-            )
-        elif not returned:
-            nm = Check(
-                f"{prefix}inputs left unchanged: not checked, no call returned",
-                False,
-                policy.no_mutation,
-                hidden=hidden,
-            )
-        elif not right:
-            nm = Check(
-                f"{prefix}inputs left unchanged, but {NOT_YET}",
-                False,
-                policy.no_mutation,
-                ["your function leaves its inputs alone; that is credited once at least one of its outputs is right"],
-                hidden=hidden,
-            )
-        else:
-            nm = Check(label, True, policy.no_mutation, hidden=hidden)
-        checks.append(nm)
-    return checks
+    if not valued:
+        return checks, []
+    returned = [r for r in valued if r.returned]
+    mutated = [r for r in returned if r.mutated]
+    label = f"{prefix}does not modify its inputs"
+    if mutated:
+        r = mutated[0]
+        nm = Check(
+            label,
+            False,
+            policy.no_mutation,
+            [f"argument {r.mutated[0] + 1} was changed in place on {r.label}; work on a copy (x.copy())"],
+            hidden=hidden,
+        )
+    elif not returned:
+        nm = Check(
+            f"{prefix}inputs: not checked for changes, no call returned",
+            False,
+            policy.no_mutation,
+            hidden=hidden,
+        )
+    elif not right:
+        nm = Check(
+            f"{prefix}inputs left unchanged, but {NOT_YET}",
+            False,
+            policy.no_mutation,
+            ["your function leaves its inputs alone; that is credited once at least one of its outputs is right"],
+            hidden=hidden,
+        )
+    else:
+        nm = Check(label, True, policy.no_mutation, hidden=hidden)
+    return checks, [nm]
 
 
 def score_question(
@@ -508,11 +509,14 @@ def score_question(
     hidden ones are there (grading) or not (``grader.check``).
     """
     checks: list[Check] = []
+    after: list[Check] = []  # after every case, so that one failure on every case reads as one block
     for hidden in (False, True):
         group = [r for r in results if r.hidden is hidden]
         if group:
-            checks += _group_checks(group, hidden, policy)
-    checks += extra
+            case_checks, nm = _group_checks(group, hidden, policy)
+            checks += case_checks
+            after += nm
+    checks += after + extra
     explain_once(checks, explain)
     return question_points(checks, points), checks
 
