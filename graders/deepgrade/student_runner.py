@@ -67,7 +67,7 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
     if q.get("trained"):
         checks = _trained_checks(name, functions, explain, data_file)
         return question_points(checks, q["points"]), q["points"], checks
-    policy = Policy.from_dict(data["policy"])
+    policy = Policy.from_dict(data.get("policy"))
     kept: dict = {}
     results = []
     for case in q["cases"]:
