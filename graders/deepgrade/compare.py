@@ -254,7 +254,7 @@ def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: floa
     return lines
 
 
-def _structure_problem(got: Any, outputs: Any) -> str | None:
+def structure_problem(got: Any, outputs: Any) -> str | None:
     """One line when the returned value is not built as asked (a tuple too short, a dict
     without the expected keys): said once instead of once per missing part."""
     if isinstance(outputs, dict):
@@ -273,7 +273,7 @@ def _structure_problem(got: Any, outputs: Any) -> str | None:
             return f"expected a tuple of {len(outputs)} values, got a tuple of {len(got)}"
         for element, spec in zip(got, outputs):
             if isinstance(spec, dict):
-                problem = _structure_problem(element, spec)
+                problem = structure_problem(element, spec)
                 if problem:
                     return problem
     return None
@@ -304,7 +304,7 @@ def judge_case(
     weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
-    structure = _structure_problem(got, outputs)
+    structure = structure_problem(got, outputs)
     if structure and all(isinstance(got_parts[lbl], _Missing) for lbl in exp_parts):
         # nothing to compare: one line for the whole case (and the same line on every case)
         return [
