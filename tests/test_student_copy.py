@@ -154,3 +154,13 @@ def test_grader_check_in_notebook_diagnoses_like_the_grader(tmp_path):
     assert "hidden check:" not in wrong  # the student copy has no hidden fixture
     right = _check_output(nb, "max_pool2d")
     assert "4 / 4 points" in right and "FAIL" not in right
+    assert "hidden checks are not included" in right  # the points are the public checks' only
+    # the points shown are those the same public checks earn at grading (tests/test_one_grade.py)
+    from deepgrade import pipeline
+    from deepgrade.plan import call_id
+    from deepgrade.score import grade_question
+
+    _, run = pipeline.grade_cells(a, notebook.code_cells(nb), questions=["conv2d_single"])
+    q = a.question("conv2d_single")
+    graded = grade_question(a, q, {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}, True)
+    assert f"{graded.points:g} / 4 points" in wrong

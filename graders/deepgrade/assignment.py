@@ -2,7 +2,9 @@
 
 An assignment is one folder, ``assignments/<name>/``:
 
-    assignment.toml   title, notebook file name, points per question, time limits
+    assignment.toml   title, notebook file name, points per question, time limits, the
+                      points policy ``[points]`` (compare.Policy: shape share, output
+                      weights) and per-question tolerances ``[tolerances.<question>]``
     fixtures.py       ``cases() -> dict[function name, list[Case]]`` (public and hidden)
                       and optionally ``CHECKS = {function: extra_check}`` (see below)
     mistakes.toml     the mistake catalogue: id -> function, title, explanation
@@ -28,6 +30,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from .compare import Policy, labels
 
 
 @dataclass
@@ -108,6 +112,7 @@ class Assignment:
     total_seconds: float = 120.0
     memory_gb: float = 2.0
     meta: dict = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
     # expected and mutant outputs depend only on the fixtures: computed once, not per submission
     _outputs: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -304,6 +309,8 @@ def load(name: str, root: Path | None = None) -> Assignment:
     if mistakes_file.exists():
         for mid, m in tomllib.loads(mistakes_file.read_text()).items():
             mistakes[mid] = Mistake(mid, m["function"], m["title"], m["explanation"].strip())
+    policy = _policy(name, meta, questions)
+    _apply_tolerances(name, meta, questions)
     limits = meta.get("limits", {})
     assignment = Assignment(
         name=name,
@@ -318,9 +325,42 @@ def load(name: str, root: Path | None = None) -> Assignment:
         total_seconds=float(limits.get("total_seconds", 120)),
         memory_gb=float(limits.get("memory_gb", 2)),
         meta=meta,
+        policy=policy,
     )
     _CACHE[key] = assignment
     return assignment
+
+
+def _policy(name: str, meta: dict, questions: list[Question]) -> Policy:
+    """The ``[points]`` table (defaults in compare.Policy); output weights must name real outputs."""
+    try:
+        policy = Policy.from_dict(meta.get("points"))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"assignments/{name}/assignment.toml: {exc}") from None
+    by_name = {q.name: q for q in questions}
+    for qname, weights in policy.outputs.items():
+        if qname not in by_name:
+            raise ValueError(f"assignments/{name}/assignment.toml: [points.outputs] names no question {qname!r}")
+        known = {lbl for c in by_name[qname].cases for lbl in labels(c.outputs)}
+        unknown = set(weights) - known
+        if unknown:
+            raise ValueError(
+                f"assignments/{name}/assignment.toml: [points.outputs.{qname}] names no output "
+                f"{sorted(unknown)}; its outputs are {sorted(known)}"
+            )
+    return policy
+
+
+def _apply_tolerances(name: str, meta: dict, questions: list[Question]) -> None:
+    """``[tolerances.<question>]`` rtol / atol replace the default on every case of a question
+    (the toml says why; a case's own rtol in fixtures.py is for one case only)."""
+    by_name = {q.name: q for q in questions}
+    for qname, tol in meta.get("tolerances", {}).items():
+        if qname not in by_name or not set(tol) <= {"rtol", "atol"}:
+            raise ValueError(f"assignments/{name}/assignment.toml: bad [tolerances.{qname}] {tol!r}")
+        for case in by_name[qname].cases:
+            case.rtol = float(tol.get("rtol", case.rtol))
+            case.atol = float(tol.get("atol", case.atol))
 
 
 def seeded(seed: int) -> np.random.Generator:

@@ -6,18 +6,103 @@ file, so ``grader.check(...)`` in a notebook says exactly what the grader says.
 A case's output is split into named parts (one array, a tuple's elements, a dict's
 keys). Each case gives one shape check (all parts at once) and one values check per
 part; a part whose values differ is matched against the catalogue of known mistakes.
+
+It is also the one scorer (``judge_call`` for a call's outcome, ``score_question`` for
+the question's points, under a ``Policy``): the grader and ``grader.check`` both use it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-SHAPE_WEIGHT = 1.0
-VALUES_WEIGHT = 2.0
+VALUES_WEIGHT = 2.0  # one output part's values, before output weights: the unit of all weights
 MAX_SHOWN_DIFFS = 3
+FLOAT32_HINT = (
+    "your result is {dtype}: compute in float64 (x.astype(np.float64)); "
+    "differences of ~1e-7 relative are float32 rounding"
+)
+NOT_YET = "not credited yet: no output is right so far"
+
+
+@dataclass
+class Policy:
+    """How a question's points are split (assignment.toml ``[points]``; defaults here only).
+
+    shape: the shape check's share of a case (a gate: values are compared only when it
+        passes); the rest of the case is its outputs' values.
+    no_mutation: weight of "does not modify its inputs" (one per group: public, hidden).
+    expected_error: weight of a check that the function raises where it must.
+    outputs: question -> output label -> relative weight (default 1 each); the case's
+        values total (VALUES_WEIGHT per output) is shared out in these proportions.
+    The expected-error and no-mutation checks are credited only once at least one values
+    check of the same group (public or hidden) passed: raising, or doing nothing, earns nothing.
+    """
+
+    shape: float = 0.1
+    no_mutation: float = 1.0
+    expected_error: float = VALUES_WEIGHT
+    outputs: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, table: dict | None) -> Policy:
+        table = dict(table or {})
+        unknown = set(table) - {"shape", "no_mutation", "expected_error", "outputs"}
+        if unknown:
+            raise ValueError(f"[points] has unknown keys {sorted(unknown)}")
+        policy = cls(
+            shape=float(table.get("shape", cls.shape)),
+            no_mutation=float(table.get("no_mutation", cls.no_mutation)),
+            expected_error=float(table.get("expected_error", cls.expected_error)),
+            outputs={q: {str(k): float(v) for k, v in w.items()} for q, w in table.get("outputs", {}).items()},
+        )
+        if not 0 <= policy.shape < 1:
+            raise ValueError(f"[points] shape must be a share in [0, 1), not {policy.shape}")
+        if (
+            min([policy.no_mutation, policy.expected_error] + [v for w in policy.outputs.values() for v in w.values()])
+            < 0
+        ):
+            raise ValueError("[points] weights must not be negative")
+        return policy
+
+    def to_dict(self) -> dict:
+        return {
+            "shape": self.shape,
+            "no_mutation": self.no_mutation,
+            "expected_error": self.expected_error,
+            "outputs": self.outputs,
+        }
+
+    def case_weights(self, question: str, outputs: Any) -> tuple[float, dict[str, float]]:
+        """(shape weight, values weight per output label) of one case of ``question``."""
+        names = labels(outputs)
+        relative = {lbl: self.outputs.get(question, {}).get(lbl, 1.0) for lbl in names}
+        total = VALUES_WEIGHT * len(names)
+        norm = sum(relative.values()) or 1.0
+        values = {lbl: total * w / norm for lbl, w in relative.items()}
+        return total * self.shape / (1.0 - self.shape), values
+
+    def case_weight(self, question: str, outputs: Any) -> float:
+        """What a case is worth in all: what a call that raises or hangs forfeits."""
+        shape, values = self.case_weights(question, outputs)
+        return shape + sum(values.values())
+
+
+def labels(outputs: Any) -> list[str]:
+    """The compared parts' labels of an ``outputs`` spec, in order."""
+    if outputs is None:
+        return ["output"]
+    if isinstance(outputs, dict):
+        return [str(v) for v in outputs.values()]
+    out: list[str] = []
+    for label in outputs:
+        if isinstance(label, dict):
+            out += [str(v) for v in label.values()]
+        elif label is not None:
+            out.append(str(label))
+    return out
 
 
 @dataclass
@@ -149,7 +234,10 @@ def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: floa
     if not hidden:
         for idx in where[:MAX_SHOWN_DIFFS]:
             t = tuple(int(i) for i in idx)
-            lines.append(f"at {_index(t)}: expected {_fmt(expected[t])}, got {_fmt(got[t])}")
+            e, g = _fmt(expected[t]), _fmt(got[t])
+            if e == g:  # equal to 6 digits: show where they differ
+                e, g = f"{expected[t]:.17g}", f"{got[t]:.17g}"
+            lines.append(f"at {_index(t)}: expected {e}, got {g}")
         if len(where) > MAX_SHOWN_DIFFS:
             lines.append(f"({len(where)} of {got.size} cells differ)")
         elif len(where) > 1:
@@ -170,6 +258,31 @@ def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: floa
     return lines
 
 
+def structure_problem(got: Any, outputs: Any) -> str | None:
+    """One line when the returned value is not built as asked (a tuple too short, a dict
+    without the expected keys): said once instead of once per missing part."""
+    if isinstance(outputs, dict):
+        expected = [str(k) for k in outputs]
+        if not isinstance(got, dict):
+            return f"expected a dict with the keys {expected}, got {describe_type(got)}"
+        missing = [k for k in expected if k not in got]
+        if missing:
+            found = sorted(str(k) for k in got)
+            return f"the dict returned has the keys {found[:12]}; expected the keys {expected} (missing: {missing})"
+        return None
+    if isinstance(outputs, (list, tuple)):
+        if not isinstance(got, (tuple, list)):
+            return f"expected a tuple of {len(outputs)} values, got {describe_type(got)}"
+        if len(got) < len(outputs):
+            return f"expected a tuple of {len(outputs)} values, got a tuple of {len(got)}"
+        for element, spec in zip(got, outputs):
+            if isinstance(spec, dict):
+                problem = structure_problem(element, spec)
+                if problem:
+                    return problem
+    return None
+
+
 def judge_case(
     case_label: str,
     hidden: bool,
@@ -180,23 +293,42 @@ def judge_case(
     explain: dict[str, str],
     rtol: float,
     atol: float,
+    shape_weight: float = 1.0,
+    value_weights: dict[str, float] | None = None,
 ) -> list[Check]:
     """Shape check, then a values check per output part, with diagnoses.
 
     mutant_outputs: mistake id -> that mistake's output on the same inputs.
     explain: mistake id -> the explanation students read.
+    shape_weight, value_weights (label -> weight): from ``Policy.case_weights``.
     """
     exp_parts = parts(expected, outputs)
     got_parts = parts(got, outputs)
     mut_parts = {mid: parts(out, outputs) for mid, out in mutant_outputs.items()}
+    weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
-    shape_lines = []
-    shapes_ok = True
+    structure = structure_problem(got, outputs)
+    if structure and all(isinstance(got_parts[lbl], _Missing) for lbl in exp_parts):
+        # nothing to compare: one line for the whole case (and the same line on every case)
+        return [
+            Check(
+                f"what is returned on {case_label}",
+                False,
+                shape_weight + sum(weights.values()),
+                [structure],
+                hidden=hidden,
+            )
+        ]
+
+    shape_lines = [structure] if structure else []
+    shapes_ok = structure is None
     for label, e in exp_parts.items():
         ea, ga = as_array(e), as_array(got_parts[label])
         name = "" if label == "output" else f"{label}: "
-        if ga is None:
+        if isinstance(got_parts[label], _Missing):
+            shapes_ok = False  # said once, by the structure line
+        elif ga is None:
             shapes_ok = False
             shape_lines.append(f"{name}expected an array of shape {ea.shape}, got {describe_type(got_parts[label])}")
         elif ga.shape != ea.shape:
@@ -206,7 +338,7 @@ def judge_case(
     shape_check = Check(
         f"shape on {case_label}" + (f": {shape_desc}" if shapes_ok else ""),
         shapes_ok,
-        SHAPE_WEIGHT,
+        shape_weight,
         shape_lines,
         hidden=hidden,
     )
@@ -215,14 +347,19 @@ def judge_case(
     for label, e in exp_parts.items():
         ea, ga = as_array(e), as_array(got_parts[label])
         part = "values" if label == "output" else label
-        check = Check(f"{part} on {case_label}", False, VALUES_WEIGHT, hidden=hidden)
+        check = Check(f"{part} on {case_label}", False, weights[label], hidden=hidden)
         checks.append(check)
-        if ga is None or ga.shape != ea.shape:
+        if isinstance(got_parts[label], _Missing):
+            check.details.append(f"not compared: {got_parts[label].what} is missing")
+        elif ga is None or ga.shape != ea.shape:
             check.details.append("not compared: the shape is wrong")
         else:
             ok = bool(np.all(close(ea, ga, rtol, atol)))
             check.passed = ok
             if not ok:
+                raw = got_parts[label]
+                if isinstance(raw, (np.ndarray, np.generic)) and raw.dtype.kind == "f" and raw.dtype.itemsize < 8:
+                    check.details.append(FLOAT32_HINT.format(dtype=raw.dtype.name))
                 check.details += value_details(ea, ga, rtol, atol, hidden)
         if not check.passed:
             for mid, mp in mut_parts.items():
@@ -243,6 +380,149 @@ def judge_case(
                     shape_check.diagnosis.append(mid)
                     shape_check.details.append(explain.get(mid, mid))
     return checks
+
+
+@dataclass
+class CaseResult:
+    """One judged call, before the question's rules (gates, no-mutation) are applied.
+
+    right: at least one values check passed. returned: the call returned normally (its
+    inputs are checked for changes). raised: for a case that must raise, whether it did.
+    """
+
+    label: str
+    hidden: bool
+    checks: list[Check]
+    right: bool = False
+    returned: bool = False
+    mutated: list[int] = field(default_factory=list)
+    expect_error: str | None = None
+    raised: bool = False
+
+
+def _what_happened(ok: bool, error: dict | None) -> str:
+    if ok:
+        return "it returned normally"
+    err = error or {}
+    kind = str(err.get("type", "Error"))
+    if kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "Missing", "NotCallable", "Unreadable"):
+        return f"it did not run to the end ({err.get('message', kind)})"
+    return f"it raised {kind}"
+
+
+def judge_call(
+    question: str,
+    label: str,
+    hidden: bool,
+    outputs: Any,
+    rtol: float,
+    atol: float,
+    expect_error: str | None,
+    ok: bool,
+    value: Any,
+    error: dict | None,
+    mutated: list[int],
+    expected: Any,
+    mutants: dict[str, Any],
+    explain: dict[str, str],
+    policy: Policy,
+) -> CaseResult:
+    """Judge one call's outcome (a returned value, or an error) the same way everywhere."""
+    if expect_error is not None:
+        raised = not ok and (error or {}).get("type") == expect_error
+        detail = [] if raised else [f"expected {expect_error} to be raised, but {_what_happened(ok, error)}"]
+        check = Check(f"raises {expect_error} on {label}", raised, policy.expected_error, detail, hidden=hidden)
+        return CaseResult(label, hidden, [check], expect_error=expect_error, raised=raised)
+    if not ok:
+        weight = policy.case_weight(question, outputs)
+        err = error or {"type": "Error", "message": "failed", "where": []}
+        return CaseResult(label, hidden, [error_check(label, hidden, err, weight)])
+    shape_weight, value_weights = policy.case_weights(question, outputs)
+    checks = judge_case(
+        label, hidden, value, expected, outputs, mutants, explain, rtol, atol, shape_weight, value_weights
+    )
+    right = any(c.passed for c in checks[1:])  # checks[0] is the shape check
+    return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(mutated))
+
+
+def _group_checks(group: list[CaseResult], hidden: bool, policy: Policy) -> tuple[list[Check], list[Check]]:
+    """One group's checks (public or hidden) with the question's rules applied: the cases'
+    checks, and its "does not modify its inputs" check (if any case was compared)."""
+    prefix = "hidden check: " if hidden else ""
+    valued = [r for r in group if r.expect_error is None]
+    right = any(r.right for r in valued) or not valued  # nothing to gate against: no gate
+    checks: list[Check] = []
+    for r in group:
+        for c in r.checks:
+            if r.expect_error is not None and c.passed and not right:
+                # a function that raises everywhere must not earn the points for raising here
+                c = replace(
+                    c,
+                    label=f"raises {r.expect_error} on {r.label}, but {NOT_YET}",
+                    passed=False,
+                    details=[
+                        f"it raises {r.expect_error} as it should here; that is credited once "
+                        "at least one of its outputs is right (a function that always raises earns nothing)"
+                    ],
+                )
+            checks.append(c)
+    if not valued:
+        return checks, []
+    returned = [r for r in valued if r.returned]
+    mutated = [r for r in returned if r.mutated]
+    label = f"{prefix}does not modify its inputs"
+    if mutated:
+        r = mutated[0]
+        nm = Check(
+            label,
+            False,
+            policy.no_mutation,
+            [f"argument {r.mutated[0] + 1} was changed in place on {r.label}; work on a copy (x.copy())"],
+            hidden=hidden,
+        )
+    elif not returned:
+        nm = Check(
+            f"{prefix}inputs: not checked for changes, no call returned",
+            False,
+            policy.no_mutation,
+            hidden=hidden,
+        )
+    elif not right:
+        nm = Check(
+            f"{prefix}inputs left unchanged, but {NOT_YET}",
+            False,
+            policy.no_mutation,
+            ["your function leaves its inputs alone; that is credited once at least one of its outputs is right"],
+            hidden=hidden,
+        )
+    else:
+        nm = Check(label, True, policy.no_mutation, hidden=hidden)
+    return checks, [nm]
+
+
+def score_question(
+    results: list[CaseResult],
+    extra: list[Check],
+    points: float,
+    policy: Policy,
+    explain: dict[str, str],
+) -> tuple[float, list[Check]]:
+    """The question's checks and points: public group, hidden group, then extra checks.
+
+    The rules apply within each group, so the public checks earn the same whether the
+    hidden ones are there (grading) or not (``grader.check``).
+    """
+    checks: list[Check] = []
+    after: list[Check] = []  # after every case, so that one failure on every case reads as one block
+    for hidden in (False, True):
+        group = [r for r in results if r.hidden is hidden]
+        if group:
+            case_checks, nm = _group_checks(group, hidden, policy)
+            checks += case_checks
+            after += nm
+    checks += after + extra
+    explain_once(checks, explain)
+    return question_points(checks, points), checks
 
 
 def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Check:
@@ -267,14 +547,15 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
 
 
 def explain_once(checks: list[Check], explain: dict[str, str]) -> list[Check]:
-    """A mistake's explanation is shown where it is first recognised; later checks refer back."""
-    seen: set[str] = set()
+    """A mistake's explanation is shown where it is first recognised; later checks refer back
+    to it by the mistake's id and the check that explained it (never to "the one above")."""
+    first: dict[str, str] = {}
     for c in checks:
         for mid in c.diagnosis:
-            text = explain.get(mid)
-            if mid in seen and text in c.details:
-                c.details[c.details.index(text)] = "the same mistake as above"
-            seen.add(mid)
+            text = explain.get(mid, mid)
+            if mid in first and text in c.details:
+                c.details[c.details.index(text)] = f"the same mistake ({mid}) as explained under: {first[mid]}"
+            first.setdefault(mid, c.label)
     return checks
 
 
@@ -302,7 +583,9 @@ def format_question(name: str, points: float, max_points: float, checks: list[Ch
             i + same < len(checks)
             and not c.passed
             and not checks[i + same].passed
+            and c.details
             and checks[i + same].details == c.details
+            and checks[i + same].diagnosis == c.diagnosis
         ):
             same += 1
         i += same

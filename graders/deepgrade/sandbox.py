@@ -86,6 +86,7 @@ def run(
     try:
         shutil.copy(HERE / "worker.py", workdir / "worker.py")
         shutil.copy(HERE / "wire.py", workdir / "wire.py")
+        shutil.copy(HERE / "call_runner.py", workdir / "call_runner.py")
         for name, data in (input_files or {}).items():
             (workdir / name).write_bytes(data)
         os.chmod(workdir, 0o777)

@@ -2,10 +2,11 @@
 
     dist/<name>/<name>.ipynb           the notebook (outputs cleared)
     dist/<name>/tests/<question>.py    Otter exception-based test files (grader.check)
-    dist/<name>/_deepgrade_check/      compare.py, wire.py, runner.py, public.json
+    dist/<name>/_deepgrade_check/      compare.py, call_runner.py, wire.py, runner.py, public.json
 
 public.json holds only public fixtures: their inputs, expected outputs and the
-catalogued mistakes' outputs on them (so the notebook diagnoses as the grader does).
+catalogued mistakes' outputs on them (so the notebook diagnoses as the grader does),
+and the assignment's points policy (so it scores as the grader does).
 No file of solutions/ and nothing of a hidden fixture is written.
 """
 
@@ -22,7 +23,6 @@ from . import wire
 from .assignment import Assignment, Case, Ref
 from .notebook import strip_outputs
 from .plan import _returns
-from .score import _case_weight
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,7 +67,12 @@ def public_data(assignment: Assignment) -> dict:
         if _trains_locally(assignment, q):
             questions[q.name]["trained"] = True
     explanations = assignment.explanations
-    return {"assignment": assignment.name, "questions": questions, "explanations": explanations}
+    return {
+        "assignment": assignment.name,
+        "questions": questions,
+        "explanations": explanations,
+        "policy": assignment.policy.to_dict(),
+    }
 
 
 def _fixtures(assignment: Assignment):
@@ -88,6 +93,7 @@ def _trains_locally(assignment: Assignment, question) -> bool:
 
 def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
     entry = {
+        "id": case.name,  # the call runner's key for values kept for a later case's Ref
         "name": case.name,
         "function": case.function or question,
         "description": case.description,
@@ -99,7 +105,6 @@ def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
         "returns": _returns(case),
         "rtol": case.rtol,
         "atol": case.atol,
-        "weight": _case_weight(case),
         "expect_error": case.expect_error.__name__ if case.expect_error else None,
         "expected": None,
         "mutants": {},
@@ -175,7 +180,7 @@ def make_student_copy(assignment: Assignment, out: Path, force: bool = False) ->
     pkg.mkdir(exist_ok=True)
     nb = nbformat.read(assignment.notebook, as_version=4)
     nbformat.write(strip_outputs(nb), out / assignment.notebook.name)
-    for f in ("compare.py", "wire.py"):
+    for f in ("compare.py", "call_runner.py", "wire.py"):
         shutil.copy(HERE / f, pkg / f)
     shutil.copy(HERE / "student_runner.py", pkg / "runner.py")
     (pkg / "__init__.py").write_text('"""deepgrade public checks (student copy)."""\n')

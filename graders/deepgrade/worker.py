@@ -1,9 +1,9 @@
 """Runs inside the sandbox: executes a student's notebook cells, then calls their functions.
 
-This file and ``wire.py`` are copied into the sandbox's working directory and started as
-``python worker.py plan.json`` with the results channel on the file descriptor named by
-``DEEPGRADE_FD``. It imports nothing of deepgrade but ``wire``, so the sandbox needs no
-view of the grader, the reference solutions or any expected value.
+This file, ``call_runner.py`` and ``wire.py`` are copied into the sandbox's working directory
+and started as ``python worker.py plan.json`` with the results channel on the file descriptor
+named by ``DEEPGRADE_FD``. It imports nothing of deepgrade but ``call_runner`` and ``wire``,
+so the sandbox needs no view of the grader, the reference solutions or any expected value.
 
 Protocol (one JSON object per line on the results channel):
     {"ev": "start", "step": "cell:3"}                      before each step (for the watchdog)
@@ -16,17 +16,15 @@ Each cell runs on its own, so a cell that raises does not stop later cells.
 
 from __future__ import annotations
 
-import copy
 import json
 import linecache
 import os
 import signal
 import sys
-import time
 import traceback
 import types
 
-import numpy as np
+import call_runner
 import wire
 
 CELL_PREFIX = "<cell "
@@ -93,91 +91,9 @@ def run_cell(index: int, source: str, namespace: dict) -> dict | None:
     return None
 
 
-def _resolve(arg, kept: dict):
-    """Args are wire values, or {"r": [call_id, index]} for a value kept in this sandbox."""
-    if isinstance(arg, dict) and "r" in arg:
-        call_id, index = arg["r"]
-        if call_id not in kept:
-            raise LookupError(f"depends on call {call_id}, which did not return")
-        value = kept[call_id]
-        return value if index is None else value[index]
-    return wire.decode(arg)
-
-
-def _same(a, b) -> bool:
-    try:
-        if isinstance(a, np.ndarray):
-            return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-        if isinstance(a, dict):
-            return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-        return True
-    except Exception:
-        return False
-
-
-def _select(value, returns):
-    if returns is None:
-        return value
-    if returns == "none":
-        return None
-    if isinstance(value, (tuple, list)):
-        # the parts not asked for (a cache) stay here: their place is kept with None
-        return tuple(v if i in returns else None for i, v in enumerate(value))
-    return value
-
-
 def run_call(call: dict, namespace: dict, kept: dict) -> dict:
-    name = call["function"]
-    harness = call.get("harness")
-    target = None
-    if harness is None:
-        target = namespace.get(name)
-        if target is None:
-            return {
-                "ok": False,
-                "error": {"type": "Missing", "message": f"no function named {name} is defined", "where": []},
-            }
-        if not callable(target):
-            return {
-                "ok": False,
-                "error": {
-                    "type": "NotCallable",
-                    "message": f"{name} is a {type(target).__name__}, not a function",
-                    "where": [],
-                },
-            }
-    try:
-        args = [_resolve(a, kept) for a in call.get("args", [])]
-        kwargs = {k: _resolve(v, kept) for k, v in call.get("kwargs", {}).items()}
-    except LookupError as exc:
-        return {"ok": False, "error": {"type": "Skipped", "message": str(exc), "where": []}}
-    before = [copy.deepcopy(a) for a in args]
-    start = time.perf_counter()
-    try:
-        if harness is not None:
-            harness_ns: dict = {}
-            exec(compile(harness, "<deepgrade harness>", "exec"), harness_ns)
-            value = harness_ns["run"](namespace, *args, **kwargs)
-        else:
-            value = target(*args, **kwargs)
-    except BaseException as exc:
-        return {"ok": False, "error": _student_traceback(exc), "seconds": time.perf_counter() - start}
-    seconds = time.perf_counter() - start
-    if call.get("keep"):
-        kept[call["id"]] = value
-    mutated = [i for i, (a, b) in enumerate(zip(before, args)) if not _same(a, b)]
-    try:
-        encoded = wire.encode(_select(value, call.get("returns")))
-    except BaseException as exc:
-        return {
-            "ok": False,
-            "error": {
-                "type": "Unreadable",
-                "message": f"the value returned could not be read: {type(exc).__name__}",
-                "where": [],
-            },
-        }
-    return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds}
+    """One planned call, by the runner the student's copy uses too (call_runner.py)."""
+    return call_runner.run_call(call, namespace, kept, _student_traceback)
 
 
 def main() -> None:
