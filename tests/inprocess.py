@@ -67,10 +67,7 @@ def outcomes(assignment: Assignment, question: Question, functions: dict[str, Ca
         name = case.function or question.name
         fn = functions.get(name) or getattr(assignment.reference, name)
         try:
-            args = [
-_resolve(a, kept, question.name) if isinstance(a, Ref) else _writable(a)
-                for a in case.args
-            ]
+            args = [_resolve(a, kept, question.name) if isinstance(a, Ref) else _writable(a) for a in case.args]
         except KeyError:
             out[cid] = StepOutcome("error", error={"type": "Skipped", "message": "an earlier call failed"})
             continue

@@ -191,7 +191,7 @@ def cases() -> dict[str, list[Case]]:
             hidden=True,
         ),
     ]
-    for n, t, d, h, rate in ((3, 5, 4, 6, 0.5), (4, 3, 6, 2, 0.25)):
+    for n, t, d, h, rate in ((3, 5, 4, 6, 0.5), (4, 3, 6, 2, 0.25), (2, 4, 3, 3, 0.4)):
         gru_forward.append(
             Case(
                 f"hidden_masks_{n}x{t}",

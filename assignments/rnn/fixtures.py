@@ -363,6 +363,23 @@ def _clip_hidden():
         5.0,
         True,
     )
+    r2 = _random_rnn(402, 3, 3, 2, 3, 2)
+    lopsided = {k: v * (30 if k == "W_hh" else 1) for k, v in r2["params"].items()}
+    norm = float(np.sqrt(sum(np.sum(v**2) for v in lopsided.values())))
+    yield (
+        "hidden_lopsided",
+        "the five RNN weight gradients (D = 2, H = 3, K = 2), W_hh's far larger than the rest, global norm 2x max_norm",
+        lopsided,
+        norm / 2,
+        True,
+    )
+    yield (
+        "hidden_just_over",
+        "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm just above max_norm",
+        r["params"],
+        float(np.sqrt(sum(np.sum(v**2) for v in r["params"].values()))) / 1.05,
+        True,
+    )
 
 
 for _name, _desc, _grads, _max, _hidden in _clip_hidden():
