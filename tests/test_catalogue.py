@@ -47,6 +47,7 @@ EXCEPTIONS = {
 NEEDS_POLICY = {
     ("cnn", "stride_not_in_window"),  # right on the lecture's stride-1 cases
     ("rnn", "step_output_from_prev"),  # h_t right, y_t wrong
+    ("rnn", "backward_recurrent_not_transposed"),  # dW_hy and db_y right
     ("gated", "lstm_no_tanh_on_output"),  # c_t and the 4 gates right, h_t wrong
     ("gated", "lstm_forget_gate_missing"),  # the 4 gates right
     ("gated", "gru_keras_update"),  # the 3 gates right, h_t wrong
