@@ -217,6 +217,18 @@ def cases() -> dict[str, list[Case]]:
             (x3, gru1, gru1b),
             kwargs={"cell": "gru", "merge": "sum"},
         ),
+        Case(
+            "gru_ave",
+            "two GRUs with 1 unit over 3 steps (x = 1, 0, -1), merge 'ave'",
+            (x3, gru1, gru1b),
+            kwargs={"cell": "gru", "merge": "ave"},
+        ),
+        Case(
+            "lstm_concat",
+            "two LSTMs with 1 unit over 3 steps (x = 1, 0, -1), the second with negated weights, merge 'concat'",
+            (x3, lstm1, {k: -v for k, v in lstm1.items()}),
+            kwargs={"cell": "lstm", "merge": "concat"},
+        ),
     ]
     for cell, merge, (n, t, d, h) in (
         ("gru", "concat", (2, 4, 3, 2)),
