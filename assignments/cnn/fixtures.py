@@ -132,9 +132,9 @@ def cases() -> dict[str, list[Case]]:
         ),
         Case(
             "hidden_pad2",
-            "6x5 image with 4 channels, 2x2 kernels, 3 filters, stride 1, padding 2",
+            "6x5 image with 4 channels, 2x2 kernels, 3 filters, stride 2, padding 2",
             (rng.normal(size=(6, 5, 4)), rng.normal(size=(2, 2, 4, 3)), rng.normal(size=3)),
-            {"padding": 2},
+            {"stride": 2, "padding": 2},
             hidden=True,
         ),
     ]

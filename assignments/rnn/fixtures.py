@@ -28,7 +28,7 @@ PARAM_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
 CONS_SIZES = (1, 3, 2, 3, 1)  # N, T, D, H, K
 CONS_EPS = 1e-6
 CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
-CONS_WEIGHT = 3.0  # per gradient, counted only when it passes: the check can only add credit
+CONS_WEIGHT = 3.0  # per gradient, counted only when it passes on a wrong forward: it can only add credit
 CONS_FLAT = 1e-8  # a numerical gradient smaller than this: the forward ignores the input (no credit)
 OWN_STATES_WEIGHT = 14.0  # a backward case's 7 values checks (2 each), re-judged on the student's own states
 
@@ -101,6 +101,7 @@ PUBLIC_RNNS = {
 HIDDEN_RNNS = {
     "h1": _random_rnn(101, N=3, T=4, D=3, H=5, K=2),
     "h2": _random_rnn(102, N=2, T=6, D=4, H=3, K=2),
+    "h3": _random_rnn(103, N=4, T=3, D=2, H=4, K=3),
 }
 
 
@@ -292,7 +293,8 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
       those states: right there, it earns the case's values back, and the feedback names
       rnn_forward as the function that is wrong.
     - On a tiny RNN, is rnn_backward the true derivative (central differences) of the
-      student's own rnn_forward? A pass earns CONS_WEIGHT per gradient; a fail costs nothing.
+      student's own rnn_forward? Where that forward is wrong, a pass earns CONS_WEIGHT per
+      gradient; a fail costs nothing, and with a right forward the check is shown only.
     """
     return _own_states_checks(assignment, question, outcomes) + _derivative_checks(assignment, question, outcomes)
 
@@ -387,7 +389,10 @@ def _derivative_checks(assignment, question, outcomes) -> list[Check]:
             continue
         err = _rel_error(got.astype(np.float64), numerical[key])
         measured = f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})"
-        if err < CONS_TOL:
+        if err < CONS_TOL and not forward_differs:
+            # their forward is the reference's: the checks against the reference say it all
+            checks.append(Check(lbl, True, 0.0, [measured]))
+        elif err < CONS_TOL:
             details = [measured]
             if forward_differs:
                 details.append(
