@@ -30,7 +30,7 @@ CONS_EPS = 1e-6
 CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
 CONS_WEIGHT = 3.0  # per gradient, counted only when it passes on a wrong forward: it can only add credit
 CONS_FLAT = 1e-8  # a numerical gradient smaller than this: the forward ignores the input (no credit)
-OWN_STATES_WEIGHT = 14.0  # a backward case's 7 values checks (2 each), re-judged on the student's own states
+OWN_STATES_WEIGHT = 2.0  # per compared output of a case re-judged on the student's own states
 
 
 def _params(W_xh, W_hh, W_hy, b_h, b_y) -> dict:
@@ -158,7 +158,7 @@ def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1
             keep=True,
             compare=False,
             # h comes back (to tell a wrong forward from a wrong backward); the cache stays theirs
-            outputs=["h", None, None] if function == "rnn_backward" else [None, None, None],
+            outputs=["h", None, None],
             hidden=hidden,
         ),
         Case(
@@ -300,6 +300,9 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
 
 
 def _own_states_checks(assignment, question, outcomes) -> list[Check]:
+    """rnn_backward or hidden_grad_norms judged again where the student's rnn_forward computed
+    other hidden states than the reference: the reference's function on THEIR states is what
+    a right function returns from their cache. Right there, it earns credit; wrong, nothing."""
     q = question.name
     by_name = {c.name: c for c in question.cases}
     checks = []
@@ -307,8 +310,8 @@ def _own_states_checks(assignment, question, outcomes) -> list[Check]:
         fcase = by_name.get(f"{case.name}_forward")
         if not case.compare or case.function is not None or fcase is None:
             continue
-        fwd, bwd = outcomes.get(f"{q}/{fcase.name}"), outcomes.get(f"{q}/{case.name}")
-        if fwd is None or bwd is None or not fwd.ok or not bwd.ok or assignment.reference is None:
+        fwd, own_call = outcomes.get(f"{q}/{fcase.name}"), outcomes.get(f"{q}/{case.name}")
+        if fwd is None or own_call is None or not fwd.ok or not own_call.ok or assignment.reference is None:
             continue
         h = fwd.value[0] if isinstance(fwd.value, tuple) and fwd.value else None
         ref_h = assignment.expected(fcase, q)[0]
@@ -317,37 +320,31 @@ def _own_states_checks(assignment, question, outcomes) -> list[Check]:
         if np.allclose(h, ref_h, rtol=case.rtol, atol=case.atol):
             continue  # their forward is right here: the comparison with the reference is fair
         x, h0, params = fcase.args
-        dy = case.args[0]
-        own = assignment.reference.rnn_backward(
-            np.array(dy), (np.array(x), np.array(h0), h.astype(np.float64), {k: np.array(v) for k, v in params.items()})
-        )
-        got = bwd.value if isinstance(bwd.value, dict) else {}
+        cache = (np.array(x), np.array(h0), h.astype(np.float64), {k: np.array(v) for k, v in params.items()})
+        with np.errstate(all="ignore"):
+            own = getattr(assignment.reference, q)(np.array(case.args[0]), cache)
+        got = own_call.value
+        if isinstance(own, dict):
+            got = got if isinstance(got, dict) else {}
+            pairs = [(got.get(k), own[k]) for k in GRAD_KEYS]
+        else:
+            pairs = [(got, own)]
         right = all(
-            isinstance(got.get(k), np.ndarray)
-            and got[k].shape == own[k].shape
-            and np.allclose(got[k], own[k], rtol=case.rtol, atol=case.atol)
-            for k in GRAD_KEYS
+            isinstance(g, np.ndarray)
+            and g.shape == o.shape
+            and g.dtype.kind in "biuf"
+            and np.allclose(g, o, rtol=case.rtol, atol=case.atol)
+            for g, o in pairs
         )
-        label = (
-            "hidden check: " if case.hidden else ""
-        ) + f"rnn_backward on your rnn_forward's own states ({case.description})"
+        label = ("hidden check: " if case.hidden else "") + f"{q} on your rnn_forward's own states ({case.description})"
         wrong_forward = (
             f"your rnn_forward is wrong: its hidden states differ from the reference's on {case.description}, "
-            "and rnn_backward reads them from your cache, so its gradients cannot match the reference's there. "
-            "Fix rnn_forward first."
+            f"and {q} reads them from your cache, so it cannot match the reference there. Fix rnn_forward first."
         )
         if right:
+            verdict = f"your {q} is right on the states your rnn_forward computed: that earns credit here"
             checks.append(
-                Check(
-                    label,
-                    True,
-                    OWN_STATES_WEIGHT,
-                    [
-                        wrong_forward,
-                        "your rnn_backward is right on the states your rnn_forward computed: this earns the case back",
-                    ],
-                    hidden=case.hidden,
-                )
+                Check(label, True, OWN_STATES_WEIGHT * len(pairs), [wrong_forward, verdict], hidden=case.hidden)
             )
         else:
             checks.append(Check(label, False, 0.0, [wrong_forward], hidden=case.hidden))
@@ -500,7 +497,7 @@ def _clip_cases() -> list[Case]:
     ]
 
 
-CHECKS = {"rnn_backward": consistency_checks}
+CHECKS = {"rnn_backward": consistency_checks, "hidden_grad_norms": _own_states_checks}
 
 
 def _mse_cases() -> list[Case]:
