@@ -182,3 +182,17 @@ def test_reference_keeps_everything(name):
     a = A[name]
     for q in a.questions:
         assert share(a, q, {}) == 1.0, q.name
+
+
+@pytest.mark.parametrize("name", NUMPY)
+def test_committed_notebook_is_what_make_notebook_builds(name):
+    """The notebook says what its make_notebook.py says (rebuild it after changing either)."""
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location(f"make_{name}", ROOT / "assignments" / name / "make_notebook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    built = nbformat.writes(module.build())
+    assert nbformat.writes(nbformat.read(A[name].notebook, as_version=4)) == built

@@ -185,6 +185,7 @@ def cases() -> dict[str, list[Case]]:
     ]
     relu = [
         Case("vector", "the vector [-2, -0.5, 0, 0.5, 2]", (arr([-2, -0.5, 0, 0.5, 2]),)),
+        Case("matrix", "the 2x3 array [[-1, 2, -3], [4, -5, 0]]", (arr([[-1, 2, -3], [4, -5, 0]]),)),
         Case("hidden_hwc", "a 4x5x3 array of positive and negative values", (rng.normal(size=(4, 5, 3)),), hidden=True),
     ]
     dense = [

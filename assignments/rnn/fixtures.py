@@ -508,7 +508,17 @@ def _mse_cases() -> list[Case]:
             "3 sequences of 2 steps, 1 output: y_hat = [[1, 2], [0, 1], [1, 0]], y = 0 (loss 0.5 * 7 / 3)",
             args=(y_hat, np.zeros_like(y_hat)),
             outputs=["loss", "dy"],
-        )
+        ),
+        Case(
+            "targets",
+            "2 sequences of 2 steps, 2 outputs: y_hat = [[[1, 0], [2, 1]], [[0, 0], [1, -1]]], "
+            "y = [[[0, 1], [1, 1]], [[0, 2], [0, 0]]] (loss 0.5 * 9 / 2)",
+            args=(
+                np.array([[[1.0, 0.0], [2.0, 1.0]], [[0.0, 0.0], [1.0, -1.0]]]),
+                np.array([[[0.0, 1.0], [1.0, 1.0]], [[0.0, 2.0], [0.0, 0.0]]]),
+            ),
+            outputs=["loss", "dy"],
+        ),
     ]
     for seed, shape in ((501, (3, 4, 2)), (502, (5, 3, 3))):
         rng = seeded(seed)
