@@ -117,6 +117,48 @@ def stride_ignored(x, kernels, bias, stride=1, padding=0):
     return out
 
 
+def stride_not_in_window(x, kernels, bias, stride=1, padding=0):
+    # the output size uses the stride, but the window at (i, j) starts at row i, column j
+    xp = zero_pad(x, padding)
+    kh, kw, _, c_out = kernels.shape
+    h_out, w_out = (xp.shape[0] - kh) // stride + 1, (xp.shape[1] - kw) // stride + 1
+    out = np.zeros((h_out, w_out, c_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            window = xp[i : i + kh, j : j + kw, :]
+            for f in range(c_out):
+                out[i, j, f] = np.sum(window * kernels[:, :, :, f]) + bias[f]
+    return out
+
+
+def bias_per_product(x, kernels, bias, stride=1, padding=0):
+    # the bias goes inside the sum: it is added once per product, kh * kw * C_in times
+    xp = zero_pad(x, padding)
+    kh, kw, _, c_out = kernels.shape
+    h_out, w_out = (xp.shape[0] - kh) // stride + 1, (xp.shape[1] - kw) // stride + 1
+    out = np.zeros((h_out, w_out, c_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            window = xp[i * stride : i * stride + kh, j * stride : j * stride + kw, :]
+            for f in range(c_out):
+                out[i, j, f] = np.sum(window * kernels[:, :, :, f] + bias[f])
+    return out
+
+
+def height_width_swapped(x, kernels, bias, stride=1, padding=0):
+    # the first output axis runs over the columns and the second over the rows
+    xp = zero_pad(x, padding)
+    kh, kw, _, c_out = kernels.shape
+    h_out, w_out = (xp.shape[0] - kh) // stride + 1, (xp.shape[1] - kw) // stride + 1
+    out = np.zeros((w_out, h_out, c_out))
+    for i in range(w_out):
+        for j in range(h_out):
+            window = xp[j * stride : j * stride + kh, i * stride : i * stride + kw, :]
+            for f in range(c_out):
+                out[i, j, f] = np.sum(window * kernels[:, :, :, f]) + bias[f]
+    return out
+
+
 def pool_drops_edges(x, pool_size=2, stride=2, padding="same"):
     # every padding treated as "valid": incomplete edge windows are dropped
     squeeze = x.ndim == 2
@@ -183,6 +225,12 @@ def softmax_wrong_axis(z):
     return e / np.sum(e, axis=0, keepdims=True)
 
 
+def softmax_whole_array(z):
+    # one maximum and one sum over every score of the batch, not one per row
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
 def dense_no_bias(x, W, b):
     return x @ W
 
@@ -215,6 +263,9 @@ MUTANTS = {
         bias_per_input_channel,
         channels_not_summed,
         stride_ignored,
+        stride_not_in_window,
+        bias_per_product,
+        height_width_swapped,
         pool_drops_edges,
         pool_zero_padding,
         average_pooling,
@@ -222,6 +273,7 @@ MUTANTS = {
         leaky_relu,
         softmax_overflow,
         softmax_wrong_axis,
+        softmax_whole_array,
         dense_no_bias,
         forward_no_relu,
         forward_no_softmax,

@@ -144,6 +144,20 @@ def gru_dropout_new_mask_per_step(x, h0, params, input_mask=None, recurrent_mask
     return h
 
 
+def gru_dropout_mask_in_interpolation(x, h0, params, input_mask=None, recurrent_mask=None):
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H))
+    h_prev = h0
+    for t in range(T):
+        x_t = x[:, t, :] if input_mask is None else x[:, t, :] * input_mask
+        # the masked state replaces h_prev everywhere, also in the interpolation
+        h_prev = h_prev if recurrent_mask is None else h_prev * recurrent_mask
+        h_prev, _ = gru_step(x_t, h_prev, params)
+        h[:, t, :] = h_prev
+    return h
+
+
 def gru_dropout_on_output_only(x, h0, params, input_mask=None, recurrent_mask=None):
     N, T, _ = x.shape
     H = h0.shape[1]
@@ -240,6 +254,7 @@ MUTANTS = {
     "gru_reset_after": gru_reset_after,
     "gru_x_h_order": gru_x_h_order,
     "gru_dropout_new_mask_per_step": gru_dropout_new_mask_per_step,
+    "gru_dropout_mask_in_interpolation": gru_dropout_mask_in_interpolation,
     "gru_dropout_on_output_only": gru_dropout_on_output_only,
     "gru_dropout_ignored": gru_dropout_ignored,
     "bidir_backward_not_reversed": bidir_backward_not_reversed,

@@ -4,16 +4,19 @@ mistake, the own-forward consistency credit of rnn_backward, and the cache stayi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import tomllib
 
 import nbformat
 import numpy as np
 import pytest
+from inprocess import grade, outcomes, shape_only_outcomes
 
 from deepgrade import assignment as asg
 from deepgrade import notebook, sandbox
 from deepgrade.plan import build_calls
+from deepgrade.score import grade_question
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
 
 MISTAKES = tomllib.loads((ROOT / "assignments" / "rnn" / "mistakes.toml").read_text())
@@ -171,8 +174,11 @@ def test_student_cache_never_leaves_the_sandbox(rnn):
         assert outcome.ok, cid
         if outcome.value is not None and isinstance(outcome.value, tuple) and len(outcome.value) == 3:
             assert outcome.value[2] is None, cid  # the third element (the cache) came back as None
-    assert run.calls["rnn_backward/one_forward"].value == (None, None, None)
-    assert run.calls["hidden_grad_norms/h1_forward"].value == (None, None, None)
+    # only h crosses (to tell a wrong forward from a wrong backward); the cache stays inside
+    h, y, cache = run.calls["rnn_backward/one_forward"].value
+    assert isinstance(h, np.ndarray) and y is None and cache is None
+    h, y, cache = run.calls["hidden_grad_norms/h1_forward"].value
+    assert isinstance(h, np.ndarray) and y is None and cache is None
 
 
 def test_grading_compute_stays_small(reference_result, rnn):
@@ -230,3 +236,96 @@ def test_grader_check_in_the_student_copy(tmp_path, rnn):
     for name in ("rnn_step", "rnn_forward", "mse_loss", "clip_by_global_norm", "hidden_grad_norms"):
         right = _check_output(nb, name)
         assert "FAIL" not in right and "points" in right, (name, right)
+
+
+# ---------------------------------------------------------------- the consistency check only adds
+# (issue 12): graded in this process with the grader's scorer, the reference rnn_backward
+# next to each catalogued wrong rnn_step / rnn_forward.
+
+
+def _forward_from_step(step):
+    """The spec's rnn_forward written on top of a (wrong) rnn_step, as students do."""
+
+    def rnn_forward(x, h0, params):
+        N, T, _ = x.shape
+        h = np.zeros((N, T, h0.shape[1]))
+        y = np.zeros((N, T, params["W_hy"].shape[1]))
+        h_prev = h0
+        for t in range(T):
+            h[:, t], y[:, t] = step(x[:, t], h_prev, params)
+            h_prev = h[:, t]
+        return h, y, (x, h0, h, params)
+
+    return rnn_forward
+
+
+def _wrong_forwards(rnn):
+    out = {}
+    for mid, m in rnn.mistakes.items():
+        if m.function == "rnn_forward":
+            out[mid] = rnn.mutants[mid]
+        elif m.function == "rnn_step":
+            out[mid] = _forward_from_step(rnn.mutants[mid])
+    return out
+
+
+FORWARD_MISTAKES = sorted(
+    mid
+    for mid, m in tomllib.loads((ROOT / "assignments" / "rnn" / "mistakes.toml").read_text()).items()
+    if m["function"] in ("rnn_step", "rnn_forward")
+)
+
+
+@pytest.mark.parametrize("function", ["rnn_backward", "hidden_grad_norms"])
+@pytest.mark.parametrize("mid", FORWARD_MISTAKES)
+def test_right_backward_with_wrong_forward_never_loses_to_the_extra_checks(rnn, mid, function):
+
+    q = rnn.question(function)
+    outs = outcomes(rnn, q, {"rnn_forward": _wrong_forwards(rnn)[mid]})
+    with_extra = grade_question(rnn, q, outs)
+    without = grade_question(rnn, dataclasses.replace(q, extra_check=None), outs)
+    assert with_extra.points >= without.points
+    labels = {x.label for x in without.checks}
+    extra = [c for c in with_extra.checks if c.label not in labels]
+    # nothing the extra checks say blames the backward: failures are weightless and name rnn_forward
+    for c in extra:
+        text = " ".join(c.details)
+        assert c.passed or c.weight == 0, c.label
+        assert "not the derivative of your own rnn_forward" not in text, c.label
+    if any(not c.passed for c in without.checks):  # their forward changed what the function reads
+        named = [c for c in extra if "your rnn_forward is wrong" in " ".join(c.details)]
+        assert named, mid
+        # judged on their own states, the right function earns credit back
+        own = [c for c in extra if "own states" in c.label]
+        assert own and all(c.passed and c.weight > 0 for c in own), mid
+        assert with_extra.points > without.points
+
+
+def test_right_backward_with_y_only_wrong_keeps_everything(rnn):
+    # y_t computed from h_prev: the states (all rnn_backward reads) are right
+    q = rnn.question("rnn_backward")
+    r = grade(rnn, q, {"rnn_forward": _wrong_forwards(rnn)["step_output_from_prev"]})
+    assert r.points == q.points
+
+
+def test_zeros_everywhere_earn_no_consistency_credit(rnn):
+
+    q = rnn.question("rnn_backward")
+    r = grade_question(rnn, q, shape_only_outcomes(rnn, q))
+    cons = _consistency_checks(r)
+    assert cons and not any(c.passed for c in cons)
+    assert all(c.weight == 0 for c in cons)
+
+
+def test_backward_consistent_with_its_wrong_forward_gains_credit(rnn):
+
+    ns: dict = {"np": np}
+    exec(RELU_FORWARD + RELU_BACKWARD, ns)
+    q = rnn.question("rnn_backward")
+    outs = outcomes(rnn, q, {"rnn_forward": ns["rnn_forward"], "rnn_backward": ns["rnn_backward"]})
+    with_extra = grade_question(rnn, q, outs)
+    without = grade_question(rnn, dataclasses.replace(q, extra_check=None), outs)
+    assert with_extra.points > without.points
+    cons = _consistency_checks(with_extra)
+    assert len(cons) == 7 and all(c.passed for c in cons)
+    assert all("your rnn_forward is wrong" in " ".join(c.details) for c in cons)

@@ -188,7 +188,10 @@ def build() -> nbformat.NotebookNode:
         markdown("## Check everything\n\nRun every public check once more before you submit."),
         code("grader.check_all()"),
     ]
-    return new_notebook(cells)
+    nb = new_notebook(cells)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cnn-{i:02d}"  # stable ids: rebuilding gives the same file
+    return nb
 
 
 if __name__ == "__main__":

@@ -144,9 +144,10 @@ def cases() -> dict[str, list[Case]]:
             outputs=GRU_OUTPUTS,
         ),
         Case(
-            "one_unit_two_samples",
-            "a GRU with 1 unit on one step, a batch of 2 samples",
-            (arr([[1.0], [-2.0]]), arr([[0.5], [-1.0]]), gru1),
+            # 2 units: with 1 unit the reset gate before and after the product agree
+            "two_units_two_samples",
+            "a GRU with 2 units on one step, a batch of 2 samples, D = 3, weights from -1 to 1 in steps of 0.5",
+            (arr([[1.0, -1.0, 0.5], [-0.5, 0.0, 1.0]]), arr([[0.5, -0.5], [-1.0, 0.25]]), small_gru_2x3()),
             outputs=GRU_OUTPUTS,
         ),
         Case(
@@ -156,7 +157,7 @@ def cases() -> dict[str, list[Case]]:
             outputs=GRU_OUTPUTS,
         ),
     ]
-    for n, d, h in ((3, 4, 2), (2, 2, 5)):
+    for n, d, h in ((3, 4, 2), (2, 2, 5), (4, 3, 3)):
         gru_step.append(
             Case(
                 f"hidden_{n}x{d}_H{h}",
@@ -191,7 +192,7 @@ def cases() -> dict[str, list[Case]]:
             hidden=True,
         ),
     ]
-    for n, t, d, h, rate in ((3, 5, 4, 6, 0.5), (4, 3, 6, 2, 0.25)):
+    for n, t, d, h, rate in ((3, 5, 4, 6, 0.5), (4, 3, 6, 2, 0.25), (2, 4, 3, 3, 0.4)):
         gru_forward.append(
             Case(
                 f"hidden_masks_{n}x{t}",
@@ -216,6 +217,18 @@ def cases() -> dict[str, list[Case]]:
             "two GRUs with 1 unit over 3 steps (x = 1, 0, -1), merge 'sum'",
             (x3, gru1, gru1b),
             kwargs={"cell": "gru", "merge": "sum"},
+        ),
+        Case(
+            "gru_ave",
+            "two GRUs with 1 unit over 3 steps (x = 1, 0, -1), merge 'ave'",
+            (x3, gru1, gru1b),
+            kwargs={"cell": "gru", "merge": "ave"},
+        ),
+        Case(
+            "lstm_concat",
+            "two LSTMs with 1 unit over 3 steps (x = 1, 0, -1), the second with negated weights, merge 'concat'",
+            (x3, lstm1, {k: -v for k, v in lstm1.items()}),
+            kwargs={"cell": "lstm", "merge": "concat"},
         ),
     ]
     for cell, merge, (n, t, d, h) in (

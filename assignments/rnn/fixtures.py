@@ -28,7 +28,9 @@ PARAM_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
 CONS_SIZES = (1, 3, 2, 3, 1)  # N, T, D, H, K
 CONS_EPS = 1e-6
 CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
-CONS_WEIGHT = 3.0  # per gradient: 7 x 3 = 21 of about 67 for the whole question
+CONS_WEIGHT = 3.0  # per gradient, counted only when it passes on a wrong forward: it can only add credit
+CONS_FLAT = 1e-8  # a numerical gradient smaller than this: the forward ignores the input (no credit)
+OWN_STATES_WEIGHT = 2.0  # per compared output of a case re-judged on the student's own states
 
 
 def _params(W_xh, W_hh, W_hy, b_h, b_y) -> dict:
@@ -99,6 +101,7 @@ PUBLIC_RNNS = {
 HIDDEN_RNNS = {
     "h1": _random_rnn(101, N=3, T=4, D=3, H=5, K=2),
     "h2": _random_rnn(102, N=2, T=6, D=4, H=3, K=2),
+    "h3": _random_rnn(103, N=4, T=3, D=2, H=4, K=3),
 }
 
 
@@ -154,7 +157,8 @@ def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1
             function="rnn_forward",
             keep=True,
             compare=False,
-            outputs=[None, None, None],  # nothing comes back: the cache is theirs
+            # h comes back (to tell a wrong forward from a wrong backward); the cache stays theirs
+            outputs=["h", None, None],
             hidden=hidden,
         ),
         Case(
@@ -263,8 +267,91 @@ def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
 
 
+def _forward_differs(assignment, outcome) -> bool:
+    """Does the student's rnn_forward give other y than the reference on the consistency RNN?"""
+    if assignment.reference is None:
+        return False
+    ref_y = assignment.reference.rnn_forward(
+        CONS["x"].copy(), CONS["h0"].copy(), {k: v.copy() for k, v in CONS["params"].items()}
+    )[1]
+    got_y = outcome.value[1] if isinstance(outcome.value, tuple) and len(outcome.value) > 1 else None
+    return not (
+        isinstance(got_y, np.ndarray) and got_y.shape == ref_y.shape and np.allclose(got_y, ref_y, rtol=1e-7, atol=1e-9)
+    )
+
+
+def _not_counted(label: str, details: list[str]) -> Check:
+    """A consistency check that failed: shown, but weightless (it can only add credit)."""
+    return Check(label, False, 0.0, ["not counted against you: " + details[0], *details[1:]])
+
+
 def consistency_checks(assignment, question, outcomes) -> list[Check]:
-    """Is the student's rnn_backward the true derivative of the student's own rnn_forward?"""
+    """Credit that only adds: the backward judged against the student's OWN forward.
+
+    - On the graded cases, where the student's rnn_forward computed other hidden states
+      than the reference, their rnn_backward (which reads its cache) is judged again on
+      those states: right there, it earns the case's values back, and the feedback names
+      rnn_forward as the function that is wrong.
+    - On a tiny RNN, is rnn_backward the true derivative (central differences) of the
+      student's own rnn_forward? Where that forward is wrong, a pass earns CONS_WEIGHT per
+      gradient; a fail costs nothing, and with a right forward the check is shown only.
+    """
+    return _own_states_checks(assignment, question, outcomes) + _derivative_checks(assignment, question, outcomes)
+
+
+def _own_states_checks(assignment, question, outcomes) -> list[Check]:
+    """rnn_backward or hidden_grad_norms judged again where the student's rnn_forward computed
+    other hidden states than the reference: the reference's function on THEIR states is what
+    a right function returns from their cache. Right there, it earns credit; wrong, nothing."""
+    q = question.name
+    by_name = {c.name: c for c in question.cases}
+    checks = []
+    for case in question.cases:
+        fcase = by_name.get(f"{case.name}_forward")
+        if not case.compare or case.function is not None or fcase is None:
+            continue
+        fwd, own_call = outcomes.get(f"{q}/{fcase.name}"), outcomes.get(f"{q}/{case.name}")
+        if fwd is None or own_call is None or not fwd.ok or not own_call.ok or assignment.reference is None:
+            continue
+        h = fwd.value[0] if isinstance(fwd.value, tuple) and fwd.value else None
+        ref_h = assignment.expected(fcase, q)[0]
+        if not isinstance(h, np.ndarray) or h.shape != ref_h.shape or not np.all(np.isfinite(h)):
+            continue
+        if np.allclose(h, ref_h, rtol=case.rtol, atol=case.atol):
+            continue  # their forward is right here: the comparison with the reference is fair
+        x, h0, params = fcase.args
+        cache = (np.array(x), np.array(h0), h.astype(np.float64), {k: np.array(v) for k, v in params.items()})
+        with np.errstate(all="ignore"):
+            own = getattr(assignment.reference, q)(np.array(case.args[0]), cache)
+        got = own_call.value
+        if isinstance(own, dict):
+            got = got if isinstance(got, dict) else {}
+            pairs = [(got.get(k), own[k]) for k in GRAD_KEYS]
+        else:
+            pairs = [(got, own)]
+        right = all(
+            isinstance(g, np.ndarray)
+            and g.shape == o.shape
+            and g.dtype.kind in "biuf"
+            and np.allclose(g, o, rtol=case.rtol, atol=case.atol)
+            for g, o in pairs
+        )
+        label = ("hidden check: " if case.hidden else "") + f"{q} on your rnn_forward's own states ({case.description})"
+        wrong_forward = (
+            f"your rnn_forward is wrong: its hidden states differ from the reference's on {case.description}, "
+            f"and {q} reads them from your cache, so it cannot match the reference there. Fix rnn_forward first."
+        )
+        if right:
+            verdict = f"your {q} is right on the states your rnn_forward computed: that earns credit here"
+            checks.append(
+                Check(label, True, OWN_STATES_WEIGHT * len(pairs), [wrong_forward, verdict], hidden=case.hidden)
+            )
+        else:
+            checks.append(Check(label, False, 0.0, [wrong_forward], hidden=case.hidden))
+    return checks
+
+
+def _derivative_checks(assignment, question, outcomes) -> list[Check]:
     q = question.name
     label = "d{key} against central differences of your own rnn_forward (numerical check on " + CONS_DESC + ")"
     fwd, bwd = outcomes[f"{q}/cons_forward"], outcomes[f"{q}/cons_backward"]
@@ -275,54 +362,64 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
         failed = error_check(f"rnn_backward on {CONS_DESC}", False, bwd.error or {}, 0)
     if failed is not None:
         reason = ["not checked: " + failed.label] + failed.details
-        return [
-            Check(label.format(key=k), False, CONS_WEIGHT, reason if k == GRAD_KEYS[0] else ["not checked"])
-            for k in GRAD_KEYS
-        ]
+        return [_not_counted(label.format(key=k), reason if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS]
     numerical, problem = _numerical_gradients(outcomes, q)
     if problem:
         return [
-            Check(label.format(key=k), False, CONS_WEIGHT, [problem] if k == GRAD_KEYS[0] else ["not checked"])
-            for k in GRAD_KEYS
+            _not_counted(label.format(key=k), [problem] if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS
         ]
-    # does the student's forward agree with the reference here? (only to word the feedback)
-    forward_differs = False
-    if assignment.reference is not None:
-        ref_y = assignment.reference.rnn_forward(
-            CONS["x"].copy(), CONS["h0"].copy(), {k: v.copy() for k, v in CONS["params"].items()}
-        )[1]
-        got_y = fwd.value[1] if isinstance(fwd.value, tuple) and len(fwd.value) > 1 else None
-        forward_differs = not (
-            isinstance(got_y, np.ndarray)
-            and got_y.shape == ref_y.shape
-            and np.allclose(got_y, ref_y, rtol=1e-7, atol=1e-9)
-        )
+    # is the student's forward the reference's here? (who to name in the feedback)
+    forward_differs = _forward_differs(assignment, fwd)
     checks = []
     for key in GRAD_KEYS:
         got = bwd.value.get(key) if isinstance(bwd.value, dict) else None
-        check = Check(label.format(key=key), False, CONS_WEIGHT)
+        lbl = label.format(key=key)
         if not isinstance(got, np.ndarray) or type(got) is not np.ndarray or got.dtype.kind not in "biuf":
-            check.details.append(f"your rnn_backward returned no array under the key {key!r}")
-        elif got.shape != numerical[key].shape:
-            check.details.append(f"expected shape {numerical[key].shape}, got {got.shape}")
-        else:
-            err = _rel_error(got.astype(np.float64), numerical[key])
-            check.passed = err < CONS_TOL
-            check.details.append(
-                f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})"
+            checks.append(_not_counted(lbl, [f"your rnn_backward returned no array under the key {key!r}"]))
+            continue
+        if got.shape != numerical[key].shape:
+            checks.append(_not_counted(lbl, [f"expected shape {numerical[key].shape}, got {got.shape}"]))
+            continue
+        if float(np.max(np.abs(numerical[key]))) < CONS_FLAT:
+            # a forward that ignores this input (e.g. returns zeros): any zero gradient would agree
+            checks.append(_not_counted(lbl, [f"your rnn_forward's y does not change with {key}: nothing to check"]))
+            continue
+        err = _rel_error(got.astype(np.float64), numerical[key])
+        measured = f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})"
+        if err < CONS_TOL and not forward_differs:
+            # their forward is the reference's: the checks against the reference say it all
+            checks.append(Check(lbl, True, 0.0, [measured]))
+        elif err < CONS_TOL:
+            details = [measured]
+            if forward_differs:
+                details.append(
+                    "your rnn_forward is wrong (its y differs from the reference's); your rnn_backward is "
+                    "consistent with it: it is the true derivative of what your rnn_forward computes, and that "
+                    "earns this part of the credit. Fix rnn_forward and rnn_backward should follow."
+                )
+            checks.append(Check(lbl, True, CONS_WEIGHT, details))
+        elif forward_differs:
+            checks.append(
+                _not_counted(
+                    lbl,
+                    [
+                        "your rnn_forward is wrong (its y differs from the reference's), and your rnn_backward is "
+                        "not its derivative: rnn_backward is judged against the reference's gradients above",
+                        measured,
+                    ],
+                )
             )
-            if check.passed and forward_differs:
-                check.details.append(
-                    "your rnn_forward differs from the reference, so this gradient cannot match the reference's; "
-                    "but it is the true derivative of what your rnn_forward computes, and that earns this part "
-                    "of the credit. Fix rnn_forward and rnn_backward should follow."
+        else:
+            checks.append(
+                _not_counted(
+                    lbl,
+                    [
+                        "your rnn_backward is not the derivative of your own rnn_forward: walk the forward pass "
+                        "backwards step by step (y_t, then h_t, then tanh, then the weights, x_t and h_{t-1})",
+                        measured,
+                    ],
                 )
-            elif not check.passed:
-                check.details.append(
-                    "your rnn_backward is not the derivative of your own rnn_forward: walk the forward pass "
-                    "backwards step by step (y_t, then h_t, then tanh, then the weights, x_t and h_{t-1})"
-                )
-        checks.append(check)
+            )
     return checks
 
 
@@ -363,6 +460,23 @@ def _clip_hidden():
         5.0,
         True,
     )
+    r2 = _random_rnn(402, 3, 3, 2, 3, 2)
+    lopsided = {k: v * (30 if k == "W_hh" else 1) for k, v in r2["params"].items()}
+    norm = float(np.sqrt(sum(np.sum(v**2) for v in lopsided.values())))
+    yield (
+        "hidden_lopsided",
+        "the five RNN weight gradients (D = 2, H = 3, K = 2), W_hh's far larger than the rest, global norm 2x max_norm",
+        lopsided,
+        norm / 2,
+        True,
+    )
+    yield (
+        "hidden_just_over",
+        "the five RNN weight gradients (D = 3, H = 4, K = 2), global norm just above max_norm",
+        r["params"],
+        float(np.sqrt(sum(np.sum(v**2) for v in r["params"].values()))) / 1.05,
+        True,
+    )
 
 
 for _name, _desc, _grads, _max, _hidden in _clip_hidden():
@@ -383,7 +497,7 @@ def _clip_cases() -> list[Case]:
     ]
 
 
-CHECKS = {"rnn_backward": consistency_checks}
+CHECKS = {"rnn_backward": consistency_checks, "hidden_grad_norms": _own_states_checks}
 
 
 def _mse_cases() -> list[Case]:
@@ -394,7 +508,17 @@ def _mse_cases() -> list[Case]:
             "3 sequences of 2 steps, 1 output: y_hat = [[1, 2], [0, 1], [1, 0]], y = 0 (loss 0.5 * 7 / 3)",
             args=(y_hat, np.zeros_like(y_hat)),
             outputs=["loss", "dy"],
-        )
+        ),
+        Case(
+            "targets",
+            "2 sequences of 2 steps, 2 outputs: y_hat = [[[1, 0], [2, 1]], [[0, 0], [1, -1]]], "
+            "y = [[[0, 1], [1, 1]], [[0, 2], [0, 0]]] (loss 0.5 * 9 / 2)",
+            args=(
+                np.array([[[1.0, 0.0], [2.0, 1.0]], [[0.0, 0.0], [1.0, -1.0]]]),
+                np.array([[[0.0, 1.0], [1.0, 1.0]], [[0.0, 2.0], [0.0, 0.0]]]),
+            ),
+            outputs=["loss", "dy"],
+        ),
     ]
     for seed, shape in ((501, (3, 4, 2)), (502, (5, 3, 3))):
         rng = seeded(seed)

@@ -145,8 +145,11 @@ network:
 Remember that d tanh(a)/da = 1 - tanh(a)^2, and h_t is already tanh(a_t).
 Write `rnn_backward`: it receives dLoss/dy_t for every t and the cache of your
 `rnn_forward`, and returns the gradients of the loss with respect to every weight,
-the initial state h0 and the inputs x. The grader checks it against the reference and
-also numerically, against your own `rnn_forward`.
+the initial state h0 and the inputs x. The grader checks it against the reference. If
+your `rnn_forward` is wrong, your `rnn_backward` (which reads its cache) cannot match the
+reference; the grader then also judges it on the hidden states your `rnn_forward`
+computed, and numerically, against the derivative of your own `rnn_forward`. Those two
+checks can only add credit, and the feedback says which of the two functions is wrong.
 """
     ),
     code(
