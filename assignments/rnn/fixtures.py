@@ -350,8 +350,19 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
         return [
             _not_counted(label.format(key=k), [problem] if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS
         ]
-    # wrong key names, or not a dict: said once (with the keys found and expected), not per key
-    structure, said = structure_problem(bwd.value, GRAD_OUTPUTS), False
+    # wrong key names, or not a dict: one line for the whole check (the graded cases above
+    # already list the keys found and expected), not one per key
+    if structure_problem(bwd.value, GRAD_OUTPUTS) is not None:
+        return [
+            _not_counted(
+                "hidden check: rnn_backward against central differences of your own rnn_forward "
+                f"(numerical check on {CONS_DESC})",
+                [
+                    "not checked: the dict your rnn_backward returned does not hold the gradients under "
+                    f"the keys {list(GRAD_KEYS)} (the checks above say which keys it has)"
+                ],
+            )
+        ]
     # is the student's forward the reference's here? (who to name in the feedback)
     forward_differs = _forward_differs(assignment, fwd)
     checks = []
@@ -359,13 +370,7 @@ def consistency_checks(assignment, question, outcomes) -> list[Check]:
         got = bwd.value.get(key) if isinstance(bwd.value, dict) else None
         lbl = label.format(key=key)
         if not isinstance(got, np.ndarray) or type(got) is not np.ndarray or got.dtype.kind not in "biuf":
-            if structure is None or (isinstance(bwd.value, dict) and key in bwd.value):
-                why = f"your rnn_backward returned no array under the key {key!r}"
-            elif not said:
-                why, said = structure, True
-            else:
-                why = "not checked: the keys returned are not the expected ones (see above)"
-            checks.append(_not_counted(lbl, [why]))
+            checks.append(_not_counted(lbl, [f"your rnn_backward returned no array under the key {key!r}"]))
             continue
         if got.shape != numerical[key].shape:
             checks.append(_not_counted(lbl, [f"expected shape {numerical[key].shape}, got {got.shape}"]))
