@@ -314,7 +314,8 @@ def test_right_backward_with_wrong_forward_keeps_full_points(rnn, mid, function)
     # own states, and say which function is wrong
     assert via and all(c.passed and c.weight > 0 for c in via)
     assert {c.hidden for c in via} == {False, True}
-    assert all("your rnn_forward is wrong (see rnn_forward)" in " ".join(c.details) for c in via)
+    said = f"your {function} is right, your rnn_forward is wrong (see rnn_forward, and rnn_step"
+    assert all(said in " ".join(c.details) for c in via)
     # no extra check is needed for it: without them the points are the same
     without = grade_question(
         rnn, dataclasses.replace(q, extra_check=None), outcomes(rnn, q, {"rnn_forward": _wrong_forwards(rnn)[mid]})

@@ -207,7 +207,14 @@ def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1
             hidden=hidden,
             outputs=outputs,
             rtol=rtol,
-            own_input=OwnInput(f"{name}_forward", 0, "hidden states", own_states_args, _wrong_forwards),
+            own_input=OwnInput(
+                f"{name}_forward",
+                0,
+                "hidden states",
+                own_states_args,
+                _wrong_forwards,
+                see="see rnn_forward, and rnn_step if your rnn_forward calls it",
+            ),
         ),
     ]
 

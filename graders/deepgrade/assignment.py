@@ -63,6 +63,8 @@ class OwnInput:
         case's function; their intermediates on public cases, with what a right function
         returns on them, ship with the student copy (so grader.check judges public cases as
         the grader does, without the reference). None: the catalogue's mistakes of it.
+    see: where the feedback sends the student when the intermediate is wrong (default
+        "see <the earlier case's function>").
     """
 
     case: str
@@ -70,6 +72,7 @@ class OwnInput:
     what: str
     reference_args: Callable[[ModuleType, Any], tuple]
     producers: Callable[[Any], dict[str, Callable]] | None = None
+    see: str | None = None
 
 
 @dataclass

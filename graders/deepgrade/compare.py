@@ -321,6 +321,7 @@ def own_alternative(
     candidates: list[tuple[Any, Any]],
     rtol: float,
     atol: float,
+    see: str | None = None,
 ) -> Alternative | None:
     """The alternative of a case whose ``question`` function reads ``what`` (e.g. "hidden
     states") from what the student's ``producer`` returned (``own``; ``reference``: the
@@ -329,15 +330,16 @@ def own_alternative(
     one whose intermediate is the student's gives the expected value. The grader computes
     the student's own pair on hidden cases; public cases use the pairs shipped with the
     student copy (the catalogue's wrong producers), so grader.check judges them the same.
+    see: where the feedback sends the student (default: the producer).
     """
     if not wrong_intermediate(own, reference, rtol, atol):
         return None
     expected = next((alt for inter, alt in candidates if same_output(own, inter, rtol, atol)), None)
-    wrong = f"your {producer} is wrong here: its {what} differ from the reference's (see {producer})"
+    see = see or f"see {producer}"
+    wrong = f"your {producer} is wrong here: its {what} differ from the reference's ({see})"
     return Alternative(
         expected,
-        f"right for the {what} your {producer} produced: your {producer} is wrong (see {producer}); "
-        f"your {question} is right, and that earns this check",
+        f"right for the {what} your {producer} produced: your {question} is right, your {producer} is wrong ({see})",
         f"{wrong}; your {question} does not return what a right {question} returns on them either "
         "(the differences below are from that)",
         f"{wrong}, and {question} reads them from your cache: fix {producer} first "

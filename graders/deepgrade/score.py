@@ -72,6 +72,7 @@ def own_alternative_for(
         candidates,
         case.rtol,
         case.atol,
+        spec.see,
     )
 
 

@@ -129,6 +129,7 @@ def _own_input_entry(assignment: Assignment, q: Question, case: Case) -> dict:
         "index": case.own_input.index,
         "function": producer.function or q.name,
         "what": case.own_input.what,
+        "see": case.own_input.see,
         "reference": wire.encode(assignment.own_reference(q, case)),
         "candidates": [[wire.encode(i), wire.encode(e)] for i, e in assignment.own_candidates(q, case)],
     }

@@ -134,7 +134,15 @@ def _alternative(case: dict, returned_values: dict):
     if wrong_intermediate(own, reference, case["rtol"], case["atol"]):
         candidates = [(wire.decode(i), wire.decode(e)) for i, e in spec["candidates"]]
     return own_alternative(
-        case["function"], spec["function"], spec["what"], own, reference, candidates, case["rtol"], case["atol"]
+        case["function"],
+        spec["function"],
+        spec["what"],
+        own,
+        reference,
+        candidates,
+        case["rtol"],
+        case["atol"],
+        spec.get("see"),
     )
 
 
