@@ -367,6 +367,19 @@ def test_backward_wrong_for_its_own_forward_still_fails(rnn, fmid, bmid):
         c for c in r.checks if not c.passed and c.weight > 0 and "your rnn_forward is wrong here" in " ".join(c.details)
     ]
     assert failed, _failures(r)
+    # and its own mistake is named, recognised on the states of the wrong forward
+    assert bmid in diagnoses(r), _failures(r)
+
+
+@pytest.mark.parametrize("bmid", ["backward_no_carry", "backward_tanh_of_h", "norms_local_only"])
+def test_grader_check_names_a_backward_mistake_next_to_a_wrong_forward(rnn, public_json, bmid):
+    from deepgrade import student_runner
+
+    function = MISTAKES[bmid]["function"]
+    functions = {"rnn_forward": _wrong_forwards(rnn)["step_relu"], function: rnn.mutants[bmid]}
+    points, max_points, checks = student_runner.run_question(function, functions, public_json)
+    assert points < max_points
+    assert any(bmid in c.diagnosis for c in checks)
 
 
 def test_a_forward_that_ignores_its_input_makes_no_backward_right(rnn):

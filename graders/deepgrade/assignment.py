@@ -201,12 +201,28 @@ class Assignment:
         with np.errstate(all="ignore"):
             return getattr(self.reference, case.function or question.name)(*args, **copy.deepcopy(case.kwargs))
 
-    def own_candidates(self, question: Question, case: Case) -> list[tuple[Any, Any]]:
-        """(intermediate, what a right function returns on it) for each known wrong producer
-        whose intermediate on this case differs from the reference's: the pairs a public case
-        is judged with, by the grader and in the student copy alike."""
+    def own_mutants(self, question: Question, case: Case, own: Any) -> dict[str, Any]:
+        """Each catalogued mistake of the case's function on the student's intermediate ``own``
+        (so that its mistake is named next to a wrong producer too); those that raise are left out."""
+        fn_name = case.function or question.name
+        outs = {}
+        for mid, mistake in self.mistakes.items():
+            if mistake.function != fn_name or mid not in self.mutants:
+                continue
+            try:
+                args = case.own_input.reference_args(self.reference, copy.deepcopy(own))
+                with np.errstate(all="ignore"):
+                    outs[mid] = self.mutants[mid](*args, **copy.deepcopy(case.kwargs))
+            except Exception:
+                continue
+        return outs
 
-        def compute() -> list[tuple[Any, Any]]:
+    def own_candidates(self, question: Question, case: Case) -> list[tuple[Any, Any, dict[str, Any]]]:
+        """(intermediate, what a right function returns on it, each catalogued mistake's output
+        on it) for each known wrong producer whose intermediate on this case differs from the
+        reference's: what a public case is judged with, by the grader and in the student copy alike."""
+
+        def compute() -> list:
             producer = self.producer(question, case)
             fn_name = producer.function or question.name
             known = (
@@ -219,7 +235,7 @@ class Assignment:
                 }
             )
             reference = self.own_reference(question, case)
-            out = []
+            out: list = []
             for _, fn in sorted(known.items()):
                 try:
                     with np.errstate(all="ignore"):
@@ -230,10 +246,10 @@ class Assignment:
                     continue
                 if not wrong_intermediate(own, reference, case.rtol, case.atol):
                     continue
-                if any(same_output(own, o, case.rtol, case.atol) for o, _ in out):
+                if any(same_output(own, c[0], case.rtol, case.atol) for c in out):
                     continue  # two mistakes that give the same intermediate: one pair
                 try:
-                    out.append((own, self.own_expected(question, case, own)))
+                    out.append((own, self.own_expected(question, case, own), self.own_mutants(question, case, own)))
                 except Exception:
                     continue
             return out

@@ -294,13 +294,15 @@ class Alternative:
     value split by the case's ``outputs``), or None where it is not known (the feedback
     still names the wrong function). ``note``: said on a part that passes through it;
     ``wrong``: on a part that matches neither; ``unknown``: on a part that fails where the
-    alternative cannot judge it.
+    alternative cannot judge it. ``mutants``: each catalogued mistake's output on the
+    student's intermediate (mistake id -> output), to name a mistake there too.
     """
 
     expected: Any
     note: str
     wrong: str
     unknown: str
+    mutants: dict[str, Any] = field(default_factory=dict)
 
 
 def wrong_intermediate(own: Any, reference: Any, rtol: float, atol: float) -> bool:
@@ -318,7 +320,7 @@ def own_alternative(
     what: str,
     own: Any,
     reference: Any,
-    candidates: list[tuple[Any, Any]],
+    candidates: list[tuple[Any, Any, dict[str, Any]]],
     rtol: float,
     atol: float,
     see: str | None = None,
@@ -326,15 +328,18 @@ def own_alternative(
     """The alternative of a case whose ``question`` function reads ``what`` (e.g. "hidden
     states") from what the student's ``producer`` returned (``own``; ``reference``: the
     reference's). None where the intermediate is right (or unusable): the reference alone
-    judges. ``candidates``: (intermediate, what a right function returns on it) pairs; the
-    one whose intermediate is the student's gives the expected value. The grader computes
+    judges. ``candidates``: (intermediate, what a right function returns on it, each
+    catalogued mistake's output on it); the one whose intermediate is the student's gives the
+    expected value and the mistakes' outputs. The grader computes
     the student's own pair on hidden cases; public cases use the pairs shipped with the
     student copy (the catalogue's wrong producers), so grader.check judges them the same.
     see: where the feedback sends the student (default: the producer).
     """
     if not wrong_intermediate(own, reference, rtol, atol):
         return None
-    expected = next((alt for inter, alt in candidates if same_output(own, inter, rtol, atol)), None)
+    expected, mutants = next(
+        ((alt, muts) for inter, alt, muts in candidates if same_output(own, inter, rtol, atol)), (None, {})
+    )
     see = see or f"see {producer}"
     wrong = f"your {producer} is wrong here: its {what} differ from the reference's ({see})"
     return Alternative(
@@ -344,6 +349,7 @@ def own_alternative(
         "(the differences below are from that)",
         f"{wrong}, and {question} reads them from your cache: fix {producer} first "
         f"(this check cannot tell here whether {question} is right)",
+        dict(mutants),
     )
 
 
@@ -386,6 +392,7 @@ def judge_case(
     alt_parts = parts(alternative.expected, outputs) if alternative and alternative.expected is not None else {}
     got_parts = parts(got, outputs)
     mut_parts = {mid: parts(out, outputs) for mid, out in mutant_outputs.items()}
+    alt_mut_parts = {mid: parts(out, outputs) for mid, out in (alternative.mutants if alt_parts else {}).items()}
     weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
@@ -454,6 +461,18 @@ def judge_case(
                 if mo is not None and not same_output(mo, e, rtol, atol) and same_output(ga, mo, rtol, atol):
                     check.diagnosis.append(mid)
                     check.details.append(explain.get(mid, mid))
+            if ga is not None and label in alt_parts:
+                # a known mistake, made on the student's own intermediate
+                for mid, mp in alt_mut_parts.items():
+                    mo = mp.get(label)
+                    if (
+                        mid not in check.diagnosis
+                        and mo is not None
+                        and not same_output(mo, alt_parts[label], rtol, atol)
+                        and same_output(ga, mo, rtol, atol)
+                    ):
+                        check.diagnosis.append(mid)
+                        check.details.append(explain.get(mid, mid))
         if not check.passed and not check.diagnosis and len(shape_check.details) and not shapes_ok:
             # a wrong shape that a known mistake produces: say which
             for mid, mp in mut_parts.items():

@@ -60,7 +60,9 @@ def own_alternative_for(
             candidates = assignment.own_candidates(question, case)
         else:
             try:
-                candidates = [(own, assignment.own_expected(question, case, own))]
+                candidates = [
+                    (own, assignment.own_expected(question, case, own), assignment.own_mutants(question, case, own))
+                ]
             except Exception:  # the reference cannot run on it (e.g. it overflows): no alternative
                 candidates = []
     return own_alternative(

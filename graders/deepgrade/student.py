@@ -122,7 +122,8 @@ def _own_input_entry(assignment: Assignment, q: Question, case: Case) -> dict:
     """What grader.check needs to judge a public case on the student's own intermediate as the
     grader does (score.own_alternative_for): the reference's intermediate (public: it is an
     expected output of a public case) and, for each catalogued wrong producer, its
-    intermediate with what a right function returns on it. No reference code."""
+    intermediate with what a right function and each catalogued mistake return on it.
+    No reference code."""
     producer = assignment.producer(q, case)
     return {
         "case": producer.name,
@@ -131,7 +132,10 @@ def _own_input_entry(assignment: Assignment, q: Question, case: Case) -> dict:
         "what": case.own_input.what,
         "see": case.own_input.see,
         "reference": wire.encode(assignment.own_reference(q, case)),
-        "candidates": [[wire.encode(i), wire.encode(e)] for i, e in assignment.own_candidates(q, case)],
+        "candidates": [
+            [wire.encode(i), wire.encode(e), {mid: wire.encode(v) for mid, v in m.items()}]
+            for i, e, m in assignment.own_candidates(q, case)
+        ],
     }
 
 

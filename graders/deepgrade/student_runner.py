@@ -132,7 +132,10 @@ def _alternative(case: dict, returned_values: dict):
     reference = wire.decode(spec["reference"])
     candidates = []
     if wrong_intermediate(own, reference, case["rtol"], case["atol"]):
-        candidates = [(wire.decode(i), wire.decode(e)) for i, e in spec["candidates"]]
+        candidates = [
+            (wire.decode(i), wire.decode(e), {mid: wire.decode(v) for mid, v in m.items()})
+            for i, e, m in spec["candidates"]
+        ]
     return own_alternative(
         case["function"],
         spec["function"],
