@@ -41,13 +41,56 @@ from helpers import ROOT, filled_notebook, mutant_notebook
 NUMPY_ASSIGNMENTS = ("cnn", "rnn", "gated")
 
 
+# rnn: a wrong rnn_forward next to a right rnn_backward / hidden_grad_norms (judged on the
+# states of the wrong forward, by the grader and by grader.check alike), in the student's own
+# cache format; sigmoid is in no catalogue (the public cases cannot judge the backward there).
+_SIGMOID_FORWARD = """
+def rnn_forward(x, h0, params):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    h_prev = h0
+    for t in range(T):
+        h[:, t] = 1 / (1 + np.exp(-(x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])))
+        h_prev = h[:, t]
+    return h, h @ params["W_hy"] + params["b_y"], (x, h0, h, params)
+"""
+_ZEROS_FORWARD = """
+def rnn_forward(x, h0, params):
+    h = np.zeros((x.shape[0], x.shape[1], h0.shape[1]))
+    return h, np.zeros((x.shape[0], x.shape[1], params["W_hy"].shape[1])), (x, h0, h, params)
+"""
+
+
+def _combinations(name: str):
+    if name != "rnn":
+        return
+    a = asg.load(name, ROOT)
+    # a wrong forward (catalogued) with the catalogue's wrong backward: wrong for its own forward too
+    yield (
+        "forward_relu + backward_no_carry",
+        filled_notebook(
+            name, {"rnn_forward": a.mutants["forward_relu"], "rnn_backward": a.mutants["backward_no_carry"]}
+        ),
+    )
+    yield (
+        "step_relu + norms_local_only",
+        filled_notebook(name, {"rnn_step": a.mutants["step_relu"], "hidden_grad_norms": a.mutants["norms_local_only"]}),
+    )
+    yield "sigmoid forward + right backward", filled_notebook(name, {"rnn_forward": _SIGMOID_FORWARD})
+    yield "zeros forward + right backward", filled_notebook(name, {"rnn_forward": _ZEROS_FORWARD})
+
+
 def _notebooks(name: str):
+    """The correct notebook, the stub, every catalogued mistake (for rnn, each wrong rnn_step /
+    rnn_forward sits next to the right rnn_backward: "wrong forward + right backward") and the
+    combinations above."""
     a = asg.load(name, ROOT)
     yield "correct", filled_notebook(name)
     yield "stub", notebook.read(a.notebook)
     for mid in sorted(a.mistakes):
         if mid in a.mutants:
             yield mid, mutant_notebook(name, mid)
+    yield from _combinations(name)
 
 
 def _functions(cells: list[tuple[int, str]]) -> dict:
@@ -76,6 +119,7 @@ def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
     a = asg.load(name, ROOT)
     data = make_student_copy(a, tmp_path / name) / "_deepgrade_check" / "public.json"
     differences = []
+    kept: list[bool] = []
     seen = 0
     for label, nb in _notebooks(name):
         cells = notebook.code_cells(nb)
@@ -86,6 +130,9 @@ def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
             graded = grade_question(a, q, outcomes, public_only=True)
             points, max_points, checks = student_runner.run_question(q.name, functions, data)
             seen += 1
+            if label in RIGHT_NEXT_TO_WRONG_FORWARD and q.name in ("rnn_backward", "hidden_grad_norms"):
+                # wrong forward + right backward: the right function keeps its public points
+                kept.append(points == graded.points == q.points)
             if points != graded.points or max_points != q.points:
                 differences.append(
                     f"{label} / {q.name}: grader.check {points}, public checks at grading {graded.points}\n"
@@ -94,6 +141,14 @@ def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
                 )
     assert seen >= 2 * len(a.questions)
     assert not differences, "\n".join(differences)
+    if name == "rnn":
+        assert len(kept) == 2 * len(RIGHT_NEXT_TO_WRONG_FORWARD) and all(kept), kept
+
+
+# every catalogued wrong rnn_step / rnn_forward, next to the reference rnn_backward and hidden_grad_norms
+RIGHT_NEXT_TO_WRONG_FORWARD = {
+    mid for mid, m in asg.load("rnn", ROOT).mistakes.items() if m.function in ("rnn_step", "rnn_forward")
+}
 
 
 def test_grader_check_says_hidden_checks_are_not_included(tmp_path):

@@ -1,5 +1,7 @@
 """Grading the `rnn` assignment end to end: reference, untouched notebook, every catalogued
-mistake, the own-forward consistency credit of rnn_backward, and the cache staying in the sandbox."""
+mistake, a right rnn_backward / hidden_grad_norms judged on the states of a wrong rnn_forward
+(by the grader and by grader.check), the own-forward consistency credit of rnn_backward, and
+the cache staying in the sandbox."""
 
 from __future__ import annotations
 
@@ -276,29 +278,170 @@ FORWARD_MISTAKES = sorted(
 )
 
 
+OWN_STATES = "right for the hidden states your rnn_forward produced"
+BACKWARD_MISTAKES = sorted(mid for mid, m in MISTAKES.items() if m["function"] == "rnn_backward")
+NORMS_MISTAKES = sorted(mid for mid, m in MISTAKES.items() if m["function"] == "hidden_grad_norms")
+# the one catalogued forward mistake whose hidden states are right (only y_t is wrong)
+STATES_RIGHT = {"step_output_from_prev"}
+
+# A right rnn_backward for a cache of the student's own format (a dict), written here
+# independently of the reference.
+DICT_BACKWARD = RELU_BACKWARD.replace("* (h[:, t] > 0)", "* (1.0 - h[:, t] ** 2)")
+
+
+@pytest.fixture(scope="module")
+def public_json(rnn, tmp_path_factory):
+    from deepgrade.student import make_student_copy
+
+    return make_student_copy(rnn, tmp_path_factory.mktemp("copy") / "rnn") / "_deepgrade_check" / "public.json"
+
+
+def _failures(r):
+    return [(c.label, c.details) for c in r.checks if not c.passed and c.weight > 0]
+
+
 @pytest.mark.parametrize("function", ["rnn_backward", "hidden_grad_norms"])
 @pytest.mark.parametrize("mid", FORWARD_MISTAKES)
-def test_right_backward_with_wrong_forward_never_loses_to_the_extra_checks(rnn, mid, function):
-
+def test_right_backward_with_wrong_forward_keeps_full_points(rnn, mid, function):
     q = rnn.question(function)
-    outs = outcomes(rnn, q, {"rnn_forward": _wrong_forwards(rnn)[mid]})
-    with_extra = grade_question(rnn, q, outs)
-    without = grade_question(rnn, dataclasses.replace(q, extra_check=None), outs)
-    assert with_extra.points >= without.points
-    labels = {x.label for x in without.checks}
-    extra = [c for c in with_extra.checks if c.label not in labels]
-    # nothing the extra checks say blames the backward: failures are weightless and name rnn_forward
-    for c in extra:
-        text = " ".join(c.details)
-        assert c.passed or c.weight == 0, c.label
-        assert "not the derivative of your own rnn_forward" not in text, c.label
-    if any(not c.passed for c in without.checks):  # their forward changed what the function reads
-        named = [c for c in extra if "your rnn_forward is wrong" in " ".join(c.details)]
-        assert named, mid
-        # judged on their own states, the right function earns credit back
-        own = [c for c in extra if "own states" in c.label]
-        assert own and all(c.passed and c.weight > 0 for c in own), mid
-        assert with_extra.points > without.points
+    r = grade(rnn, q, {"rnn_forward": _wrong_forwards(rnn)[mid]})
+    assert r.points == q.points, _failures(r)
+    via = [c for c in r.checks if any(OWN_STATES in d for d in c.details)]
+    if mid in STATES_RIGHT:
+        assert not via  # their states are the reference's: the reference alone judges
+        return
+    # the standard values checks of every compared case, public and hidden, passed on their
+    # own states, and say which function is wrong
+    assert via and all(c.passed and c.weight > 0 for c in via)
+    assert {c.hidden for c in via} == {False, True}
+    said = f"your {function} is right, your rnn_forward is wrong (see rnn_forward, and rnn_step"
+    assert all(said in " ".join(c.details) for c in via)
+    # no extra check is needed for it: without them the points are the same
+    without = grade_question(
+        rnn, dataclasses.replace(q, extra_check=None), outcomes(rnn, q, {"rnn_forward": _wrong_forwards(rnn)[mid]})
+    )
+    assert without.points == q.points
+
+
+@pytest.mark.parametrize("function", ["rnn_backward", "hidden_grad_norms"])
+@pytest.mark.parametrize("mid", FORWARD_MISTAKES)
+def test_grader_check_keeps_a_right_backward_whole_next_to_a_wrong_forward(rnn, public_json, mid, function):
+    from deepgrade import student_runner
+
+    functions = {"rnn_forward": _wrong_forwards(rnn)[mid], function: getattr(rnn.reference, function)}
+    points, max_points, checks = student_runner.run_question(function, functions, public_json)
+    assert points == max_points == rnn.question(function).points, [(c.label, c.details) for c in checks if not c.passed]
+    via = [c for c in checks if any(OWN_STATES in d for d in c.details)]
+    assert bool(via) is (mid not in STATES_RIGHT)
+
+
+@pytest.mark.parametrize("mid", ["forward_relu", "step_missing_bias", "forward_no_recurrence"])
+def test_right_backward_on_its_own_cache_format_keeps_full_points(rnn, mid):
+    # the student's own cache (a dict) and their own right backward, not the reference's
+    ns: dict = {"np": np}
+    exec(DICT_BACKWARD, ns)
+    wrong = _wrong_forwards(rnn)[mid]
+
+    def rnn_forward(x, h0, params):
+        h, y, _ = wrong(x, h0, params)
+        return h, y, {"x": x, "h0": h0, "h": h, "p": params}
+
+    q = rnn.question("rnn_backward")
+    r = grade(rnn, q, {"rnn_forward": rnn_forward, "rnn_backward": ns["rnn_backward"]})
+    assert r.points == q.points, _failures(r)
+
+
+@pytest.mark.parametrize("bmid", BACKWARD_MISTAKES + NORMS_MISTAKES)
+@pytest.mark.parametrize("fmid", ["forward_relu", "step_missing_bias", "forward_transposed_recurrent"])
+def test_backward_wrong_for_its_own_forward_still_fails(rnn, fmid, bmid):
+    function = MISTAKES[bmid]["function"]
+    q = rnn.question(function)
+    alone = grade(rnn, q, {function: rnn.mutants[bmid]})  # next to a right forward
+    r = grade(rnn, q, {"rnn_forward": _wrong_forwards(rnn)[fmid], function: rnn.mutants[bmid]})
+    assert r.points < q.points
+    # the wrong forward earns the backward's mistake nothing on the graded cases; the only
+    # difference is the grader-only consistency credit for the gradients that are the true
+    # derivative of the wrong forward (dW_hy, db_y of backward_no_carry: 2.5 instead of 2.24)
+    assert r.points <= alone.points + 0.1 * q.points, (r.points, alone.points, _failures(r))
+    failed = [
+        c for c in r.checks if not c.passed and c.weight > 0 and "your rnn_forward is wrong here" in " ".join(c.details)
+    ]
+    assert failed, _failures(r)
+    # and its own mistake is named, recognised on the states of the wrong forward
+    assert bmid in diagnoses(r), _failures(r)
+
+
+@pytest.mark.parametrize("bmid", ["backward_no_carry", "backward_tanh_of_h", "norms_local_only"])
+def test_grader_check_names_a_backward_mistake_next_to_a_wrong_forward(rnn, public_json, bmid):
+    from deepgrade import student_runner
+
+    function = MISTAKES[bmid]["function"]
+    functions = {"rnn_forward": _wrong_forwards(rnn)["step_relu"], function: rnn.mutants[bmid]}
+    points, max_points, checks = student_runner.run_question(function, functions, public_json)
+    assert points < max_points
+    assert any(bmid in c.diagnosis for c in checks)
+
+
+def test_a_forward_that_ignores_its_input_makes_no_backward_right(rnn):
+    # zeros for h and y, and a backward that returns zeros: no values check may pass
+    def rnn_forward(x, h0, params):
+        N, T, _ = x.shape
+        h = np.zeros((N, T, h0.shape[1]))
+        return h, np.zeros((N, T, params["W_hy"].shape[1])), {"x": x, "h0": h0, "h": h, "p": params}
+
+    def zeros_backward(dy, cache):
+        return {k: np.zeros_like(v) for k, v in cache["p"].items()} | {
+            "h0": np.zeros_like(cache["h0"]),
+            "x": np.zeros_like(cache["x"]),
+        }
+
+    def zeros_norms(dy, cache):
+        return np.zeros(cache["x"].shape[1])
+
+    for function, fn in (("rnn_backward", zeros_backward), ("hidden_grad_norms", zeros_norms)):
+        q = rnn.question(function)
+        r = grade(rnn, q, {"rnn_forward": rnn_forward, function: fn})
+        values = [c for c in r.checks if c.passed and not c.label.startswith(("shape", "hidden check: shape"))]
+        assert [c.label for c in values if c.weight > 0 and "inputs" not in c.label] == [], function
+        assert r.points <= 0.1 * q.points, (function, r.points)
+
+
+def test_an_uncatalogued_wrong_forward_is_named_on_public_cases(rnn):
+    # sigmoid instead of tanh: no catalogue entry, so the public cases cannot judge the
+    # backward on its states (the student copy has no reference): they say rnn_forward is the
+    # wrong function; the hidden cases (the grader's reference on their states) give credit
+    def rnn_forward(x, h0, params):
+        N, T, _ = x.shape
+        h = np.zeros((N, T, h0.shape[1]))
+        h_prev = h0
+        for t in range(T):
+            h[:, t] = 1 / (1 + np.exp(-(x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])))
+            h_prev = h[:, t]
+        return h, h @ params["W_hy"] + params["b_y"], (x, h0, h, params)
+
+    q = rnn.question("rnn_backward")
+    r = grade(rnn, q, {"rnn_forward": rnn_forward})
+    public = [c for c in r.checks if not c.hidden and c.label.startswith("d")]
+    hidden = [c for c in r.checks if c.hidden and c.label.startswith("d") and " on hidden check: " in c.label]
+    assert len(hidden) == 3 * 7 and all(c.passed for c in hidden)
+    # db_y = sum of dy does not depend on the states: it matches the reference itself
+    assert all(OWN_STATES in " ".join(c.details) for c in hidden if not c.label.startswith("db_y"))
+    failed = [c for c in public if not c.passed]
+    assert failed and all("fix rnn_forward first" in " ".join(c.details) for c in failed)
+
+
+def test_consistency_checks_are_hidden_and_say_wrong_keys_once(rnn, reference_result):
+    back = question(reference_result, "rnn_backward")
+    assert all(c.hidden for c in _consistency_checks(back))
+    q = rnn.question("rnn_backward")
+
+    def renamed(dy, cache):
+        return {f"d{k}": v for k, v in rnn.reference.rnn_backward(dy, cache).items()}
+
+    r = grade(rnn, q, {"rnn_backward": renamed})
+    cons = [c for c in r.checks if "central differences" in c.label]
+    assert len(cons) == 1 and cons[0].hidden and cons[0].weight == 0
+    assert "does not hold the gradients under the keys" in cons[0].details[0]
 
 
 def test_right_backward_with_y_only_wrong_keeps_everything(rnn):

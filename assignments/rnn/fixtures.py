@@ -7,18 +7,29 @@ case calls their rnn_forward first (keep=True) and passes its third element on w
 Ref; the cache never leaves the sandbox. The grader's reference uses its own cache
 (``reference_args``).
 
-rnn_backward is graded twice (CHECKS below): against the reference gradients, and
-against central differences of the student's own rnn_forward, computed here from the
-outputs y their rnn_forward returns on slightly changed inputs, so that a wrong forward
-with a backward that is its true derivative earns that part of the credit.
+A wrong rnn_forward puts wrong hidden states in that cache, and a right rnn_backward
+cannot match the reference on them: each such case carries an ``OwnInput`` (the hidden
+states h their rnn_forward returned), and where h is wrong it also accepts what a right
+function returns on THEIR states (compare.Alternative). Its checks then pass, say that
+rnn_forward is the wrong function, and nothing is lost. Hidden cases compute that value
+with the reference on the student's h; public cases with the pairs the student copy
+ships (the catalogued wrong rnn_step / rnn_forward, ``_wrong_forwards``), so that
+grader.check judges them exactly as the grader does.
+
+rnn_backward also gets grader-only checks (CHECKS below, hidden): against central
+differences of the student's own rnn_forward, computed here from the outputs y their
+rnn_forward returns on slightly changed inputs, so that a wrong forward with a backward
+that is its true derivative earns extra credit; they never cost anything.
 """
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
-from deepgrade.assignment import Case, Ref, seeded
-from deepgrade.compare import Check, error_check
+from deepgrade.assignment import Case, OwnInput, Ref, seeded
+from deepgrade.compare import Check, error_check, structure_problem
 
 GRAD_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y", "h0", "x")
 GRAD_OUTPUTS = {k: f"d{k}" for k in GRAD_KEYS}
@@ -30,7 +41,6 @@ CONS_EPS = 1e-6
 CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
 CONS_WEIGHT = 3.0  # per gradient, counted only when it passes on a wrong forward: it can only add credit
 CONS_FLAT = 1e-8  # a numerical gradient smaller than this: the forward ignores the input (no credit)
-OWN_STATES_WEIGHT = 2.0  # per compared output of a case re-judged on the student's own states
 
 
 def _params(W_xh, W_hh, W_hy, b_h, b_y) -> dict:
@@ -143,11 +153,39 @@ def _forward_cases() -> list[Case]:
     return cases
 
 
+def _wrong_forwards(assignment) -> dict:
+    """The catalogued wrong rnn_forward, and the reference's rnn_forward on each catalogued wrong
+    rnn_step (as a student's forward built on their step computes): the wrong hidden states
+    whose right rnn_backward / hidden_grad_norms a public case ships."""
+    out = {}
+    ref = assignment.reference
+    for mid, m in assignment.mistakes.items():
+        if mid not in assignment.mutants:
+            continue
+        if m.function == "rnn_forward":
+            out[mid] = assignment.mutants[mid]
+        elif m.function == "rnn_step":
+            # the reference loop itself (one source of truth), calling the wrong step
+            out[mid] = types.FunctionType(
+                ref.rnn_forward.__code__,
+                {**ref.rnn_forward.__globals__, "rnn_step": assignment.mutants[mid]},
+                "rnn_forward",
+            )
+    return out
+
+
 def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1e-7) -> list[Case]:
     """The student's rnn_forward (its cache stays in the sandbox), then ``function`` on it."""
 
     def reference_args(ref, x=x, h0=h0, params=params, dy=dy):
         return (dy, ref.rnn_forward(x, h0, params)[2])
+
+    def own_states_args(ref, h, x=x, h0=h0, params=params, dy=dy):
+        # the reference's cache layout with the student's hidden states in it
+        return (
+            dy,
+            (np.array(x), np.array(h0), np.asarray(h, dtype=np.float64), {k: np.array(v) for k, v in params.items()}),
+        )
 
     return [
         Case(
@@ -169,6 +207,14 @@ def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1
             hidden=hidden,
             outputs=outputs,
             rtol=rtol,
+            own_input=OwnInput(
+                f"{name}_forward",
+                0,
+                "hidden states",
+                own_states_args,
+                _wrong_forwards,
+                see="see rnn_forward, and rnn_step if your rnn_forward calls it",
+            ),
         ),
     ]
 
@@ -282,78 +328,21 @@ def _forward_differs(assignment, outcome) -> bool:
 
 def _not_counted(label: str, details: list[str]) -> Check:
     """A consistency check that failed: shown, but weightless (it can only add credit)."""
-    return Check(label, False, 0.0, ["not counted against you: " + details[0], *details[1:]])
+    return Check(label, False, 0.0, ["not counted against you: " + details[0], *details[1:]], hidden=True)
 
 
 def consistency_checks(assignment, question, outcomes) -> list[Check]:
-    """Credit that only adds: the backward judged against the student's OWN forward.
-
-    - On the graded cases, where the student's rnn_forward computed other hidden states
-      than the reference, their rnn_backward (which reads its cache) is judged again on
-      those states: right there, it earns the case's values back, and the feedback names
-      rnn_forward as the function that is wrong.
-    - On a tiny RNN, is rnn_backward the true derivative (central differences) of the
-      student's own rnn_forward? Where that forward is wrong, a pass earns CONS_WEIGHT per
-      gradient; a fail costs nothing, and with a right forward the check is shown only.
-    """
-    return _own_states_checks(assignment, question, outcomes) + _derivative_checks(assignment, question, outcomes)
-
-
-def _own_states_checks(assignment, question, outcomes) -> list[Check]:
-    """rnn_backward or hidden_grad_norms judged again where the student's rnn_forward computed
-    other hidden states than the reference: the reference's function on THEIR states is what
-    a right function returns from their cache. Right there, it earns credit; wrong, nothing."""
+    """Credit that only adds (grader-only, from hidden calls): on a tiny RNN, is rnn_backward
+    the true derivative (central differences) of the student's own rnn_forward? Where that
+    forward is wrong, a pass earns CONS_WEIGHT per gradient; a fail costs nothing, and with a
+    right forward the check is shown only. (A right rnn_backward next to a wrong forward keeps
+    its points on the graded cases themselves: their OwnInput.)"""
     q = question.name
-    by_name = {c.name: c for c in question.cases}
-    checks = []
-    for case in question.cases:
-        fcase = by_name.get(f"{case.name}_forward")
-        if not case.compare or case.function is not None or fcase is None:
-            continue
-        fwd, own_call = outcomes.get(f"{q}/{fcase.name}"), outcomes.get(f"{q}/{case.name}")
-        if fwd is None or own_call is None or not fwd.ok or not own_call.ok or assignment.reference is None:
-            continue
-        h = fwd.value[0] if isinstance(fwd.value, tuple) and fwd.value else None
-        ref_h = assignment.expected(fcase, q)[0]
-        if not isinstance(h, np.ndarray) or h.shape != ref_h.shape or not np.all(np.isfinite(h)):
-            continue
-        if np.allclose(h, ref_h, rtol=case.rtol, atol=case.atol):
-            continue  # their forward is right here: the comparison with the reference is fair
-        x, h0, params = fcase.args
-        cache = (np.array(x), np.array(h0), h.astype(np.float64), {k: np.array(v) for k, v in params.items()})
-        with np.errstate(all="ignore"):
-            own = getattr(assignment.reference, q)(np.array(case.args[0]), cache)
-        got = own_call.value
-        if isinstance(own, dict):
-            got = got if isinstance(got, dict) else {}
-            pairs = [(got.get(k), own[k]) for k in GRAD_KEYS]
-        else:
-            pairs = [(got, own)]
-        right = all(
-            isinstance(g, np.ndarray)
-            and g.shape == o.shape
-            and g.dtype.kind in "biuf"
-            and np.allclose(g, o, rtol=case.rtol, atol=case.atol)
-            for g, o in pairs
-        )
-        label = ("hidden check: " if case.hidden else "") + f"{q} on your rnn_forward's own states ({case.description})"
-        wrong_forward = (
-            f"your rnn_forward is wrong: its hidden states differ from the reference's on {case.description}, "
-            f"and {q} reads them from your cache, so it cannot match the reference there. Fix rnn_forward first."
-        )
-        if right:
-            verdict = f"your {q} is right on the states your rnn_forward computed: that earns credit here"
-            checks.append(
-                Check(label, True, OWN_STATES_WEIGHT * len(pairs), [wrong_forward, verdict], hidden=case.hidden)
-            )
-        else:
-            checks.append(Check(label, False, 0.0, [wrong_forward], hidden=case.hidden))
-    return checks
-
-
-def _derivative_checks(assignment, question, outcomes) -> list[Check]:
-    q = question.name
-    label = "d{key} against central differences of your own rnn_forward (numerical check on " + CONS_DESC + ")"
+    label = (
+        "hidden check: d{key} against central differences of your own rnn_forward (numerical check on "
+        + CONS_DESC
+        + ")"
+    )
     fwd, bwd = outcomes[f"{q}/cons_forward"], outcomes[f"{q}/cons_backward"]
     failed = None
     if not fwd.ok:
@@ -367,6 +356,19 @@ def _derivative_checks(assignment, question, outcomes) -> list[Check]:
     if problem:
         return [
             _not_counted(label.format(key=k), [problem] if k == GRAD_KEYS[0] else ["not checked"]) for k in GRAD_KEYS
+        ]
+    # wrong key names, or not a dict: one line for the whole check (the graded cases above
+    # already list the keys found and expected), not one per key
+    if structure_problem(bwd.value, GRAD_OUTPUTS) is not None:
+        return [
+            _not_counted(
+                "hidden check: rnn_backward against central differences of your own rnn_forward "
+                f"(numerical check on {CONS_DESC})",
+                [
+                    "not checked: the dict your rnn_backward returned does not hold the gradients under "
+                    f"the keys {list(GRAD_KEYS)} (the checks above say which keys it has)"
+                ],
+            )
         ]
     # is the student's forward the reference's here? (who to name in the feedback)
     forward_differs = _forward_differs(assignment, fwd)
@@ -388,23 +390,22 @@ def _derivative_checks(assignment, question, outcomes) -> list[Check]:
         measured = f"relative error {err:.2g} against central differences of your rnn_forward (eps = {CONS_EPS:g})"
         if err < CONS_TOL and not forward_differs:
             # their forward is the reference's: the checks against the reference say it all
-            checks.append(Check(lbl, True, 0.0, [measured]))
+            checks.append(Check(lbl, True, 0.0, [measured], hidden=True))
         elif err < CONS_TOL:
-            details = [measured]
-            if forward_differs:
-                details.append(
-                    "your rnn_forward is wrong (its y differs from the reference's); your rnn_backward is "
-                    "consistent with it: it is the true derivative of what your rnn_forward computes, and that "
-                    "earns this part of the credit. Fix rnn_forward and rnn_backward should follow."
-                )
-            checks.append(Check(lbl, True, CONS_WEIGHT, details))
+            details = [
+                measured,
+                "your rnn_forward is wrong (its y differs from the reference's); your rnn_backward is "
+                "consistent with it: it is the true derivative of what your rnn_forward computes, and that "
+                "earns this part of the credit. Fix rnn_forward and rnn_backward should follow.",
+            ]
+            checks.append(Check(lbl, True, CONS_WEIGHT, details, hidden=True))
         elif forward_differs:
             checks.append(
                 _not_counted(
                     lbl,
                     [
                         "your rnn_forward is wrong (its y differs from the reference's), and your rnn_backward is "
-                        "not its derivative: rnn_backward is judged against the reference's gradients above",
+                        "not its derivative: rnn_backward is judged on the graded cases above",
                         measured,
                     ],
                 )
@@ -497,7 +498,7 @@ def _clip_cases() -> list[Case]:
     ]
 
 
-CHECKS = {"rnn_backward": consistency_checks, "hidden_grad_norms": _own_states_checks}
+CHECKS = {"rnn_backward": consistency_checks}
 
 
 def _mse_cases() -> list[Case]:

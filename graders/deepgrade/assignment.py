@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import Policy, labels
+from .compare import Policy, labels, same_output, wrong_intermediate
 
 
 @dataclass
@@ -44,6 +44,35 @@ class Ref:
 
     case: str
     index: int | None = None
+
+
+@dataclass
+class OwnInput:
+    """A case whose function reads an intermediate that the student's own earlier call made
+    (rnn_backward reads the hidden states in their rnn_forward's cache). Where that
+    intermediate is wrong, the case also accepts what a right function returns on it
+    (compare.Alternative), so that a right function never loses points to a wrong one.
+
+    case: the earlier case of the same question (keep=True) whose returned element
+        ``index`` is the intermediate (its ``outputs`` must name that element, so that it
+        comes back from the sandbox).
+    what: how the feedback names it, e.g. "hidden states".
+    reference_args: (reference module, the student's intermediate) -> the arguments the
+        reference is called with to give what a right function returns on it.
+    producers: (assignment) -> {label: function}: the known wrong versions of the earlier
+        case's function; their intermediates on public cases, with what a right function
+        returns on them, ship with the student copy (so grader.check judges public cases as
+        the grader does, without the reference). None: the catalogue's mistakes of it.
+    see: where the feedback sends the student when the intermediate is wrong (default
+        "see <the earlier case's function>").
+    """
+
+    case: str
+    index: int | None
+    what: str
+    reference_args: Callable[[ModuleType, Any], tuple]
+    producers: Callable[[Any], dict[str, Callable]] | None = None
+    see: str | None = None
 
 
 @dataclass
@@ -80,6 +109,8 @@ class Case:
     # cache): a tuple, or a callable taking the reference module and returning one (so a
     # fixtures file need not import the solutions). None: use ``args``.
     reference_args: Any = None
+    # the case's function reads an intermediate made by the student's earlier call (OwnInput)
+    own_input: OwnInput | None = None
 
 
 @dataclass
@@ -153,6 +184,77 @@ class Assignment:
         if callable(args):
             args = args(self.reference)
         return tuple(copy.deepcopy(args))
+
+    def producer(self, question: Question, case: Case) -> Case:
+        """The earlier case whose output ``case.own_input`` reads."""
+        return next(c for c in question.cases if c.name == case.own_input.case)
+
+    def own_reference(self, question: Question, case: Case) -> Any:
+        """The reference's intermediate for a case with ``own_input`` (e.g. its hidden states)."""
+        value = self.expected(self.producer(question, case), question.name)
+        return value if case.own_input.index is None else value[case.own_input.index]
+
+    def own_expected(self, question: Question, case: Case, own: Any) -> Any:
+        """What a right function returns on the student's intermediate ``own`` (the reference,
+        called here on private copies)."""
+        args = case.own_input.reference_args(self.reference, copy.deepcopy(own))
+        with np.errstate(all="ignore"):
+            return getattr(self.reference, case.function or question.name)(*args, **copy.deepcopy(case.kwargs))
+
+    def own_mutants(self, question: Question, case: Case, own: Any) -> dict[str, Any]:
+        """Each catalogued mistake of the case's function on the student's intermediate ``own``
+        (so that its mistake is named next to a wrong producer too); those that raise are left out."""
+        fn_name = case.function or question.name
+        outs = {}
+        for mid, mistake in self.mistakes.items():
+            if mistake.function != fn_name or mid not in self.mutants:
+                continue
+            try:
+                args = case.own_input.reference_args(self.reference, copy.deepcopy(own))
+                with np.errstate(all="ignore"):
+                    outs[mid] = self.mutants[mid](*args, **copy.deepcopy(case.kwargs))
+            except Exception:
+                continue
+        return outs
+
+    def own_candidates(self, question: Question, case: Case) -> list[tuple[Any, Any, dict[str, Any]]]:
+        """(intermediate, what a right function returns on it, each catalogued mistake's output
+        on it) for each known wrong producer whose intermediate on this case differs from the
+        reference's: what a public case is judged with, by the grader and in the student copy alike."""
+
+        def compute() -> list:
+            producer = self.producer(question, case)
+            fn_name = producer.function or question.name
+            known = (
+                case.own_input.producers(self)
+                if case.own_input.producers is not None
+                else {
+                    mid: f
+                    for mid, f in self.mutants.items()
+                    if mid in self.mistakes and self.mistakes[mid].function == fn_name
+                }
+            )
+            reference = self.own_reference(question, case)
+            out: list = []
+            for _, fn in sorted(known.items()):
+                try:
+                    with np.errstate(all="ignore"):
+                        value = fn(*copy.deepcopy(producer.args), **copy.deepcopy(producer.kwargs))
+                    own = value if case.own_input.index is None else value[case.own_input.index]
+                    own = np.asarray(own, dtype=np.float64)
+                except Exception:
+                    continue
+                if not wrong_intermediate(own, reference, case.rtol, case.atol):
+                    continue
+                if any(same_output(own, c[0], case.rtol, case.atol) for c in out):
+                    continue  # two mistakes that give the same intermediate: one pair
+                try:
+                    out.append((own, self.own_expected(question, case, own), self.own_mutants(question, case, own)))
+                except Exception:
+                    continue
+            return out
+
+        return self._memo("own_candidates", case, question.name, compute)
 
     def mutant_outputs(self, case: Case, function: str) -> dict[str, Any]:
         """Each catalogued mistake's output on this case (mistakes that raise are left out)."""

@@ -283,6 +283,90 @@ def structure_problem(got: Any, outputs: Any) -> str | None:
     return None
 
 
+@dataclass
+class Alternative:
+    """A second expected value a case accepts, part by part.
+
+    A case whose function reads an intermediate the student's own earlier call produced
+    (rnn_backward reads the hidden states in the cache of their rnn_forward) cannot match
+    the reference where that intermediate is wrong: it is then judged against what a right
+    function returns on the student's intermediate too. ``expected``: that value (a return
+    value split by the case's ``outputs``), or None where it is not known (the feedback
+    still names the wrong function). ``note``: said on a part that passes through it;
+    ``wrong``: on a part that matches neither; ``unknown``: on a part that fails where the
+    alternative cannot judge it. ``mutants``: each catalogued mistake's output on the
+    student's intermediate (mistake id -> output), to name a mistake there too.
+    """
+
+    expected: Any
+    note: str
+    wrong: str
+    unknown: str
+    mutants: dict[str, Any] = field(default_factory=dict)
+
+
+def wrong_intermediate(own: Any, reference: Any, rtol: float, atol: float) -> bool:
+    """Is the student's intermediate usable (finite numbers of the reference's shape) and
+    other than the reference's? Only then does a case accept an alternative."""
+    a, r = as_array(own), as_array(reference)
+    if a is None or r is None or a.shape != r.shape or not np.all(np.isfinite(a)):
+        return False
+    return not same_output(a, r, rtol, atol)
+
+
+def own_alternative(
+    question: str,
+    producer: str,
+    what: str,
+    own: Any,
+    reference: Any,
+    candidates: list[tuple[Any, Any, dict[str, Any]]],
+    rtol: float,
+    atol: float,
+    see: str | None = None,
+) -> Alternative | None:
+    """The alternative of a case whose ``question`` function reads ``what`` (e.g. "hidden
+    states") from what the student's ``producer`` returned (``own``; ``reference``: the
+    reference's). None where the intermediate is right (or unusable): the reference alone
+    judges. ``candidates``: (intermediate, what a right function returns on it, each
+    catalogued mistake's output on it); the one whose intermediate is the student's gives the
+    expected value and the mistakes' outputs. The grader computes
+    the student's own pair on hidden cases; public cases use the pairs shipped with the
+    student copy (the catalogue's wrong producers), so grader.check judges them the same.
+    see: where the feedback sends the student (default: the producer).
+    """
+    if not wrong_intermediate(own, reference, rtol, atol):
+        return None
+    expected, mutants = next(
+        ((alt, muts) for inter, alt, muts in candidates if same_output(own, inter, rtol, atol)), (None, {})
+    )
+    see = see or f"see {producer}"
+    wrong = f"your {producer} is wrong here: its {what} differ from the reference's ({see})"
+    return Alternative(
+        expected,
+        f"right for the {what} your {producer} produced: your {question} is right, your {producer} is wrong ({see})",
+        f"{wrong}; your {question} does not return what a right {question} returns on them either "
+        "(the differences below are from that)",
+        f"{wrong}, and {question} reads them from your cache: fix {producer} first "
+        f"(this check cannot tell here whether {question} is right)",
+        dict(mutants),
+    )
+
+
+def _alternative_part(alternative: Alternative | None, alt_parts: dict, label: str, ea: np.ndarray, atol: float):
+    """The alternative's array for one part, or None. An alternative that is all zeros where
+    the reference is not gives no credit: a producer that ignores its inputs (returns zeros)
+    must not make a function that returns zeros right."""
+    if alternative is None or alternative.expected is None:
+        return None
+    aa = as_array(alt_parts.get(label))
+    if aa is None or aa.shape != ea.shape or not np.all(np.isfinite(aa)):
+        return None
+    if ea.size and float(np.max(np.abs(aa))) <= atol < float(np.max(np.abs(ea))):
+        return None
+    return aa
+
+
 def judge_case(
     case_label: str,
     hidden: bool,
@@ -295,16 +379,20 @@ def judge_case(
     atol: float,
     shape_weight: float = 1.0,
     value_weights: dict[str, float] | None = None,
+    alternative: Alternative | None = None,
 ) -> list[Check]:
     """Shape check, then a values check per output part, with diagnoses.
 
     mutant_outputs: mistake id -> that mistake's output on the same inputs.
     explain: mistake id -> the explanation students read.
     shape_weight, value_weights (label -> weight): from ``Policy.case_weights``.
+    alternative: a part also passes when it matches this (see ``Alternative``).
     """
     exp_parts = parts(expected, outputs)
+    alt_parts = parts(alternative.expected, outputs) if alternative and alternative.expected is not None else {}
     got_parts = parts(got, outputs)
     mut_parts = {mid: parts(out, outputs) for mid, out in mutant_outputs.items()}
+    alt_mut_parts = {mid: parts(out, outputs) for mid, out in (alternative.mutants if alt_parts else {}).items()}
     weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
@@ -355,18 +443,36 @@ def judge_case(
             check.details.append("not compared: the shape is wrong")
         else:
             ok = bool(np.all(close(ea, ga, rtol, atol)))
+            aa = None if ok else _alternative_part(alternative, alt_parts, label, ea, atol)
+            if aa is not None and bool(np.all(close(aa, ga, rtol, atol))):
+                ok = True  # right for the student's own intermediate: it counts as passed
+                check.details.append(alternative.note)
             check.passed = ok
             if not ok:
+                if alternative is not None:
+                    check.details.append(alternative.wrong if aa is not None else alternative.unknown)
                 raw = got_parts[label]
                 if isinstance(raw, (np.ndarray, np.generic)) and raw.dtype.kind == "f" and raw.dtype.itemsize < 8:
                     check.details.append(FLOAT32_HINT.format(dtype=raw.dtype.name))
-                check.details += value_details(ea, ga, rtol, atol, hidden)
+                check.details += value_details(ea if aa is None else aa, ga, rtol, atol, hidden)
         if not check.passed:
             for mid, mp in mut_parts.items():
                 mo = mp.get(label)
                 if mo is not None and not same_output(mo, e, rtol, atol) and same_output(ga, mo, rtol, atol):
                     check.diagnosis.append(mid)
                     check.details.append(explain.get(mid, mid))
+            if ga is not None and label in alt_parts:
+                # a known mistake, made on the student's own intermediate
+                for mid, mp in alt_mut_parts.items():
+                    mo = mp.get(label)
+                    if (
+                        mid not in check.diagnosis
+                        and mo is not None
+                        and not same_output(mo, alt_parts[label], rtol, atol)
+                        and same_output(ga, mo, rtol, atol)
+                    ):
+                        check.diagnosis.append(mid)
+                        check.details.append(explain.get(mid, mid))
         if not check.passed and not check.diagnosis and len(shape_check.details) and not shapes_ok:
             # a wrong shape that a known mistake produces: say which
             for mid, mp in mut_parts.items():
@@ -426,8 +532,11 @@ def judge_call(
     mutants: dict[str, Any],
     explain: dict[str, str],
     policy: Policy,
+    alternative: Alternative | None = None,
 ) -> CaseResult:
-    """Judge one call's outcome (a returned value, or an error) the same way everywhere."""
+    """Judge one call's outcome (a returned value, or an error) the same way everywhere.
+
+    alternative: what the case also accepts (``own_alternative``), or None."""
     if expect_error is not None:
         raised = not ok and (error or {}).get("type") == expect_error
         detail = [] if raised else [f"expected {expect_error} to be raised, but {_what_happened(ok, error)}"]
@@ -439,7 +548,7 @@ def judge_call(
         return CaseResult(label, hidden, [error_check(label, hidden, err, weight)])
     shape_weight, value_weights = policy.case_weights(question, outputs)
     checks = judge_case(
-        label, hidden, value, expected, outputs, mutants, explain, rtol, atol, shape_weight, value_weights
+        label, hidden, value, expected, outputs, mutants, explain, rtol, atol, shape_weight, value_weights, alternative
     )
     right = any(c.passed for c in checks[1:])  # checks[0] is the shape check
     return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(mutated))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .assignment import Assignment, Case, Question
-from .compare import CaseResult, Check, judge_call, score_question
+from .compare import Alternative, CaseResult, Check, judge_call, own_alternative, score_question, wrong_intermediate
 from .plan import call_id
 from .sandbox import StepOutcome
 
@@ -36,8 +36,58 @@ def case_label(case: Case) -> str:
     return ("hidden check: " if case.hidden else "") + case.description
 
 
-def grade_case(assignment: Assignment, question: Question, case: Case, outcome: StepOutcome) -> CaseResult:
-    """One compared case's outcome, judged (expected and mutant outputs computed here)."""
+def own_alternative_for(
+    assignment: Assignment, question: Question, case: Case, outcomes: dict[str, StepOutcome]
+) -> Alternative | None:
+    """What a case with ``own_input`` also accepts, from the intermediate the student's own
+    earlier call returned. Public cases: the pairs the student copy ships (so grader.check
+    judges them exactly so); hidden cases: what the reference returns on the student's own
+    intermediate, computed here."""
+    spec = case.own_input
+    if spec is None:
+        return None
+    producer = assignment.producer(question, case)
+    got = outcomes.get(call_id(question.name, producer))
+    own = None
+    if got is not None and got.ok:
+        own = got.value
+        if spec.index is not None:
+            own = own[spec.index] if isinstance(own, tuple) and len(own) > spec.index else None
+    reference = assignment.own_reference(question, case)
+    candidates: list = []
+    if wrong_intermediate(own, reference, case.rtol, case.atol):
+        if not case.hidden:
+            candidates = assignment.own_candidates(question, case)
+        else:
+            try:
+                candidates = [
+                    (own, assignment.own_expected(question, case, own), assignment.own_mutants(question, case, own))
+                ]
+            except Exception:  # the reference cannot run on it (e.g. it overflows): no alternative
+                candidates = []
+    return own_alternative(
+        case.function or question.name,
+        producer.function or question.name,
+        spec.what,
+        own,
+        reference,
+        candidates,
+        case.rtol,
+        case.atol,
+        spec.see,
+    )
+
+
+def grade_case(
+    assignment: Assignment,
+    question: Question,
+    case: Case,
+    outcome: StepOutcome,
+    outcomes: dict[str, StepOutcome] | None = None,
+) -> CaseResult:
+    """One compared case's outcome, judged (expected and mutant outputs computed here).
+
+    outcomes: the question's other calls (the intermediate of a case with ``own_input``)."""
     returned = outcome.ok and case.expect_error is None
     return judge_call(
         question.name,
@@ -55,6 +105,7 @@ def grade_case(assignment: Assignment, question: Question, case: Case, outcome: 
         assignment.mutant_outputs(case, question.name) if returned else {},
         assignment.explanations,
         assignment.policy,
+        own_alternative_for(assignment, question, case, outcomes or {}) if returned else None,
     )
 
 
@@ -67,7 +118,7 @@ def grade_question(
     consistency check that needs the grader's own calls): what ``grader.check`` reports.
     """
     results = [
-        grade_case(assignment, question, case, outcomes[call_id(question.name, case)])
+        grade_case(assignment, question, case, outcomes[call_id(question.name, case)], outcomes)
         for case in question.cases
         if case.compare and not (public_only and case.hidden)
     ]

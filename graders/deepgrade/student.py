@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from . import wire
-from .assignment import Assignment, Case, Ref
+from .assignment import Assignment, Case, Question, Ref
 from .notebook import strip_outputs
 from .plan import _returns
 
@@ -62,7 +62,7 @@ def public_data(assignment: Assignment) -> dict:
                 continue
             if case.harness is not None:
                 continue  # harness cases (model training) run only in the grader
-            cases.append(_case_entry(assignment, q.name, case))
+            cases.append(_case_entry(assignment, q, case))
         questions[q.name] = {"points": q.points, "cases": cases}
         if _trains_locally(assignment, q):
             questions[q.name]["trained"] = True
@@ -91,7 +91,8 @@ def _trains_locally(assignment: Assignment, question) -> bool:
     )
 
 
-def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
+def _case_entry(assignment: Assignment, q: Question, case: Case) -> dict:
+    question = q.name
     entry = {
         "id": case.name,  # the call runner's key for values kept for a later case's Ref
         "name": case.name,
@@ -112,7 +113,30 @@ def _case_entry(assignment: Assignment, question: str, case: Case) -> dict:
     if entry["compare"] and case.expect_error is None:
         entry["expected"] = wire.encode(assignment.expected(case, question))
         entry["mutants"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, question).items()}
+        if case.own_input is not None:
+            entry["own_input"] = _own_input_entry(assignment, q, case)
     return entry
+
+
+def _own_input_entry(assignment: Assignment, q: Question, case: Case) -> dict:
+    """What grader.check needs to judge a public case on the student's own intermediate as the
+    grader does (score.own_alternative_for): the reference's intermediate (public: it is an
+    expected output of a public case) and, for each catalogued wrong producer, its
+    intermediate with what a right function and each catalogued mistake return on it.
+    No reference code."""
+    producer = assignment.producer(q, case)
+    return {
+        "case": producer.name,
+        "index": case.own_input.index,
+        "function": producer.function or q.name,
+        "what": case.own_input.what,
+        "see": case.own_input.see,
+        "reference": wire.encode(assignment.own_reference(q, case)),
+        "candidates": [
+            [wire.encode(i), wire.encode(e), {mid: wire.encode(v) for mid, v in m.items()}]
+            for i, e, m in assignment.own_candidates(q, case)
+        ],
+    }
 
 
 MANIFEST = ".deepgrade-student-copy"

@@ -16,10 +16,28 @@ from pathlib import Path
 
 try:  # inside the student copy, a package next to the notebook
     from . import call_runner, wire
-    from .compare import Check, Policy, format_question, judge_call, question_points, score_question
+    from .compare import (
+        Check,
+        Policy,
+        format_question,
+        judge_call,
+        own_alternative,
+        question_points,
+        score_question,
+        wrong_intermediate,
+    )
 except ImportError:  # pragma: no cover - imported as deepgrade.student_runner in tests
     from deepgrade import call_runner, wire
-    from deepgrade.compare import Check, Policy, format_question, judge_call, question_points, score_question
+    from deepgrade.compare import (
+        Check,
+        Policy,
+        format_question,
+        judge_call,
+        own_alternative,
+        question_points,
+        score_question,
+        wrong_intermediate,
+    )
 
 DATA = Path(__file__).with_name("public.json")
 _NOT_SENT = (
@@ -69,9 +87,12 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
         return question_points(checks, q["points"]), q["points"], checks
     policy = Policy.from_dict(data.get("policy"))
     kept: dict = {}
+    returned_values: dict = {}  # what each call sent back (an intermediate a later case reads)
     results = []
     for case in q["cases"]:
         out = call_runner.run_call(case, functions, kept, _student_error)
+        if out["ok"]:
+            returned_values[case["id"]] = wire.decode(out["value"])
         if not case["compare"]:
             continue
         returned = out["ok"] and not case["expect_error"]
@@ -92,10 +113,40 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
                 {mid: wire.decode(v) for mid, v in case["mutants"].items()} if returned else {},
                 explain,
                 policy,
+                _alternative(case, returned_values) if returned else None,
             )
         )
     points, checks = score_question(results, [], q["points"], policy, explain)
     return points, q["points"], checks
+
+
+def _alternative(case: dict, returned_values: dict):
+    """The grader's rule for a public case with an own_input (score.own_alternative_for),
+    from the pairs public.json ships."""
+    spec = case.get("own_input")
+    if not spec:
+        return None
+    own = returned_values.get(spec["case"])
+    if spec["index"] is not None:
+        own = own[spec["index"]] if isinstance(own, tuple) and len(own) > spec["index"] else None
+    reference = wire.decode(spec["reference"])
+    candidates = []
+    if wrong_intermediate(own, reference, case["rtol"], case["atol"]):
+        candidates = [
+            (wire.decode(i), wire.decode(e), {mid: wire.decode(v) for mid, v in m.items()})
+            for i, e, m in spec["candidates"]
+        ]
+    return own_alternative(
+        case["function"],
+        spec["function"],
+        spec["what"],
+        own,
+        reference,
+        candidates,
+        case["rtol"],
+        case["atol"],
+        spec.get("see"),
+    )
 
 
 def check(name: str, functions: dict, data_file: Path | None = None) -> str:
