@@ -10,6 +10,7 @@ report                     report.*             -> text, JSON, HTML, CSV
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +62,20 @@ class SubmissionResult:
 
 
 def limits_for(assignment: Assignment) -> sandbox.Limits:
-    return sandbox.Limits(
-        cell_seconds=assignment.cell_seconds,
-        total_seconds=assignment.total_seconds,
-        memory_bytes=int(assignment.memory_gb * 1024**3),
-    )
+    """The sandbox's limits from the assignment's [limits] (defaults: contract.py)."""
+    limits = {
+        "cell_seconds": assignment.cell_seconds,
+        "call_seconds": assignment.call_seconds,
+        "total_seconds": assignment.total_seconds,
+        "memory_bytes": int(assignment.memory_gb * 1024**3),
+    }
+    if assignment.contract is not None:  # disk quotas, where this sandbox has them
+        known = {f.name for f in dataclasses.fields(sandbox.Limits)}
+        for key in ("disk_mb", "inodes"):
+            value = getattr(assignment.contract.limits, key)
+            if value is not None and key in known:
+                limits[key] = value
+    return sandbox.Limits(**limits)
 
 
 def grade_cells(
@@ -78,7 +88,9 @@ def grade_cells(
 
     defined: the functions the cells define, if the caller has parsed them already."""
     calls = build_calls(assignment, questions)
-    run = sandbox.run(cells, calls, limits_for(assignment), extra_ro=assignment.meta.get("sandbox_ro", []))
+    run = sandbox.run(
+        cells, calls, limits_for(assignment), extra_ro=assignment.contract.sandbox_ro if assignment.contract else []
+    )
     if defined is None:
         defined = notebook.defined_functions(cells)
     results = []

@@ -17,9 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 from .assignment import Assignment
+from .contract import DEFAULT_PASS_PERCENT
 
 BINS = 10  # histogram: 0-10 %, ..., 90-100 % (100 % in the last bin)
-DEFAULT_PASS_PERCENT = 50.0  # assignment.toml: pass_percent = ...
 
 
 def _who(sub) -> str:
