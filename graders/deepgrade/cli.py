@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
+from .compare import fmt_points
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
 # `deepgrade list` and `--version` must stay fast.
@@ -168,8 +169,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         except asg.AssignmentError as exc:
             print(f"{name:10s} unusable: {exc}")
             continue
-        points = sum(float(p) for p in meta["questions"].values())
-        print(f"{name:10s} {points:g} points  {meta.get('title', name)}")
+        points = sum(meta["questions"].values())
+        print(f"{name:10s} {fmt_points(points)} points  {meta['title']}")
     return 0
 
 

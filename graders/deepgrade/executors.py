@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from .assignment import load
+from .results import SubmissionResult
 
 
 def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
@@ -36,14 +37,8 @@ def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
         result.student = student
         return result.to_dict()
     except Exception as exc:  # a grader bug must cost one row, not the batch
-        return {
-            "file": path,
-            "student": student,
-            "assignment": assignment_name,
-            "status": "error",
-            "reason": f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}",
-            "questions": [],
-        }
+        reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return SubmissionResult.not_graded(None, path, "error", reason, name=assignment_name, student=student).to_dict()
 
 
 def init_worker(assignment_name: str, root: str) -> None:
