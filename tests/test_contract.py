@@ -202,3 +202,10 @@ def test_no_engine_module_names_an_assignment():
             if isinstance(node, ast.Constant) and node.value in names:
                 found.append(f"{path.name}:{node.lineno}: {node.value!r}")
     assert not found, found
+
+
+def test_the_readme_states_the_contracts_defaults():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    d = contract.LIMIT_DEFAULTS
+    stated = f"(defaults {d['cell_seconds']:g}, {d['call_seconds']:g}, {d['total_seconds']:g}, {d['memory_gb']:g})"
+    assert stated in readme and f"default {d['call_seconds']:g})" in readme

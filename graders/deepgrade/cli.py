@@ -5,6 +5,7 @@ deepgrade [--course DIR] check ASSIGNMENT NOTEBOOK        grade one notebook, pr
 deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no solutions)
 deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
 deepgrade [--course DIR] list                             the assignments there are
+deepgrade [--course DIR] new NAME                         a new exercise that grades (scaffold.py)
 deepgrade --version
 
 The course folder (assignments/ + solutions/) is --course DIR, else DEEPGRADE_ROOT, else the
@@ -174,6 +175,25 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    """A new exercise in the course folder (scaffold.py); never overwrites a file."""
+    from .scaffold import ScaffoldError, course_for_new, new_exercise
+
+    course = course_for_new(args.course)
+    try:
+        written = new_exercise(args.name, course)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"next: edit solutions/{args.name}.py and assignments/{args.name}/fixtures.py, rebuild the notebook "
+        f"(python assignments/{args.name}/make_notebook.py), then deepgrade check {args.name} NOTEBOOK "
+        '(README: "Add an exercise")'
+    )
+    return 0
+
+
 def _load(args: argparse.Namespace) -> asg.Assignment:
     """The assignment named on the command line; unknown names and bad files become usage errors."""
     try:
@@ -236,6 +256,9 @@ def parser() -> argparse.ArgumentParser:
     gs.set_defaults(func=cmd_export)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)
+    nw = sub.add_parser("new", help="write a new exercise that grades: reference, fixtures, toml, notebook")
+    nw.add_argument("name", help="the exercise's name, also its function's (lowercase letters, digits, _)")
+    nw.set_defaults(func=cmd_new)
     return p
 
 
@@ -245,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     try:
-        args.root = asg.project_root(args.course)
+        args.root = None if args.command == "new" else asg.project_root(args.course)
         return args.func(args)
     except (UsageError, asg.CourseNotFound) as exc:
         print(f"deepgrade: error: {exc}", file=sys.stderr)
