@@ -75,7 +75,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for s in args.submissions:
         if not os.path.lexists(s):
             raise UsageError(f"no such file or folder: {s}")
-    executor = None
+    executor, options = None, {}
     if args.executor == "dask":
         scheduler = args.scheduler or os.environ.get("DEEPGRADE_SCHEDULER")
         if not scheduler:
@@ -84,11 +84,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401
         except ImportError:
             raise UsageError("--executor dask needs Dask: pip install 'deepgrade[cluster]'") from None
-        os.environ["DEEPGRADE_SCHEDULER"] = scheduler  # read by the dask executor (executors_dask.py)
+        options["scheduler"] = scheduler
     elif args.scheduler:
         raise UsageError("--scheduler is only for --executor dask")
     if args.executor != "local":
-        executor = make_executor(args.executor, args.workers or 0, assignment.name, args.root)
+        executor = make_executor(args.executor, args.workers or 0, assignment.name, args.root, **options)
     try:
         subs, results = batch.grade_paths(
             assignment,
