@@ -209,3 +209,22 @@ def test_the_readme_states_the_contracts_defaults():
     d = contract.LIMIT_DEFAULTS
     stated = f"(defaults {d['cell_seconds']:g}, {d['call_seconds']:g}, {d['total_seconds']:g}, {d['memory_gb']:g})"
     assert stated in readme and f"default {d['call_seconds']:g})" in readme
+
+
+def test_disk_limits_reach_a_sandbox_that_has_them(tmp_path, monkeypatch):
+    import dataclasses
+
+    from deepgrade import pipeline
+
+    @dataclasses.dataclass(frozen=True)
+    class DiskLimits(SandboxLimits):
+        disk_bytes: int = 0
+        inodes: int = 0
+
+    course = _course(tmp_path)
+    toml = course / "assignments" / "cnn" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("[limits]\n", "[limits]\ndisk_mb = 200\ninodes = 5000\n"))
+    a = asg.load("cnn", course)
+    monkeypatch.setattr(pipeline.sandbox, "Limits", DiskLimits)
+    lim = limits_for(a)
+    assert (lim.disk_bytes, lim.inodes) == (200 * 1024**2, 5000)

@@ -31,10 +31,11 @@ def limits_for(assignment: Assignment) -> sandbox.Limits:
     }
     if assignment.contract is not None:  # disk quotas, where this sandbox has them
         known = {f.name for f in dataclasses.fields(sandbox.Limits)}
-        for key in ("disk_mb", "inodes"):
-            value = getattr(assignment.contract.limits, key)
-            if value is not None and key in known:
-                limits[key] = value
+        disk_mb, inodes = assignment.contract.limits.disk_mb, assignment.contract.limits.inodes
+        if disk_mb is not None and "disk_bytes" in known:
+            limits["disk_bytes"] = disk_mb * 1024**2
+        if inodes is not None and "inodes" in known:
+            limits["inodes"] = inodes
     return sandbox.Limits(**limits)
 
 
