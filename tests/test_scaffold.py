@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from deepgrade import assignment as asg
@@ -41,6 +42,8 @@ def test_the_scaffold_writes_every_file_of_an_exercise(course):
     assert [q.name for q in a.questions] == [NAME] and a.mistakes == {} and a.mutants == {}
     cases = a.question(NAME).cases
     assert [c.hidden for c in cases] == [False, True]
+    # the reference on the public case, by hand: x @ w + b = [[1.5, 2], [0, -4.5]], then ReLU
+    np.testing.assert_array_equal(a.expected(cases[0], NAME), [[1.5, 2.0], [0.0, 0.0]])
 
 
 def test_the_reference_filled_notebook_earns_full_marks_and_the_stub_none(course, tmp_path):
