@@ -87,7 +87,7 @@ def test_attachments_round_trip_through_stored_results():
     png = tiny_png((200, 30, 30))
     check = Check("trains", True, 2.0, ["loss per epoch: 1.000"], attachments=[report.attachment("curves", png)])
     stored = json.loads(json.dumps(result_with([check]).to_dict()))
-    back = batch.result_from_dict(stored)
+    back = SubmissionResult.from_dict(stored)
     assert back.questions[0].checks[0].attachments == check.attachments
     assert base64.b64decode(back.questions[0].checks[0].attachments[0]["data"]) == png
 

@@ -137,3 +137,22 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
     got = {r["file"]: r for r in results}
     assert got == expected
     assert [r["points"] for r in got.values()].count(asg.load("cnn", ROOT).max_points) == 3
+
+
+def test_the_dask_module_imports_nothing_from_executors():
+    """No import cycle: executors names the dask factory, executors_dask needs nothing back."""
+    import subprocess
+    import sys
+
+    code = "import sys, deepgrade.executors_dask; print('deepgrade.executors' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stderr
+
+
+def test_the_scheduler_is_an_argument_not_an_environment_variable(monkeypatch):
+    monkeypatch.delenv("DEEPGRADE_SCHEDULER", raising=False)
+    ex = executors.make_executor("dask", 1, "cnn", ROOT, scheduler="tcp://127.0.0.1:1")
+    assert isinstance(ex, DaskExecutor) and ex.scheduler_address == "tcp://127.0.0.1:1"
+    assert "DEEPGRADE_SCHEDULER" not in os.environ
+    with pytest.raises(ValueError, match="needs a scheduler address"):
+        executors.make_executor("dask", 1, "cnn", ROOT)

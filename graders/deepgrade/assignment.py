@@ -2,9 +2,10 @@
 
 An assignment is one folder, ``assignments/<name>/``:
 
-    assignment.toml   title, notebook file name, points per question, time limits, the
-                      points policy ``[points]`` (compare.Policy: shape share, output
-                      weights) and per-question tolerances ``[tolerances.<question>]``
+    assignment.toml   the contract (contract.py: every key, its type and default, checked
+                      when the assignment loads): title, notebook file name, points per
+                      question, limits, the points policy ``[points]``, per-question
+                      tolerances ``[tolerances.<question>]``, extras, LMS ids, ...
     fixtures.py       ``cases() -> dict[function name, list[Case]]`` (public and hidden)
                       and optionally ``CHECKS = {function: extra_check}`` (see below)
     mistakes.toml     the mistake catalogue: id -> function, title, explanation
@@ -31,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from . import contract
 from .compare import Policy, labels, same_output, wrong_intermediate
+from .contract import AssignmentError, Contract
 
 
 @dataclass
@@ -96,7 +99,7 @@ class Case:
     outputs: Any = None
     rtol: float = 1e-7
     atol: float = 1e-9
-    seconds: float = 5.0
+    seconds: float | None = None  # wall time of the call; None: [limits] call_seconds
     keep: bool = False
     compare: bool = True
     function: str | None = None  # defaults to the question's function
@@ -139,11 +142,21 @@ class Assignment:
     mistakes: dict[str, Mistake]
     reference: ModuleType | None
     mutants: dict[str, Callable]
-    cell_seconds: float = 10.0
-    total_seconds: float = 120.0
-    memory_gb: float = 2.0
+    cell_seconds: float = contract.LIMIT_DEFAULTS["cell_seconds"]
+    total_seconds: float = contract.LIMIT_DEFAULTS["total_seconds"]
+    memory_gb: float = contract.LIMIT_DEFAULTS["memory_gb"]
+    call_seconds: float = contract.LIMIT_DEFAULTS["call_seconds"]
     meta: dict = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    contract: Contract | None = None  # the checked assignment.toml (limits, LMS ids, ...)
+    fixtures: ModuleType | None = None  # the assignment's fixtures.py, as imported
+    # shipped in the student's copy for questions trained in the student's kernel:
+    # files of the assignment's folder, and the "module.function" that runs grader.check
+    student_files: list[str] = field(default_factory=list)
+    student_check: str | None = None
+    # (mistake id, function, case name) -> "Type: message" for a catalogued mistake that
+    # raised on a case (computed with the mutant outputs; tests/test_contract.py reads it)
+    mutant_errors: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # expected and mutant outputs depend only on the fixtures: computed once, not per submission
     _outputs: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -257,7 +270,8 @@ class Assignment:
         return self._memo("own_candidates", case, question.name, compute)
 
     def mutant_outputs(self, case: Case, function: str) -> dict[str, Any]:
-        """Each catalogued mistake's output on this case (mistakes that raise are left out)."""
+        """Each catalogued mistake's output on this case. A mistake that raises has no output
+        (it cannot match a student's); it is recorded in ``mutant_errors``."""
         return self._memo("mutants", case, function, lambda: self._run_mutants(case, function))
 
     def _run_mutants(self, case: Case, function: str) -> dict[str, Any]:
@@ -268,8 +282,8 @@ class Assignment:
             try:
                 with np.errstate(all="ignore"):  # some mistakes overflow: that is their point
                     outs[mid] = self.mutants[mid](*self._reference_args(case), **copy.deepcopy(case.kwargs))
-            except Exception:
-                continue
+            except Exception as exc:  # noqa: BLE001 - recorded: the catalogue's tests read it
+                self.mutant_errors[(mid, case.function or function, case.name)] = f"{type(exc).__name__}: {exc}"[:300]
         return outs
 
 
@@ -294,10 +308,6 @@ COURSE_HELP = (
 
 class CourseNotFound(Exception):
     """No course folder (assignments/ + solutions/) where deepgrade looked; the message says what to do."""
-
-
-class AssignmentError(ValueError):
-    """An assignment.toml that cannot be used (invalid TOML, no [questions], bad points or extras)."""
 
 
 def is_course(folder: Path) -> bool:
@@ -342,8 +352,9 @@ def available(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if (p / "assignment.toml").is_file())
 
 
-def read_meta(name: str, root: Path | None = None) -> dict:
-    """assignments/<name>/assignment.toml, checked; reads nothing else (no fixtures, no TensorFlow).
+def read_contract(name: str, root: Path | None = None) -> tuple[Contract, dict]:
+    """assignments/<name>/assignment.toml, checked against the contract (contract.py), and its
+    raw table; reads nothing else (no fixtures, no TensorFlow).
 
     Raises KeyError (with the names that exist) for an unknown assignment and
     AssignmentError for a file that cannot be used.
@@ -353,22 +364,16 @@ def read_meta(name: str, root: Path | None = None) -> dict:
     if not name or "/" in name or "\\" in name or name.startswith(".") or not toml_file.is_file():
         raise KeyError(f"no assignment named {name!r}; available: {', '.join(available(root)) or 'none'}")
     try:
-        meta = tomllib.loads(toml_file.read_text(encoding="utf-8"))
+        raw = tomllib.loads(toml_file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise AssignmentError(f"{toml_file}: invalid TOML: {exc}") from None
-    questions = meta.get("questions")
-    if not isinstance(questions, dict) or not questions:
-        raise AssignmentError(f"{toml_file}: no [questions] table (function name = points)")
-    for q, points in questions.items():
-        if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
-            raise AssignmentError(f"{toml_file}: [questions] {q} = {points!r}: points must be a number >= 0")
-    extras = meta.get("extras", [])
-    if isinstance(extras, str):
-        extras = [extras]
-    if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
-        raise AssignmentError(f'{toml_file}: extras must be a list of names, e.g. extras = ["keras"]')
-    meta["extras"] = extras
-    return meta
+    return contract.check(raw, toml_file, name), raw
+
+
+def read_meta(name: str, root: Path | None = None) -> dict:
+    """The checked assignment.toml as a table (defaults filled in); see read_contract."""
+    checked, raw = read_contract(name, root)
+    return checked.meta(raw)
 
 
 def _import_file(name: str, path: Path) -> ModuleType:
@@ -390,7 +395,7 @@ def load(name: str, root: Path | None = None) -> Assignment:
     if key in _CACHE:
         return _CACHE[key]
     folder = root / "assignments" / name
-    meta = read_meta(name, root)
+    checked, raw = read_contract(name, root)
     solutions = root / "solutions"
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -403,66 +408,80 @@ def load(name: str, root: Path | None = None) -> Assignment:
     all_cases = fixtures.cases()
     extra = getattr(fixtures, "CHECKS", {})
     questions = [
-        Question(qname, float(points), all_cases.get(qname, []), extra.get(qname))
-        for qname, points in meta["questions"].items()
+        Question(qname, points, all_cases.get(qname, []), extra.get(qname))
+        for qname, points in checked.questions.items()
     ]
     mistakes = {}
     mistakes_file = folder / "mistakes.toml"
     if mistakes_file.exists():
         for mid, m in tomllib.loads(mistakes_file.read_text()).items():
             mistakes[mid] = Mistake(mid, m["function"], m["title"], m["explanation"].strip())
-    policy = _policy(name, meta, questions)
-    _apply_tolerances(name, meta, questions)
-    limits = meta.get("limits", {})
+    _check_output_weights(checked, questions)
+    _apply_tolerances(checked, questions)
+    student_files, student_check = _student_side(checked, fixtures, folder)
+    limits = checked.limits
     assignment = Assignment(
         name=name,
-        title=meta.get("title", name),
+        title=checked.title,
         folder=folder,
-        notebook=folder / meta.get("notebook", f"{name}.ipynb"),
+        notebook=folder / checked.notebook,
         questions=questions,
         mistakes=mistakes,
         reference=reference,
         mutants=mutants,
-        cell_seconds=float(limits.get("cell_seconds", 10)),
-        total_seconds=float(limits.get("total_seconds", 120)),
-        memory_gb=float(limits.get("memory_gb", 2)),
-        meta=meta,
-        policy=policy,
+        cell_seconds=limits.cell_seconds,
+        total_seconds=limits.total_seconds,
+        memory_gb=limits.memory_gb,
+        call_seconds=limits.call_seconds,
+        meta=checked.meta(raw),
+        policy=checked.policy,
+        contract=checked,
+        fixtures=fixtures,
+        student_files=student_files,
+        student_check=student_check,
     )
     _CACHE[key] = assignment
     return assignment
 
 
-def _policy(name: str, meta: dict, questions: list[Question]) -> Policy:
-    """The ``[points]`` table (defaults in compare.Policy); output weights must name real outputs."""
-    try:
-        policy = Policy.from_dict(meta.get("points"))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"assignments/{name}/assignment.toml: {exc}") from None
+def _check_output_weights(checked: Contract, questions: list[Question]) -> None:
+    """``[points.outputs.<question>]`` must name real questions and outputs (known once the
+    fixtures are imported)."""
     by_name = {q.name: q for q in questions}
-    for qname, weights in policy.outputs.items():
+    for qname, weights in checked.policy.outputs.items():
         if qname not in by_name:
-            raise ValueError(f"assignments/{name}/assignment.toml: [points.outputs] names no question {qname!r}")
+            raise AssignmentError(f"{checked.file}: [points.outputs] names no question {qname!r}")
         known = {lbl for c in by_name[qname].cases for lbl in labels(c.outputs)}
         unknown = set(weights) - known
         if unknown:
-            raise ValueError(
-                f"assignments/{name}/assignment.toml: [points.outputs.{qname}] names no output "
+            raise AssignmentError(
+                f"{checked.file}: [points.outputs.{qname}] names no output "
                 f"{sorted(unknown)}; its outputs are {sorted(known)}"
             )
-    return policy
 
 
-def _apply_tolerances(name: str, meta: dict, questions: list[Question]) -> None:
+def _apply_tolerances(checked: Contract, questions: list[Question]) -> None:
     """``[tolerances.<question>]`` rtol / atol replace the default on every case of a question
     (the toml says why; a case's own rtol in fixtures.py is for one case only)."""
     by_name = {q.name: q for q in questions}
-    for qname, tol in meta.get("tolerances", {}).items():
-        if qname not in by_name or not set(tol) <= {"rtol", "atol"}:
-            raise ValueError(f"assignments/{name}/assignment.toml: bad [tolerances.{qname}] {tol!r}")
+    for qname, tol in checked.tolerances.items():
         for case in by_name[qname].cases:
-            case.rtol = float(tol.get("rtol", case.rtol))
-            case.atol = float(tol.get("atol", case.atol))
+            case.rtol = tol.get("rtol", case.rtol)
+            case.atol = tol.get("atol", case.atol)
+
+
+def _student_side(checked: Contract, fixtures: ModuleType, folder: Path) -> tuple[list[str], str | None]:
+    """The files and the check that grader.check needs to train a model in the student's
+    kernel: the toml's ``student_files`` / ``student_check``, else (older assignments) the
+    fixtures' ``STUDENT_FILES`` and ``student_check``."""
+    files = list(checked.student_files) or list(getattr(fixtures, "STUDENT_FILES", None) or [])
+    check = checked.student_check
+    if check is None and callable(getattr(fixtures, "student_check", None)):
+        check = "fixtures.student_check"
+    for f in files:
+        if not (folder / f).is_file():
+            raise AssignmentError(f"{checked.file}: student_files: {f} is not a file in {folder}")
+    return files, check
 
 
 def seeded(seed: int) -> np.random.Generator:

@@ -39,51 +39,14 @@ from pathlib import Path
 
 from . import exports, fingerprint, report, summary
 from .assignment import Assignment, load
-from .compare import Check
 from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission, readable
-from .pipeline import SubmissionResult
-from .score import QuestionResult, missing_question
+from .results import SubmissionResult
 
 RESULT_VERSION = 1
 
 
 # --------------------------------------------------------------------------- results on disk
-
-
-def result_from_dict(d: dict) -> SubmissionResult:
-    questions = [
-        QuestionResult(
-            q["name"],
-            float(q["points"]),
-            float(q["max_points"]),
-            [
-                Check(
-                    c["label"],
-                    bool(c["passed"]),
-                    float(c.get("weight", 1.0)),
-                    list(c.get("details", [])),
-                    list(c.get("diagnosis", [])),
-                    bool(c.get("hidden", False)),
-                    report.valid_attachments(c.get("attachments", [])),
-                )
-                for c in q.get("checks", [])
-            ],
-        )
-        for q in d.get("questions", [])
-    ]
-    return SubmissionResult(
-        file=d.get("file", ""),
-        assignment=d.get("assignment", ""),
-        questions=questions,
-        status=d.get("status", "graded"),
-        reason=d.get("reason", ""),
-        notes=list(d.get("notes", [])),
-        isolation=d.get("isolation", ""),
-        sha256=d.get("sha256", ""),
-        student=d.get("student", ""),
-        incidents=list(d.get("incidents", [])),
-    )
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -104,16 +67,8 @@ def _stored(path: Path) -> dict | None:
 
 
 def _not_graded(assignment: Assignment, sub: Submission, status: str, reason: str) -> SubmissionResult:
-    qs = [missing_question(q, f"not graded: {reason}") for q in assignment.questions]
-    return SubmissionResult(
-        sub.source,
-        assignment.name,
-        qs,
-        status=status,
-        reason=reason,
-        notes=list(sub.notes),
-        sha256=sub.sha256,
-        student=sub.student,
+    return SubmissionResult.not_graded(
+        assignment, sub.source, status, reason, notes=sub.notes, sha256=sub.sha256, student=sub.student
     )
 
 
@@ -123,8 +78,8 @@ def _not_graded(assignment: Assignment, sub: Submission, status: str, reason: st
 class Progress:
     """counts, rate and time left on stderr; a line every few seconds when not a terminal."""
 
-    def __init__(self, total: int, resumed: int, enabled: bool = True, stream=None) -> None:
-        self.total, self.resumed, self.done = total, resumed, 0
+    def __init__(self, total: int, enabled: bool = True, stream=None) -> None:
+        self.total, self.done = total, 0
         self.enabled = enabled and total > 0
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -209,7 +164,7 @@ def grade_batch(
         if stored and stored.get("sha256") == sub.sha256 and stored.get("assignment") == assignment.name:
             why = fingerprint.changes(stored.get("key"), key, assignment.name)
             if why is None and stored.get("result", {}).get("status") != "error":
-                results[sub.stem] = result_from_dict(stored["result"])
+                results[sub.stem] = SubmissionResult.from_dict(stored["result"])
                 resumed += 1
                 continue
             if why:
@@ -226,7 +181,7 @@ def grade_batch(
         )
 
     by_path = {str(sub.path): sub for sub in todo}
-    bar = Progress(len(todo), resumed, enabled=progress)
+    bar = Progress(len(todo), enabled=progress)
     own_executor = executor is None
     if executor is None:
         executor = (
@@ -240,7 +195,7 @@ def grade_batch(
             sub = by_path.pop(str(data.get("file")), None)
             if sub is None:
                 continue
-            r = result_from_dict(data)
+            r = SubmissionResult.from_dict(data)
             r.file, r.student, r.sha256 = sub.source, sub.student, sub.sha256
             r.notes = list(sub.notes) + r.notes
             results[sub.stem] = r

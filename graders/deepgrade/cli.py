@@ -5,6 +5,7 @@ deepgrade [--course DIR] check ASSIGNMENT NOTEBOOK        grade one notebook, pr
 deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no solutions)
 deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
 deepgrade [--course DIR] list                             the assignments there are
+deepgrade [--course DIR] new NAME                         a new exercise that grades (scaffold.py)
 deepgrade --version
 
 The course folder (assignments/ + solutions/) is --course DIR, else DEEPGRADE_ROOT, else the
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
+from .compare import fmt_points
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
 # `deepgrade list` and `--version` must stay fast.
@@ -73,7 +75,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for s in args.submissions:
         if not os.path.lexists(s):
             raise UsageError(f"no such file or folder: {s}")
-    executor = None
+    executor, options = None, {}
     if args.executor == "dask":
         scheduler = args.scheduler or os.environ.get("DEEPGRADE_SCHEDULER")
         if not scheduler:
@@ -82,11 +84,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401
         except ImportError:
             raise UsageError("--executor dask needs Dask: pip install 'deepgrade[cluster]'") from None
-        os.environ["DEEPGRADE_SCHEDULER"] = scheduler  # read by the dask executor (executors_dask.py)
+        options["scheduler"] = scheduler
     elif args.scheduler:
         raise UsageError("--scheduler is only for --executor dask")
     if args.executor != "local":
-        executor = make_executor(args.executor, args.workers or 0, assignment.name, args.root)
+        executor = make_executor(args.executor, args.workers or 0, assignment.name, args.root, **options)
     try:
         subs, results = batch.grade_paths(
             assignment,
@@ -168,8 +170,27 @@ def cmd_list(args: argparse.Namespace) -> int:
         except asg.AssignmentError as exc:
             print(f"{name:10s} unusable: {exc}")
             continue
-        points = sum(float(p) for p in meta["questions"].values())
-        print(f"{name:10s} {points:g} points  {meta.get('title', name)}")
+        points = sum(meta["questions"].values())
+        print(f"{name:10s} {fmt_points(points)} points  {meta['title']}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """A new exercise in the course folder (scaffold.py); never overwrites a file."""
+    from .scaffold import ScaffoldError, course_for_new, new_exercise
+
+    course = course_for_new(args.course)
+    try:
+        written = new_exercise(args.name, course)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"next: edit solutions/{args.name}.py and assignments/{args.name}/fixtures.py, rebuild the notebook "
+        f"(python assignments/{args.name}/make_notebook.py), then deepgrade check {args.name} NOTEBOOK "
+        '(README: "Add an exercise")'
+    )
     return 0
 
 
@@ -235,6 +256,9 @@ def parser() -> argparse.ArgumentParser:
     gs.set_defaults(func=cmd_export)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)
+    nw = sub.add_parser("new", help="write a new exercise that grades: reference, fixtures, toml, notebook")
+    nw.add_argument("name", help="the exercise's name, also its function's (lowercase letters, digits, _)")
+    nw.set_defaults(func=cmd_new)
     return p
 
 
@@ -244,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     try:
-        args.root = asg.project_root(args.course)
+        args.root = None if args.command == "new" else asg.project_root(args.course)
         return args.func(args)
     except (UsageError, asg.CourseNotFound) as exc:
         print(f"deepgrade: error: {exc}", file=sys.stderr)

@@ -10,8 +10,8 @@ module-level function taking only strings and returning plain JSON-able data, so
 executor may run it in another process or on another machine (which needs the same
 project root and deepgrade installed). An executor may yield fewer results than items
 (a lost worker): the batch records those as "error" rows and a re-run grades them.
-Executors may also have ``close()``. Register a new one in ``EXECUTORS`` (the Dask
-executor in executors_dask.py does).
+Executors may also have ``close()``. ``EXECUTORS`` names their factories; the Dask one
+(executors_dask.py, which imports nothing from here) is imported only when asked for.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from .assignment import load
+from .results import SubmissionResult
 
 
 def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
@@ -36,14 +37,8 @@ def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
         result.student = student
         return result.to_dict()
     except Exception as exc:  # a grader bug must cost one row, not the batch
-        return {
-            "file": path,
-            "student": student,
-            "assignment": assignment_name,
-            "status": "error",
-            "reason": f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}",
-            "questions": [],
-        }
+        reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return SubmissionResult.not_graded(None, path, "error", reason, name=assignment_name, student=student).to_dict()
 
 
 def init_worker(assignment_name: str, root: str) -> None:
@@ -117,12 +112,21 @@ class LocalExecutor:
         pass
 
 
-EXECUTORS: dict[str, Callable[..., object]] = {"local": LocalExecutor, "serial": lambda **kw: SerialExecutor()}
+def _dask(**options):
+    from .executors_dask import make  # only with --executor dask: needs the cluster extra
+
+    return make(**options)
 
 
-def make_executor(name: str, workers: int, assignment_name: str, root: Path):
-    if name == "dask" and "dask" not in EXECUTORS:
-        from . import executors_dask  # noqa: F401  (registers itself in EXECUTORS)
+EXECUTORS: dict[str, Callable[..., object]] = {
+    "local": LocalExecutor,
+    "serial": lambda **kw: SerialExecutor(),
+    "dask": _dask,
+}
+
+
+def make_executor(name: str, workers: int, assignment_name: str, root: Path, **options):
+    """The executor ``name`` (a key of EXECUTORS); options go to its factory (dask: scheduler)."""
     if name not in EXECUTORS:
         raise KeyError(f"unknown executor {name!r}; available: {', '.join(sorted(EXECUTORS))}")
-    return EXECUTORS[name](workers=workers, initializer=init_worker, initargs=(assignment_name, str(root)))
+    return EXECUTORS[name](workers=workers, initializer=init_worker, initargs=(assignment_name, str(root)), **options)

@@ -149,20 +149,11 @@ def make(
     initializer: Callable | None = None,
     initargs: tuple = (),
     scheduler: str | None = None,
-    **_,
 ) -> DaskExecutor:
     """The factory executors.make_executor calls for ``--executor dask``.
 
-    workers and initializer are the local pool's: a cluster's size is its workers', and
-    each worker loads the assignment once by itself (assignment.load caches it).
+    scheduler: the scheduler's address (None: DEEPGRADE_SCHEDULER). workers and
+    initializer are the local pool's: a cluster's size is its workers', and each worker
+    loads the assignment once by itself (assignment.load caches it).
     """
     return DaskExecutor(scheduler)
-
-
-def _register() -> None:
-    from . import executors
-
-    executors.EXECUTORS.setdefault("dask", make)
-
-
-_register()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .assignment import Assignment
 from .intake import Submission, readable
-from .pipeline import SubmissionResult
+from .results import SubmissionResult, fmt_points
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -40,10 +40,6 @@ def _write_csv(path: Path, rows: list[list]) -> None:
         csv.writer(fh).writerows([[cell(v) for v in row] for row in rows])
 
 
-def _points(x: float) -> str:
-    return f"{x:g}"
-
-
 def gradebook_rows(
     assignment: Assignment, results: list[SubmissionResult], submissions: list[Submission] | None = None
 ) -> list[list]:
@@ -54,8 +50,8 @@ def gradebook_rows(
     rows.append(
         [
             "points-per-question",
-            *[_points(q.points) for q in assignment.questions],
-            _points(assignment.max_points),
+            *[fmt_points(q.points) for q in assignment.questions],
+            fmt_points(assignment.max_points),
             "",
             "",
             *[""] * len(EXTRA_COLUMNS),
@@ -67,7 +63,7 @@ def gradebook_rows(
         status = "completed" if r.status == "graded" else f"failed: {r.reason}"
         sub = submissions[i] if submissions is not None else None
         who = [sub.student_id, sub.student_name, f"feedback/{sub.stem}.html"] if sub else ["", "", ""]
-        rows.append([r.file, *[_points(by_name.get(n, 0)) for n in names], _points(r.points), pct, status, *who])
+        rows.append([r.file, *[fmt_points(by_name.get(n, 0)) for n in names], fmt_points(r.points), pct, status, *who])
     return rows
 
 
@@ -102,10 +98,10 @@ def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -
     col = f"{assignment.title} ({cid})" if cid else f"{assignment.name}: {assignment.title}"[:80]
     rows = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col],
-        ["    Points Possible", "", "", "", "", f"{assignment.max_points:g}"],
+        ["    Points Possible", "", "", "", "", fmt_points(assignment.max_points)],
     ]
     for sub, r in _best_rows(submissions, results):
-        rows.append([sub.name, sub.student_id, "", "", "", f"{r.points:g}"])
+        rows.append([sub.name, sub.student_id, "", "", "", fmt_points(r.points)])
     _write_csv(path, rows)
 
 
@@ -122,8 +118,8 @@ def write_moodle_csv(assignment: Assignment, submissions, results, path: Path, n
     rows = [["Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)", "Feedback comments"]]
     for sub, r in _best_rows(submissions, results):
         ident = f"Participant {sub.student_id}" if sub.student_id else sub.name
-        comment = f"{r.points:g} / {r.max_points:g} points" + (
+        comment = f"{fmt_points(r.points)} / {fmt_points(r.max_points)} points" + (
             f"; not graded: {r.reason}" if r.status != "graded" else ""
         )
-        rows.append([ident, sub.name, f"{r.points:g}", f"{assignment.max_points:g}", stamp, comment])
+        rows.append([ident, sub.name, fmt_points(r.points), fmt_points(assignment.max_points), stamp, comment])
     _write_csv(path, rows)

@@ -44,7 +44,7 @@ import zipfile
 from pathlib import Path
 
 from .assignment import Assignment, project_root
-from .compare import fmt_points
+from .results import SubmissionResult, fmt_points
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for each submission (deepgrade {version}, assignment {name}).
@@ -292,7 +292,7 @@ def _check_lines(checks) -> str:
     return "\n".join(lines)
 
 
-def results_json(result) -> dict:
+def results_json(result: SubmissionResult) -> dict:
     """A SubmissionResult as Gradescope's results.json.
 
     Per question: a visible test of its public checks and an after_published test of its
@@ -326,7 +326,8 @@ def results_json(result) -> dict:
     if result.status != "graded":
         head.append(f"not graded: {result.reason}")
     head += [f"note: {n}" for n in result.notes]
-    head.append("Hidden checks run on inputs you have not seen; their results are shown once grades are published.")
+    if result.status in ("graded", "wrong-assignment"):  # its hidden checks ran
+        head.append("Hidden checks run on inputs you have not seen; their results are shown once grades are published.")
     return {
         "score": result.points,
         "output": "\n".join(head),
@@ -336,24 +337,10 @@ def results_json(result) -> dict:
     }
 
 
-def not_graded(reason: str, assignment: Assignment | None = None) -> dict:
-    """results.json for a submission that could not be graded: 0 points and the reason."""
-    return {
-        "score": 0.0,
-        "output": reason,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [
-            {
-                "name": q.name,
-                "score": 0.0,
-                "max_score": q.points,
-                "output": "not graded: " + reason,
-                "visibility": "visible",
-            }
-            for q in (assignment.questions if assignment is not None else ())
-        ],
-    }
+def not_graded(reason: str, assignment: Assignment | None = None, name: str = "") -> dict:
+    """results.json for a submission that could not be graded: 0 points and the reason
+    (every question of the assignment, when it could be loaded, as a failed test)."""
+    return results_json(SubmissionResult.not_graded(assignment, "", "error", reason, name=name))
 
 
 def find_notebook(folder: Path, expected_name: str) -> Path | None:
@@ -460,6 +447,7 @@ def run(root: Path, name: str, submission: Path, out: Path) -> dict:
             f"The autograder could not grade this submission (an internal error, {type(exc).__name__}). "
             "Your instructor can see the details; please tell them.",
             assignment,
+            name,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_results(out, data)

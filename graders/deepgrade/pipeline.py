@@ -10,62 +10,33 @@ report                     report.*             -> text, JSON, HTML, CSV
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import notebook, sandbox
 from .assignment import Assignment, load
 from .plan import build_calls, call_id
-from .score import QuestionResult, grade_question, missing_question
-
-
-@dataclass
-class SubmissionResult:
-    """Everything the reports need about one graded submission (plain data, JSON-able)."""
-
-    file: str
-    assignment: str
-    questions: list[QuestionResult]
-    status: str = "graded"  # graded | unreadable | wrong-assignment (batch: duplicate, skipped, error)
-    reason: str = ""
-    notes: list[str] = field(default_factory=list)
-    isolation: str = ""
-    sha256: str = ""
-    student: str = ""
-    incidents: list[str] = field(default_factory=list)  # sandbox stops: timeout, memory, crashed
-
-    @property
-    def points(self) -> float:
-        return round(sum(q.points for q in self.questions), 2)
-
-    @property
-    def max_points(self) -> float:
-        return sum(q.max_points for q in self.questions)
-
-    def to_dict(self) -> dict:
-        return {
-            "file": self.file,
-            "student": self.student,
-            "assignment": self.assignment,
-            "status": self.status,
-            "reason": self.reason,
-            "points": self.points,
-            "max_points": self.max_points,
-            "questions": [q.to_dict() for q in self.questions],
-            "notes": self.notes,
-            "isolation": self.isolation,
-            "sha256": self.sha256,
-            "incidents": self.incidents,
-        }
+from .results import QuestionResult, SubmissionResult, missing_question
+from .score import grade_question
 
 
 def limits_for(assignment: Assignment) -> sandbox.Limits:
-    return sandbox.Limits(
-        cell_seconds=assignment.cell_seconds,
-        total_seconds=assignment.total_seconds,
-        memory_bytes=int(assignment.memory_gb * 1024**3),
-    )
+    """The sandbox's limits from the assignment's [limits] (defaults: contract.py)."""
+    limits = {
+        "cell_seconds": assignment.cell_seconds,
+        "call_seconds": assignment.call_seconds,
+        "total_seconds": assignment.total_seconds,
+        "memory_bytes": int(assignment.memory_gb * 1024**3),
+    }
+    if assignment.contract is not None:  # disk quotas, where this sandbox has them
+        known = {f.name for f in dataclasses.fields(sandbox.Limits)}
+        disk_mb, inodes = assignment.contract.limits.disk_mb, assignment.contract.limits.inodes
+        if disk_mb is not None and "disk_bytes" in known:
+            limits["disk_bytes"] = disk_mb * 1024**2
+        if inodes is not None and "inodes" in known:
+            limits["inodes"] = inodes
+    return sandbox.Limits(**limits)
 
 
 def grade_cells(
@@ -78,7 +49,9 @@ def grade_cells(
 
     defined: the functions the cells define, if the caller has parsed them already."""
     calls = build_calls(assignment, questions)
-    run = sandbox.run(cells, calls, limits_for(assignment), extra_ro=assignment.meta.get("sandbox_ro", []))
+    run = sandbox.run(
+        cells, calls, limits_for(assignment), extra_ro=assignment.contract.sandbox_ro if assignment.contract else []
+    )
     if defined is None:
         defined = notebook.defined_functions(cells)
     results = []
@@ -102,15 +75,7 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
     try:
         cells = notebook.load(path)
     except notebook.NotebookError as exc:
-        reason = str(exc)
-        return SubmissionResult(
-            str(path),
-            assignment.name,
-            [missing_question(q, f"not graded: {reason}") for q in assignment.questions],
-            status="unreadable",
-            reason=reason,
-            sha256=digest,
-        )
+        return SubmissionResult.not_graded(assignment, str(path), "unreadable", str(exc), sha256=digest)
     defined = notebook.defined_functions(cells)
     if not defined & {q.name for q in assignment.questions}:
         reason = f"the notebook defines none of this assignment's functions ({', '.join(q.name for q in assignment.questions[:3])}, ...): is it the right assignment?"

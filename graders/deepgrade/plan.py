@@ -28,7 +28,7 @@ def build_calls(assignment: Assignment, questions: list[str] | None = None) -> l
                 "function": case.function or q.name,
                 "args": [_arg(a, q.name) for a in case.args],
                 "kwargs": {k: _arg(v, q.name) for k, v in case.kwargs.items()},
-                "seconds": case.seconds,
+                "seconds": assignment.call_seconds if case.seconds is None else case.seconds,
             }
             if case.harness is not None:
                 call["harness"] = case.harness

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import html
 import json
 import os
@@ -12,49 +11,15 @@ import secrets
 from pathlib import Path
 
 from .compare import Check, fmt_points, format_question
-from .pipeline import SubmissionResult
+from .results import (  # noqa: F401 - attachment, valid_attachments: the reports' API too
+    MEDIA_TYPES,
+    SubmissionResult,
+    attachment,
+    attachment_bytes,
+    valid_attachments,
+)
 
 WIDTH = 78
-
-# What a check may carry as an attachment: pictures the grader drew, as bytes in the result.
-MEDIA_TYPES = {"image/png": (b"\x89PNG\r\n\x1a\n", ".png")}
-MAX_ATTACHMENT_BYTES = 4 * 1024**2
-MAX_TITLE = 200
-
-
-def attachment(title: str, data: bytes, media_type: str = "image/png") -> dict:
-    """A check's attachment (Check.attachments) from bytes the grading process produced."""
-    return {"title": str(title)[:MAX_TITLE], "media_type": media_type, "data": base64.b64encode(data).decode("ascii")}
-
-
-def attachment_bytes(item) -> tuple[str, str, bytes] | None:
-    """(title, media type, bytes) of a well-formed attachment, else None: a known media
-    type whose bytes start with that type's signature, within the size cap."""
-    if not isinstance(item, dict):
-        return None
-    title, media_type, data = item.get("title"), item.get("media_type"), item.get("data")
-    if not isinstance(title, str) or media_type not in MEDIA_TYPES or not isinstance(data, str):
-        return None
-    if len(data) > MAX_ATTACHMENT_BYTES * 4 // 3 + 4:
-        return None
-    try:
-        raw = base64.b64decode(data.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        return None
-    if not raw.startswith(MEDIA_TYPES[media_type][0]):
-        return None
-    return title[:MAX_TITLE], media_type, raw
-
-
-def valid_attachments(items) -> list[dict]:
-    """The well-formed attachments of a stored check (batch.result_from_dict), re-encoded."""
-    out = []
-    for item in items if isinstance(items, list) else ():
-        parsed = attachment_bytes(item)
-        if parsed is not None:
-            title, media_type, raw = parsed
-            out.append(attachment(title, raw, media_type))
-    return out
 
 
 def attachment_files(result: SubmissionResult, stem: str) -> list[tuple[Check, str, str, bytes]]:

@@ -8,28 +8,11 @@ the very code ``grader.check`` runs in the student's copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .assignment import Assignment, Case, Question
 from .compare import Alternative, CaseResult, Check, judge_call, own_alternative, score_question, wrong_intermediate
 from .plan import call_id
+from .results import QuestionResult
 from .sandbox import StepOutcome
-
-
-@dataclass
-class QuestionResult:
-    name: str
-    points: float
-    max_points: float
-    checks: list[Check] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "points": self.points,
-            "max_points": self.max_points,
-            "checks": [c.to_dict() for c in self.checks],
-        }
 
 
 def case_label(case: Case) -> str:
@@ -127,7 +110,3 @@ def grade_question(
         extra = question.extra_check(assignment, question, outcomes)
     points, checks = score_question(results, extra, question.points, assignment.policy, assignment.explanations)
     return QuestionResult(question.name, points, question.points, checks)
-
-
-def missing_question(question: Question, reason: str) -> QuestionResult:
-    return QuestionResult(question.name, 0.0, question.points, [Check("runs", False, 1.0, [reason])])

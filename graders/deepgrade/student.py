@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -44,7 +43,7 @@ def test_{name}({params}):
 '''
 
 
-def _arg(value, question: str):
+def _arg(value):
     if isinstance(value, Ref):
         return {"r": [value.case, value.index]}
     return wire.encode(value)
@@ -67,26 +66,23 @@ def public_data(assignment: Assignment) -> dict:
         if _trains_locally(assignment, q):
             questions[q.name]["trained"] = True
     explanations = assignment.explanations
-    return {
+    data = {
         "assignment": assignment.name,
         "questions": questions,
         "explanations": explanations,
         "policy": assignment.policy.to_dict(),
     }
-
-
-def _fixtures(assignment: Assignment):
-    return sys.modules.get(f"deepgrade_fixtures_{assignment.name}")
+    if any(q.get("trained") for q in questions.values()):
+        data["student_check"] = assignment.student_check
+    return data
 
 
 def _trains_locally(assignment: Assignment, question) -> bool:
-    """A question judged by harness calls, whose fixtures ship to the student (STUDENT_FILES
-    and ``student_check``): grader.check then trains the model in the student's kernel."""
-    fx = _fixtures(assignment)
+    """A question judged by harness calls, whose files ship to the student (assignment.toml
+    ``student_files`` and ``student_check``): grader.check trains the model in the student's kernel."""
     return (
-        fx is not None
-        and hasattr(fx, "student_check")
-        and bool(getattr(fx, "STUDENT_FILES", None))
+        assignment.student_check is not None
+        and bool(assignment.student_files)
         and any(c.harness is not None for c in question.cases)
     )
 
@@ -98,8 +94,8 @@ def _case_entry(assignment: Assignment, q: Question, case: Case) -> dict:
         "name": case.name,
         "function": case.function or question,
         "description": case.description,
-        "args": [_arg(a, question) for a in case.args],
-        "kwargs": {k: _arg(v, question) for k, v in case.kwargs.items()},
+        "args": [_arg(a) for a in case.args],
+        "kwargs": {k: _arg(v) for k, v in case.kwargs.items()},
         "keep": case.keep,
         "compare": case.compare and not case.hidden,
         "outputs": case.outputs,
@@ -210,9 +206,8 @@ def make_student_copy(assignment: Assignment, out: Path, force: bool = False) ->
     (pkg / "__init__.py").write_text('"""deepgrade public checks (student copy)."""\n')
     data = public_data(assignment)
     (pkg / "public.json").write_text(json.dumps(data))
-    fx = _fixtures(assignment)
     if any(q.get("trained") for q in data["questions"].values()):
-        for rel in fx.STUDENT_FILES:
+        for rel in assignment.student_files:
             (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(assignment.folder / rel, pkg / rel)
     for q in assignment.questions:

@@ -64,17 +64,21 @@ TRAINED_NOTE = "trained in your kernel with the grader's data, seeds, epochs and
 
 
 def _trained_checks(name: str, functions: dict, explain: dict, data_file: Path | None) -> list[Check]:
-    """A question whose models the grader trains: the assignment's fixtures train them here."""
-    try:
-        from . import fixtures
-    except ImportError:  # pragma: no cover - tests: the fixtures file next to the data file
+    """A question whose models the grader trains: the assignment's student files train them
+    here, with the function public.json names (assignment.toml ``student_check``)."""
+    import importlib
+
+    module, _, function = _load(data_file).get("student_check", "fixtures.student_check").rpartition(".")
+    try:  # inside the student copy: a module of this package
+        shipped = importlib.import_module(f".{module}", __package__)
+    except ImportError:  # pragma: no cover - imported as deepgrade.student_runner in tests
         import importlib.util
 
-        path = Path(data_file or DATA).with_name("fixtures.py")
-        spec = importlib.util.spec_from_file_location("_deepgrade_check_fixtures", path)
-        fixtures = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(fixtures)
-    return fixtures.student_check(name, functions, explain)
+        path = Path(data_file or DATA).with_name(module.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"_deepgrade_check_{module}", path)
+        shipped = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(shipped)
+    return getattr(shipped, function)(name, functions, explain)
 
 
 def run_question(name: str, functions: dict, data_file: Path | None = None) -> tuple[float, float, list[Check]]:

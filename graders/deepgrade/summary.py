@@ -17,9 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 from .assignment import Assignment
+from .contract import DEFAULT_PASS_PERCENT
+from .results import fmt_points
 
 BINS = 10  # histogram: 0-10 %, ..., 90-100 % (100 % in the last bin)
-DEFAULT_PASS_PERCENT = 50.0  # assignment.toml: pass_percent = ...
 
 
 def _who(sub) -> str:
@@ -158,7 +159,7 @@ def write_class_summary(assignment: Assignment, submissions, results, out: Path)
     png = _histogram_png(s["percents"], out / "histogram.png")
     esc = html.escape
     rows_q = "".join(
-        f"<tr><td>{esc(name)}</td><td>{q['points']:g}</td><td>{q['mean']:g}</td>"
+        f"<tr><td>{esc(name)}</td><td>{fmt_points(q['points'])}</td><td>{fmt_points(q['mean'])}</td>"
         f"<td><div class='bar'><span style='width:{100 * q['pass_rate']:.0f}%'></span></div>{100 * q['pass_rate']:.0f}%</td></tr>"
         for name, q in s["questions"].items()
     )
@@ -178,7 +179,7 @@ def write_class_summary(assignment: Assignment, submissions, results, out: Path)
     )
     rows_s = "".join(
         f"<tr class='{esc(st['status'])}'><td>{esc(st['name'])}</td><td>{esc(st['id'])}</td><td>{esc(st['file'])}</td>"
-        f"<td>{st['points']:g} / {st['max_points']:g}</td>"
+        f"<td>{fmt_points(st['points'])} / {fmt_points(st['max_points'])}</td>"
         f"<td>{esc(st['status'])}{': ' + esc(st['reason']) if st['reason'] else ''}</td>"
         f"<td>{esc(', '.join(st['incidents']))}</td><td><a href='{esc(st['feedback'])}'>feedback</a></td></tr>"
         for st in s["students"]
