@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import inspect
 import tomllib
 
@@ -173,8 +174,10 @@ def test_cli_grade_writes_gradebook(tmp_path, monkeypatch):
     nbformat.write(mutant_notebook("gated", "gru_keras_update"), subs / "keras_z.ipynb")
     out = tmp_path / "out"
     assert cli.main(["grade", "gated", str(subs), "--out", str(out)]) == 0
-    rows = (out / "final_grades.csv").read_text().splitlines()
-    assert rows[0].startswith("file,lstm_step,lstm_forward,gru_step,gru_forward,bidirectional_forward,embedding_lookup")
-    by_file = {r.split(",")[0].rsplit("/", 1)[-1]: r.split(",") for r in rows[2:]}
-    assert by_file["ref.ipynb"][-3] == "18"
-    assert float(by_file["keras_z.ipynb"][3]) < 4
+    with open(out / "final_grades.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:7] == ["file", "lstm_step", "lstm_forward", "gru_step", "gru_forward",
+                                 "bidirectional_forward", "embedding_lookup"]  # fmt: skip
+    by_file = {r["file"].rsplit("/", 1)[-1]: r for r in rows[1:]}
+    assert by_file["ref.ipynb"]["total_points_earned"] == "18"  # the points in assignments/gated/assignment.toml
+    assert float(by_file["keras_z.ipynb"]["gru_step"]) < 4
