@@ -61,11 +61,26 @@ class SubmissionResult:
 
 
 def limits_for(assignment: Assignment) -> sandbox.Limits:
+    """The sandbox's limits: Limits' defaults, overridden by assignment.toml's [limits]."""
+    keys = assignment.meta.get("limits", {})
+    extra = {}
+    if "disk_mb" in keys:
+        extra["disk_bytes"] = int(float(keys["disk_mb"]) * 1024**2)
     return sandbox.Limits(
         cell_seconds=assignment.cell_seconds,
         total_seconds=assignment.total_seconds,
         memory_bytes=int(assignment.memory_gb * 1024**3),
+        **extra,
     )
+
+
+def private_paths(assignment: Assignment) -> list[str]:
+    """What the sandbox must not read: the assignment folder (hidden fixtures) and the
+    reference solutions (checked before a process-mode run; see isolation.check_fallback)."""
+    paths = [str(assignment.folder)]
+    solutions = assignment.folder.parent.parent / "solutions"
+    paths += [str(solutions / f"{assignment.name}.py"), str(solutions / f"{assignment.name}_mistakes.py")]
+    return paths
 
 
 def grade_cells(
@@ -78,7 +93,13 @@ def grade_cells(
 
     defined: the functions the cells define, if the caller has parsed them already."""
     calls = build_calls(assignment, questions)
-    run = sandbox.run(cells, calls, limits_for(assignment), extra_ro=assignment.meta.get("sandbox_ro", []))
+    run = sandbox.run(
+        cells,
+        calls,
+        limits_for(assignment),
+        extra_ro=assignment.meta.get("sandbox_ro", []),
+        private=private_paths(assignment),
+    )
     if defined is None:
         defined = notebook.defined_functions(cells)
     results = []

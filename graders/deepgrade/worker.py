@@ -1,9 +1,10 @@
 """Runs inside the sandbox: executes a student's notebook cells, then calls their functions.
 
-This file and ``wire.py`` are copied into the sandbox's working directory and started as
-``python worker.py plan.json`` with the results channel on the file descriptor named by
-``DEEPGRADE_FD``. It imports nothing of deepgrade but ``wire``, so the sandbox needs no
-view of the grader, the reference solutions or any expected value.
+This file and ``wire.py`` reach the sandbox over a pipe (sandbox.SANDBOX_FILES; never as
+files), and its work arrives on the pipe named by ``DEEPGRADE_IN``, one JSON object a line:
+``{"cell": {"index", "source"}}``, ``{"call": {...}}``, then ``{"end": true}``. Results go
+to the descriptor named by ``DEEPGRADE_FD``. It imports nothing of deepgrade but ``wire``,
+so the sandbox needs no view of the grader, the reference solutions or any expected value.
 
 Protocol (one JSON object per line on the results channel):
     {"ev": "start", "step": "cell:3"}                      before each step (for the watchdog)
@@ -180,10 +181,19 @@ def run_call(call: dict, namespace: dict, kept: dict) -> dict:
     return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds}
 
 
+def _items():
+    """The grader's work, one JSON object a line on the input pipe, read only as needed:
+    the cells, then (once they have run) the public calls, then the hidden calls."""
+    fd = int(os.environ["DEEPGRADE_IN"])
+    os.set_inheritable(fd, False)  # not handed on to the student's subprocesses
+    with os.fdopen(fd, "rb") as inp:
+        for line in inp:
+            yield json.loads(line)
+
+
 def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as fh:
-        plan = json.load(fh)
     out = _channel()
+    os.set_inheritable(out.fileno(), False)
     # Writing past the file-size limit must fail the student's print, not kill us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _install_stubs()
@@ -193,23 +203,21 @@ def main() -> None:
         out.flush()
 
     namespace: dict = {"__name__": "__main__"}
-    skip_cells = set(plan.get("skip_cells", []))
-    for cell in plan["cells"]:
-        if cell["index"] in skip_cells:
-            continue
-        send({"ev": "start", "step": f"cell:{cell['index']}"})
-        error = run_cell(cell["index"], cell["source"], namespace)
-        send({"ev": "cell", "i": cell["index"], "ok": error is None, "error": error})
-
     kept: dict = {}
-    skip_calls = set(plan.get("skip_calls", []))
-    for call in plan["calls"]:
-        if call["id"] in skip_calls:
-            continue
-        send({"ev": "start", "step": f"call:{call['id']}"})
-        result = run_call(call, namespace, kept)
-        result.update(ev="call", id=call["id"])
-        send(result)
+    for item in _items():
+        if "cell" in item:
+            cell = item["cell"]
+            send({"ev": "start", "step": f"cell:{cell['index']}"})
+            error = run_cell(cell["index"], cell["source"], namespace)
+            send({"ev": "cell", "i": cell["index"], "ok": error is None, "error": error})
+        elif "call" in item:
+            call = item["call"]
+            send({"ev": "start", "step": f"call:{call['id']}"})
+            result = run_call(call, namespace, kept)
+            result.update(ev="call", id=call["id"])
+            send(result)
+        else:
+            break
     send({"ev": "done"})
     out.close()
     # Student threads or atexit hooks must not keep the sandbox alive.
