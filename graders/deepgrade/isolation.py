@@ -380,7 +380,40 @@ def reclaim(force: bool = False) -> list[str]:
                 continue
             shutil.rmtree(p, ignore_errors=True)
             done.append(str(p))
+    if os.geteuid() == 0:
+        done += [f"uid {u}" for u in _reclaim_uids()]
     return done
+
+
+def _reclaim_uids() -> list[int]:
+    """Kill the processes of sandbox uids whose slot no grader holds (a grader that died)."""
+    uids = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                uid = d.stat().st_uid
+            except OSError:
+                continue
+            if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + UID_SLOTS:
+                uids.add(uid)
+    killed = []
+    folder = Path(tempfile.gettempdir()) / "deepgrade-uids"
+    for uid in sorted(uids):
+        try:
+            fd = os.open(folder / str(uid - SANDBOX_UID_BASE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a live grader holds it
+        try:
+            kill_uid(uid)
+            killed.append(uid)
+        finally:
+            os.close(fd)
+    return killed
 
 
 # --- the fallback's identity -------------------------------------------------------------------
