@@ -437,9 +437,11 @@ class _Slot:
     def __init__(self) -> None:
         self.uid: int | None = None
         self._fd: int | None = None
+        self._pid = 0
 
     def take(self) -> int:
-        if self.uid is not None:
+        # a forked grading worker must not share its parent's uid (nor its lock)
+        if self.uid is not None and self._pid == os.getpid():
             return self.uid
         folder = Path(tempfile.gettempdir()) / "deepgrade-uids"
         try:
@@ -458,7 +460,7 @@ class _Slot:
             except OSError:
                 os.close(fd)
                 continue
-            self._fd, self.uid = fd, SANDBOX_UID_BASE + slot
+            self._fd, self.uid, self._pid = fd, SANDBOX_UID_BASE + slot, os.getpid()
             kill_uid(self.uid)  # what a dead grader's sandbox left with this uid
             return self.uid
         raise RuntimeError("no free sandbox uid slot")
@@ -541,8 +543,56 @@ def needed_paths(extra_ro: list[str] | None = None) -> list[str]:
     return [*_python_roots(), sys.prefix, *(extra_ro or [])]
 
 
-def preexec(limits: Limits, procs_files: list[str], uid: int | None, reach: list | None = None):
-    """The child's set-up between fork and exec (system calls only)."""
+def _no_namespaces_filter():
+    """A seccomp filter refusing new user namespaces (unshare/clone with CLONE_NEWUSER,
+    clone3, setns) and foreign syscall ABIs: the fallback's --disable-userns. x86-64 only
+    (None elsewhere). Built before the fork; installed after no_new_privs."""
+    import platform
+
+    if platform.machine() != "x86_64":
+        return None
+
+    class Insn(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Insn))]
+
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    code = [
+        (ld, 0, 0, 4),  # 0 arch
+        (jeq, 1, 0, 0xC000003E),  # 1 x86-64?
+        (ret, 0, 0, eperm),  # 2 i386 / other ABIs
+        (ld, 0, 0, 0),  # 3 syscall number
+        (jge, 0, 1, 0x40000000),  # 4 x32 ABI
+        (ret, 0, 0, eperm),  # 5
+        (jeq, 4, 0, 272),  # 6 unshare -> 11
+        (jeq, 3, 0, 56),  # 7 clone -> 11
+        (jeq, 4, 0, 435),  # 8 clone3 -> 13 (ENOSYS: the C library falls back on clone)
+        (jeq, 4, 0, 308),  # 9 setns -> 14
+        (ret, 0, 0, allow),  # 10
+        (ld, 0, 0, 16),  # 11 flags (args[0], low word)
+        (jset, 1, 2, 0x10000000),  # 12 CLONE_NEWUSER -> 14, else 15
+        (ret, 0, 0, enosys),  # 13
+        (ret, 0, 0, eperm),  # 14
+        (ret, 0, 0, allow),  # 15
+    ]
+    insns = (Insn * len(code))(*[Insn(*c) for c in code])
+    prog = Prog(len(code), insns)
+    keep = (insns, prog)
+
+    def install() -> None:
+        if _libc.prctl(22, 2, ctypes.byref(keep[1]), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
+            err = ctypes.get_errno()
+            raise OSError(err, f"seccomp: {os.strerror(err)}")
+
+    return install
+
+
+def preexec(limits: Limits, procs_files: list[str], uid: int | None, reach: list | None = None, seccomp=None):
+    """The child's set-up between fork and exec (system calls only). seccomp: from
+    _no_namespaces_filter(), for the fallback (bubblewrap makes namespaces itself)."""
 
     def setup() -> None:
         for f in procs_files:
@@ -566,6 +616,8 @@ def preexec(limits: Limits, procs_files: list[str], uid: int | None, reach: list
             os.setresuid(uid, uid, uid)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setresuid, which clears it
+        if seccomp is not None:
+            seccomp()
 
     return setup
 
@@ -628,7 +680,7 @@ def check_fallback(private: list[str]) -> str | None:
         try:
             probe = subprocess.run(
                 [sys.executable, "-I", "-c", "import numpy\n" + _PROBE, json.dumps(paths)],
-                preexec_fn=preexec(Limits(), [], uid, reach_plan(needed_paths())),
+                preexec_fn=preexec(Limits(), [], uid, reach_plan(needed_paths()), _no_namespaces_filter()),
                 capture_output=True,
                 text=True,
                 timeout=60,

@@ -39,6 +39,7 @@ from . import wire
 from .isolation import (
     Cgroup,
     Limits,
+    _no_namespaces_filter,
     check_fallback,
     command,
     environment,
@@ -299,7 +300,13 @@ def _session(spec: _Spec, state: _State) -> bool:
             cwd=home if spec.mode == "process" else "/",
             env=environment(home, ch_w, in_r),
             pass_fds=(ch_w, in_r),
-            preexec_fn=preexec(limits, cgroup.procs_files(), spec.uid, spec.reach),
+            preexec_fn=preexec(
+                limits,
+                cgroup.procs_files(),
+                spec.uid,
+                spec.reach,
+                _no_namespaces_filter() if spec.mode == "process" else None,
+            ),
             start_new_session=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
