@@ -488,6 +488,13 @@ def kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+def guard_grader() -> None:
+    """When the child shares the grader's uid (fallback, grader not root): make the grader
+    not dumpable, so that the child cannot ptrace it (read its memory, stop it) nor open its
+    /proc files. It can still signal it (documented)."""
+    _libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+
+
 def sandbox_uid() -> int | None:
     """The process-mode child's uid when the grader is root, else None (it keeps ours)."""
     return _SLOT.take() if os.geteuid() == 0 else None

@@ -43,6 +43,7 @@ from .isolation import (
     check_fallback,
     command,
     environment,
+    guard_grader,
     isolation_mode,
     kill_uid,
     make_workdir,
@@ -60,6 +61,7 @@ HERE = Path(__file__).resolve().parent
 # The engine files the child gets (over a pipe), in import order; the last runs as __main__.
 SANDBOX_FILES = ("wire.py", "worker.py")
 MAX_RESTARTS = 12
+START_TRIES = 4
 MAX_CHANNEL_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
 MAX_BRACKETS = 20_000  # '[' and '{' in one message: a real one has a few dozen
@@ -148,6 +150,8 @@ def run(
     try:
         uid = sandbox_uid()
         if mode == "process":
+            if uid is None:
+                guard_grader()
             reason = check_fallback([str(p) for p in private or []])
             if reason:
                 state.notes.append(f"the sandbox could not start: {reason}")
@@ -215,6 +219,7 @@ class _State:
         self.results_cells: dict[int, StepOutcome] = {}
         self.results_calls: dict[str, StepOutcome] = {}
         self.stopped_cells: set[int] = set()
+        self.start_failures = 0
         self.notes: list[str] = []
         self.deadline = time.monotonic() + limits.total_seconds
 
@@ -496,8 +501,14 @@ class _Channel:
             )
         if self.current is None:
             if not self.started_any:
-                self.state.notes.append("the Python process could not start or ended before the first cell")
-                return True
+                # a start can fail for a moment (a neighbour's fork bomb holding every process
+                # of a shared uid when the grader is not root): try again, then give up
+                self.state.start_failures += 1
+                if self.state.start_failures >= START_TRIES or time.monotonic() + 1 >= self.state.deadline:
+                    self.state.notes.append("the Python process could not start or ended before the first cell")
+                    return True
+                time.sleep(1.0)
+                return False
             # died or stalled between steps (a student thread, an atexit hook): go on from there
             return False
         step = self.current
