@@ -27,7 +27,6 @@ from hostile.build import ALL, build_corpus  # noqa: E402
 from helpers import ROOT  # noqa: E402
 
 
-
 @pytest.fixture(params=["bubblewrap", "process"])
 def mode(request, monkeypatch):
     """The batch with bubblewrap, and in the fallback (a root grader: the child gets a uid

@@ -4,46 +4,55 @@ The student's code runs in a child process that is never root and never holds a
 capability, whoever runs the grader. It gets the engine's code and its work over pipes
 the grader made (never as files in a folder it can write), and a private working folder.
 
-**bubblewrap** (``bwrap``, where it works with the flags below; the probe uses the same
-flags, so a machine where they fail falls back): its own user namespace mapped to uid/gid
-65534 with every capability dropped (``--cap-drop ALL``, ``--disable-userns``,
-no_new_privs), ``--new-session``, ``--die-with-parent``, no network, its own PID, IPC and
-UTS namespaces, the system and the Python installation bound read-only. Writable: the
-working folder ``/sandbox`` (also HOME), ``/tmp`` and ``/dev/shm``, each a tmpfs capped at
-``Limits.disk_bytes`` (nothing lands on the host disk; all is gone when the child exits).
-tmpfs inodes are not capped by bubblewrap 0.8 (no ``nr_inodes`` option): every inode
-costs about 1 KiB of kernel memory, which the memory cgroup charges to the sandbox (a
-million empty files: 0.96 GB, measured), so the memory limit and the time limit bound
-them. cgroups (v1 or v2), where writable, cap memory and process count; rlimits cap CPU
-time, file size and open files everywhere.
+**bubblewrap** (``bwrap``, where it works with the flags below; the probe runs the same
+command line, as the same user, so a machine where they fail falls back): its own user
+namespace mapped to uid/gid 65534 with every capability dropped (``--cap-drop ALL``),
+``--disable-userns``, no_new_privs, ``--new-session``, ``--die-with-parent``, no network,
+its own PID, IPC and UTS namespaces, the system and the Python installation bound
+read-only. When the grader is root, bwrap itself is started as an unprivileged uid of the
+grading process's own (see below): run as root, the user namespace maps 65534 to host uid
+0, and the child, though without capabilities, passed owner checks on root's files (it
+read /etc/shadow, measured). Writable: the working folder ``/sandbox`` (also HOME),
+``/tmp`` and ``/dev/shm``, each a tmpfs capped at ``Limits.disk_bytes`` (nothing lands on
+the host disk; all is gone when the child exits). tmpfs inodes are not capped by
+bubblewrap 0.8 (no ``nr_inodes`` option): every inode costs about 1 KiB of kernel memory,
+which the memory cgroup charges to the sandbox (a million empty files: 0.96 GB in 24 s,
+measured), so the memory limit and the time limit bound them. cgroups (v1 or v2), where
+writable, cap memory and process count; rlimits cap CPU time, file size and open files
+everywhere.
 
 **Fallback** (no working bubblewrap, or ``DEEPGRADE_SANDBOX=process``; a RuntimeWarning
 says so). When the grader runs as root the child runs as an unprivileged uid of its own
 (``SANDBOX_UID_BASE`` + a slot held with a lock for the grading process's lifetime, so
 concurrent sandboxes have distinct uids and cannot signal or read each other), no
-supplementary groups, no capabilities, no_new_privs, PR_SET_PDEATHSIG, in its own session,
-with the rlimits (and cgroup, where writable) above, in a private empty working folder it
-owns (0700) inside a grader-made folder it cannot list, with HOME and TMPDIR there. What
-this protects and what it does not:
+supplementary groups, no capabilities, no_new_privs, PR_SET_PDEATHSIG, a seccomp filter
+refusing new user namespaces (x86-64), in its own session, with the rlimits (and cgroup,
+where writable) above, in a private empty working folder it owns (0700) inside a
+grader-made folder it cannot list, with HOME and TMPDIR there. If the Python installation
+lies below a folder others cannot pass (a venv whose Python is under /root, 0700), the
+child gets a private mount namespace in which an empty tmpfs covers that folder with only
+the Python installation bound back (``reach_plan``); where the kernel refuses, every run
+says the Python installation is unreadable. What the fallback protects and what it does not:
 
-* protected by permissions only: it can read whatever "others" can read on the machine.
-  The grader checks, before the first run, whether the sandbox uid can read the reference
-  solutions, the assignment folder and the output folder, and warns naming them (the fix:
-  ``chmod 700`` the course folder). It cannot signal the grader or other sandboxes, and
-  cannot write the grader's files or the Python installation (if the Python installation
-  itself is not readable by that uid, e.g. a venv under /root, every run says so);
-* not protected: the network, the shared ``/tmp`` and ``/dev/shm`` of the machine (it can
-  write there, as its own uid), the disk (only a per-file cap, ``Limits.file_bytes``; the
-  working folder is deleted after each submission), the inode count, and what other
-  processes "others" may read (``/proc``, world-readable files).
+* by permissions only: it can read whatever "others" can read on the machine. The grader
+  checks, before the first run, whether the sandbox uid can read the reference solutions
+  and the assignment folder (the batch can add the output folder), and warns naming them
+  (the fix: ``chmod 700`` the course folder). It cannot signal or ptrace the grader or
+  other sandboxes, and cannot write the grader's files or the Python installation.
+* not protected: the network, the machine's shared ``/tmp`` and ``/dev/shm`` (it can write
+  there, as its own uid), the disk (only a per-file cap, ``Limits.file_bytes``; the working
+  folder is deleted after each submission), the inode count, and whatever "others" may
+  read (world-readable files, ``/proc``).
 * when the grader is not root: the child runs as the grader's user (loud warning): it can
   read and write whatever that user can, reference solutions included, and signal the
-  grader. Use bubblewrap, or run the grader as root, for untrusted classes.
+  grader (the grader makes itself non-dumpable, so at least no ptrace). Processes it
+  detaches from its session are not killed. Use bubblewrap, or run the grader as root,
+  for untrusted classes.
 
 Leftovers: cgroups are named ``deepgrade-<grader pid>-<random>`` and temporary folders
 ``deepgrade-<grader pid>-*``; ``reclaim()`` (run once per grading process) removes those
-whose grader is dead and kills the processes in them, and a uid slot's leftover
-processes are killed when the slot is taken.
+whose grader is dead, kills the processes in them, and kills the processes of sandbox uids
+whose slot no live grader holds.
 """
 
 from __future__ import annotations

@@ -84,7 +84,11 @@ def build_corpus(
         full=False,
         incident="timeout",
     )
-    add("memory_cell", _with_cell(ref, "import numpy as np\nhog = np.ones(12 * 1024**3 // 8)"), incident="memory")
+    add(
+        "memory_cell",
+        _with_cell(ref, "import numpy as np\nhog = np.ones(12 * 1024**3 // 8)"),
+        incident="memory|timeout",
+    )
     add(
         "memory_function",
         _with_function(
@@ -267,8 +271,8 @@ def build_corpus(
             ref,
             "import os\nfd = int(os.environ['DEEPGRADE_FD'])\n"
             "os.write(fd, b'[' * 200000 + b'\\n')\n"
-            "os.write(fd, b'{\"ev\": \"call\", \"id\": \"relu/x\", \"ok\": false, \"error\": {\"type\": \"E\", "
-            "\"where\": [{\"cell\": 0}]}}\\n')",
+            'os.write(fd, b\'{"ev": "call", "id": "relu/x", "ok": false, "error": {"type": "E", '
+            '"where": [{"cell": 0}]}}\\n\')',
         ),
     )
     add(
