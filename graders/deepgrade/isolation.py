@@ -510,7 +510,7 @@ def sandbox_uid() -> int | None:
 
 
 CLONE_NEWNS = 0x00020000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
@@ -551,6 +551,7 @@ def _reach(plan: list[tuple[str, list[str]]]) -> None:
         for p, fd in zip(inside, fds):
             os.makedirs(p, mode=0o755, exist_ok=True)
             _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC, None)
+            _mount(None, p, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
             os.close(fd)
 
 
@@ -625,6 +626,9 @@ def preexec(limits: Limits, procs_files: list[str], uid: int | None, reach: list
         if uid is not None and reach:
             _reach(reach)
         if uid is not None:
+            for cap in range(64):  # empty the bounding set too (needs CAP_SETPCAP: still root)
+                if _libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP; EINVAL past the last
+                    break
             # last: the cgroup and rlimits above need root. Without PR_SET_KEEPCAPS, leaving
             # uid 0 for a non-zero uid clears every capability set.
             os.setgroups([])
