@@ -193,3 +193,15 @@ def test_hidden_inputs_never_reach_cells_or_public_calls(mode):
     assert run.calls["p/1"].value.tolist() == [0.0] and run.calls["p/2"].value.tolist() == [0.0]
     assert run.calls["h/1"].status == "crashed"
     assert "4242" not in repr(run.notes) and "LEAKED" not in repr(run.notes)
+
+
+def test_public_calls_run_before_hidden_ones_and_refs_stay_satisfied():
+    """A public case that depends (Ref) on a hidden one moves after it, with hidden treatment."""
+    calls = [
+        {"id": "a", "function": "f", "args": [], "kwargs": {}},
+        {"id": "h", "function": "f", "args": [], "kwargs": {}, "hidden": True, "keep": True},
+        {"id": "p", "function": "f", "args": [{"r": ["h", 0]}], "kwargs": {}},
+        {"id": "q", "function": "f", "args": [{"r": ["a", None]}], "kwargs": {}},
+        {"id": "r", "function": "f", "args": [], "kwargs": {"x": {"r": ["p", None]}}},
+    ]
+    assert sandbox._phases(calls) == (["a", "q"], ["h", "p", "r"])

@@ -61,10 +61,9 @@ HERE = Path(__file__).resolve().parent
 # The engine files the child gets (over a pipe), in import order; the last runs as __main__.
 SANDBOX_FILES = ("wire.py", "worker.py")
 MAX_RESTARTS = 12
-START_TRIES = 4
 MAX_CHANNEL_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
-MAX_BRACKETS = 20_000  # '[' and '{' in one message: a real one has a few dozen
+MAX_BRACKETS = 1_000_000  # '[' and '{' in one message (a list of 10,000 numbers has 20,000)
 MAX_DEPTH = 64  # a message around a wire value nested 20 deep needs about 45
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
@@ -82,6 +81,9 @@ class StepOutcome:
     error: dict | None = None
     mutated: list = field(default_factory=list)
     seconds: float = 0.0
+    # ran with the hidden calls (a public case that depends on a hidden one): whatever it
+    # returned or said may carry hidden inputs, so it must be shown as a hidden check
+    hidden_phase: bool = False
 
     @property
     def ok(self) -> bool:
@@ -155,7 +157,7 @@ def run(
             reason = check_fallback([str(p) for p in private or []])
             if reason:
                 state.notes.append(f"the sandbox could not start: {reason}")
-                return state.result(mode)
+                return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
         inputs = {}
         workdir = None
         if mode == "process":
@@ -182,6 +184,8 @@ def run(
             if _session(spec, state):
                 break
             state.skip_after_hang()
+            if state.first_start_failure:
+                continue  # a failed start is retried until its patience runs out, not counted
             restarts += 1
             if restarts > MAX_RESTARTS or time.monotonic() >= state.deadline:
                 state.notes.append("the time budget for this submission ran out; remaining steps were not run")
@@ -219,7 +223,7 @@ class _State:
         self.results_cells: dict[int, StepOutcome] = {}
         self.results_calls: dict[str, StepOutcome] = {}
         self.stopped_cells: set[int] = set()
-        self.start_failures = 0
+        self.first_start_failure = 0.0  # when the current streak of failed starts began
         self.notes: list[str] = []
         self.deadline = time.monotonic() + limits.total_seconds
 
@@ -244,6 +248,7 @@ class _State:
                 self.stopped_cells.add(i)
             self.results_cells.setdefault(i, outcome)  # the first run's outcome only
         else:
+            outcome.hidden_phase = step[5:] in self.hidden_set and not self.calls[step[5:]].get("hidden")
             self.results_calls.setdefault(step[5:], outcome)
 
     def skip_after_hang(self) -> None:
@@ -263,16 +268,11 @@ class _State:
             message = f"not run again: {fn} was stopped on an earlier check ({first.error['message']})"
             self.results_calls[cid] = StepOutcome(first.status, error=_grader_error(first.status.capitalize(), message))
 
-    def result(self, mode: str) -> RunResult:
+    def result(self, mode: str, why: str = "not run: the submission's time budget was used up") -> RunResult:
         for i, _ in self.cells:
             self.results_cells.setdefault(i, StepOutcome("not run"))
         for cid in self.order:
-            self.results_calls.setdefault(
-                cid,
-                StepOutcome(
-                    "not run", error=_grader_error("NotRun", "not run: the submission's time budget was used up")
-                ),
-            )
+            self.results_calls.setdefault(cid, StepOutcome("not run", error=_grader_error("NotRun", why)))
         return RunResult(self.results_cells, self.results_calls, self.notes, mode)
 
 
@@ -467,6 +467,7 @@ class _Channel:
             if self.current is None and self.expect and msg["step"] == self.expect[0]:
                 self.current = self.expect.popleft()
                 self.started_any = True
+                self.state.first_start_failure = 0.0  # a new streak of failed starts starts over
                 self.discard = False
                 self.clock = time.monotonic()
                 return False
@@ -503,8 +504,10 @@ class _Channel:
             if not self.started_any:
                 # a start can fail for a moment (a neighbour's fork bomb holding every process
                 # of a shared uid when the grader is not root): try again, then give up
-                self.state.start_failures += 1
-                if self.state.start_failures >= START_TRIES or time.monotonic() + 1 >= self.state.deadline:
+                now = time.monotonic()
+                self.state.first_start_failure = self.state.first_start_failure or now
+                patience = 2 * self.limits.cell_seconds + 5
+                if now - self.state.first_start_failure > patience or now + 1 >= self.state.deadline:
                     self.state.notes.append("the Python process could not start or ended before the first cell")
                     return True
                 time.sleep(1.0)
