@@ -43,6 +43,15 @@ def _prctl(option: int, arg: int) -> None:
         raise OSError(err, f"prctl({option}): {os.strerror(err)}")
 
 
+def slot_folder() -> Path:
+    """Where the uid slots' lock files live: /run (root's alone) where it exists, so that no
+    other user can make the folder first; else the temporary folder (checked to be root's)."""
+    run = Path("/run")
+    if run.is_dir() and os.access(run, os.W_OK):
+        return run / "deepgrade-uids"
+    return Path(tempfile.gettempdir()) / "deepgrade-uids"
+
+
 class _Slot:
     """A sandbox uid held for this process's lifetime (a flock on a grader-only file)."""
 
@@ -55,7 +64,7 @@ class _Slot:
         # a forked grading worker must not share its parent's uid (nor its lock)
         if self.uid is not None and self._pid == os.getpid():
             return self.uid
-        folder = Path(tempfile.gettempdir()) / "deepgrade-uids"
+        folder = slot_folder()
         try:
             folder.mkdir(mode=0o700)
         except FileExistsError:
@@ -257,7 +266,7 @@ def _reclaim_uids() -> list[int]:
             if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + UID_SLOTS:
                 uids.add(uid)
     killed = []
-    folder = Path(tempfile.gettempdir()) / "deepgrade-uids"
+    folder = slot_folder()
     for uid in sorted(uids):
         try:
             fd = os.open(folder / str(uid - SANDBOX_UID_BASE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)

@@ -142,7 +142,11 @@ def run(
     state = _State(cells, calls, limits)
     parent = private_parent()
     try:
-        uid = sandbox_uid()
+        try:
+            uid = sandbox_uid()
+        except (OSError, RuntimeError) as exc:
+            state.notes.append(f"the sandbox could not start: no sandbox user ({exc})")
+            return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
         if mode == "process":
             if uid is None:
                 guard_grader()
@@ -321,6 +325,7 @@ def _session(spec: _Spec, state: _State) -> bool:
         finished = channel.serve(ch_r, in_w)
     finally:
         _stop(proc, cgroup, spec.uid)
+        _keep_log(log)
         os.close(ch_r)
         if in_w is not None:
             try:
@@ -564,6 +569,21 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
             error=_grader_error("Unreadable", f"the value returned could not be read: {exc}"),
         )
     return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds)
+
+
+def _keep_log(log) -> None:
+    """For an instructor debugging a submission: DEEPGRADE_SANDBOX_LOG=FILE appends the last
+    64 KiB of the child's stdout/stderr (read from the grader's own unnamed file) to FILE."""
+    dest = os.environ.get("DEEPGRADE_SANDBOX_LOG")
+    if not dest:
+        return
+    try:
+        size = log.seek(0, os.SEEK_END)
+        log.seek(max(0, size - 65536))
+        with open(dest, "ab") as fh:
+            fh.write(b"--- deepgrade sandbox session ---\n" + log.read(65536))
+    except OSError:
+        pass
 
 
 def _stop(proc: subprocess.Popen, cgroup: Cgroup, uid: int | None) -> None:
