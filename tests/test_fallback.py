@@ -1,16 +1,20 @@
-"""The process-mode sandbox (no bubblewrap): DEEPGRADE_SANDBOX=process.
+"""The process-mode sandbox (no bubblewrap, or a bubblewrap that fails): DEEPGRADE_SANDBOX=process.
 
 Honest code gets full marks, an endless loop costs only its own question, a cell that
-kills its parent does not take the grader down, and a RuntimeWarning says the
-isolation is weaker.
+kills its parent does not take the grader down, the child cannot read a private course
+folder or write the grader's files, and a RuntimeWarning says the isolation is weaker
+(and names what the child could read).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -30,7 +34,7 @@ def process_mode(monkeypatch):
     monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
     monkeypatch.setattr(isolation, "_BWRAP", None)
     monkeypatch.setattr(isolation, "_WARNED_FORCED", False)
-    monkeypatch.setattr(isolation, "_DROP_OK", None)
+    monkeypatch.setattr(isolation, "_CHECKED", {})
 
 
 def test_missing_bubblewrap_warns(monkeypatch):
@@ -107,13 +111,87 @@ def test_child_cannot_kill_the_grader(tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-def test_child_cannot_write_the_graders_files(process_mode, tmp_path):
-    target = tmp_path / "owned-by-root.txt"
+def test_child_cannot_write_or_read_the_graders_files(process_mode, tmp_path, request):
+    """The child is an unprivileged uid with no capabilities: a world-readable file of the
+    grader's can be read (permissions are all there is), not written; a file in a 0700
+    folder (pytest's tmp_path, as the course folder should be) cannot even be read."""
+    shared = Path(tempfile.mkdtemp(prefix="deepgrade-test-shared-"))  # pytest's tmp is 0700: not "others"
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    os.chmod(shared, 0o755)
+    target = shared / "owned-by-root.txt"
     target.write_text("grader's")
-    os.chmod(tmp_path, 0o755)
-    cells = [(0, f"open({str(target)!r}, 'w').write('pwned')"), (1, f"x = open({str(target)!r}).read()")]
+    os.chmod(target, 0o644)
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "secret.txt").write_text("secret")
+    cells = [
+        (0, f"open({str(target)!r}, 'w').write('pwned')"),
+        (1, f"x = open({str(target)!r}).read()"),
+        (2, f"y = open({str(private / 'secret.txt')!r}).read()"),
+    ]
     with pytest.warns(RuntimeWarning):
         run = sandbox.run(cells, [])
     assert run.cells[0].status == "error" and "Permission" in run.cells[0].error["type"]
-    assert run.cells[1].status == "ok"  # reading is allowed: no filesystem isolation
+    assert run.cells[1].status == "ok"
+    assert run.cells[2].status == "error" and "Permission" in run.cells[2].error["type"]
     assert target.read_text() == "grader's"
+
+
+def test_failing_bwrap_falls_back(monkeypatch, tmp_path, request):
+    """A bwrap that cannot make the sandbox (here a fake one first on PATH) means the
+    fallback, with a warning, and honest code keeps full marks."""
+    # where the sandbox uid can reach it (pytest's tmp is 0700: exec would skip it)
+    fake = Path(tempfile.mkdtemp(prefix="deepgrade-test-bin-"))
+    request.addfinalizer(lambda: shutil.rmtree(fake, ignore_errors=True))
+    os.chmod(fake, 0o755)
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    os.chmod(fake / "bwrap", 0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
+    monkeypatch.setattr(isolation, "_BWRAP", None)
+    monkeypatch.setattr(isolation, "_CHECKED", {})
+    with pytest.warns(RuntimeWarning, match="bubblewrap"):
+        r = grade_notebook("cnn", filled_notebook("cnn"), tmp_path)
+    assert r.isolation == "process"
+    assert r.points == r.max_points, r.notes
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox has a uid of its own only when the grader is root")
+def test_fallback_cannot_read_a_private_course(process_mode, tmp_path):
+    """The attack that scored 22/22: exec the reference from the course folder. With the
+    course folder private (0700, as the warning says), the child cannot read it."""
+    from test_batch_hostile import private_assignment
+
+    from deepgrade import assignment as asg
+    from deepgrade import pipeline
+
+    root = tmp_path / "course"
+    private_assignment(root)
+    os.chmod(tmp_path, 0o700)
+    stub = nbformat.read(ROOT / "assignments" / "cnn" / "cnn.ipynb", as_version=4)
+    target = root / "solutions" / "cnn.py"
+    nb = _with_cell(
+        stub,
+        f"try:\n    exec(open({str(target)!r}).read())\nexcept Exception as e:\n    print(e)\n"
+        f"import os\nsecret = open({str(root / 'assignments' / 'cnn' / 'fixtures.py')!r}).read()",
+    )
+    path = tmp_path / "attack.ipynb"
+    nbformat.write(nb, path)
+    a = asg.load("cnn", root)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = pipeline.grade_file(a, path)
+    assert r.isolation == "process"
+    assert r.points == 0, [(q.name, q.points) for q in r.questions]
+    assert any("PermissionError" in n for n in r.notes), r.notes
+    assert not [w for w in caught if "can read" in str(w.message)], [str(w.message) for w in caught]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox has a uid of its own only when the grader is root")
+def test_fallback_warns_when_the_course_is_readable(process_mode, tmp_path):
+    """This repository's solutions/ is world-readable: the grader says so, naming it."""
+    from deepgrade import pipeline
+
+    private = pipeline.private_paths(__import__("deepgrade.assignment").assignment.load("cnn", ROOT))
+    with pytest.warns(RuntimeWarning, match="can read .*solutions/cnn.py.*chmod 700"):
+        isolation.check_fallback(private)

@@ -634,24 +634,119 @@ def score_question(
     return question_points(checks, points), checks
 
 
+def _builtin_exceptions() -> frozenset[str]:
+    import builtins
+
+    names = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+    for module in (getattr(np, "exceptions", None), np.linalg):
+        names |= {n for n, v in vars(module or {}).items() if isinstance(v, type) and issubclass(v, BaseException)}
+    return frozenset(names)
+
+
+BUILTIN_EXCEPTIONS = _builtin_exceptions()
+# what the sandbox's worker says itself (the grader's phrase replaces its text on hidden checks)
+WORKER_STATUSES = {
+    "Missing": "the function is not defined in the notebook",
+    "NotCallable": "the name is defined, but not as a function",
+    "Skipped": "not run: it depends on an earlier check that did not return",
+    "Unreadable": "the value returned could not be read",
+}
+GRADER_STATUSES = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
+STUB_MESSAGES = ("", "YOUR CODE HERE", "# YOUR CODE HERE")
+_NUMPY2_REMOVED = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "complex": "complex",
+    "object": "object",
+    "str": "str",
+    "long": "int",
+    "unicode": "str",
+    "float_": "np.float64",
+    "complex_": "np.complex128",
+    "string_": "np.bytes_",
+    "unicode_": "np.str_",
+    "NaN": "np.nan",
+    "NAN": "np.nan",
+    "Inf": "np.inf",
+    "Infinity": "np.inf",
+    "infty": "np.inf",
+    "PINF": "np.inf",
+    "NINF": "-np.inf",
+    "product": "np.prod",
+    "cumproduct": "np.cumprod",
+    "alltrue": "np.all",
+    "sometrue": "np.any",
+    "round_": "np.round",
+    "trapz": "np.trapezoid",
+    "in1d": "np.isin",
+    "row_stack": "np.vstack",
+    "asfarray": "np.asarray(x, dtype=float)",
+}
+
+
+def _numpy2_hint(kind: str, message: str) -> str | None:
+    """A hint for a numpy alias removed in numpy 2 (``np.int`` and friends)."""
+    import re
+
+    m = re.match(r"module 'numpy' has no attribute '(\w+)'|`np\.(\w+)` was removed in the NumPy 2", message)
+    name = m and (m.group(1) or m.group(2))
+    if kind != "AttributeError" or name not in _NUMPY2_REMOVED:
+        return None
+    return f"np.{name} was removed in numpy 2: use {_NUMPY2_REMOVED[name]} instead"
+
+
 def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Check:
-    """A call that raised, hung or crashed: the student's own line, not our internals."""
-    kind = error.get("type", "Error")
-    message = error.get("message", "")
-    if kind == "Missing":
+    """A call that raised, hung or crashed: the student's own line, not our internals.
+
+    error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}. Errors
+    reported by the sandbox carry "from": "sandbox" (their frames' code is the grader's copy
+    of the notebook, see sandbox._error). On a hidden check, or a call the sandbox ran with
+    the hidden ones ("hidden": True), nothing the student's process wrote is shown: only the
+    exception's type (a Python or numpy builtin name; any other class name could carry data)
+    and the student's own line.
+    """
+    error = error if isinstance(error, dict) else {}
+    kind = str(error.get("type", "Error"))[:100]
+    message = str(error.get("message", ""))[:500]
+    untrusted = error.get("from") == "sandbox"
+    quiet = hidden or bool(error.get("hidden"))
+    if untrusted and quiet:
+        hint = _numpy2_hint(kind, message)
+        if kind in WORKER_STATUSES:
+            text = [WORKER_STATUSES[kind]]
+        elif kind == "NotImplementedError":
+            text = ["raised NotImplementedError (not implemented yet?)"]
+        elif kind in BUILTIN_EXCEPTIONS and kind not in GRADER_STATUSES:
+            text = [f"raised {kind}" + (f" ({hint})" if hint else "")]
+        else:
+            text = ["raised an exception of a class defined in the notebook"]
+    elif kind == "Missing":
         text = [message + " (define it in a code cell, with exactly this name)"]
-    elif kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "NotCallable", "Unreadable"):
-        text = [message]
+    elif (kind in GRADER_STATUSES and not untrusted) or kind in WORKER_STATUSES:
+        # a class the student named "Timeout" is not the grader's status: shown as raised below
+        text = [message or kind]
     elif kind == "NotImplementedError":
-        text = [
-            "not implemented yet (it still raises NotImplementedError): write the function where it says # YOUR CODE HERE"
-        ]
+        if message.strip() in STUB_MESSAGES:
+            text = [
+                "not implemented yet (it still raises NotImplementedError): "
+                "write the function where it says # YOUR CODE HERE"
+            ]
+        else:
+            text = [f"raised NotImplementedError: {message}"]
     else:
+        hint = _numpy2_hint(kind, message)
         text = [f"raised {kind}: {message}" if message else f"raised {kind}"]
-    for frame in error.get("where", [])[-2:]:
-        cell = frame["cell"]
-        where = f"cell {int(cell) + 1} of the notebook, " if str(cell).isdigit() else ""  # 1-based, as people count
-        text.append(f"  in {where}line {frame['line']}, in {frame['function']}: {frame['code']}")
+        if hint:
+            text.append(hint)
+    where = error.get("where") if isinstance(error.get("where"), list) else []
+    for frame in where[-2:]:
+        if not isinstance(frame, dict):
+            continue
+        cell = frame.get("cell")
+        place = f"cell {int(cell) + 1} of the notebook, " if str(cell).isdigit() else ""  # 1-based, as people count
+        function = "" if quiet else f", in {str(frame.get('function', ''))[:60]}"
+        text.append(f"  in {place}line {frame.get('line', '?')}{function}: {str(frame.get('code', ''))[:200]}")
     return Check(f"runs on {case_label}", False, weight, text, hidden=hidden)
 
 

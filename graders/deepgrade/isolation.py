@@ -1,46 +1,95 @@
 """How a sandbox is made: bubblewrap, cgroups, rlimits, and the fallback without bubblewrap.
 
-The student's code runs in a child process that sees only its own temporary folder,
-the Python installation and the fixture inputs it is sent. Where the machine has
-bubblewrap (`bwrap`) the child gets no network, its own PID namespace and a read-only
-view of the system; cgroups (v1 or v2), where writable, cap its memory and process
-count; rlimits cap CPU time, file size and open files everywhere.
+The student's code runs in a child process that is never root and never holds a
+capability, whoever runs the grader. It gets the engine's code and its work over pipes
+the grader made (never as files in a folder it can write), and a private working folder.
 
-Without bubblewrap (or with ``DEEPGRADE_SANDBOX=process``) a RuntimeWarning says so and
-the child runs as a plain process in its own session, with the rlimits (and cgroup, where
-writable) above. What this fallback guarantees, and what it does not:
+**bubblewrap** (``bwrap``, where it works with the flags below; the probe runs the same
+command line, as the same user, so a machine where they fail falls back): its own user
+namespace mapped to uid/gid 65534 with every capability dropped (``--cap-drop ALL``),
+``--disable-userns``, no_new_privs, ``--new-session``, ``--die-with-parent``, no network,
+its own PID, IPC and UTS namespaces, the system and the Python installation bound
+read-only. When the grader is root, bwrap itself is started as an unprivileged uid of the
+grading process's own (see below): run as root, the user namespace maps 65534 to host uid
+0, and the child, though without capabilities, passed owner checks on root's files (it
+read /etc/shadow, measured). Writable: the working folder ``/sandbox`` (also HOME),
+``/tmp`` and ``/dev/shm``, each a tmpfs capped at ``Limits.disk_bytes`` (nothing lands on
+the host disk; all is gone when the child exits). tmpfs inodes are not capped by
+bubblewrap 0.8 (no ``nr_inodes`` option): every inode costs about 1 KiB of kernel memory,
+which the memory cgroup charges to the sandbox (a million empty files: 0.96 GB in 24 s,
+measured), so the memory limit and the time limit bound them. cgroups (v1 or v2), where
+writable, cap memory and process count; rlimits cap CPU time, file size and open files
+everywhere.
 
-* when the grader runs as root, the child runs as ``nobody`` (uid/gid 65534, no
-  supplementary groups, no_new_privs) keeping one capability, CAP_DAC_READ_SEARCH, so it
-  can read the Python installation wherever it lives (a venv under /root, mode 0700).
-  It can therefore *read* any file on the machine (reference solutions included), but
-  it cannot write the grader's files, nor signal the grader or any other process not
-  running as nobody: ``os.kill(os.getppid(), 9)`` fails with PermissionError. It can
-  signal other sandboxes running as nobody at the same moment. Where the kernel refuses
-  the capability (a container without it) the child runs as root, with a warning.
-* when the grader is not root, the child runs as the grader's user: it can signal the
-  grader and write whatever that user can. Use bubblewrap for untrusted classes.
-* in either case: no network or filesystem isolation, and no PID namespace.
+**Fallback** (no working bubblewrap, or ``DEEPGRADE_SANDBOX=process``; a RuntimeWarning
+says so). When the grader runs as root the child runs as an unprivileged uid of its own
+(``SANDBOX_UID_BASE`` + a slot held with a lock for the grading process's lifetime, so
+concurrent sandboxes have distinct uids and cannot signal or read each other), no
+supplementary groups, no capabilities, no_new_privs, PR_SET_PDEATHSIG, a seccomp filter
+refusing new user namespaces (x86-64), in its own session, with the rlimits (and cgroup,
+where writable) above, in a private empty working folder it owns (0700) inside a
+grader-made folder it cannot list, with HOME and TMPDIR there. If the Python installation
+lies below a folder others cannot pass (a venv whose Python is under /root, 0700), the
+child gets a private mount namespace in which an empty tmpfs covers that folder with only
+the Python installation bound back (``reach_plan``); where the kernel refuses, every run
+says the Python installation is unreadable. What the fallback protects and what it does not:
+
+* by permissions only: it can read whatever "others" can read on the machine. The grader
+  checks, before the first run, whether the sandbox uid can read the reference solutions
+  and the assignment folder (the batch can add the output folder), and warns naming them
+  (the fix: ``chmod 700`` the course folder). It cannot signal or ptrace the grader or
+  other sandboxes, and cannot write the grader's files or the Python installation.
+* not protected: the network, the machine's shared ``/tmp`` and ``/dev/shm`` (it can write
+  there, as its own uid), the disk (only a per-file cap, ``Limits.file_bytes``; the working
+  folder is deleted after each submission), the inode count, and whatever "others" may
+  read (world-readable files, ``/proc``).
+* when the grader is not root: the child runs as the grader's user (loud warning): it can
+  read and write whatever that user can, reference solutions included, and signal the
+  grader (the grader makes itself non-dumpable, so at least no ptrace). Processes it
+  detaches from its session are not killed. Use bubblewrap, or run the grader as root,
+  for untrusted classes.
+
+Leftovers: cgroups are named ``deepgrade-<grader pid>-<random>`` and temporary folders
+``deepgrade-<grader pid>-*``; ``reclaim()`` (run once per grading process) removes those
+whose grader is dead, kills the processes in them, and kills the processes of sandbox uids
+whose slot no live grader holds.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import resource
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .identity import (  # noqa: F401  (re-exported: the sandbox and tests use them from here)
+    SANDBOX_UID_BASE,
+    UID_SLOTS,
+    _no_namespaces_filter,
+    _python_roots,
+    _reclaim_uids,
+    guard_grader,
+    kill_uid,
+    needed_paths,
+    preexec,
+    reach_plan,
+    sandbox_uid,
+)
+
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one submission's sandbox."""
+    """Resource limits for one submission's sandbox (the one place for the defaults;
+    per assignment: ``[limits]`` in assignment.toml)."""
 
     cell_seconds: float = 10.0  # wall time per notebook cell
     call_seconds: float = 5.0  # default wall time per call (a call may ask for more)
@@ -50,26 +99,54 @@ class Limits:
     max_processes: int = 256
     file_bytes: int = 64 * 1024**2
     open_files: int = 256
+    disk_bytes: int = 256 * 1024**2  # each writable tmpfs (bubblewrap): /sandbox, /tmp, /dev/shm
+
+
+# --- bubblewrap -------------------------------------------------------------------------
+
+SANDBOX_UID = 65534  # inside bubblewrap's user namespace
+BWRAP_IDENTITY = [
+    "--unshare-user",
+    "--uid",
+    str(SANDBOX_UID),
+    "--gid",
+    str(SANDBOX_UID),
+    "--cap-drop",
+    "ALL",
+    "--disable-userns",
+    "--new-session",
+    "--die-with-parent",
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+]
 
 
 def bwrap_available() -> bool:
+    """bubblewrap runs here with exactly the identity flags, binds and user the sandbox uses
+    (as the sandbox uid when the grader is root), and the Python installation works inside."""
     exe = shutil.which("bwrap")
     if not exe:
         return False
+    cmd = command("bubblewrap", Limits(disk_bytes=1024**2), [], {}, None)
+    cmd = cmd[: cmd.index("-c") + 1] + ["import site; site.main(); import numpy"]
     try:
         probe = subprocess.run(
-            [exe, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--proc", "/proc", "--dev", "/dev", "true"],
+            cmd,
             capture_output=True,
-            timeout=10,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            cwd="/",
+            preexec_fn=preexec(Limits(), [], sandbox_uid(), reach_plan(needed_paths())),
         )
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError, RuntimeError):
         return False
     return probe.returncode == 0
 
 
 _BWRAP: bool | None = None
-
-
 _WARNED_FORCED = False
 
 
@@ -89,13 +166,101 @@ def isolation_mode() -> str:
         _BWRAP = bwrap_available()
         if not _BWRAP:
             warnings.warn(
-                "bubblewrap (bwrap) is not available: student code runs as a plain process with "
-                "resource limits only (no network or filesystem isolation). Install the Debian "
-                "package 'bubblewrap'.",
+                "bubblewrap (bwrap) is not available or cannot make a user namespace here: student code "
+                "runs as a plain process with resource limits only (no network or filesystem isolation). "
+                "Install the Debian package 'bubblewrap'.",
                 RuntimeWarning,
                 stacklevel=2,
             )
     return "bubblewrap" if _BWRAP else "process"
+
+
+def command(mode: str, limits: Limits, extra_ro: list[str], inputs: dict[str, str], workdir: str | None) -> list[str]:
+    """The child's command line. inputs: file name in the working folder -> grader-made host file."""
+    python = sys.executable
+    boot = [python, "-I", "-S", "-c", BOOT]
+    if mode != "bubblewrap":
+        return boot
+    size = str(limits.disk_bytes)
+    cmd = ["bwrap", *BWRAP_IDENTITY, "--proc", "/proc", "--dev", "/dev"]
+    cmd += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+    for d in ("/usr", "/lib", "/lib64", "/bin", "/etc"):
+        if os.path.exists(d):
+            cmd += ["--ro-bind", d, d]
+    for root in _python_roots():
+        cmd += ["--ro-bind", root, root]
+    if sys.prefix != os.path.realpath(sys.prefix):
+        cmd += ["--ro-bind", sys.prefix, sys.prefix]
+    for path in extra_ro:
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--size", size, "--tmpfs", "/sandbox"]
+    for name, host in inputs.items():
+        cmd += ["--ro-bind", host, f"/sandbox/{name}"]
+    cmd += ["--chdir", "/sandbox", *boot]
+    return cmd
+
+
+# The child's first step: read the engine's files from the grader's pipe (a length line,
+# then a JSON object {"order": [...], "files": {name: source}}), make them modules, and run
+# the last one (worker.py) as __main__. Nothing is read from a folder the student can write.
+# -I keeps the working folder and PYTHON* variables out of sys.path; -S then site.main()
+# adds only the interpreter's own site-packages (numpy, tensorflow).
+BOOT = (
+    "import os, sys, site, json, types\n"
+    "site.main()\n"
+    "fd = int(os.environ['DEEPGRADE_IN'])\n"
+    "def _read(n):\n"
+    "    b = b''\n"
+    "    while len(b) < n:\n"
+    "        c = os.read(fd, n - len(b))\n"
+    "        if not c: raise SystemExit(70)\n"
+    "        b += c\n"
+    "    return b\n"
+    "h = b''\n"
+    "while not h.endswith(b'\\n'): h += _read(1)\n"
+    "bundle = json.loads(_read(int(h)))\n"
+    "for name in bundle['order']:\n"
+    "    mod = types.ModuleType('__main__' if name == bundle['order'][-1] else name[:-3])\n"
+    "    mod.__file__ = '<deepgrade ' + name + '>'\n"
+    "    if mod.__name__ != '__main__': sys.modules[mod.__name__] = mod\n"
+    "    exec(compile(bundle['files'][name], mod.__file__, 'exec'), mod.__dict__)\n"
+)
+
+
+def environment(home: str, channel_fd: int, input_fd: int) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home if home != "/sandbox" else "/tmp",
+        "KERAS_HOME": f"{home}/.keras",
+        "MPLCONFIGDIR": f"{home}/.mpl",
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "LANG": "C.UTF-8",
+        "DEEPGRADE_FD": str(channel_fd),
+        "DEEPGRADE_IN": str(input_fd),
+    }
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+# --- cgroups ------------------------------------------------------------------------------
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_NAME = re.compile(r"^deepgrade-(\d+)-[0-9a-z]+$")
+
+
+def _cgroup_parents() -> list[Path]:
+    if (CGROUP_ROOT / "cgroup.controllers").exists():
+        return [CGROUP_ROOT]
+    return [CGROUP_ROOT / c for c in ("memory", "pids")]
 
 
 class Cgroup:
@@ -103,11 +268,10 @@ class Cgroup:
 
     def __init__(self, limits: Limits) -> None:
         self.paths: list[Path] = []
-        name = f"deepgrade-{uuid.uuid4().hex[:12]}"
-        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+        name = f"deepgrade-{os.getpid()}-{uuid.uuid4().hex[:10]}"
         try:
-            if v2.exists():
-                p = Path("/sys/fs/cgroup") / name
+            if (CGROUP_ROOT / "cgroup.controllers").exists():
+                p = CGROUP_ROOT / name
                 p.mkdir()
                 self.paths.append(p)
                 (p / "memory.max").write_text(str(limits.memory_bytes))
@@ -118,7 +282,7 @@ class Cgroup:
                     ("memory", "memory.limit_in_bytes", limits.memory_bytes),
                     ("pids", "pids.max", limits.max_processes),
                 ):
-                    p = Path("/sys/fs/cgroup") / ctrl / name
+                    p = CGROUP_ROOT / ctrl / name
                     p.mkdir()
                     self.paths.append(p)
                     (p / setting).write_text(str(value))
@@ -135,188 +299,189 @@ class Cgroup:
         for p in self.paths:
             for name in ("memory.failcnt", "memory.events"):
                 f = p / name
-                if f.exists():
+                try:
                     text = f.read_text()
-                    if name == "memory.failcnt" and text.strip() not in ("", "0"):
-                        return True
-                    if name == "memory.events":
-                        for line in text.splitlines():
-                            key, _, val = line.partition(" ")
-                            if key in ("max", "oom_kill") and val.strip() != "0":
-                                return True
+                except OSError:
+                    continue
+                if name == "memory.failcnt" and text.strip() not in ("", "0"):
+                    return True
+                if name == "memory.events":
+                    for line in text.splitlines():
+                        key, _, val = line.partition(" ")
+                        if key in ("max", "oom_kill") and val.strip() != "0":
+                            return True
         return False
 
     def kill_all(self) -> None:
-        for f in self.procs_files():
-            try:
-                for pid in Path(f).read_text().split():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except OSError:
-                        pass
-            except OSError:
-                pass
+        for p in self.paths:
+            _kill_cgroup(p)
 
     def close(self) -> None:
-        self.kill_all()
         for p in self.paths:
-            for _ in range(50):
-                try:
-                    p.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            _remove_cgroup(p)
 
 
-NOBODY = 65534
-_CAP_DAC_READ_SEARCH = 2
-_DROP_OK: bool | None = None
-
-
-def _privilege_drop():
-    """A preexec step making a root child 'nobody' that keeps CAP_DAC_READ_SEARCH (see the
-    module docstring), or None when the grader is not root. Built before the fork: the
-    forked child only makes system calls."""
-    if os.geteuid() != 0:
-        return None
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-    bit = 1 << _CAP_DAC_READ_SEARCH
-    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-    data = (Data * 2)(Data(bit, bit, bit), Data(0, 0, 0))
-
-    def check(rc: int, what: str) -> None:
-        if rc != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"{what}: {os.strerror(err)}")
-
-    def drop() -> None:
-        check(libc.prctl(8, 1, 0, 0, 0), "PR_SET_KEEPCAPS")
-        os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
-        check(libc.capset(ctypes.byref(header), data), "capset")
-        check(libc.prctl(47, 2, _CAP_DAC_READ_SEARCH, 0, 0), "PR_CAP_AMBIENT_RAISE")
-        check(libc.prctl(38, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
-
-    return drop
-
-
-def drop_for_child():
-    """The privilege drop for process mode, once probed to work on this machine (cached)."""
-    global _DROP_OK
-    drop = _privilege_drop()
-    if drop is None:
-        return None
-    if _DROP_OK is None:
+def _kill_cgroup(path: Path) -> None:
+    try:
+        pids = (path / "cgroup.procs").read_text().split()
+    except OSError:
+        return
+    for pid in pids:
         try:
-            probe = subprocess.run(
-                [sys.executable, "-I", "-S", "-c", f"import os, sys; sys.exit(os.getuid() != {NOBODY})"],
-                preexec_fn=drop,
-                capture_output=True,
-                timeout=30,
-                cwd="/",
-            )
-            _DROP_OK = probe.returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            _DROP_OK = False
-        if not _DROP_OK:
-            warnings.warn(
-                "the sandbox cannot run student code as 'nobody' here (no ambient capabilities?): "
-                "in process mode it runs as root and can signal the grader",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-    return drop if _DROP_OK else None
+            os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
-def preexec(limits: Limits, procs_files: list[str], drop=None):
-    def setup() -> None:
-        for f in procs_files:
-            with open(f, "w") as fh:
-                fh.write(str(os.getpid()))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if not procs_files:
-            # no cgroup: fall back on address-space and process-count rlimits
-            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-        if drop is not None:
-            drop()  # last: the cgroup and the rlimits above need root
-
-    return setup
+def _remove_cgroup(path: Path, tries: int = 100) -> bool:
+    for _ in range(tries):
+        _kill_cgroup(path)
+        try:
+            path.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
 
 
-def _python_roots() -> list[str]:
-    roots = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
-    return sorted(os.path.realpath(r) for r in roots)
+# --- leftovers of a dead grader --------------------------------------------------------------
 
 
-def command(workdir: Path, mode: str, extra_ro: list[str]) -> tuple[list[str], str]:
-    python = sys.executable
-    if mode != "bubblewrap":
-        return [python, "-I", "-S", "-c", _BOOT, str(workdir / "plan.json")], str(workdir)
-    cmd = [
-        "bwrap",
-        "--unshare-all",
-        "--die-with-parent",
-        "--new-session",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--tmpfs",
-        "/tmp",
-    ]
-    for d in ("/usr", "/lib", "/lib64", "/bin", "/etc"):
-        if os.path.exists(d):
-            cmd += ["--ro-bind", d, d]
-    for root in _python_roots():
-        cmd += ["--ro-bind", root, root]
-    if sys.prefix != os.path.realpath(sys.prefix):
-        cmd += ["--ro-bind", sys.prefix, sys.prefix]
-    for path in extra_ro:
-        cmd += ["--ro-bind", path, path]
-    cmd += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
-    cmd += [python, "-I", "-S", "-c", _BOOT, "/sandbox/plan.json"]
-    return cmd, "/sandbox"
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-# -I keeps the student's folder and PYTHON* variables out of sys.path; -S skips site so
-# that only the interpreter's own site-packages (numpy, tensorflow) are added, here.
-_BOOT = (
-    "import sys, site, os; site.main(); sys.path.insert(0, os.getcwd()); "
-    "import runpy; runpy.run_path('worker.py', run_name='__main__')"
+_RECLAIMED = False
+
+
+def reclaim(force: bool = False) -> list[str]:
+    """Remove the cgroups and temporary folders of graders that are dead (once per process)."""
+    global _RECLAIMED
+    if _RECLAIMED and not force:
+        return []
+    _RECLAIMED = True
+    done = []
+    for parent in _cgroup_parents():
+        try:
+            entries = list(parent.iterdir())
+        except OSError:
+            continue
+        for p in entries:
+            m = _NAME.match(p.name)
+            if m and not _alive(int(m.group(1))) and _remove_cgroup(p, tries=20):
+                done.append(str(p))
+    tmp = Path(tempfile.gettempdir())
+    try:
+        entries = list(tmp.iterdir())
+    except OSError:
+        entries = []
+    for p in entries:
+        m = re.match(r"^deepgrade-(\d+)-", p.name)
+        # only folders this grader's user made (never follow a planted symlink)
+        if m and not _alive(int(m.group(1))):
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            if p.is_symlink() or not os.path.isdir(p) or st.st_uid != os.geteuid():
+                continue
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(str(p))
+    if os.geteuid() == 0:
+        done += [f"uid {u}" for u in _reclaim_uids()]
+    return done
+
+
+# --- the fallback's working folder and its checks ------------------------------------------------
+
+
+def private_parent() -> Path:
+    """A grader-made folder for one submission: others may pass through it (0711) but not
+    list it; the child's working folder inside gets an unguessable name."""
+    parent = Path(tempfile.mkdtemp(prefix=f"deepgrade-{os.getpid()}-"))
+    os.chmod(parent, 0o711)
+    return parent
+
+
+def make_workdir(parent: Path, uid: int | None) -> Path:
+    work = parent / f"w{uuid.uuid4().hex}"
+    work.mkdir(mode=0o700)
+    if uid is not None:
+        os.chown(work, uid, uid)
+    return work
+
+
+_PROBE = (
+    "import json, os, sys\n"
+    "out = {}\n"
+    "for p in json.loads(sys.argv[1]):\n"
+    "    try:\n"
+    "        if os.path.isdir(p): os.listdir(p)\n"
+    "        else: os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK))\n"
+    "        out[p] = True\n"
+    "    except OSError:\n"
+    "        out[p] = False\n"
+    "print(json.dumps(out))\n"
 )
 
+_CHECKED: dict[tuple, str | None] = {}
 
-def environment(home: str, channel_fd: int) -> dict[str, str]:
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "KERAS_HOME": f"{home}/.keras",
-        "MPLCONFIGDIR": f"{home}/.mpl",
-        "MPLBACKEND": "Agg",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "LANG": "C.UTF-8",
-        "DEEPGRADE_FD": str(channel_fd),
-    }
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env
+
+def check_fallback(private: list[str]) -> str | None:
+    """As the sandbox uid, try the Python installation and the grader's private paths.
+
+    Returns a reason the sandbox cannot run (the Python installation is unreadable), else
+    None; warns (once per set of paths) naming the private paths the child could read."""
+    uid = sandbox_uid()
+    key = (uid, tuple(sorted(private)))
+    if key in _CHECKED:
+        return _CHECKED[key]
+    reason = None
+    if uid is None:
+        warnings.warn(
+            "process-mode sandbox and the grader is not root: student code runs as YOUR user and can read "
+            "and write whatever you can (reference solutions included) and signal the grader. Use "
+            "bubblewrap, or run the grader as root, for a real class.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    else:
+        paths = [p for p in private if os.path.exists(p)]
+        try:
+            probe = subprocess.run(
+                [sys.executable, "-I", "-c", "import numpy\n" + _PROBE, json.dumps(paths)],
+                preexec_fn=preexec(Limits(), [], uid, reach_plan(needed_paths()), _no_namespaces_filter()),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd="/",
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            )
+            readable = [p for p, ok in json.loads(probe.stdout).items() if ok] if probe.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError, ValueError):
+            readable = None
+        if readable is None:
+            reason = (
+                f"the sandbox user (uid {uid}) cannot run the Python installation at {sys.prefix} "
+                "(a virtual environment under /root, or a folder of mode 0700?): make it readable to others "
+                "(chmod o+rx on it and its parents) or move it, or use bubblewrap"
+            )
+            warnings.warn(reason, RuntimeWarning, stacklevel=3)
+        elif readable:
+            warnings.warn(
+                f"the process-mode sandbox (uid {uid}) can read {', '.join(readable)}: student code could read "
+                "reference solutions, fixtures or results. Fix: chmod 700 the course folder and the output "
+                "folder (or their parents).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    _CHECKED[key] = reason
+    return reason

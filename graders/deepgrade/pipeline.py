@@ -39,6 +39,15 @@ def limits_for(assignment: Assignment) -> sandbox.Limits:
     return sandbox.Limits(**limits)
 
 
+def private_paths(assignment: Assignment) -> list[str]:
+    """What the sandbox must not read: the assignment folder (hidden fixtures) and the
+    reference solutions (checked before a process-mode run; see isolation.check_fallback)."""
+    paths = [str(assignment.folder)]
+    solutions = assignment.folder.parent.parent / "solutions"
+    paths += [str(solutions / f"{assignment.name}.py"), str(solutions / f"{assignment.name}_mistakes.py")]
+    return paths
+
+
 def grade_cells(
     assignment: Assignment,
     cells: list[tuple[int, str]],
@@ -50,7 +59,11 @@ def grade_cells(
     defined: the functions the cells define, if the caller has parsed them already."""
     calls = build_calls(assignment, questions)
     run = sandbox.run(
-        cells, calls, limits_for(assignment), extra_ro=assignment.contract.sandbox_ro if assignment.contract else []
+        cells,
+        calls,
+        limits_for(assignment),
+        extra_ro=assignment.contract.sandbox_ro if assignment.contract else [],
+        private=private_paths(assignment),
     )
     if defined is None:
         defined = notebook.defined_functions(cells)

@@ -34,6 +34,8 @@ def build_calls(assignment: Assignment, questions: list[str] | None = None) -> l
                 call["harness"] = case.harness
             if case.keep:
                 call["keep"] = True
+            if case.hidden:
+                call["hidden"] = True  # the sandbox runs hidden calls after every public one
             returns = _returns(case)
             if returns is not None:
                 call["returns"] = returns

@@ -1,17 +1,27 @@
 """Stage 2: run a notebook's cells and the planned calls in an isolated process.
 
-The student's code runs in a child process made by isolation.py (bubblewrap where the
-machine has it: no network, own PID namespace, read-only system; cgroup and rlimit
-caps everywhere). It sees only its own temporary folder, the Python installation and
-the fixture inputs it is sent, and it reports on a pipe in the wire format.
+The student's code runs in a child process made by isolation.py (see there what it can
+and cannot do). The grader talks to it over two pipes it made: on the input pipe it sends
+the engine's files (``SANDBOX_FILES``), then the work in phases, each only after the
+previous one has finished: the cells, then the public calls, then the hidden calls (so no
+cell and no public call can see a hidden fixture's inputs, in memory or on disk); the
+child reports on the results pipe in the wire format. Nothing is ever read back from a
+path the student could write: the student's stdout/stderr go to an unnamed file the
+grader holds.
+
+The results channel is decoded by a total, bounded decoder (line length, total bytes,
+message count, nesting depth, every field's type): anything malformed or out of turn
+costs only the step it arrived in, with a reason; the grader never raises on it.
 
 A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
 hangs, crashes the interpreter or exhausts memory is recorded and the child is started
-again with that step skipped, so one bad cell costs only what depends on it.
+again with that step skipped, so one bad cell costs only what depends on it. Cell
+outcomes are recorded from the first run only.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -20,26 +30,56 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import wire
-from .isolation import Cgroup, Limits, command, drop_for_child, environment, isolation_mode, preexec
+from .channel import MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
+from .isolation import (
+    Cgroup,
+    Limits,
+    _no_namespaces_filter,
+    check_fallback,
+    command,
+    environment,
+    guard_grader,
+    isolation_mode,
+    kill_uid,
+    make_workdir,
+    needed_paths,
+    preexec,
+    private_parent,
+    reach_plan,
+    reclaim,
+    sandbox_uid,
+)
+
+__all__ = ["Limits", "RunResult", "SANDBOX_FILES", "StepOutcome", "isolation_mode", "run"]
 
 HERE = Path(__file__).resolve().parent
+# The engine files the child gets (over a pipe), in import order; the last runs as __main__.
+SANDBOX_FILES = ("wire.py", "call_runner.py", "worker.py")
 MAX_RESTARTS = 12
-MAX_CHANNEL_BYTES = 256 * 1024 * 1024
+GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
 @dataclass
 class StepOutcome:
-    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run."""
+    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run.
+
+    error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}; for an error
+    reported by the sandbox, "from": "sandbox" and each frame's "code" is the grader's own
+    copy of that line of the notebook (never text from the channel)."""
 
     status: str
     value: object = None
     error: dict | None = None
     mutated: list = field(default_factory=list)
     seconds: float = 0.0
+    # ran with the hidden calls (a public case that depends on a hidden one): whatever it
+    # returned or said may carry hidden inputs, so it must be shown as a hidden check
+    hidden_phase: bool = False
 
     @property
     def ok(self) -> bool:
@@ -55,12 +95,31 @@ class RunResult:
 
 
 def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[str, str]:
-    what = f"cell {step[5:]}" if step.startswith("cell:") else "this call"
+    what = f"cell {int(step[5:]) + 1}" if step.startswith("cell:") else "this call"
     if kind == "timeout":
         return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
     if kind == "memory":
         return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
     return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
+
+
+def _grader_error(kind: str, message: str) -> dict:
+    return {"type": kind, "message": message, "where": []}
+
+
+def _phases(calls: list[dict]) -> tuple[list[str], list[str]]:
+    """Call ids: the public phase, then the hidden one. A public call that depends (Ref) on
+    a call of the hidden phase runs in the hidden phase (after it), with hidden treatment."""
+    hidden: set[str] = set()
+    for c in calls:
+        refs = [a["r"][0] for a in [*c.get("args", []), *c.get("kwargs", {}).values()] if _is_ref(a)]
+        if c.get("hidden") or any(r in hidden for r in refs):
+            hidden.add(c["id"])
+    return [c["id"] for c in calls if c["id"] not in hidden], [c["id"] for c in calls if c["id"] in hidden]
+
+
+def _is_ref(arg) -> bool:
+    return isinstance(arg, dict) and "r" in arg and isinstance(arg["r"], list) and len(arg["r"]) == 2
 
 
 def run(
@@ -69,252 +128,472 @@ def run(
     limits: Limits | None = None,
     extra_ro: list[str] | None = None,
     input_files: dict[str, bytes] | None = None,
+    private: list[str] | None = None,
 ) -> RunResult:
     """Execute notebook cells then calls in a sandbox; return their outcomes.
 
     cells: (index, source) in notebook order. calls: plan entries for the worker
-    (id, function, args, kwargs as wire values, optional keep / returns / seconds / harness).
+    (id, function, args, kwargs as wire values, optional keep / returns / seconds / harness /
+    hidden). private: paths the sandbox must not be able to read (checked in process mode).
     """
     limits = limits or Limits()
     mode = isolation_mode()
-    results_cells: dict[int, StepOutcome] = {}
-    results_calls: dict[str, StepOutcome] = {}
-    notes: list[str] = []
-    call_seconds = {c["id"]: float(c.get("seconds", limits.call_seconds)) for c in calls}
-    deadline = time.monotonic() + limits.total_seconds
-    workdir = Path(tempfile.mkdtemp(prefix="deepgrade-"))
+    reclaim()
+    state = _State(cells, calls, limits)
+    parent = private_parent()
     try:
-        shutil.copy(HERE / "worker.py", workdir / "worker.py")
-        shutil.copy(HERE / "wire.py", workdir / "wire.py")
-        shutil.copy(HERE / "call_runner.py", workdir / "call_runner.py")
-        for name, data in (input_files or {}).items():
-            (workdir / name).write_bytes(data)
-        os.chmod(workdir, 0o777)
-        plan = {"cells": [{"index": i, "source": s} for i, s in cells], "calls": calls}
+        try:
+            uid = sandbox_uid()
+        except (OSError, RuntimeError) as exc:
+            state.notes.append(f"the sandbox could not start: no sandbox user ({exc})")
+            return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
+        if mode == "process":
+            if uid is None:
+                guard_grader()
+            reason = check_fallback([str(p) for p in private or []])
+            if reason:
+                state.notes.append(f"the sandbox could not start: {reason}")
+                return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
+        inputs = {}
+        workdir = None
+        if mode == "process":
+            workdir = make_workdir(parent, uid)
+            # written before any student code runs, in a folder made a moment ago
+            for name, data in (input_files or {}).items():
+                path = workdir / Path(name).name
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                if uid is not None:
+                    os.chown(path, uid, uid)
+        else:
+            folder = parent / "inputs"
+            folder.mkdir(mode=0o755)
+            for name, data in (input_files or {}).items():
+                (folder / Path(name).name).write_bytes(data)
+                os.chmod(folder / Path(name).name, 0o644)
+                inputs[Path(name).name] = str(folder / Path(name).name)
+        reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
+        spec = _Spec(mode, limits, extra_ro or [], inputs, workdir, uid, parent, reach)
         restarts = 0
         while True:
-            plan["skip_calls"] = sorted(results_calls)
-            # cells that already ran must run again after a restart: functions live in memory
-            plan["skip_cells"] = sorted(
-                i for i, o in results_cells.items() if o.status in ("timeout", "crashed", "memory")
-            )
-            (workdir / "plan.json").write_text(json.dumps(plan))
-            finished = _run_once(
-                workdir, mode, limits, extra_ro or [], call_seconds, deadline, results_cells, results_calls, notes
-            )
-            if finished:
+            if _session(spec, state):
                 break
-            _skip_after_hang(calls, results_calls)
+            state.skip_after_hang()
+            if state.first_start_failure:
+                continue  # a failed start is retried until its patience runs out, not counted
             restarts += 1
-            if restarts > MAX_RESTARTS or time.monotonic() >= deadline:
-                notes.append("the time budget for this submission ran out; remaining steps were not run")
+            if restarts > MAX_RESTARTS or time.monotonic() >= state.deadline:
+                state.notes.append("the time budget for this submission ran out; remaining steps were not run")
                 break
-        for i, _ in cells:
-            results_cells.setdefault(i, StepOutcome("not run"))
-        for c in calls:
-            results_calls.setdefault(
-                c["id"],
-                StepOutcome(
-                    "not run",
-                    error={
-                        "type": "NotRun",
-                        "message": "not run: the submission's time budget was used up",
-                        "where": [],
-                    },
-                ),
-            )
+        return state.result(mode)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return RunResult(results_cells, results_calls, notes, mode)
+        # fd-based: never follows a symlink the student planted; FIFOs are unlinked, not opened
+        shutil.rmtree(parent, ignore_errors=True)
 
 
-def _run_once(workdir, mode, limits, extra_ro, call_seconds, deadline, results_cells, results_calls, notes) -> bool:
-    """One child process; True when it reported 'done', False when a step had to be stopped."""
-    cmd, home = command(workdir, mode, extra_ro)
+@dataclass
+class _Spec:
+    mode: str
+    limits: Limits
+    extra_ro: list[str]
+    inputs: dict[str, str]
+    workdir: Path | None
+    uid: int | None
+    parent: Path
+    reach: list
+
+
+class _State:
+    """The outcomes so far, across restarts of the child."""
+
+    def __init__(self, cells: list[tuple[int, str]], calls: list[dict], limits: Limits) -> None:
+        self.limits = limits
+        self.cells = [(int(i), str(s)) for i, s in cells]
+        self.sources = {i: s.splitlines() for i, s in self.cells}
+        self.calls = {c["id"]: c for c in calls}
+        self.order = [c["id"] for c in calls]
+        self.public, self.hidden = _phases(calls)
+        self.hidden_set = set(self.hidden)
+        self.call_seconds = {c["id"]: float(c.get("seconds") or limits.call_seconds) for c in calls}
+        self.results_cells: dict[int, StepOutcome] = {}
+        self.results_calls: dict[str, StepOutcome] = {}
+        self.stopped_cells: set[int] = set()
+        self.first_start_failure = 0.0  # when the current streak of failed starts began
+        self.notes: list[str] = []
+        self.deadline = time.monotonic() + limits.total_seconds
+
+    def phases(self) -> list[list[tuple[str, dict]]]:
+        """The work for a new child: the cells that did not hang or crash (they define the
+        functions, so they run again after a restart), then the calls without an outcome."""
+        cells = [
+            (f"cell:{i}", {"cell": {"index": i, "source": s}}) for i, s in self.cells if i not in self.stopped_cells
+        ]
+        out = [cells]
+        for ids in (self.public, self.hidden):
+            out.append([(f"call:{cid}", {"call": self.calls[cid]}) for cid in ids if cid not in self.results_calls])
+        return out
+
+    def budget(self, step: str) -> float:
+        return self.limits.cell_seconds if step.startswith("cell:") else self.call_seconds[step[5:]]
+
+    def record(self, step: str, outcome: StepOutcome) -> None:
+        if step.startswith("cell:"):
+            i = int(step[5:])
+            if outcome.status in ("timeout", "crashed", "memory"):
+                self.stopped_cells.add(i)
+            self.results_cells.setdefault(i, outcome)  # the first run's outcome only
+        else:
+            outcome.hidden_phase = step[5:] in self.hidden_set and not self.calls[step[5:]].get("hidden")
+            self.results_calls.setdefault(step[5:], outcome)
+
+    def skip_after_hang(self) -> None:
+        """A function that hung or crashed once is not called again: each retry would cost
+        its whole budget. Its remaining calls get the same status, with the reason."""
+        bad: dict[str, StepOutcome] = {}
+        for cid in self.order:
+            o = self.results_calls.get(cid)
+            fn = self.calls[cid]["function"]
+            if o is not None and o.status in ("timeout", "crashed", "memory") and fn not in bad:
+                bad[fn] = o
+        for cid in self.order:
+            fn = self.calls[cid]["function"]
+            if cid in self.results_calls or fn not in bad:
+                continue
+            first = bad[fn]
+            message = f"not run again: {fn} was stopped on an earlier check ({first.error['message']})"
+            self.results_calls[cid] = StepOutcome(first.status, error=_grader_error(first.status.capitalize(), message))
+
+    def result(self, mode: str, why: str = "not run: the submission's time budget was used up") -> RunResult:
+        for i, _ in self.cells:
+            self.results_cells.setdefault(i, StepOutcome("not run"))
+        for cid in self.order:
+            self.results_calls.setdefault(cid, StepOutcome("not run", error=_grader_error("NotRun", why)))
+        return RunResult(self.results_cells, self.results_calls, self.notes, mode)
+
+
+def _bundle() -> bytes:
+    files = {name: (HERE / name).read_text(encoding="utf-8") for name in SANDBOX_FILES}
+    body = json.dumps({"order": list(SANDBOX_FILES), "files": files}).encode()
+    return str(len(body)).encode() + b"\n" + body
+
+
+def _line(item: dict) -> bytes:
+    return (json.dumps(item, separators=(",", ":")) + "\n").encode()
+
+
+def _session(spec: _Spec, state: _State) -> bool:
+    """One child process; True when it finished the work, False when it must be restarted."""
+    limits = spec.limits
+    cmd = command(spec.mode, limits, spec.extra_ro, spec.inputs, None)
+    home = "/sandbox" if spec.mode == "bubblewrap" else str(spec.workdir)
     cgroup = Cgroup(limits)
-    read_fd, write_fd = os.pipe()
-    log = open(workdir / "output.log", "wb")
+    in_r, in_w = os.pipe()
+    ch_r, ch_w = os.pipe()
+    # the student's stdout/stderr: an unnamed file only the grader holds (capped by RLIMIT_FSIZE)
+    log = tempfile.TemporaryFile(dir=spec.parent)
     try:
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
-            cwd=str(workdir),
-            env=environment(home, write_fd),
-            pass_fds=(write_fd,),
-            preexec_fn=preexec(limits, cgroup.procs_files(), drop_for_child() if mode == "process" else None),
+            cwd=home if spec.mode == "process" else "/",
+            env=environment(home, ch_w, in_r),
+            pass_fds=(ch_w, in_r),
+            preexec_fn=preexec(
+                limits,
+                cgroup.procs_files(),
+                spec.uid,
+                spec.reach,
+                _no_namespaces_filter() if spec.mode == "process" else None,
+            ),
             start_new_session=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        os.close(read_fd)
-        os.close(write_fd)
+        for fd in (in_r, in_w, ch_r, ch_w):
+            os.close(fd)
         log.close()
         cgroup.close()
-        notes.append(f"the sandbox could not start: {exc}")
+        state.notes.append(f"the sandbox could not start: {exc}")
         return True
-    os.close(write_fd)
-    step = "start"
-    step_started = time.monotonic()
-    budget = limits.cell_seconds
-    buffer = b""
-    received = 0
-    finished = False
-    stop_kind = None
+    os.close(ch_w)
+    os.close(in_r)
+    fcntl.fcntl(in_w, fcntl.F_SETFL, fcntl.fcntl(in_w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    channel = _Channel(state, limits, cgroup)
     try:
-        while True:
+        finished = channel.serve(ch_r, in_w)
+    finally:
+        _stop(proc, cgroup, spec.uid)
+        _keep_log(log)
+        os.close(ch_r)
+        if in_w is not None:
+            try:
+                os.close(in_w)
+            except OSError:
+                pass
+        log.close()
+    return finished
+
+
+class _Channel:
+    """The grader's side of one child's pipes: feeds the phases, reads and judges the reports."""
+
+    def __init__(self, state: _State, limits: Limits, cgroup: Cgroup) -> None:
+        self.state = state
+        self.cgroup = cgroup
+        self.limits = limits
+        self.phases = deque(state.phases())
+        self.out = bytearray(_bundle())
+        self.expect: deque[str] = deque()
+        self.current: str | None = None
+        self.started_any = False
+        self.end_sent = False
+        self.discard = False
+        self.clock = time.monotonic()
+        self.received = 0
+        n_steps = sum(len(p) for p in self.phases)
+        self.max_messages = 3 * n_steps + 50
+        self.messages = 0
+        self.stray: list[str] = []
+
+    def _feed(self) -> None:
+        """Send the next phase once every step of the previous one has reported."""
+        while self.current is None and not self.expect and not self.end_sent:
+            if self.phases:
+                for step, item in self.phases.popleft():
+                    self.expect.append(step)
+                    self.out += _line(item)
+            else:
+                self.out += _line({"end": True})
+                self.end_sent = True
+
+    def serve(self, ch_r: int, in_w: int) -> bool:
+        buffer = bytearray()
+        self._feed()
+        stop_kind = None
+        finished = False
+        while not finished:
             now = time.monotonic()
-            step_deadline = min(step_started + budget, deadline)
-            timeout = max(0.0, step_deadline - now)
-            ready, _, _ = select.select([read_fd], [], [], timeout)
+            budget = self.state.budget(self.current) if self.current else self.limits.cell_seconds
+            timeout = max(0.0, min(self.clock + budget, self.state.deadline) - now)
+            wlist = [in_w] if self.out and in_w is not None else []
+            ready, writable, _ = select.select([ch_r], wlist, [], timeout)
+            if writable:
+                try:
+                    n = os.write(in_w, self.out[: 1 << 16])
+                    del self.out[:n]
+                except BlockingIOError:
+                    pass
+                except OSError:  # the child closed its end: it is gone or will be
+                    self.out.clear()
+                    in_w = None
             if not ready:
-                stop_kind = "timeout"
-                break
-            chunk = os.read(read_fd, 1 << 20)
+                if not writable:
+                    stop_kind = "timeout"
+                    break
+                continue
+            chunk = os.read(ch_r, 1 << 20)
             if not chunk:
-                stop_kind = "memory" if cgroup.hit_memory_limit() else "crashed"
+                stop_kind = "eof"
                 break
-            received += len(chunk)
-            if received > MAX_CHANNEL_BYTES:
-                notes.append("the submission sent more data than allowed; it was stopped")
-                stop_kind = "crashed"
+            self.received += len(chunk)
+            if self.received > MAX_CHANNEL_BYTES:
+                stop_kind = "flood"
                 break
             buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                try:
-                    msg = wire.loads(line.decode("utf-8"))
-                except (ValueError, UnicodeDecodeError):
-                    continue  # not ours: the student wrote to the channel
-                # Student code shares the worker's process and can write to this channel
-                # (fd DEEPGRADE_FD, a forked child): accept a message only where the
-                # protocol expects it, i.e. a result only for the step now running and
-                # once, a new step or "done" only between steps. Anything else is dropped.
-                ev = msg.get("ev")
-                if ev == "start":
-                    new = str(msg.get("step"))
-                    if step not in ("start", "between") or not _known_step(
-                        new, call_seconds, results_cells, results_calls
-                    ):
-                        continue
-                    step = new
-                    step_started = time.monotonic()
-                    budget = (
-                        limits.cell_seconds
-                        if step.startswith("cell:")
-                        else call_seconds.get(step[5:], limits.call_seconds)
-                    )
-                elif ev == "cell":
-                    if step != f"cell:{msg.get('i')}":
-                        continue
-                    results_cells[int(step[5:])] = StepOutcome(
-                        "ok" if msg.get("ok") is True else "error", error=_error(msg.get("error"))
-                    )
-                    step = "between"
-                elif ev == "call":
-                    if step != f"call:{msg.get('id')}":
-                        continue
-                    results_calls[step[5:]] = _call_outcome(msg)
-                    step = "between"
-                elif ev == "done" and step in ("start", "between"):
-                    finished = True
-            if finished:
+            while not finished:
+                nl = buffer.find(b"\n")
+                if nl < 0:
+                    if len(buffer) > MAX_LINE_BYTES:
+                        stop_kind = "flood"
+                    break
+                line = bytes(buffer[:nl])
+                del buffer[: nl + 1]
+                self.messages += 1
+                if self.messages > self.max_messages:
+                    stop_kind = "flood"
+                    break
+                finished = self._handle(line)
+            if stop_kind:
                 break
-    finally:
-        _stop(proc, cgroup)
-        os.close(read_fd)
-        log.close()
-    if finished:
-        return True
-    if step == "start":
-        notes.append("the Python process could not start or ended before the first cell")
-        return True
-    if step == "between":
-        # died between steps (a student thread, an atexit hook): go on from where it was
+            self._feed()
+        if finished:
+            self._note_stray()
+            return True
+        return self._stopped(stop_kind)
+
+    def _handle(self, line: bytes) -> bool:
+        """One message; True when the child finished its work."""
+        try:
+            msg = decode_message(line)
+            return self._accept(msg)
+        except ChannelError as exc:
+            self._violation(str(exc))
+        except Exception as exc:  # total: nothing the student sends may raise in the grader
+            self._violation(f"unreadable message ({type(exc).__name__})")
         return False
-    status, message = _describe_stop(stop_kind or "crashed", step, round(budget, 1), limits)
-    outcome = StepOutcome(
-        status,
-        error={"type": status.capitalize(), "message": message, "where": []},
-        seconds=time.monotonic() - step_started,
-    )
-    if step.startswith("cell:"):
-        results_cells[int(step[5:])] = outcome
-    elif step.startswith("call:"):
-        results_calls[step[5:]] = outcome
-    return False
 
+    def _violation(self, reason: str) -> None:
+        if self.current is not None:
+            self.state.record(
+                self.current,
+                StepOutcome(
+                    "error",
+                    error=_grader_error(
+                        "Protocol", f"the grader's results channel received a malformed or forged message ({reason})"
+                    ),
+                ),
+            )
+            self.current = None
+            self.clock = time.monotonic()
+            self.discard = True  # the step's own report, if it comes, is not believed
+        else:
+            self.stray.append(reason)
 
-def _skip_after_hang(calls: list[dict], results_calls: dict[str, StepOutcome]) -> None:
-    """A function that hung or crashed once is not called again: each retry would cost
-    its whole budget. Its remaining calls get the same status, with the reason."""
-    bad = {}
-    for c in calls:
-        o = results_calls.get(c["id"])
-        if o is not None and o.status in ("timeout", "crashed", "memory") and c["function"] not in bad:
-            bad[c["function"]] = o
-    for c in calls:
-        if c["id"] in results_calls or c["function"] not in bad:
-            continue
-        first = bad[c["function"]]
-        message = f"not run again: {c['function']} was stopped on an earlier check ({first.error['message']})"
-        results_calls[c["id"]] = StepOutcome(
-            first.status, error={"type": first.status.capitalize(), "message": message, "where": []}
+    def _note_stray(self) -> None:
+        if self.stray:
+            self.state.notes.append(
+                f"{len(self.stray)} malformed or forged message(s) on the grader's channel were ignored "
+                f"(first: {self.stray[0]})"
+            )
+
+    def _accept(self, msg: dict) -> bool:
+        ev = msg["ev"]
+        if ev == "start":
+            if self.current is None and self.expect and msg["step"] == self.expect[0]:
+                self.current = self.expect.popleft()
+                self.started_any = True
+                self.state.first_start_failure = 0.0  # a new streak of failed starts starts over
+                self.discard = False
+                self.clock = time.monotonic()
+                return False
+            if self.discard:
+                return False
+            raise ChannelError(f"a step started out of turn: {msg['step'][:60]!r}")
+        if ev == "done":
+            if self.current is None and not self.expect and self.end_sent:
+                return True
+            if self.discard:
+                return False
+            raise ChannelError("'done' before the work was done")
+        step = f"cell:{msg['i']}" if ev == "cell" else f"call:{msg['id']}"
+        if self.current != step:
+            if self.discard:
+                return False
+            raise ChannelError(f"a result for a step that is not running: {step[:60]!r}")
+        if ev == "cell":
+            outcome = StepOutcome("ok" if msg["ok"] else "error", error=_error(msg["error"], self.state))
+        else:
+            outcome = _call_outcome(msg, self.state)
+        self.state.record(step, outcome)
+        self.current = None
+        self.clock = time.monotonic()
+        return False
+
+    def _stopped(self, stop_kind: str | None) -> bool:
+        self._note_stray()
+        if stop_kind == "flood":
+            self.state.notes.append(
+                "the submission sent more data than allowed on the grader's channel; it was stopped"
+            )
+        if self.current is None:
+            if not self.started_any:
+                # a start can fail for a moment (a neighbour's fork bomb holding every process
+                # of a shared uid when the grader is not root): try again, then give up
+                now = time.monotonic()
+                self.state.first_start_failure = self.state.first_start_failure or now
+                patience = 2 * self.limits.cell_seconds + 5
+                if now - self.state.first_start_failure > patience or now + 1 >= self.state.deadline:
+                    self.state.notes.append("the Python process could not start or ended before the first cell")
+                    return True
+                time.sleep(1.0)
+                return False
+            # died or stalled between steps (a student thread, an atexit hook): go on from there
+            return False
+        step = self.current
+        kind = "crashed" if stop_kind in ("eof", "flood") else stop_kind
+        if stop_kind == "eof" and self.cgroup.hit_memory_limit():
+            kind = "memory"
+        budget = round(self.state.budget(step), 1)
+        status, message = _describe_stop(kind, step, budget, self.limits)
+        self.state.record(
+            step,
+            StepOutcome(
+                status, error=_grader_error(status.capitalize(), message), seconds=time.monotonic() - self.clock
+            ),
         )
+        return False
 
 
-def _known_step(step: str, call_seconds: dict, results_cells: dict, results_calls: dict) -> bool:
-    """A step of this plan that has no outcome yet."""
-    if step.startswith("call:"):
-        return step[5:] in call_seconds and step[5:] not in results_calls
-    if step.startswith("cell:") and step[5:].isdigit():
-        return int(step[5:]) not in results_cells
-    return False
-
-
-def _seconds(value) -> float:
-    try:
-        return float(value or 0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _error(error) -> dict | None:
-    """An error report from the sandbox, reduced to plain short strings (it is untrusted)."""
+def _error(error: dict | None, state: _State) -> dict | None:
+    """An error report from the sandbox, reduced to short strings and to frames of cells the
+    grader sent, with each line's text taken from the grader's copy of the cell."""
     if error is None:
         return None
-    if not isinstance(error, dict):
-        return {"type": "Error", "message": "failed", "where": []}
-    where = error.get("where") if isinstance(error.get("where"), list) else []
-    return {
-        "type": str(error.get("type", "Error"))[:100],
-        "message": str(error.get("message", ""))[:500],
-        "where": [w for w in where[:4] if isinstance(w, dict)],
-    }
+    where = []
+    for w in error.get("where", [])[-4:]:
+        cell = w["cell"]
+        if isinstance(cell, str):
+            if not cell.isdigit():
+                continue
+            cell = int(cell)
+        lines = state.sources.get(cell)
+        if lines is None or not 1 <= w["line"] <= len(lines):
+            continue
+        function = w.get("function", "")
+        where.append(
+            {
+                "cell": cell,
+                "line": w["line"],
+                "function": function[:60] if function.isidentifier() or function == "<module>" else "?",
+                "code": lines[w["line"] - 1].strip()[:200],
+            }
+        )
+    return {"type": error["type"][:100], "message": error.get("message", "")[:500], "where": where, "from": "sandbox"}
 
 
-def _call_outcome(msg: dict) -> StepOutcome:
-    if msg.get("ok") is not True:
-        error = _error(msg.get("error")) or {"type": "Error", "message": "failed", "where": []}
-        return StepOutcome("error", error=error, seconds=_seconds(msg.get("seconds")))
+def _call_outcome(msg: dict, state: _State) -> StepOutcome:
+    seconds = float(msg.get("seconds", 0) or 0)
+    hidden = msg["id"] in state.hidden_set
+    if not msg["ok"]:
+        error = _error(msg["error"], state)
+        if hidden:
+            error["hidden"] = True
+        return StepOutcome("error", error=error, seconds=seconds)
     try:
-        value = wire.decode(msg.get("value"))
-    except wire.WireError as exc:
+        value = wire.decode(msg["value"])
+    except (wire.WireError, RecursionError) as exc:
         return StepOutcome(
             "error",
-            error={"type": "Unreadable", "message": f"the value returned could not be read: {exc}", "where": []},
+            error=_grader_error("Unreadable", f"the value returned could not be read: {exc}"),
         )
-    mutated = msg.get("mutated") if isinstance(msg.get("mutated"), list) else []
-    mutated = [int(i) for i in mutated if isinstance(i, int)]
-    return StepOutcome("ok", value=value, mutated=mutated, seconds=_seconds(msg.get("seconds")))
+    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds)
 
 
-def _stop(proc: subprocess.Popen, cgroup: Cgroup) -> None:
+def _keep_log(log) -> None:
+    """For an instructor debugging a submission: DEEPGRADE_SANDBOX_LOG=FILE appends the last
+    64 KiB of the child's stdout/stderr (read from the grader's own unnamed file) to FILE."""
+    dest = os.environ.get("DEEPGRADE_SANDBOX_LOG")
+    if not dest:
+        return
+    try:
+        size = log.seek(0, os.SEEK_END)
+        log.seek(max(0, size - 65536))
+        with open(dest, "ab") as fh:
+            fh.write(b"--- deepgrade sandbox session ---\n" + log.read(65536))
+    except OSError:
+        pass
+
+
+def _stop(proc: subprocess.Popen, cgroup: Cgroup, uid: int | None) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         pass
     cgroup.kill_all()
+    if uid is not None:
+        kill_uid(uid)  # what left the session and the cgroup (setsid, double fork)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -1,8 +1,10 @@
 """Runs inside the sandbox: executes a student's notebook cells, then calls their functions.
 
-This file, ``call_runner.py`` and ``wire.py`` are copied into the sandbox's working directory
-and started as ``python worker.py plan.json`` with the results channel on the file descriptor
-named by ``DEEPGRADE_FD``. It imports nothing of deepgrade but ``call_runner`` and ``wire``,
+This file, ``call_runner.py`` (the call runner the student's copy uses too) and ``wire.py``
+reach the sandbox over a pipe (sandbox.SANDBOX_FILES; never as
+files), and its work arrives on the pipe named by ``DEEPGRADE_IN``, one JSON object a line:
+``{"cell": {"index", "source"}}``, ``{"call": {...}}``, then ``{"end": true}``. Results go
+to the descriptor named by ``DEEPGRADE_FD``. It imports nothing of deepgrade but ``call_runner`` and ``wire``,
 so the sandbox needs no view of the grader, the reference solutions or any expected value.
 
 Protocol (one JSON object per line on the results channel):
@@ -96,10 +98,19 @@ def run_call(call: dict, namespace: dict, kept: dict) -> dict:
     return call_runner.run_call(call, namespace, kept, _student_traceback)
 
 
+def _items():
+    """The grader's work, one JSON object a line on the input pipe, read only as needed:
+    the cells, then (once they have run) the public calls, then the hidden calls."""
+    fd = int(os.environ["DEEPGRADE_IN"])
+    os.set_inheritable(fd, False)  # not handed on to the student's subprocesses
+    with os.fdopen(fd, "rb") as inp:
+        for line in inp:
+            yield json.loads(line)
+
+
 def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as fh:
-        plan = json.load(fh)
     out = _channel()
+    os.set_inheritable(out.fileno(), False)
     # Writing past the file-size limit must fail the student's print, not kill us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _install_stubs()
@@ -109,23 +120,31 @@ def main() -> None:
         out.flush()
 
     namespace: dict = {"__name__": "__main__"}
-    skip_cells = set(plan.get("skip_cells", []))
-    for cell in plan["cells"]:
-        if cell["index"] in skip_cells:
-            continue
-        send({"ev": "start", "step": f"cell:{cell['index']}"})
-        error = run_cell(cell["index"], cell["source"], namespace)
-        send({"ev": "cell", "i": cell["index"], "ok": error is None, "error": error})
-
     kept: dict = {}
-    skip_calls = set(plan.get("skip_calls", []))
-    for call in plan["calls"]:
-        if call["id"] in skip_calls:
-            continue
-        send({"ev": "start", "step": f"call:{call['id']}"})
-        result = run_call(call, namespace, kept)
-        result.update(ev="call", id=call["id"])
-        send(result)
+    me = os.getpid()
+
+    def only_me() -> None:
+        # a process the student forked (os.fork in a cell) returns here too: it must not
+        # act as the worker (read the grader's work, report twice)
+        if os.getpid() != me:
+            os._exit(0)
+
+    for item in _items():
+        if "cell" in item:
+            cell = item["cell"]
+            send({"ev": "start", "step": f"cell:{cell['index']}"})
+            error = run_cell(cell["index"], cell["source"], namespace)
+            only_me()
+            send({"ev": "cell", "i": cell["index"], "ok": error is None, "error": error})
+        elif "call" in item:
+            call = item["call"]
+            send({"ev": "start", "step": f"call:{call['id']}"})
+            result = run_call(call, namespace, kept)
+            only_me()
+            result.update(ev="call", id=call["id"])
+            send(result)
+        else:
+            break
     send({"ev": "done"})
     out.close()
     # Student threads or atexit hooks must not keep the sandbox alive.

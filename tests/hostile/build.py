@@ -40,10 +40,15 @@ def _with_function(name: str, source: str) -> nbformat.NotebookNode:
     return filled_notebook("cnn", {name: source})
 
 
-def build_corpus(dest: Path, port: int, marker_dir: Path, private_root: Path) -> dict[str, dict]:
+def build_corpus(
+    dest: Path, port: int, marker_dir: Path, private_root: Path, precious: Path | None = None, repo_readers: bool = True
+) -> dict[str, dict]:
     """Write the corpus; return per student {"zero": [questions that must get 0],
     "full": bool (every other question full marks), "status": expected status,
-    "incident": a sandbox stop expected or None, "reason": a substring of the reason}."""
+    "incident": a sandbox stop expected or None, "reason": a substring of the reason}.
+
+    precious: a host file (world-writable) the planted links point at; repo_readers: the
+    read_solutions notebook also tries this repository's (world-readable) solutions/."""
     dest = Path(dest)
     ref = filled_notebook("cnn")
     stub = nbformat.read(ROOT / "assignments" / "cnn" / "cnn.ipynb", as_version=4)
@@ -79,7 +84,11 @@ def build_corpus(dest: Path, port: int, marker_dir: Path, private_root: Path) ->
         full=False,
         incident="timeout",
     )
-    add("memory_cell", _with_cell(ref, "import numpy as np\nhog = np.ones(12 * 1024**3 // 8)"), incident="memory")
+    add(
+        "memory_cell",
+        _with_cell(ref, "import numpy as np\nhog = np.ones(12 * 1024**3 // 8)"),
+        incident="memory|timeout",
+    )
     add(
         "memory_function",
         _with_function(
@@ -128,13 +137,16 @@ def build_corpus(dest: Path, port: int, marker_dir: Path, private_root: Path) ->
             "    except OSError as e:\n        print(e)",
         ),
     )
-    readers = [str(ROOT / "solutions" / "cnn.py"), str(private_root / "solutions" / "cnn.py")]
+    readers = [str(private_root / "solutions" / "cnn.py")]
+    if repo_readers:
+        readers.append(str(ROOT / "solutions" / "cnn.py"))
     add(
         "read_solutions",
         _with_cell(
             stub,
             "import glob\nfound = []\n"
-            f"for p in {readers!r} + glob.glob('/work/*/solutions/cnn.py') + glob.glob('/tmp/*/solutions/cnn.py'):\n"
+            f"for p in {readers!r} + (glob.glob('/work/*/solutions/cnn.py') + glob.glob('/tmp/*/solutions/cnn.py')"
+            f" if {repo_readers!r} else []):\n"
             "    try:\n        exec(open(p).read())\n        found.append(p)\n    except Exception as e:\n        print(e)\n"
             f"for p in ['{ROOT}/assignments/cnn/fixtures.py', '{private_root}/assignments/cnn/fixtures.py']:\n"
             "    try:\n        print(open(p).read()[:100])\n    except Exception as e:\n        print(e)",
@@ -216,6 +228,83 @@ def build_corpus(dest: Path, port: int, marker_dir: Path, private_root: Path) ->
         ),
         full=False,
         at_most={q: "honest" for q in ALL},
+    )
+
+    # issue 10's attacks: escape by remount and .pth, planted links and FIFOs, forged channel
+    # messages, disk fill, hidden inputs in exception messages
+    import sysconfig
+
+    site = sysconfig.get_paths()["purelib"]
+    package = str(ROOT / "graders" / "deepgrade")
+    add(
+        "remount_pth",
+        _with_cell(
+            ref,
+            "import subprocess, sys\n"
+            "for cmd in (['mount', '-o', 'remount,rw,bind', sys.prefix], ['mount', '-o', 'remount,rw', '/usr'],"
+            " ['unshare', '-Urm', 'true']):\n"
+            "    print(subprocess.run(cmd, capture_output=True, text=True).returncode)\n"
+            f"for d in ({site!r}, {package!r}, sys.prefix):\n"
+            "    try:\n"
+            f"        open(d + '/deepgrade_pwned.pth', 'w').write('import os; open({pwned[0]!r}, \"w\")')\n"
+            "    except OSError as e:\n        print(e)",
+        ),
+    )
+    if precious is not None:
+        add(
+            "planted_links",
+            _with_cell(
+                ref,
+                "import os, tempfile\n"
+                f"for name in ('output.log', 'plan.json', 'worker.py', os.path.join(tempfile.gettempdir(), 'x.log')):\n"
+                f"    try:\n        os.symlink({str(precious)!r}, name)\n    except OSError as e:\n        print(e)\n"
+                "for name in ('fifo.log', 'results.json'):\n"
+                "    try:\n        os.mkfifo(name)\n    except OSError as e:\n        print(e)\n"
+                "os._exit(0)",
+                where=2,
+            ),
+            incident="crashed",
+        )
+    add(
+        "deep_json",
+        _with_cell(
+            ref,
+            "import os\nfd = int(os.environ['DEEPGRADE_FD'])\n"
+            "os.write(fd, b'[' * 200000 + b'\\n')\n"
+            'os.write(fd, b\'{"ev": "call", "id": "relu/x", "ok": false, "error": {"type": "E", '
+            '"where": [{"cell": 0}]}}\\n\')',
+        ),
+    )
+    add(
+        "forged_where",
+        _with_function(
+            "relu",
+            "def relu(x):\n    import os, json, numpy as np\n    fd = int(os.environ['DEEPGRADE_FD'])\n"
+            "    bad = {'ev': 'call', 'id': 'relu', 'ok': False, 'error': {'type': 'E', 'where': [{'cell': 'x'}]}}\n"
+            "    os.write(fd, (json.dumps(bad) + '\\n').encode())\n    return np.maximum(x, 0)",
+        ),
+        full=False,
+        at_most={q: "honest" for q in ALL},
+    )
+    add(
+        "disk_fill",
+        _with_cell(
+            ref,
+            "import os\nchunk = b'x' * (32 * 1024 * 1024)\nn = 0\n"
+            "try:\n    for k in range(48):\n        with open(f'fill{k}', 'wb') as fh:\n"
+            "            fh.write(chunk)\n            n += 1\nexcept OSError as e:\n    print(n, e)\n"
+            "for k in range(48):\n    try:\n        os.remove(f'fill{k}')\n    except OSError:\n        pass",
+        ),
+    )
+    add(
+        "hidden_leak",
+        _with_function(
+            "softmax",
+            "def softmax(z):\n    import numpy as np\n    class Timeout(Exception):\n        pass\n"
+            "    raise Timeout('learning curves: /etc/passwd LEAK ' + np.array2string(np.asarray(z)))",
+        ),
+        zero=["softmax"],
+        full=False,
     )
 
     # files that are not (this assignment's) notebooks

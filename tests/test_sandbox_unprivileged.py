@@ -1,0 +1,76 @@
+"""CI runs as root: re-run the sandbox and hostile tests as an unprivileged user too.
+
+The grader as uid 65534 (nobody) must give the same results: bubblewrap works unprivileged
+here, and the fallback runs as the grader's own user (with its loud warning). The Python
+installation may sit under a folder nobody cannot pass (/root/.pyenv under /root, 0700):
+the run then gets the same private view the sandbox uses (isolation.reach_plan: an empty
+tmpfs over that folder with only the Python installation bound back).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from deepgrade import isolation
+
+HERE = Path(__file__).resolve().parent
+TESTS = [
+    "test_sandbox_inside.py",
+    "test_sandbox_files.py",
+    "test_sandbox_channel.py",
+    "test_sandbox_leftovers.py",
+    "test_batch_hostile.py",
+]
+NOBODY = 65534
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="already unprivileged: the other tests are the unprivileged run")
+@pytest.mark.skipif(os.environ.get("DEEPGRADE_UNPRIVILEGED_RUN") == "1", reason="inside the unprivileged run")
+def test_sandbox_tests_pass_as_an_unprivileged_user():
+    root = HERE.parent
+    readable = [root, root / "graders", HERE]
+    blocked = [p for p in readable if not os.stat(p).st_mode & 0o005]
+    if blocked:
+        pytest.skip(f"{blocked} not readable by others: an unprivileged user cannot run the tests")
+    tmp = Path(tempfile.mkdtemp(prefix="deepgrade-test-nobody-"))
+    try:
+        os.chmod(tmp, 0o700)
+        os.chown(tmp, NOBODY, NOBODY)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp),
+            "TMPDIR": str(tmp),
+            "LANG": "C.UTF-8",
+            "DEEPGRADE_UNPRIVILEGED_RUN": "1",
+        }
+        # limits far above what the run needs (the sandboxes it makes set their own, lower)
+        limits = isolation.Limits(
+            cpu_seconds=3600,
+            memory_bytes=2**60,
+            max_processes=resource.getrlimit(resource.RLIMIT_NPROC)[1],
+            open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[1],
+            file_bytes=2**50,
+        )
+        unprivileged = isolation.preexec(limits, [], NOBODY, isolation.reach_plan(isolation.needed_paths()))
+
+        cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", f"--basetemp={tmp / 'pytest'}"]
+        cmd += [str(HERE / t) for t in TESTS]
+        proc = subprocess.run(
+            cmd, cwd=str(root), env=env, preexec_fn=unprivileged, capture_output=True, text=True, timeout=400
+        )
+        tail = (proc.stdout + proc.stderr)[-4000:]
+        assert proc.returncode == 0, tail
+        assert " passed" in proc.stdout, tail
+        # bubblewrap works unprivileged here: nothing may have been skipped for want of it
+        assert "needs bubblewrap" not in proc.stdout and "bubblewrap does not work" not in proc.stdout, tail
+        print(proc.stdout[-1500:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
