@@ -147,6 +147,13 @@ def grade_batch(
             "only (no network or filesystem isolation)",
             file=sys.stderr,
         )
+        # the gradebook and the other students' results must be out of the child's reach too
+        from .isolation import check_fallback
+        from .pipeline import private_paths
+
+        reason = check_fallback([*private_paths(assignment), str(out.resolve())])
+        if reason:
+            print(f"deepgrade: warning: {reason}", file=sys.stderr)
 
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []

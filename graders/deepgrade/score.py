@@ -72,10 +72,13 @@ def grade_case(
 
     outcomes: the question's other calls (the intermediate of a case with ``own_input``)."""
     returned = outcome.ok and case.expect_error is None
+    # a public case that had to run after hidden calls (it depends on one) could carry what
+    # they saw: it is shown as a hidden check
+    hidden = case.hidden or outcome.hidden_phase
     return judge_call(
         question.name,
-        case_label(case),
-        case.hidden,
+        ("hidden check: " if hidden and not case.hidden else "") + case_label(case),
+        hidden,
         case.outputs,
         case.rtol,
         case.atol,
