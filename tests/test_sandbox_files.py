@@ -144,12 +144,13 @@ def test_disk_is_capped(mode):
 
 
 def test_disk_cap_from_assignment_toml(tmp_path):
-    from deepgrade import pipeline
+    from deepgrade import contract, pipeline
     from deepgrade.assignment import Assignment
 
-    a = Assignment("x", "x", tmp_path, tmp_path / "x.ipynb", [], {}, None, {}, meta={"limits": {"disk_mb": 32}})
+    a = Assignment("x", "x", tmp_path, tmp_path / "x.ipynb", [], {}, None, {})
+    a.contract = contract.check({"questions": {"f": 1}, "limits": {"disk_mb": 32}}, "assignment.toml", "x")
     assert pipeline.limits_for(a).disk_bytes == 32 * 1024**2
-    a.meta = {}
+    a.contract = contract.check({"questions": {"f": 1}}, "assignment.toml", "x")
     assert pipeline.limits_for(a).disk_bytes == isolation.Limits().disk_bytes
 
 
