@@ -11,7 +11,7 @@ from inprocess import grade, shape_only_share, share
 from wrong_implementations import CORPUS, MUTATES_INPUTS
 
 from deepgrade import assignment as asg
-from deepgrade.compare import same_output
+from deepgrade.portable.compare import same_output
 from helpers import ROOT
 
 NUMPY = ("cnn", "rnn", "gated")

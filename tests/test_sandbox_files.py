@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepgrade import isolation, sandbox, wire
+from deepgrade import isolation, sandbox
+from deepgrade.portable import wire
 
 
 @pytest.fixture(params=["bubblewrap", "process"])

@@ -2,7 +2,7 @@
 
 The student's code runs in a child process made by isolation.py (see there what it can
 and cannot do). The grader talks to it over two pipes it made: on the input pipe it sends
-the engine's files (``SANDBOX_FILES``), then the work in phases, each only after the
+every module of ``deepgrade.portable`` (in ``portable.MODULES`` order), then the work in phases, each only after the
 previous one has finished: the cells, then the public calls, then the hidden calls (so no
 cell and no public call can see a hidden fixture's inputs, in memory or on disk); the
 child reports on the results pipe in the wire format. Nothing is ever read back from a
@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import wire
+from . import portable
 from .channel import MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
 from .isolation import (
     Cgroup,
@@ -54,12 +54,11 @@ from .isolation import (
     reclaim,
     sandbox_uid,
 )
+from .portable import wire
 
-__all__ = ["Limits", "RunResult", "SANDBOX_FILES", "StepOutcome", "isolation_mode", "run"]
+__all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
 
-HERE = Path(__file__).resolve().parent
-# The engine files the child gets (over a pipe), in import order; the last runs as __main__.
-SANDBOX_FILES = ("wire.py", "call_runner.py", "worker.py")
+PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
@@ -273,8 +272,10 @@ class _State:
 
 
 def _bundle() -> bytes:
-    files = {name: (HERE / name).read_text(encoding="utf-8") for name in SANDBOX_FILES}
-    body = json.dumps({"order": list(SANDBOX_FILES), "files": files}).encode()
+    """The whole of deepgrade.portable for the child, in import order (the last, worker.py,
+    runs as __main__): a length line, then {"order": [...], "files": {name: source}}."""
+    files = {name: (PORTABLE / name).read_text(encoding="utf-8") for name in portable.MODULES}
+    body = json.dumps({"order": list(portable.MODULES), "files": files}).encode()
     return str(len(body)).encode() + b"\n" + body
 
 
