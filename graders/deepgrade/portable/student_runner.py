@@ -1,8 +1,8 @@
 """The public checks as a student runs them in the notebook, via Otter's ``grader.check``.
 
 Shipped in the student's copy as ``_deepgrade_check/student_runner.py``, with the rest of
-``deepgrade.portable`` (``compare.py``, ``call_runner.py``, ``wire.py``: the grader's own files: the same call runner, the same
-judging and the same scorer) and ``public.json`` (public fixture inputs, their expected
+``deepgrade.portable`` (the grader's own files: the same call runner, the same judging and
+the same scorer) and ``public.json`` (public fixture inputs, their expected
 outputs, the catalogued mistakes' outputs on them and the points policy; nothing hidden).
 The student's functions run here, in their own kernel: the points are what the same
 public checks earn at grading; the hidden checks are not included.
