@@ -126,7 +126,6 @@ def run(
     calls: list[dict],
     limits: Limits | None = None,
     extra_ro: list[str] | None = None,
-    input_files: dict[str, bytes] | None = None,
     private: list[str] | None = None,
 ) -> RunResult:
     """Execute notebook cells then calls in a sandbox; return their outcomes.
@@ -153,27 +152,9 @@ def run(
             if reason:
                 state.notes.append(f"the sandbox could not start: {reason}")
                 return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
-        inputs = {}
-        workdir = None
-        if mode == "process":
-            workdir = make_workdir(parent, uid)
-            # written before any student code runs, in a folder made a moment ago
-            for name, data in (input_files or {}).items():
-                path = workdir / Path(name).name
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                if uid is not None:
-                    os.chown(path, uid, uid)
-        else:
-            folder = parent / "inputs"
-            folder.mkdir(mode=0o755)
-            for name, data in (input_files or {}).items():
-                (folder / Path(name).name).write_bytes(data)
-                os.chmod(folder / Path(name).name, 0o644)
-                inputs[Path(name).name] = str(folder / Path(name).name)
+        workdir = make_workdir(parent, uid) if mode == "process" else None
         reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
-        spec = _Spec(mode, limits, extra_ro or [], inputs, workdir, uid, parent, reach)
+        spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach)
         restarts = 0
         while True:
             if _session(spec, state):
@@ -196,7 +177,6 @@ class _Spec:
     mode: str
     limits: Limits
     extra_ro: list[str]
-    inputs: dict[str, str]
     workdir: Path | None
     uid: int | None
     parent: Path
@@ -286,7 +266,7 @@ def _line(item: dict) -> bytes:
 def _session(spec: _Spec, state: _State) -> bool:
     """One child process; True when it finished the work, False when it must be restarted."""
     limits = spec.limits
-    cmd = command(spec.mode, limits, spec.extra_ro, spec.inputs, None)
+    cmd = command(spec.mode, limits, spec.extra_ro)
     home = "/sandbox" if spec.mode == "bubblewrap" else str(spec.workdir)
     cgroup = Cgroup(limits)
     in_r, in_w = os.pipe()
@@ -328,11 +308,10 @@ def _session(spec: _Spec, state: _State) -> bool:
         _stop(proc, cgroup, spec.uid)
         _keep_log(log)
         os.close(ch_r)
-        if in_w is not None:
-            try:
-                os.close(in_w)
-            except OSError:
-                pass
+        try:
+            os.close(in_w)
+        except OSError:
+            pass
         log.close()
     return finished
 

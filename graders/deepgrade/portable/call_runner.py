@@ -53,8 +53,6 @@ def select(value, returns):
     """Only the compared elements of a tuple cross back; the others keep their place as None."""
     if returns is None:
         return value
-    if returns == "none":
-        return None
     if isinstance(value, (tuple, list)):
         return tuple(v if i in returns else None for i, v in enumerate(value))
     return value
