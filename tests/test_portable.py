@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from deepgrade import portable, sandbox
+from deepgrade import isolation, portable, sandbox
 
 PACKAGE = Path(portable.__file__).resolve().parent
 FILES = sorted(p.name for p in PACKAGE.glob("*.py"))
@@ -53,13 +55,40 @@ def test_imports_only_numpy_the_standard_library_and_siblings(name):
     assert not bad, bad
 
 
-def test_a_sibling_is_sent_before_the_modules_that_import_it():
-    # the sandbox executes the modules in MODULES order: a plain `import wire` there finds
-    # only a module already executed
-    for position, name in enumerate(portable.MODULES):
-        used = {top for _, _, top in _imports(PACKAGE / name) if top in SIBLINGS}
-        later = used - {Path(n).stem for n in portable.MODULES[:position]}
-        assert not later, f"{name} imports {sorted(later)}, which come after it in MODULES"
+PROBE = """
+import sys
+SHIPPED = ("wire", "call_runner", "compare", "student_runner")
+print(sorted(m for m in SHIPPED if m in sys.modules))
+import student_runner  # the sandbox's shape: no package, its siblings by their plain names
+print(sorted(m for m in SHIPPED if m in sys.modules), student_runner.call_runner.wire is sys.modules["wire"])
+"""
+
+
+def test_the_child_imports_the_shipped_modules_by_their_plain_names():
+    # isolation.BOOT with the sandbox's bundle, its __main__ (worker.py) replaced by a probe:
+    # nothing runs before it is imported, and every module imports its siblings without
+    # a package (the plain-import fallback)
+    body = json.loads(sandbox._bundle().partition(b"\n")[2])
+    body["order"][-1] = "probe.py"
+    body["files"]["probe.py"] = PROBE
+    del body["files"]["worker.py"]
+    data = json.dumps(body).encode()
+    r, w = os.pipe()
+    os.write(w, str(len(data)).encode() + b"\n")
+    with os.fdopen(w, "wb") as fh:  # no deadlock: the pipe is read while it is written
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", isolation.BOOT],
+            env={"DEEPGRADE_IN": str(r), "PATH": "/usr/bin:/bin"},
+            pass_fds=(r,),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(r)
+        fh.write(data)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.splitlines() == ["[]", "['call_runner', 'compare', 'student_runner', 'wire'] True"]
 
 
 def test_the_rule_catches_a_forbidden_import(tmp_path):

@@ -2,7 +2,7 @@
 
 The student's code runs in a child process made by isolation.py (see there what it can
 and cannot do). The grader talks to it over two pipes it made: on the input pipe it sends
-every module of ``deepgrade.portable`` (in ``portable.MODULES`` order), then the work in phases, each only after the
+every module of ``deepgrade.portable`` (``portable.MODULES``), then the work in phases, each only after the
 previous one has finished: the cells, then the public calls, then the hidden calls (so no
 cell and no public call can see a hidden fixture's inputs, in memory or on disk); the
 child reports on the results pipe in the wire format. Nothing is ever read back from a
@@ -252,8 +252,8 @@ class _State:
 
 
 def _bundle() -> bytes:
-    """The whole of deepgrade.portable for the child, in import order (the last, worker.py,
-    runs as __main__): a length line, then {"order": [...], "files": {name: source}}."""
+    """The whole of deepgrade.portable for the child (isolation.BOOT runs the last of the
+    order, worker.py, as __main__): a length line, then {"order": [...], "files": {name: source}}."""
     files = {name: (PORTABLE / name).read_text(encoding="utf-8") for name in portable.MODULES}
     body = json.dumps({"order": list(portable.MODULES), "files": files}).encode()
     return str(len(body)).encode() + b"\n" + body

@@ -2,9 +2,9 @@
 
 Every module here is shipped as a whole, never picked file by file:
 
-- the sandbox receives every module over a pipe (``sandbox._bundle``), in ``MODULES``
-  order, each executed as a plain top-level module named after its file; the last one,
-  ``worker.py``, runs as ``__main__``;
+- the sandbox receives every module over a pipe (``sandbox._bundle``); the last of
+  ``MODULES``, ``worker.py``, runs as ``__main__``, and the others are importable there as
+  plain top-level modules named after their files (``isolation.BOOT``), run when imported;
 - the student's copy is this folder, copied as ``_deepgrade_check/`` next to the notebook
   (``student.make_student_copy``), where ``grader.check`` runs ``student_runner.check``.
 
@@ -18,8 +18,8 @@ there is no package:
     except ImportError:  # the sandbox: plain modules
         import wire
 
-``MODULES`` lists every module of this folder (``__init__.py`` aside) so that each comes
-after the siblings it imports; a new module goes into this list (the test fails otherwise).
+``MODULES`` lists every module of this folder (``__init__.py`` aside), the sandbox's
+``__main__`` last; a new module goes into this list (the test fails otherwise).
 """
 
 MODULES = ("wire.py", "call_runner.py", "compare.py", "student_runner.py", "worker.py")

@@ -20,7 +20,7 @@ import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
     from . import wire
-except ImportError:  # the sandbox: plain modules, wire.py sent before this one
+except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
 
 

@@ -26,7 +26,7 @@ try:  # inside the student copy, a package next to the notebook
         score_question,
         wrong_intermediate,
     )
-except ImportError:  # pragma: no cover - the sandbox: plain modules, sent before this one
+except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.BOOT)
     import call_runner
     import wire
     from compare import (

@@ -30,7 +30,7 @@ import types
 
 try:  # the deepgrade package
     from . import call_runner, wire
-except ImportError:  # the sandbox: plain modules, sent before this one (portable.MODULES)
+except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import call_runner
     import wire
 
