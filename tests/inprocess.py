@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from deepgrade import wire
 from deepgrade.assignment import Assignment, Question, Ref
 from deepgrade.plan import call_id
+from deepgrade.portable import wire
 from deepgrade.sandbox import StepOutcome
 from deepgrade.score import QuestionResult, grade_question
 

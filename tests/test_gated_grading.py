@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from deepgrade import assignment as asg
-from deepgrade import compare
+from deepgrade.portable import compare
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
 
 MISTAKES = tomllib.loads((ROOT / "assignments" / "gated" / "mistakes.toml").read_text())

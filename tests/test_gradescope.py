@@ -23,7 +23,7 @@ import pytest
 import helpers
 from deepgrade import assignment as asg
 from deepgrade import cli
-from deepgrade.compare import _fmt, as_array, parts
+from deepgrade.portable.compare import _fmt, as_array, parts
 
 ROOT = helpers.ROOT
 
@@ -93,7 +93,7 @@ def test_zip_contents(autograder_zip):
             "README.md",
             "graders/deepgrade/pipeline.py",
             "graders/deepgrade/sandbox.py",
-            "graders/deepgrade/worker.py",
+            "graders/deepgrade/portable/worker.py",
             "assignments/cnn/assignment.toml",
             "assignments/cnn/fixtures.py",
             "solutions/cnn.py",

@@ -131,7 +131,7 @@ sys.path.insert(0, sys.argv[1])
 sys.path.append(sys.argv[2])
 import solutions.keras as ref
 import solutions.keras_mistakes as bad
-from _deepgrade_check.runner import check, run_question
+from _deepgrade_check.student_runner import check, run_question
 
 points, most, checks = run_question("build_order_classifier", {"build_order_classifier": ref.build_order_classifier})
 assert points == most, [(c.label, c.details) for c in checks]

@@ -20,9 +20,11 @@ import numpy as np
 import pytest
 
 from deepgrade import assignment as asg
-from deepgrade import notebook, pipeline, student_runner
-from deepgrade.call_runner import select
-from deepgrade.compare import (
+from deepgrade import notebook, pipeline
+from deepgrade.plan import _returns, call_id
+from deepgrade.portable import student_runner
+from deepgrade.portable.call_runner import select
+from deepgrade.portable.compare import (
     NOT_YET,
     Check,
     Policy,
@@ -32,7 +34,6 @@ from deepgrade.compare import (
     judge_case,
     score_question,
 )
-from deepgrade.plan import _returns, call_id
 from deepgrade.sandbox import StepOutcome
 from deepgrade.score import grade_question
 from deepgrade.student import make_student_copy

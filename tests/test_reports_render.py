@@ -107,8 +107,8 @@ def test_attached_picture_displays(tmp_path):
     import matplotlib.pyplot as plt
 
     from deepgrade import report
-    from deepgrade.compare import Check
     from deepgrade.pipeline import SubmissionResult
+    from deepgrade.portable.compare import Check
     from deepgrade.score import QuestionResult
 
     fig = plt.figure(figsize=(4, 3), dpi=100)

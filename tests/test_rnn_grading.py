@@ -326,7 +326,7 @@ def test_right_backward_with_wrong_forward_keeps_full_points(rnn, mid, function)
 @pytest.mark.parametrize("function", ["rnn_backward", "hidden_grad_norms"])
 @pytest.mark.parametrize("mid", FORWARD_MISTAKES)
 def test_grader_check_keeps_a_right_backward_whole_next_to_a_wrong_forward(rnn, public_json, mid, function):
-    from deepgrade import student_runner
+    from deepgrade.portable import student_runner
 
     functions = {"rnn_forward": _wrong_forwards(rnn)[mid], function: getattr(rnn.reference, function)}
     points, max_points, checks = student_runner.run_question(function, functions, public_json)
@@ -373,7 +373,7 @@ def test_backward_wrong_for_its_own_forward_still_fails(rnn, fmid, bmid):
 
 @pytest.mark.parametrize("bmid", ["backward_no_carry", "backward_tanh_of_h", "norms_local_only"])
 def test_grader_check_names_a_backward_mistake_next_to_a_wrong_forward(rnn, public_json, bmid):
-    from deepgrade import student_runner
+    from deepgrade.portable import student_runner
 
     function = MISTAKES[bmid]["function"]
     functions = {"rnn_forward": _wrong_forwards(rnn)["step_relu"], function: rnn.mutants[bmid]}

@@ -14,7 +14,8 @@ import random
 import numpy as np
 import pytest
 
-from deepgrade import compare, sandbox, wire
+from deepgrade import sandbox
+from deepgrade.portable import compare, wire
 from deepgrade.sandbox import ChannelError, decode_message
 
 GOOD = [

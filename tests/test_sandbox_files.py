@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepgrade import isolation, sandbox, wire
+from deepgrade import isolation, sandbox
+from deepgrade.portable import wire
 
 
 @pytest.fixture(params=["bubblewrap", "process"])
@@ -209,16 +210,3 @@ def test_public_calls_run_before_hidden_ones_and_refs_stay_satisfied():
         {"id": "r", "function": "f", "args": [], "kwargs": {"x": {"r": ["p", None]}}},
     ]
     assert sandbox._phases(calls) == (["a", "q"], ["h", "p", "r"])
-
-
-def test_input_files_arrive_read_only(mode):
-    cells = [
-        (0, "data = open('data.txt').read()\nassert data == 'hello', data"),
-        (1, "open('data.txt', 'w').write('x')"),
-    ]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        run = sandbox.run(cells, [], input_files={"data.txt": b"hello"})
-    assert run.cells[0].ok, run.cells[0].error
-    if mode == "bubblewrap":
-        assert run.cells[1].status == "error"  # bound read-only

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from deepgrade import assignment as asg
-from deepgrade import notebook, scaffold, wire
+from deepgrade import notebook, scaffold
 from deepgrade.cli import main
 from deepgrade.pipeline import grade_file
+from deepgrade.portable import wire
 from deepgrade.student import make_student_copy
 
 NAME = "dense_relu"

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from deepgrade import assignment as asg
-from deepgrade import notebook, wire
+from deepgrade import notebook
 from deepgrade.cli import main
+from deepgrade.portable import wire
 from deepgrade.student import make_student_copy
 from helpers import ROOT, filled_notebook
 

@@ -64,7 +64,7 @@ def venv(wheel, tmp_path_factory) -> Path:
 
 def test_the_wheel_holds_the_engine_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert "deepgrade/worker.py" in names and "deepgrade/cli.py" in names
+    assert "deepgrade/portable/worker.py" in names and "deepgrade/cli.py" in names
     assert all(n.startswith(("deepgrade/", "deepgrade-")) for n in names), names
     # no reference, no mistake catalogue, no fixtures (hidden inputs, expected values), no tests
     leaked = [
@@ -163,7 +163,7 @@ def test_installed_wheel_exports_a_gradescope_autograder(venv, tmp_path):
         zf.extractall(tmp_path / "source")
     for needed in (
         "graders/deepgrade/pipeline.py",
-        "graders/deepgrade/worker.py",
+        "graders/deepgrade/portable/worker.py",
         "solutions/cnn.py",
         "assignments/cnn/assignment.toml",
         "pyproject.toml",

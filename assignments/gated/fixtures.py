@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrade.assignment import Case, seeded
-from deepgrade.compare import Check, same_output
 from deepgrade.plan import call_id
+from deepgrade.portable.compare import Check, same_output
 
 LSTM_OUTPUTS = [
     "h_t",

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
+
+from deepgrade.authoring import check_cell, code, markdown, new_notebook  # noqa: E402
 
 PARAMS_DOC = """    params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,)."""
 
 
-def md(text: str):
-    return new_markdown_cell(text.strip())
-
-
-def code(text: str):
-    return new_code_cell(text.strip())
-
-
-def check(name: str):
-    return code(f'grader.check("{name}")')
-
-
 CELLS = [
-    md(
+    markdown(
         """
 # The vanilla RNN and backpropagation through time
 
@@ -55,7 +47,7 @@ import otter
 grader = otter.Notebook()
 """
     ),
-    md(
+    markdown(
         """
 ## 1. One time step
 
@@ -76,8 +68,8 @@ def rnn_step(x_t, h_prev, params):
     raise NotImplementedError
 '''
     ),
-    check("rnn_step"),
-    md(
+    check_cell("rnn_step"),
+    markdown(
         """
 ## 2. The forward pass over a sequence
 
@@ -102,8 +94,8 @@ def rnn_forward(x, h0, params):
     raise NotImplementedError
 '''
     ),
-    check("rnn_forward"),
-    md(
+    check_cell("rnn_forward"),
+    markdown(
         """
 ## 3. The loss: a sum over time
 
@@ -129,8 +121,8 @@ def mse_loss(y_hat, y):
     raise NotImplementedError
 '''
     ),
-    check("mse_loss"),
-    md(
+    check_cell("mse_loss"),
+    markdown(
         """
 ## 4. Backpropagation through time (BPTT)
 
@@ -166,8 +158,8 @@ def rnn_backward(dy, cache):
     raise NotImplementedError
 '''
     ),
-    check("rnn_backward"),
-    md(
+    check_cell("rnn_backward"),
+    markdown(
         """
 ## 5. Vanishing and exploding gradients
 
@@ -191,8 +183,8 @@ def hidden_grad_norms(dy, cache):
     raise NotImplementedError
 '''
     ),
-    check("hidden_grad_norms"),
-    md(
+    check_cell("hidden_grad_norms"),
+    markdown(
         """
 ### Plot: watching the gradient vanish and explode
 
@@ -240,12 +232,12 @@ plt.legend()
 plt.show()
 """
     ),
-    md(
+    markdown(
         """
 *Your answer:* what does each curve show, and why does the identity initialisation help?
 """
     ),
-    md(
+    markdown(
         """
 ## 6. Gradient clipping
 
@@ -270,8 +262,8 @@ def clip_by_global_norm(grads, max_norm):
     raise NotImplementedError
 '''
     ),
-    check("clip_by_global_norm"),
-    md(
+    check_cell("clip_by_global_norm"),
+    markdown(
         """
 ## Submit
 
@@ -283,12 +275,7 @@ Run every cell from the top (Kernel > Restart & Run All), then the cell below.
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook(cells=CELLS)
-    for i, cell in enumerate(nb.cells):
-        cell.id = f"rnn-{i:02d}"  # stable ids: rebuilding gives the same file
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return new_notebook(CELLS, "rnn")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from . import contract
-from .compare import Policy, labels, same_output, wrong_intermediate
 from .contract import AssignmentError, Contract
+from .portable.compare import Policy, labels, same_output, wrong_intermediate
 
 
 @dataclass

@@ -36,9 +36,13 @@ def check_cell(name: str) -> nbformat.NotebookNode:
     return code(f'grader.check("{name}")')
 
 
-def new_notebook(cells: list) -> nbformat.NotebookNode:
+def new_notebook(cells: list, name: str) -> nbformat.NotebookNode:
+    """The notebook of assignment ``name``; cell ids ``<name>-00``, ``<name>-01``, ... (not
+    nbformat's random ones), so that rebuilding it gives the committed file byte for byte."""
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{name}-{i:02d}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb

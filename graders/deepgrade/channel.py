@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import wire
+from .portable import wire
 
 MAX_CHANNEL_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
-from .compare import fmt_points
+from .portable.compare import fmt_points
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
 # `deepgrade list` and `--version` must stay fast.

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .compare import Policy
+from .portable.compare import Policy
 
 # The limits' defaults (assignment.toml [limits]); Case.seconds None means call_seconds.
 LIMIT_DEFAULTS: dict[str, float] = {

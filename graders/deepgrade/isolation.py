@@ -130,7 +130,7 @@ def bwrap_available() -> bool:
     exe = shutil.which("bwrap")
     if not exe:
         return False
-    cmd = command("bubblewrap", Limits(disk_bytes=1024**2), [], {}, None)
+    cmd = command("bubblewrap", Limits(disk_bytes=1024**2), [])
     cmd = cmd[: cmd.index("-c") + 1] + ["import site; site.main(); import numpy"]
     try:
         probe = subprocess.run(
@@ -175,8 +175,8 @@ def isolation_mode() -> str:
     return "bubblewrap" if _BWRAP else "process"
 
 
-def command(mode: str, limits: Limits, extra_ro: list[str], inputs: dict[str, str], workdir: str | None) -> list[str]:
-    """The child's command line. inputs: file name in the working folder -> grader-made host file."""
+def command(mode: str, limits: Limits, extra_ro: list[str]) -> list[str]:
+    """The child's command line: the bare interpreter in process mode, bwrap around it otherwise."""
     python = sys.executable
     boot = [python, "-I", "-S", "-c", BOOT]
     if mode != "bubblewrap":
@@ -194,19 +194,18 @@ def command(mode: str, limits: Limits, extra_ro: list[str], inputs: dict[str, st
     for path in extra_ro:
         cmd += ["--ro-bind", path, path]
     cmd += ["--size", size, "--tmpfs", "/sandbox"]
-    for name, host in inputs.items():
-        cmd += ["--ro-bind", host, f"/sandbox/{name}"]
     cmd += ["--chdir", "/sandbox", *boot]
     return cmd
 
 
-# The child's first step: read the engine's files from the grader's pipe (a length line,
-# then a JSON object {"order": [...], "files": {name: source}}), make them modules, and run
-# the last one (worker.py) as __main__. Nothing is read from a folder the student can write.
-# -I keeps the working folder and PYTHON* variables out of sys.path; -S then site.main()
-# adds only the interpreter's own site-packages (numpy, tensorflow).
+# The child's first step: read deepgrade.portable from the grader's pipe (a length line,
+# then a JSON object {"order": [...], "files": {name: source}}) and run the last module
+# (worker.py) as __main__; the others become importable by their plain names and run when
+# first imported (what worker.py does not import is never executed). Nothing is read from a
+# folder the student can write. -I keeps the working folder and PYTHON* variables out of
+# sys.path; -S then site.main() adds only the interpreter's own site-packages (numpy, tensorflow).
 BOOT = (
-    "import os, sys, site, json, types\n"
+    "import os, sys, site, json, types, importlib.machinery\n"
     "site.main()\n"
     "fd = int(os.environ['DEEPGRADE_IN'])\n"
     "def _read(n):\n"
@@ -219,11 +218,22 @@ BOOT = (
     "h = b''\n"
     "while not h.endswith(b'\\n'): h += _read(1)\n"
     "bundle = json.loads(_read(int(h)))\n"
-    "for name in bundle['order']:\n"
-    "    mod = types.ModuleType('__main__' if name == bundle['order'][-1] else name[:-3])\n"
-    "    mod.__file__ = '<deepgrade ' + name + '>'\n"
-    "    if mod.__name__ != '__main__': sys.modules[mod.__name__] = mod\n"
-    "    exec(compile(bundle['files'][name], mod.__file__, 'exec'), mod.__dict__)\n"
+    "files, main = bundle['files'], bundle['order'][-1]\n"
+    "class Shipped:\n"
+    "    @classmethod\n"
+    "    def find_spec(cls, name, path=None, target=None):\n"
+    "        if path is None and name + '.py' in files and name + '.py' != main:\n"
+    "            return importlib.machinery.ModuleSpec(name, cls)\n"
+    "    @staticmethod\n"
+    "    def create_module(spec): return None\n"
+    "    @staticmethod\n"
+    "    def exec_module(mod):\n"
+    "        mod.__file__ = '<deepgrade ' + mod.__name__ + '.py>'\n"
+    "        exec(compile(files[mod.__name__ + '.py'], mod.__file__, 'exec'), mod.__dict__)\n"
+    "sys.meta_path.insert(0, Shipped)\n"
+    "mod = types.ModuleType('__main__')\n"
+    "mod.__file__ = '<deepgrade ' + main + '>'\n"
+    "exec(compile(files[main], mod.__file__, 'exec'), mod.__dict__)\n"
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .assignment import Assignment, Case, Ref
-from .wire import encode
+from .portable.wire import encode
 
 
 def call_id(question: str, case: Case) -> str:

@@ -2,7 +2,7 @@
 
 The student's code runs in a child process made by isolation.py (see there what it can
 and cannot do). The grader talks to it over two pipes it made: on the input pipe it sends
-the engine's files (``SANDBOX_FILES``), then the work in phases, each only after the
+every module of ``deepgrade.portable`` (``portable.MODULES``), then the work in phases, each only after the
 previous one has finished: the cells, then the public calls, then the hidden calls (so no
 cell and no public call can see a hidden fixture's inputs, in memory or on disk); the
 child reports on the results pipe in the wire format. Nothing is ever read back from a
@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import wire
+from . import portable
 from .channel import MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
 from .isolation import (
     Cgroup,
@@ -54,12 +54,11 @@ from .isolation import (
     reclaim,
     sandbox_uid,
 )
+from .portable import wire
 
-__all__ = ["Limits", "RunResult", "SANDBOX_FILES", "StepOutcome", "isolation_mode", "run"]
+__all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
 
-HERE = Path(__file__).resolve().parent
-# The engine files the child gets (over a pipe), in import order; the last runs as __main__.
-SANDBOX_FILES = ("wire.py", "call_runner.py", "worker.py")
+PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
@@ -127,7 +126,6 @@ def run(
     calls: list[dict],
     limits: Limits | None = None,
     extra_ro: list[str] | None = None,
-    input_files: dict[str, bytes] | None = None,
     private: list[str] | None = None,
 ) -> RunResult:
     """Execute notebook cells then calls in a sandbox; return their outcomes.
@@ -154,27 +152,9 @@ def run(
             if reason:
                 state.notes.append(f"the sandbox could not start: {reason}")
                 return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
-        inputs = {}
-        workdir = None
-        if mode == "process":
-            workdir = make_workdir(parent, uid)
-            # written before any student code runs, in a folder made a moment ago
-            for name, data in (input_files or {}).items():
-                path = workdir / Path(name).name
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                if uid is not None:
-                    os.chown(path, uid, uid)
-        else:
-            folder = parent / "inputs"
-            folder.mkdir(mode=0o755)
-            for name, data in (input_files or {}).items():
-                (folder / Path(name).name).write_bytes(data)
-                os.chmod(folder / Path(name).name, 0o644)
-                inputs[Path(name).name] = str(folder / Path(name).name)
+        workdir = make_workdir(parent, uid) if mode == "process" else None
         reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
-        spec = _Spec(mode, limits, extra_ro or [], inputs, workdir, uid, parent, reach)
+        spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach)
         restarts = 0
         while True:
             if _session(spec, state):
@@ -197,7 +177,6 @@ class _Spec:
     mode: str
     limits: Limits
     extra_ro: list[str]
-    inputs: dict[str, str]
     workdir: Path | None
     uid: int | None
     parent: Path
@@ -273,8 +252,10 @@ class _State:
 
 
 def _bundle() -> bytes:
-    files = {name: (HERE / name).read_text(encoding="utf-8") for name in SANDBOX_FILES}
-    body = json.dumps({"order": list(SANDBOX_FILES), "files": files}).encode()
+    """The whole of deepgrade.portable for the child (isolation.BOOT runs the last of the
+    order, worker.py, as __main__): a length line, then {"order": [...], "files": {name: source}}."""
+    files = {name: (PORTABLE / name).read_text(encoding="utf-8") for name in portable.MODULES}
+    body = json.dumps({"order": list(portable.MODULES), "files": files}).encode()
     return str(len(body)).encode() + b"\n" + body
 
 
@@ -285,7 +266,7 @@ def _line(item: dict) -> bytes:
 def _session(spec: _Spec, state: _State) -> bool:
     """One child process; True when it finished the work, False when it must be restarted."""
     limits = spec.limits
-    cmd = command(spec.mode, limits, spec.extra_ro, spec.inputs, None)
+    cmd = command(spec.mode, limits, spec.extra_ro)
     home = "/sandbox" if spec.mode == "bubblewrap" else str(spec.workdir)
     cgroup = Cgroup(limits)
     in_r, in_w = os.pipe()
@@ -327,11 +308,10 @@ def _session(spec: _Spec, state: _State) -> bool:
         _stop(proc, cgroup, spec.uid)
         _keep_log(log)
         os.close(ch_r)
-        if in_w is not None:
-            try:
-                os.close(in_w)
-            except OSError:
-                pass
+        try:
+            os.close(in_w)
+        except OSError:
+            pass
         log.close()
     return finished
 

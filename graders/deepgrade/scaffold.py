@@ -169,7 +169,7 @@ def build() -> nbformat.NotebookNode:
         markdown("## Check everything\\n\\nRun every public check once more before you submit."),
         code("grader.check_all()"),
     ]
-    return new_notebook(cells)
+    return new_notebook(cells, "{name}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,16 @@ the very code ``grader.check`` runs in the student's copy.
 from __future__ import annotations
 
 from .assignment import Assignment, Case, Question
-from .compare import Alternative, CaseResult, Check, judge_call, own_alternative, score_question, wrong_intermediate
 from .plan import call_id
+from .portable.compare import (
+    Alternative,
+    CaseResult,
+    Check,
+    judge_call,
+    own_alternative,
+    score_question,
+    wrong_intermediate,
+)
 from .results import QuestionResult
 from .sandbox import StepOutcome
 

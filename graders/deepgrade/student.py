@@ -2,7 +2,8 @@
 
     dist/<name>/<name>.ipynb           the notebook (outputs cleared)
     dist/<name>/tests/<question>.py    Otter exception-based test files (grader.check)
-    dist/<name>/_deepgrade_check/      compare.py, call_runner.py, wire.py, runner.py, public.json
+    dist/<name>/_deepgrade_check/      deepgrade.portable, copied whole (student_runner.py runs
+                                       the checks), and public.json
 
 public.json holds only public fixtures: their inputs, expected outputs and the
 catalogued mistakes' outputs on them (so the notebook diagnoses as the grader does),
@@ -18,12 +19,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import wire
+from . import portable
 from .assignment import Assignment, Case, Question, Ref
 from .notebook import strip_outputs
 from .plan import _returns
+from .portable import wire
 
-HERE = Path(__file__).resolve().parent
+PORTABLE = Path(portable.__file__).resolve().parent
 
 TEST_FILE = '''"""Public checks for {name} (deepgrade). Run with grader.check("{name}")."""
 
@@ -37,7 +39,7 @@ points = {points}
 
 @test_case(points={points}, hidden=False)
 def test_{name}({params}):
-    from _deepgrade_check.runner import check
+    from _deepgrade_check.student_runner import check
 
     check("{name}", {{{mapping}}})
 '''
@@ -200,10 +202,8 @@ def make_student_copy(assignment: Assignment, out: Path, force: bool = False) ->
     pkg.mkdir(exist_ok=True)
     nb = nbformat.read(assignment.notebook, as_version=4)
     nbformat.write(strip_outputs(nb), out / assignment.notebook.name)
-    for f in ("compare.py", "call_runner.py", "wire.py"):
-        shutil.copy(HERE / f, pkg / f)
-    shutil.copy(HERE / "student_runner.py", pkg / "runner.py")
-    (pkg / "__init__.py").write_text('"""deepgrade public checks (student copy)."""\n')
+    for f in ("__init__.py", *portable.MODULES):  # the package whole (its test: every module is listed)
+        shutil.copy(PORTABLE / f, pkg / f)
     data = public_data(assignment)
     (pkg / "public.json").write_text(json.dumps(data))
     if any(q.get("trained") for q in data["questions"].values()):

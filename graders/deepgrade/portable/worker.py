@@ -1,11 +1,13 @@
 """Runs inside the sandbox: executes a student's notebook cells, then calls their functions.
 
-This file, ``call_runner.py`` (the call runner the student's copy uses too) and ``wire.py``
-reach the sandbox over a pipe (sandbox.SANDBOX_FILES; never as
-files), and its work arrives on the pipe named by ``DEEPGRADE_IN``, one JSON object a line:
-``{"cell": {"index", "source"}}``, ``{"call": {...}}``, then ``{"end": true}``. Results go
-to the descriptor named by ``DEEPGRADE_FD``. It imports nothing of deepgrade but ``call_runner`` and ``wire``,
-so the sandbox needs no view of the grader, the reference solutions or any expected value.
+This file and the rest of ``deepgrade.portable`` (``call_runner.py``, the call runner the
+student's copy uses too, and ``wire.py``) reach the sandbox over a pipe, never as files;
+this one comes last and runs as ``__main__``. Its work arrives on the pipe named by
+``DEEPGRADE_IN``, one JSON object a line: ``{"cell": {"index", "source"}}``,
+``{"call": {...}}``, then ``{"end": true}``. Results go to the descriptor named by
+``DEEPGRADE_FD``. It imports nothing of deepgrade but its siblings ``call_runner`` and
+``wire``, so the sandbox needs no view of the grader, the reference functions or any
+expected value.
 
 Protocol (one JSON object per line on the results channel):
     {"ev": "start", "step": "cell:3"}                      before each step (for the watchdog)
@@ -26,8 +28,11 @@ import sys
 import traceback
 import types
 
-import call_runner
-import wire
+try:  # the deepgrade package
+    from . import call_runner, wire
+except ImportError:  # the sandbox: plain modules (isolation.BOOT)
+    import call_runner
+    import wire
 
 CELL_PREFIX = "<cell "
 

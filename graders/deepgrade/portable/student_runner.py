@@ -1,8 +1,8 @@
 """The public checks as a student runs them in the notebook, via Otter's ``grader.check``.
 
-Shipped in the student's copy as ``_deepgrade_check/runner.py`` next to ``compare.py``,
-``call_runner.py`` and ``wire.py`` (the grader's own files: the same call runner, the same
-judging and the same scorer) and ``public.json`` (public fixture inputs, their expected
+Shipped in the student's copy as ``_deepgrade_check/student_runner.py``, with the rest of
+``deepgrade.portable`` (the grader's own files: the same call runner, the same judging and
+the same scorer) and ``public.json`` (public fixture inputs, their expected
 outputs, the catalogued mistakes' outputs on them and the points policy; nothing hidden).
 The student's functions run here, in their own kernel: the points are what the same
 public checks earn at grading; the hidden checks are not included.
@@ -26,9 +26,10 @@ try:  # inside the student copy, a package next to the notebook
         score_question,
         wrong_intermediate,
     )
-except ImportError:  # pragma: no cover - imported as deepgrade.student_runner in tests
-    from deepgrade import call_runner, wire
-    from deepgrade.compare import (
+except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.BOOT)
+    import call_runner
+    import wire
+    from compare import (
         Check,
         Policy,
         format_question,
@@ -71,7 +72,7 @@ def _trained_checks(name: str, functions: dict, explain: dict, data_file: Path |
     module, _, function = _load(data_file).get("student_check", "fixtures.student_check").rpartition(".")
     try:  # inside the student copy: a module of this package
         shipped = importlib.import_module(f".{module}", __package__)
-    except ImportError:  # pragma: no cover - imported as deepgrade.student_runner in tests
+    except ImportError:  # pragma: no cover - imported as deepgrade.portable.student_runner
         import importlib.util
 
         path = Path(data_file or DATA).with_name(module.replace(".", "/") + ".py")

@@ -1,7 +1,7 @@
 """Execute one planned call of a student's function: the one call runner, used twice.
 
-Inside the sandbox ``worker.py`` imports this file (a copy next to it, with ``wire.py``);
-in the student's copy ``_deepgrade_check/runner.py`` imports it, so ``grader.check`` calls
+Inside the sandbox ``worker.py`` imports this file (sent with the rest of ``deepgrade.portable``);
+in the student's copy ``_deepgrade_check/student_runner.py`` imports it, so ``grader.check`` calls
 the student's functions exactly as grading does. Numpy and the standard library only.
 
 A call is a dict: ``id``, ``function``, ``args`` and ``kwargs`` (wire values, or
@@ -20,7 +20,7 @@ import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
     from . import wire
-except ImportError:  # the sandbox: a plain file next to wire.py
+except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
 
 
@@ -53,8 +53,6 @@ def select(value, returns):
     """Only the compared elements of a tuple cross back; the others keep their place as None."""
     if returns is None:
         return value
-    if returns == "none":
-        return None
     if isinstance(value, (tuple, list)):
         return tuple(v if i in returns else None for i, v in enumerate(value))
     return value
