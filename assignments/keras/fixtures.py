@@ -26,7 +26,7 @@ import numpy as np
 
 try:
     from deepgrade.assignment import Case
-    from deepgrade.compare import Check
+    from deepgrade.portable.compare import Check
 except ImportError:  # the student's copy: this file is _deepgrade_check/fixtures.py
     from dataclasses import dataclass
 
@@ -1173,7 +1173,7 @@ class Outcome:
 
 def _wire():
     try:
-        from deepgrade import wire
+        from deepgrade.portable import wire
     except ImportError:  # the student's copy
         from . import wire  # type: ignore[no-redef]
     return wire
