@@ -145,4 +145,69 @@ def sample_with_temperature(probs, temperature, rng):
     return int(rng.choice(len(w), p=w))
 
 
+# ------------------------------------------------------------------ exercise 1: Google stock prices
+# The data pipeline in numpy (float64). A series is a 1-D array of daily closing prices.
+
+
+def fit_minmax_scaler(series, n_train):
+    """Min-max scale a series with the minimum and maximum of its training period only.
+
+    series (n,), n_train int (the first n_train values are the training period).
+    Returns (scaled (n,), data_min, data_max): scaled = (series - data_min) / (data_max - data_min)
+    with data_min, data_max = min and max of series[:n_train]. Later values may leave [0, 1]:
+    the test period is not looked at.
+    """
+    s = np.asarray(series, dtype=np.float64)
+    lo, hi = float(s[:n_train].min()), float(s[:n_train].max())
+    return (s - lo) / (hi - lo), lo, hi
+
+
+def make_windows(series, window):
+    """Supervised samples from a series: `window` past values -> the next value.
+
+    series (n,), window int. Returns X (n - window, window, 1) with X[i, :, 0] = series[i:i + window]
+    and y (n - window,) with y[i] = series[i + window] (the day after the window).
+    """
+    s = np.asarray(series, dtype=np.float64)
+    n = len(s) - window
+    X = np.stack([s[i : i + window] for i in range(n)])[..., None]
+    y = s[window:].copy()
+    return X, y
+
+
+def split_chronological(X, y, n_test):
+    """Train on the past, test on the future: no shuffling.
+
+    X (N, ...), y (N,), n_test int. Returns (X_train, y_train, X_test, y_test): the first
+    N - n_test samples train, the last n_test test, in their original order.
+    """
+    k = len(X) - n_test
+    return X[:k].copy(), y[:k].copy(), X[k:].copy(), y[k:].copy()
+
+
+def inverse_minmax(scaled, data_min, data_max):
+    """Back to dollars: scaled * (data_max - data_min) + data_min, any shape."""
+    return np.asarray(scaled, dtype=np.float64) * (data_max - data_min) + data_min
+
+
+def build_stock_lstm(window):
+    """The lecture's stacked recurrent model with dropout, for one feature.
+
+    Input (window, 1), output (1,): LSTM(64, return_sequences=True) -> Dropout(0.2) -> LSTM(64)
+    -> Dropout(0.2) -> Dense(1), compiled with Adam and the mean squared error.
+    """
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
 _ = tf  # tf.data is what make_datasets returns

@@ -128,6 +128,123 @@ def datasets_augment_validation(train_dir, validation_dir):
     return train, val
 
 
+# ------------------------------------------------------------------ exercise 1: the data pipeline
+
+
+def scaler_fit_on_all(series, n_train):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    lo, hi = float(s.min()), float(s.max())  # looks at the test period: leaks the future
+    return (s - lo) / (hi - lo), lo, hi
+
+
+def scaler_divides_by_max(series, n_train):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    lo, hi = float(s[:n_train].min()), float(s[:n_train].max())
+    return s / hi, lo, hi
+
+
+def windows_off_by_one(series, window):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    n = len(s) - window
+    X = np.stack([s[i : i + window] for i in range(n)])[..., None]
+    y = s[window - 1 : -1].copy()  # the last day of the window, not the day after it
+    return X, y
+
+
+def windows_no_feature_axis(series, window):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    n = len(s) - window
+    X = np.stack([s[i : i + window] for i in range(n)])  # (samples, window): no feature axis
+    return X, s[window:].copy()
+
+
+def split_shuffled(X, y, n_test):
+    import numpy as np
+
+    order = np.random.default_rng(0).permutation(len(X))  # shuffles the days before splitting
+    X, y = X[order], y[order]
+    k = len(X) - n_test
+    return X[:k], y[:k], X[k:], y[k:]
+
+
+def split_test_first(X, y, n_test):
+    return X[n_test:].copy(), y[n_test:].copy(), X[:n_test].copy(), y[:n_test].copy()
+
+
+def inverse_forgets_min(scaled, data_min, data_max):
+    import numpy as np
+
+    return np.asarray(scaled, dtype=np.float64) * (data_max - data_min)
+
+
+def inverse_times_max(scaled, data_min, data_max):
+    import numpy as np
+
+    return np.asarray(scaled, dtype=np.float64) * data_max
+
+
+def stock_no_return_sequences(window):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def stock_sequences_to_dense(window):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def stock_sigmoid_output(window):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -138,4 +255,15 @@ MUTANTS = {
     "temperature_power": temperature_power,
     "temperature_ignored": temperature_ignored,
     "datasets_augment_validation": datasets_augment_validation,
+    "scaler_fit_on_all": scaler_fit_on_all,
+    "scaler_divides_by_max": scaler_divides_by_max,
+    "windows_off_by_one": windows_off_by_one,
+    "windows_no_feature_axis": windows_no_feature_axis,
+    "split_shuffled": split_shuffled,
+    "split_test_first": split_test_first,
+    "inverse_forgets_min": inverse_forgets_min,
+    "inverse_times_max": inverse_times_max,
+    "stock_no_return_sequences": stock_no_return_sequences,
+    "stock_sequences_to_dense": stock_sequences_to_dense,
+    "stock_sigmoid_output": stock_sigmoid_output,
 }

