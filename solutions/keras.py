@@ -194,7 +194,7 @@ def build_stock_lstm(window):
     """The lecture's stacked recurrent model with dropout, for one feature.
 
     Input (window, 1), output (1,): LSTM(64, return_sequences=True) -> Dropout(0.2) -> LSTM(64)
-    -> Dropout(0.2) -> Dense(1), compiled with Adam and the mean squared error.
+    -> Dropout(0.2) -> Dense(1), compiled with Adam (learning rate 3e-3) and the mean squared error.
     """
     model = keras.Sequential(
         [
@@ -206,8 +206,32 @@ def build_stock_lstm(window):
             layers.Dense(1),
         ]
     )
-    model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
     return model
+
+
+# ------------------------------------------------------------------ exercise 2: text generation
+
+
+def generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    """Generate n_chars characters after seed_text, one at a time, with a character model.
+
+    model: like build_char_model's: model.predict(ids, verbose=0) with ids (1, T) integers gives
+    (1, T, V) probabilities of the next character at every position. The model reads a window
+    of len(seed_text) characters: at first the seed, then the window slides one character per
+    step (the oldest dropped, the new one appended). Each step samples the next character from
+    the last position's probabilities with sample_with_temperature(probs, temperature, rng)
+    (one draw of rng per character). Returns the n_chars new characters as a str (no seed).
+    """
+    window = list(seed_text)
+    out = []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        probs = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        nxt = index_to_char[sample_with_temperature(probs, temperature, rng)]
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
 
 
 _ = tf  # tf.data is what make_datasets returns

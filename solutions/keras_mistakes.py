@@ -245,6 +245,76 @@ def stock_sigmoid_output(window):
     return model
 
 
+# ------------------------------------------------------------------ exercise 2: the generation loop
+
+
+def generate_no_temperature(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    window, out = list(seed_text), []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        nxt = index_to_char[int(rng.choice(len(p), p=p / p.sum()))]
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
+
+
+def generate_temperature_on_probs(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    window, out = list(seed_text), []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        w = np.exp(p / temperature)  # the probabilities treated as logits: softmax(p / T)
+        w = w / w.sum()
+        nxt = index_to_char[int(rng.choice(len(w), p=w))]
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
+
+
+def generate_argmax(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    window, out = list(seed_text), []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        nxt = index_to_char[int(np.argmax(p))]  # greedy: no sampling, no temperature
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
+
+
+def generate_seed_not_slid(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    ids = np.array([[char_to_index[c] for c in seed_text]])
+    out = []
+    for _ in range(n_chars):
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]  # always the seed
+        w = p ** (1.0 / temperature)
+        w = w / w.sum()
+        out.append(index_to_char[int(rng.choice(len(w), p=w))])
+    return "".join(out)
+
+
+def generate_returns_seed(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    text = seed_text
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in text[-len(seed_text) :]]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        w = p ** (1.0 / temperature)
+        w = w / w.sum()
+        text += index_to_char[int(rng.choice(len(w), p=w))]
+    return text  # the seed and the new characters
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -266,4 +336,9 @@ MUTANTS = {
     "stock_no_return_sequences": stock_no_return_sequences,
     "stock_sequences_to_dense": stock_sequences_to_dense,
     "stock_sigmoid_output": stock_sigmoid_output,
+    "generate_no_temperature": generate_no_temperature,
+    "generate_temperature_on_probs": generate_temperature_on_probs,
+    "generate_argmax": generate_argmax,
+    "generate_seed_not_slid": generate_seed_not_slid,
+    "generate_returns_seed": generate_returns_seed,
 }

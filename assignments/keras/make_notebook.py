@@ -286,6 +286,30 @@ T: surprising text. Use only numpy and the generator you are given:
         "def sample_with_temperature(probs, temperature, rng):",
         None,
     ),
+    (
+        "generate",
+        """## Exercise 2: text generation, the whole loop
+
+`generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char)` writes
+`n_chars` new characters after `seed_text`, one at a time:
+
+1. the model reads a **window** of `len(seed_text)` characters, as integer ids of shape
+   `(1, len(seed_text))` (`char_to_index[c]` for each character `c`): at first the seed;
+2. `model.predict(ids, verbose=0)` gives `(1, T, V)` probabilities: take those of the
+   **last** position, `[0, -1]`;
+3. draw the next character's index with `sample_with_temperature(probs, temperature, rng)`
+   (section 10: one `rng.choice(len(p), p=p)` per character, nothing else drawn from `rng`)
+   and turn it back into a character with `index_to_char`;
+4. **slide the window**: drop its first character and append the new one; repeat.
+
+Return the `n_chars` new characters as one `str`, without the seed. The grader gives you a
+fixed small model (a numpy object with Keras' `predict`), the dictionaries and a seeded
+`numpy.random.Generator`, and compares your text with the expected one character for character.
+With a model from `build_char_model` trained on Hamlet, or on Moby Dick (ask your instructor),
+the same function writes Shakespeare- or Melville-like text.""",
+        "def generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):",
+        None,
+    ),
 ]
 
 
@@ -334,10 +358,27 @@ def build() -> nbformat.NotebookNode:
     return nb
 
 
+def write_generate_public() -> None:
+    """data/generate_public.json: the public generate cases' expected texts and each mistake's,
+    for grader.check in the student's copy (the grader computes them itself)."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(HERE.parents[1]))
+    import solutions.keras as ref
+    import solutions.keras_mistakes as bad
+
+    fx = _fixtures()
+    mutants = {mid: fn for mid, fn in bad.MUTANTS.items() if mid.startswith("generate_")}
+    fx.GENERATE_PUBLIC.write_text(json.dumps(fx.public_generation(ref.generate, mutants), sort_keys=True) + "\n")
+
+
 def main() -> None:
     path = HERE / "keras.ipynb"
     nbformat.write(build(), path)
     print("wrote", path)
+    write_generate_public()
+    print("wrote", _fixtures().GENERATE_PUBLIC)
 
 
 if __name__ == "__main__":
