@@ -315,6 +315,42 @@ def generate_returns_seed(model, seed_text, n_chars, temperature, rng, char_to_i
     return text  # the seed and the new characters
 
 
+# ------------------------------------------------------------------ losses
+
+
+def digits_categorical_crossentropy(input_shape=(8, 8, 1), num_classes=10):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(32, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def char_categorical_crossentropy(vocab_size):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            layers.Embedding(vocab_size, 32),
+            layers.GRU(128, return_sequences=True),
+            layers.Dense(vocab_size, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -341,4 +377,6 @@ MUTANTS = {
     "generate_argmax": generate_argmax,
     "generate_seed_not_slid": generate_seed_not_slid,
     "generate_returns_seed": generate_returns_seed,
+    "digits_categorical_crossentropy": digits_categorical_crossentropy,
+    "char_categorical_crossentropy": char_categorical_crossentropy,
 }

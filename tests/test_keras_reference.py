@@ -253,3 +253,16 @@ def test_transfer_base_file_matches_its_weights():
     base = keras.saving.load_model(FX.DATA / "digits_base.keras")
     for a, b in zip(base.get_weights(), FX.base_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "name,mid",
+    [("build_digit_cnn", "digits_categorical_crossentropy"), ("build_char_model", "char_categorical_crossentropy")],
+)
+def test_categorical_crossentropy_on_integer_labels_is_diagnosed(name, mid):
+    out = FX.local_outcomes(namespace(**{name: mid}), [name])
+    checks = judge(out, name)
+    failed = next(c for c in checks if c.label.startswith("trains on"))
+    assert not failed.passed and mid in failed.diagnosis
+    text = " ".join(failed.details)
+    assert "sparse_categorical_crossentropy" in text and "Keras said: " in text  # ours, then Keras' own words

@@ -392,6 +392,25 @@ def _history(h):
     return {k: np.asarray(v, dtype=np.float64) for k, v in h.history.items()}
 
 
+_ONE_HOT = "which expects one-hot labels"
+
+
+def _fit(model, name, X, y, **kwargs):
+    # Keras' own error for categorical_crossentropy on integer labels is a bare rank mismatch
+    try:
+        return model.fit(X, y, **kwargs)
+    except Exception as exc:
+        loss = getattr(model, "loss", None)
+        loss = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+        if str(loss).lower().replace("_", "") == "categoricalcrossentropy" and np.issubdtype(np.asarray(y).dtype, np.integer):
+            raise ValueError(
+                name + " is compiled with loss='categorical_crossentropy', " + _ONE_HOT + " (one column per "
+                "class); the labels here are integer class ids: use loss='sparse_categorical_crossentropy'. "
+                "Keras said: " + str(exc).strip().splitlines()[0][:200]
+            ) from None
+        raise
+
+
 def _require_compiled(model, name):
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise RuntimeError(name + " must return a compiled model (call model.compile(...) before returning it)")
@@ -403,7 +422,7 @@ def run(namespace, X, y, Xtest, seed, epochs, batch):
     model = namespace["build_digit_cnn"]((8, 8, 1), 10)
     _require_compiled(model, "build_digit_cnn")
     start = time.perf_counter()
-    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = _fit(model, "build_digit_cnn", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     pred = np.asarray(model.predict(Xtest, verbose=0))
     return {"pred": pred, "history": _history(h), "layers": _layers(model), "fit_seconds": time.perf_counter() - start}
 """
@@ -499,7 +518,7 @@ def run(namespace, weights, X, y, Xtest, seed, epochs, batch):
     model = namespace["build_transfer_model"](base, 5)
     _require_compiled(model, "build_transfer_model")
     frozen_before = _frozen(model, base)
-    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = _fit(model, "build_transfer_model", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     after = base.get_weights()
     change = max(float(np.max(np.abs(a - b))) for a, b in zip(after, weights))
     pred = np.asarray(model.predict(Xtest, verbose=0))
@@ -526,7 +545,7 @@ def run(namespace, X, y, Xtest, vocab, seq_len, seed, epochs, batch):
     keras.utils.set_random_seed(int(seed))
     model = namespace["build_order_classifier"](int(vocab), int(seq_len))
     _require_compiled(model, "build_order_classifier")
-    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = _fit(model, "build_order_classifier", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     pred = np.asarray(model.predict(Xtest, verbose=0))
     return {"pred": pred, "history": _history(h), "layers": _layers(model)}
 """
@@ -536,7 +555,7 @@ def run(namespace, X, y, Xtest, window, seed, epochs, batch):
     keras.utils.set_random_seed(int(seed))
     model = namespace["build_forecaster"](int(window), 1)
     _require_compiled(model, "build_forecaster")
-    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = _fit(model, "build_forecaster", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     pred = np.asarray(model.predict(Xtest, verbose=0))
     return {"pred": pred, "history": _history(h), "layers": _layers(model)}
 """
@@ -546,7 +565,7 @@ def run(namespace, X, Y, Xtest, vocab, seed, epochs, batch):
     keras.utils.set_random_seed(int(seed))
     model = namespace["build_char_model"](int(vocab))
     _require_compiled(model, "build_char_model")
-    h = model.fit(X, Y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = _fit(model, "build_char_model", X, Y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     probs = np.asarray(model.predict(Xtest, verbose=0))
     return {"pred": probs.argmax(axis=-1).astype("int16"), "pred_shape": np.array(probs.shape),
             "history": _history(h), "layers": _layers(model)}
@@ -557,7 +576,7 @@ def run(namespace, X, y, Xtest, window, seed, epochs, batch):
     keras.utils.set_random_seed(int(seed))
     model = namespace["build_stock_lstm"](int(window))
     _require_compiled(model, "build_stock_lstm")
-    h = model.fit(X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = _fit(model, "build_stock_lstm", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     pred = np.asarray(model.predict(Xtest, verbose=0))
     return {"pred": pred, "history": _history(h), "layers": _layers(model)}
 """
@@ -917,7 +936,10 @@ def learning_curves(name: str, history: dict) -> str | None:
     return str(path)
 
 
-def _failed(label: str, outcome, weight: float) -> Check:
+ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (COMMON's _fit)
+
+
+def _failed(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
     err = outcome.error or {"type": outcome.status, "message": outcome.status}
     kind, message = err.get("type", "Error"), err.get("message", "")
     text = [f"raised {kind}: {message}" if kind not in ("Timeout", "Crashed", "Memory", "NotRun") else message]
@@ -927,7 +949,10 @@ def _failed(label: str, outcome, weight: float) -> Check:
             f"cell {int(cell) + 1} of the notebook" if str(cell).isdigit() else "your code"
         )  # 1-based, as the engine counts
         text.append(f"  in {where}, line {frame['line']}, in {frame['function']}: {frame['code']}")
-    return Check(label, False, weight, text)
+    check = Check(label, False, weight, text)
+    if one_hot_mistake and ONE_HOT_MARKER in message:
+        check.diagnosis.append(one_hot_mistake)
+    return check
 
 
 def _sequence_output_check(v: dict) -> Check:
@@ -969,7 +994,7 @@ def check_digits(assignment, question, outcomes) -> list[Check]:
     budget = f"{DIGITS['epochs']} epochs, batch {DIGITS['batch']}, seed {DIGITS['seed']}"
     if v is None:
         return [
-            _failed(f"trains on the digits ({budget})", o, 2.0),
+            _failed(f"trains on the digits ({budget})", o, 2.0, "digits_categorical_crossentropy"),
             Check("the lecture's four steps", False, 1.0, ["not checked: the model did not train"]),
         ]
     types = _types(v.get("layers"))
@@ -1535,7 +1560,7 @@ def check_char(assignment, question, outcomes) -> list[Check]:
     o, v = _value(outcomes, question)
     budget = f"{CHAR['epochs']} epochs, batch {CHAR['batch']}, seed {CHAR['seed']}"
     if v is None:
-        return [_failed(f"trains on Shakespeare ({budget})", o, 3.0)]
+        return [_failed(f"trains on Shakespeare ({budget})", o, 3.0, "char_categorical_crossentropy")]
     _, _, Xte, Yte, V, bigram = char_data()
     shape = tuple(int(x) for x in np.asarray(v["pred_shape"]).ravel())
     checks = [
