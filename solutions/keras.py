@@ -6,6 +6,8 @@ real Keras because only the project root (not ``solutions/``) is on ``sys.path``
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -36,8 +38,11 @@ def build_augmentation():
             layers.Rescaling(1.0 / 255),
             layers.RandomRotation(40 / 360, fill_mode="nearest"),
             layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-            layers.RandomShear(x_factor=0.2, y_factor=0.2, fill_mode="nearest"),
-            layers.RandomZoom(0.2, fill_mode="nearest"),
+            # shear_range is an angle in degrees, along x only: RandomShear's factor is the shear
+            # itself (x moves by factor * y), i.e. tan(angle)
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            # zoom_range draws the two axes independently: a width_factor of its own
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
             layers.RandomFlip("horizontal"),
         ],
         name="augmentation",

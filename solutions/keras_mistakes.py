@@ -351,6 +351,43 @@ def char_categorical_crossentropy(vocab_size):
     return model
 
 
+# ------------------------------------------------------------------ augmentation
+
+
+def augment_shear_as_fraction():
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=0.2, y_factor=0.2, fill_mode="nearest"),  # 20% of the image, both axes
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
+            layers.RandomFlip("horizontal"),
+        ]
+    )
+
+
+def augment_zoom_keeps_aspect():
+    import math
+
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            layers.RandomZoom(0.2, fill_mode="nearest"),  # one factor for both axes: the aspect ratio is kept
+            layers.RandomFlip("horizontal"),
+        ]
+    )
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -379,4 +416,6 @@ MUTANTS = {
     "generate_returns_seed": generate_returns_seed,
     "digits_categorical_crossentropy": digits_categorical_crossentropy,
     "char_categorical_crossentropy": char_categorical_crossentropy,
+    "augment_shear_as_fraction": augment_shear_as_fraction,
+    "augment_zoom_keeps_aspect": augment_zoom_keeps_aspect,
 }

@@ -266,3 +266,21 @@ def test_categorical_crossentropy_on_integer_labels_is_diagnosed(name, mid):
     assert not failed.passed and mid in failed.diagnosis
     text = " ".join(failed.details)
     assert "sparse_categorical_crossentropy" in text and "Keras said: " in text  # ours, then Keras' own words
+
+
+@pytest.mark.parametrize("mid", ["augment_shear_as_fraction", "augment_zoom_keeps_aspect"])
+def test_augmentation_mistakes_are_named(mid):
+    out = FX.local_outcomes(namespace(build_augmentation=mid), ["build_augmentation"])
+    checks = judge(out, "build_augmentation")
+    bad = [c for c in checks if not c.passed]
+    assert len(bad) == 1 and bad[0].diagnosis == [mid], [(c.label, c.details) for c in bad]
+
+
+def test_shear_factor_is_imagedatagenerators_angle():
+    """RandomShear(x_factor=tan(0.2 deg)) moves a point by the same amount as a 0.2-degree shear:
+    Keras 3 maps x -> x - factor * y (the layer's source), ImageDataGenerator builds
+    [[1, -sin(s), 0], [0, cos(s), 0]] with s in radians (keras-preprocessing's apply_affine_transform)."""
+    s = np.radians(0.2)
+    y = 150.0
+    assert abs(FX.SHEAR_FACTOR * y - np.sin(s) * y) < 1e-4  # the same x offset to 1e-4 pixel at 150 rows
+    assert 0.0034 < FX.SHEAR_FACTOR < 0.0035

@@ -353,7 +353,7 @@ import keras
 
 _KEYS = ("units", "activation", "dropout", "recurrent_dropout", "return_sequences", "filters",
          "kernel_size", "pool_size", "rate", "factor", "height_factor", "width_factor", "mode",
-         "scale", "x_factor", "y_factor", "merge_mode")
+         "scale", "x_factor", "y_factor", "merge_mode", "fill_mode")
 
 
 def _plain(v):
@@ -1053,8 +1053,14 @@ def check_digits(assignment, question, outcomes) -> list[Check]:
 
 
 def _factor(x):
-    a = np.abs(np.asarray(x, dtype=float).ravel()) if x is not None and not isinstance(x, str) else np.array([np.nan])
-    return float(np.nanmax(a)) if a.size else float("nan")
+    """The largest magnitude of a layer's factor (a number or a range); nan when there is none."""
+    if x is None or isinstance(x, str):
+        return float("nan")
+    a = np.abs(np.asarray(x, dtype=float).ravel())
+    return float(np.nanmax(a)) if a.size and not np.all(np.isnan(a)) else float("nan")
+
+
+SHEAR_FACTOR = float(np.tan(np.radians(0.2)))  # ImageDataGenerator(shear_range=0.2): 0.2 degrees
 
 
 def check_augmentation(assignment, question, outcomes) -> list[Check]:
@@ -1078,8 +1084,21 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
                 abs(_factor(L.get("height_factor")) - 0.2) < 1e-6 and abs(_factor(L.get("width_factor")) - 0.2) < 1e-6
             ),
         ),
-        ("RandomShear", "shear_range", lambda L: True),
-        ("RandomZoom", "zoom_range=0.2", lambda L: abs(_factor(L.get("height_factor")) - 0.2) < 1e-6),
+        (
+            "RandomShear",
+            "shear_range=0.2 (degrees, along x: x_factor=tan(0.2 deg) = 0.00349, y_factor=0)",
+            lambda L: (
+                abs(_factor(L.get("x_factor")) - SHEAR_FACTOR) < 0.05 * SHEAR_FACTOR
+                and (_factor(L.get("y_factor")) or 0.0) < 1e-9
+            ),
+        ),
+        (
+            "RandomZoom",
+            "zoom_range=0.2 (each axis drawn independently from [0.8, 1.2])",
+            lambda L: (
+                abs(_factor(L.get("height_factor")) - 0.2) < 1e-6 and abs(_factor(L.get("width_factor")) - 0.2) < 1e-6
+            ),
+        ),
         ("RandomFlip", "horizontal_flip=True", lambda L: L.get("mode") == "horizontal"),
     ]
     for t, what, ok in wanted:
@@ -1097,7 +1116,26 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
                 for k, val in layer.items()
                 if k != "type"
             }
-            checks.append(Check(f"{what}: a {t} layer", good, 0.5, [] if good else [f"your {t}: {shown}"]))
+            check = Check(f"{what}: a {t} layer", good, 0.5, [] if good else [f"your {t}: {shown}"])
+            if not good and t == "RandomShear" and abs(_factor(layer.get("x_factor")) - 0.2) < 1e-6:
+                check.diagnosis.append("augment_shear_as_fraction")
+            if not good and t == "RandomZoom" and layer.get("width_factor") is None:
+                check.diagnosis.append("augment_zoom_keeps_aspect")
+            checks.append(check)
+    geometric = [
+        by_type[t] for t in ("RandomRotation", "RandomTranslation", "RandomShear", "RandomZoom") if t in by_type
+    ]
+    not_nearest = [L["type"] for L in geometric if L.get("fill_mode") != "nearest"]
+    checks.append(
+        Check(
+            "fill_mode='nearest' (ImageDataGenerator's default) on the rotation, translation, shear and zoom",
+            bool(geometric) and not not_nearest,
+            0.5,
+            [f"fill_mode is not 'nearest' on: {', '.join(not_nearest)}"]
+            if not_nearest
+            else ([] if geometric else ["no geometric layers"]),
+        )
+    )
     images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.float64)
     inf, trn = np.asarray(v.get("inference"), float), np.asarray(v.get("training"), float)
     ok_inf = inf.shape == images.shape and np.allclose(inf, images / 255, atol=1e-5)

@@ -45,7 +45,9 @@ Do not put long training runs at the top level of a cell: the grader executes ev
 Demonstrations below only run when you set `TRAIN_DEMOS = True`.
 """
 
-IMPORTS = """import numpy as np
+IMPORTS = """import math
+
+import numpy as np
 import tensorflow as tf
 import keras
 from keras import layers
@@ -164,11 +166,17 @@ The lecture's `ImageDataGenerator` is gone from Keras 3. Each of its arguments i
 | `rescale=1./255` | `layers.Rescaling(1.0 / 255)` |
 | `rotation_range=40` (degrees) | `layers.RandomRotation(40 / 360)` (a fraction of a full turn) |
 | `width_shift_range=0.2, height_shift_range=0.2` | `layers.RandomTranslation(0.2, 0.2)` |
-| `shear_range=0.2` | `layers.RandomShear(x_factor=0.2, y_factor=0.2)` |
-| `zoom_range=0.2` | `layers.RandomZoom(0.2)` |
+| `shear_range=0.2` (an **angle in degrees**, along x) | `layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0)` |
+| `zoom_range=0.2` (each axis drawn **independently** from [0.8, 1.2]) | `layers.RandomZoom(height_factor=0.2, width_factor=0.2)` |
 | `horizontal_flip=True` | `layers.RandomFlip("horizontal")` |
 
-`fill_mode="nearest"` was ImageDataGenerator's default. The random layers only act when
+Two arguments change meaning on the way. `RandomShear`'s factor is the shear itself, a fraction of
+the image (a point moves sideways by factor x its row), not an angle: `RandomShear(0.2)` would shear
+by about 11 degrees, while `shear_range=0.2` meant 0.2 degrees, so the factor is tan(0.2 degrees).
+`RandomZoom(0.2)` alone zooms both axes by the same amount (it keeps the aspect ratio);
+ImageDataGenerator zoomed width and height independently, so give the width its own factor.
+`fill_mode="nearest"` was ImageDataGenerator's default: pass it to the rotation, translation,
+shear and zoom layers (their own defaults differ). The grader checks every argument. The random layers only act when
 called with `training=True`; at inference they pass images through unchanged.
 
 Write `build_augmentation()` returning that `keras.Sequential`.""",
