@@ -95,7 +95,6 @@ STOCK_MAX_VS_PERSISTENCE = float(_T.get("build_stock_lstm", {}).get("max_vs_pers
 STOCK_MAX_VS_MEAN = float(_T.get("build_stock_lstm", {}).get("max_vs_mean", STOCK_MAX_VS_MEAN))
 
 
-
 def panel_note(question: str) -> str:
     """What a reasonable model looks like and reaches, from thresholds.toml's measurements (the notebook says it)."""
     rec = _T.get(question, {})
