@@ -134,6 +134,8 @@ def test_unfrozen_base_loses_the_frozen_checks():
     assert any("trainable" in d for d in frozen.details)
     vgg = next(c for k, c in checks.items() if k.startswith("accepts VGG16"))
     assert not vgg.passed
+    resnet = next(c for k, c in checks.items() if k.startswith("accepts ResNet50"))
+    assert not resnet.passed and "transfer_unfrozen" in resnet.diagnosis
 
 
 def test_dense_only_digits_model_loses_the_structure_check():
@@ -217,6 +219,17 @@ def test_vgg16_base_is_accepted_frozen():
     assert not any(id(w) in vgg_ids for w in model.trainable_weights)
     assert len(model.trainable_weights) > 0
     assert any(layer is vgg for layer in model.layers)
+
+
+def test_resnet50_base_is_accepted_frozen():
+    import keras
+
+    res = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(150, 150, 3))
+    model = REF.build_transfer_model(res, 2)
+    assert model.output_shape == (None, 2)
+    res_ids = {id(w) for w in res.weights}
+    assert not any(id(w) in res_ids for w in model.trainable_weights)
+    assert any(layer is res for layer in model.layers)
 
 
 @pytest.mark.parametrize("temperature", [0.25, 0.5, 1.0, 2.0, 5.0])

@@ -566,9 +566,15 @@ def run(namespace, weights, X, y, Xtest, seed, epochs, batch):
     keras.utils.set_random_seed(int(seed))
     m2 = namespace["build_transfer_model"](vgg, 2)
     vout = np.asarray(m2.predict(np.zeros((1, 150, 150, 3), "float32"), verbose=0))
+    # exercise 5: the same on ResNet50 (its BatchNormalization layers must stay frozen too)
+    res = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(150, 150, 3))
+    keras.utils.set_random_seed(int(seed))
+    m3 = namespace["build_transfer_model"](res, 2)
+    rout = np.asarray(m3.predict(np.zeros((1, 150, 150, 3), "float32"), verbose=0))
     return {"pred": pred, "history": _history(h), "base_change": change, "frozen": frozen_before,
             "uses_base": _uses(model, base), "vgg_frozen": _frozen(m2, vgg), "vgg_used": _uses(m2, vgg),
-            "vgg_output_shape": np.array(vout.shape)}
+            "vgg_output_shape": np.array(vout.shape), "resnet_frozen": _frozen(m3, res),
+            "resnet_used": _uses(m3, res), "resnet_output_shape": np.array(rout.shape)}
 """
 
 GRU_RUN = r"""
@@ -1335,7 +1341,30 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
     checks.append(
         Check("accepts VGG16(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen", ok, 1.0, det)
     )
+    checks.append(_pretrained_check(v, "resnet", "ResNet50"))
     return checks
+
+
+def _pretrained_check(v: dict, key: str, name: str) -> Check:
+    """A lecture base (built offline with weights=None) wrapped frozen, with a 2-class output."""
+    if f"{key}_used" not in v:
+        return Check(f"accepts {name}, frozen", False, 1.0, ["not measured"])
+    shape = tuple(int(x) for x in np.asarray(v[f"{key}_output_shape"]).ravel())
+    used, frozen = bool(_num(v[f"{key}_used"], 0)), bool(_num(v[f"{key}_frozen"], 0))
+    det = []
+    if not used:
+        det.append(f"the model does not contain the {name} base")
+    if not frozen:
+        det.append(f"some {name} weights are trainable")
+    if shape not in ((1, 2), (1, 1)):
+        det.append(f"output shape {shape} for one 150 x 150 image and 2 classes")
+    return Check(
+        f"accepts {name}(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen",
+        used and frozen and not det,
+        1.0,
+        det,
+        diagnosis=[] if frozen else ["transfer_unfrozen"],
+    )
 
 
 _GRU_KEYS = ("units", "activation", "dropout", "recurrent_dropout", "return_sequences")

@@ -25,7 +25,7 @@ epochs and batch size and a time limit, and measures it on data your code never 
 | `build_stock_lstm` | trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
 | `build_digit_cnn` | trains 8 epochs (batch 32) on sklearn's 8x8 digits, needs >= 90% held-out accuracy |
 | `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
-| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head 5 epochs on digits 5-9 (>= 80%); also builds it on `VGG16(weights=None)` |
+| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head 5 epochs on digits 5-9 (>= 80%); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
 | `build_order_classifier` | trains 2 epochs on "good ... not ... bad" vs "bad ... not ... good" (>= 90%) |
 | `build_forecaster` | trains 5 epochs (batch 64) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= 0.5 x) |
@@ -215,7 +215,9 @@ before `compile`) and put a new classifier on top (e.g. `Flatten`, `Dense`, then
 Write `build_transfer_model(base, num_classes)`. The grader gives it a small base trained on
 digits 0-4 and trains your head on digits 5-9; it also builds your model on the lecture's
 `keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))`
-(random weights: no download). With internet access use `weights="imagenet"`, as in the lecture.""",
+and on `keras.applications.ResNet50(...)` with the same arguments (the lecture's exercises 4
+and 5; random weights: no download), and checks that the base is frozen and the output has
+one value per class. With internet access use `weights="imagenet"`, as in the lecture.""",
         "def build_transfer_model(base, num_classes):",
         """if TRAIN_DEMOS:
     conv_base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
