@@ -148,7 +148,10 @@ except AssertionError as exc:
     assert "Both classes contain exactly the same words" in str(exc) and "trained in your kernel" in str(exc), str(exc)
 else:
     raise SystemExit("the bag-of-words model passed grader.check")
-for name in ("generate", "make_windows"):
+points, most, checks = run_question("build_stock_lstm", {"build_stock_lstm": ref.build_stock_lstm})
+assert points == most, [(c.label, c.details) for c in checks]
+assert any(d.startswith("learning curves: ") for c in checks for d in c.details)
+for name in ("generate", "make_windows", "split_chronological"):
     points, most, checks = run_question(name, {name: getattr(ref, name)})
     assert points == most, (name, [(c.label, c.details) for c in checks])
 points, most, checks = run_question("generate", {"generate": bad.generate_argmax})

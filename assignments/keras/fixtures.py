@@ -86,7 +86,12 @@ def _load_thresholds() -> dict:
         return {}
     import tomllib
 
-    return tomllib.loads(THRESHOLDS_FILE.read_text())
+    try:
+        return tomllib.loads(THRESHOLDS_FILE.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(
+            f"{THRESHOLDS_FILE} is not valid TOML ({exc}): run `deepgrade calibrate keras` again"
+        ) from None
 
 
 _T = _load_thresholds()

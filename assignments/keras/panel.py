@@ -134,6 +134,9 @@ RULES = {
         ("vs_persistence", "max", 1.25, "max_vs_persistence"),
         ("vs_mean", "max", 1.25, "max_vs_mean"),
     ],
-    # next-character accuracy over the bigram baseline: the panel's worst minus 1.5 points
-    "build_char_model": [("over_bigram", "min", 0.015, "margin")],
+    # next-character accuracy over the bigram baseline: the panel's worst minus 1 point. (The
+    # worst, GRU 128 with RMSprop 3e-3 on seed 1, is 1.2 points above the bigram baseline after
+    # the 2 graded epochs, and the no-recurrence control reaches 0.2 points below it: a wider
+    # margin would let the control pass.)
+    "build_char_model": [("over_bigram", "min", 0.01, "margin")],
 }

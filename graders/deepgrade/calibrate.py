@@ -1,6 +1,6 @@
 """Thresholds of trained check models, measured on the data and machine at hand.
 
-    deepgrade calibrate keras [--data DIR] [--seeds 0,1,2] [--question NAME] [--dry-run]
+    deepgrade calibrate keras [--data DIR] [--seeds 0,1,2] [--question NAME] [--dry-run] [--from-log FILE]
 
 An assignment that trains models (``keras``) keeps in ``assignments/<name>/panel.py``:
 
@@ -16,16 +16,19 @@ the margin: ``worst * margin`` for an upper bound ("max"), ``worst - margin`` fo
 ("min"). Every control must then break at least one rule, or calibration fails. The
 thresholds, with every measurement behind them, are written to
 ``assignments/<name>/thresholds.toml``, which the fixtures read (and which ships with the
-student's copy, so that grader.check applies the same thresholds).
+student's copy, so that grader.check applies the same thresholds). ``--from-log FILE``
+re-derives the thresholds from the measurements an earlier run printed (no training).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import importlib.util
+import json
 import math
 import os
 import platform
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +98,34 @@ def measure_panel(
     return found
 
 
+_LOG_LINE = re.compile(r"^  (panel|control)\s+(.*) \(seed (-?\d+)\): (.*)$")
+
+
+def measured_from_log(text: str) -> dict[str, list[Measured]]:
+    """The measurements a previous run printed, read back ({question: [Measured]}), so that
+    thresholds can be re-derived (e.g. after changing a margin) without training again."""
+    out: dict[str, list[Measured]] = {}
+    question = None
+    for line in text.splitlines():
+        head = re.match(r"^(\w+): \d+ panel models", line)
+        if head:
+            question = head.group(1)
+            out[question] = []
+            continue
+        m = _LOG_LINE.match(line)
+        if not m or question is None:
+            continue
+        kind, label, seed, rest = m.groups()
+        rows = out[question]
+        if not rows or rows[-1].label != label or rows[-1].control != (kind == "control"):
+            rows.append(Measured(label, kind == "control"))
+        values = None
+        if rest != "did not run":
+            values = {k: float(v) for k, v in (item.rsplit(" ", 1) for item in rest.split(", "))}
+        rows[-1].values[int(seed)] = values
+    return out
+
+
 def thresholds_from(rules: list[Rule], measured: list[Measured]) -> dict[str, float]:
     """Each rule's threshold from the panel's worst value; the controls must break one rule."""
     panel = [m for m in measured if not m.control]
@@ -145,7 +176,7 @@ def write_thresholds(path: Path, results: dict, seeds: list[int], data: str | No
         lines.append("")
         for m in measured:
             lines.append(f"[[{question}.measured]]")
-            lines.append(f"label = {m.label!r}".replace("'", '"'))
+            lines.append(f"label = {json.dumps(m.label)}")  # a JSON string is a TOML basic string
             lines.append(f"control = {'true' if m.control else 'false'}")
             ran = [seed for seed, v in m.values.items() if v is not None]
             lines.append(f"seeds = {ran}")
@@ -163,8 +194,12 @@ def calibrate(
     data: str | None = None,
     write: bool = True,
     log=print,
+    previous: dict[str, list[Measured]] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Measure the panels, set the thresholds, write thresholds.toml; {question: {key: threshold}}."""
+    """Measure the panels, set the thresholds, write thresholds.toml; {question: {key: threshold}}.
+
+    previous: measurements read back from an earlier run's output (measured_from_log): used
+    instead of training for the questions they cover."""
     panel = load_panel(assignment)
     results = {}
     for question, raw in panel.RULES.items():
@@ -175,7 +210,11 @@ def calibrate(
             f"{question}: {len(panel.PANELS.get(question, []))} panel models, "
             f"{len(panel.CONTROLS.get(question, []))} controls, seeds {seeds}"
         )
-        measured = measure_panel(assignment, question, seeds, panel, log)
+        measured = previous[question] if previous and question in previous else None
+        if measured is None:
+            measured = measure_panel(assignment, question, seeds, panel, log)
+        else:
+            seeds = sorted({seed for m in measured for seed in m.values})
         thresholds = thresholds_from(rules, measured)
         log(f"{question}: " + ", ".join(f"{k} = {v}" for k, v in thresholds.items()))
         results[question] = (rules, thresholds, measured)

@@ -109,8 +109,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--seeds takes whole numbers separated by commas, not {args.seeds!r}") from None
     assignment = _load(args.assignment)
+    previous = None
+    if args.from_log:
+        from .calibrate import measured_from_log
+
+        log_file = Path(args.from_log)
+        if not log_file.is_file():
+            raise UsageError(f"no such file: {log_file}")
+        previous = measured_from_log(log_file.read_text())
     try:
-        calibrate(assignment, seeds, args.question or None, args.data, write=not args.dry_run)
+        calibrate(assignment, seeds, args.question or None, args.data, write=not args.dry_run, previous=previous)
     except CalibrationError as exc:
         raise UsageError(str(exc)) from None
     return 0
@@ -162,6 +170,7 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--seeds", default="0,1,2", help="training seeds (default: 0,1,2)")
     cal.add_argument("--question", action="append", default=[], help="only this check model (repeatable)")
     cal.add_argument("--dry-run", action="store_true", help="measure and print, do not write thresholds.toml")
+    cal.add_argument("--from-log", default=None, help="re-derive thresholds from an earlier run's printed measurements")
     cal.set_defaults(func=cmd_calibrate)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)
