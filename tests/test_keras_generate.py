@@ -138,3 +138,16 @@ def test_returning_a_list_is_a_clear_failure():
     checks = judge({"generate": generate})
     assert not any(c.passed for c in checks)
     assert any("not a str" in " ".join(c.details) for c in checks)
+
+
+def test_hostile_outputs_are_judged_not_trusted():
+    """Floats, NaN or surrogate code points coming back from the sandbox fail cleanly."""
+    from types import SimpleNamespace
+
+    q = A.question("generate")
+    for value in (np.array([np.nan, 1.0]), np.array([0xD800, 65]), "text", None):
+        outcomes = {
+            f"generate/{g[0]}": SimpleNamespace(ok=True, value=value, status="ok", error=None) for g in FX.GENERATE
+        }
+        checks = q.extra_check(A, q, outcomes)
+        assert checks and not any(c.passed for c in checks)

@@ -297,3 +297,31 @@ def test_shear_factor_is_imagedatagenerators_angle():
     y = 150.0
     assert abs(FX.SHEAR_FACTOR * y - np.sin(s) * y) < 1e-4  # the same x offset to 1e-4 pixel at 150 rows
     assert 0.0034 < FX.SHEAR_FACTOR < 0.0035
+
+
+@pytest.mark.parametrize("pred", ["not numbers", np.full((200, 1), np.nan), np.zeros((200, 20, 1))])
+def test_stock_check_judges_bad_forecasts_cleanly(pred):
+    from types import SimpleNamespace
+
+    value = {"pred": pred, "history": {}, "layers": ({"type": "LSTM", "return_sequences": True},)}
+    outcomes = {"build_stock_lstm/train": SimpleNamespace(ok=True, value=value, status="ok", error=None)}
+    checks = judge(outcomes, "build_stock_lstm")
+    assert checks and not any(c.passed for c in checks)
+
+
+def test_stock_mistakes_are_named_without_training():
+    """The structure check names the sigmoid output and the last LSTM returning sequences."""
+    from types import SimpleNamespace
+
+    for mid, layers in (
+        ("stock_sigmoid_output", [("LSTM", True), ("LSTM", False), ("Dense", "sigmoid")]),
+        ("stock_sequences_to_dense", [("LSTM", True), ("LSTM", True), ("Dense", "linear")]),
+    ):
+        desc = tuple(
+            {"type": t, "return_sequences": x} if t == "LSTM" else {"type": t, "units": 1.0, "activation": x}
+            for t, x in layers
+        )
+        value = {"pred": np.zeros((200, 1)), "history": {}, "layers": desc}
+        outcomes = {"build_stock_lstm/train": SimpleNamespace(ok=True, value=value, status="ok", error=None)}
+        checks = judge(outcomes, "build_stock_lstm")
+        assert any(mid in c.diagnosis and not c.passed for c in checks), (mid, [(c.label, c.diagnosis) for c in checks])

@@ -781,7 +781,7 @@ def check_generate(assignment, question, outcomes) -> list[Check]:
             check.hidden = hidden
             checks.append(check)
             continue
-        got = np.asarray(o.value).ravel() if isinstance(o.value, np.ndarray) else None
+        got = o.value.ravel() if isinstance(o.value, np.ndarray) and o.value.dtype.kind in "iu" else None
         exp = want[name]["expected"]
         ok = got is not None and got.shape == exp.shape and bool(np.all(got == exp))
         check = Check(label, ok, 1.0, hidden=hidden)
@@ -791,7 +791,9 @@ def check_generate(assignment, question, outcomes) -> list[Check]:
             elif hidden:
                 check.details.append(f"your {got.size} characters differ from the expected {exp.size}")
             else:
-                text = "".join(chr(int(c)) for c in got[:80] if 0 <= int(c) < 0x110000)
+                text = "".join(
+                    chr(int(c)) for c in got[:80] if 0 <= int(c) < 0x110000 and not 0xD800 <= int(c) < 0xE000
+                )
                 check.details.append(f"yours:    {text!r}")
                 check.details.append(f"expected: {''.join(chr(int(c)) for c in exp)!r}")
             for mid, mout in want[name]["mutants"].items():
@@ -1628,13 +1630,20 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
         structure.diagnosis.append("stock_sequences_to_dense")
     if last.get("activation") in ("sigmoid", "tanh"):
         structure.diagnosis.append("stock_sigmoid_output")
-    pred = np.asarray(v.get("pred"), float)
-    if pred.size != n_test:
+    try:
+        pred = np.asarray(v.get("pred"), float)
+    except (TypeError, ValueError):  # not numbers: whatever came back, it is no forecast
+        pred = np.zeros(0)
+    if pred.size != n_test or not np.all(np.isfinite(pred)):
         fail = Check(
             f"forecasts the {n_test} held-out days",
             False,
             3.0,
-            [f"predictions of shape {pred.shape}; expected ({n_test}, 1): one price per window"],
+            [
+                f"predictions of shape {pred.shape}; expected ({n_test}, 1): one price per window"
+                if pred.size != n_test
+                else "your forecast holds NaN or infinite values: the training diverged"
+            ],
         )
         if pred.shape == (n_test, window, 1):
             fail.diagnosis.append("stock_sequences_to_dense")
