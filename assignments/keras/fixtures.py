@@ -1563,9 +1563,23 @@ def price_plot(name: str, days: np.ndarray, real: np.ndarray, pred: np.ndarray) 
 
 
 def _with_price_plot(check: Check, name: str, days, real, pred) -> Check:
-    """Attach the predicted-against-real picture as the learning curves are attached."""
+    """Attach the predicted-against-real picture as the learning curves are attached: as
+    structured data on the check where checks carry attachments (the engine after the
+    Gradescope work), else as a "learning curves: <png>" detail that report.py copies."""
     path = price_plot(name, days, real, pred)
-    if path:
+    if not path:
+        return check
+    if isinstance(getattr(check, "attachments", None), list):
+        import base64
+
+        check.attachments.append(
+            {
+                "title": f"{name}: predicted and real GOOG price",
+                "media_type": "image/png",
+                "data": base64.b64encode(Path(path).read_bytes()).decode(),
+            }
+        )
+    else:
         check.details.append(f"learning curves: {path}")
     return check
 
