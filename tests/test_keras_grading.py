@@ -107,7 +107,8 @@ def test_thresholds_are_stated_in_the_notebook():
     nb = nbformat.read(A.notebook, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     fx = __import__("sys").modules["deepgrade_fixtures_keras"]
-    assert f"{fx.DIGITS['epochs']} epochs" in text and f">= {fx.DIGITS_MIN_ACCURACY:.0%}" in text
+    assert f"{fx.DIGITS['epochs']} epochs" in text and f">= {fx.DIGITS_MIN_ACCURACY:.1%}" in text
+    assert f">= {fx.TRANSFER_MIN_ACCURACY:.1%}" in text and f">= {fx.ORDER_MIN_ACCURACY:.1%}" in text
     assert f"MSE <= {fx.FORECAST_MAX_RATIO} x" in text
     assert f"{fx.STOCK['epochs']} epochs (batch {fx.STOCK['batch']}" in text
     assert f"at most {fx.STOCK_MAX_VS_MEAN} x" in text and f"at most {fx.STOCK_MAX_VS_PERSISTENCE} x" in text

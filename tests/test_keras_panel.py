@@ -25,6 +25,10 @@ RECORD = tomllib.loads(FX.THRESHOLDS_FILE.read_text()) if FX.THRESHOLDS_FILE.is_
 APPLIED = {
     "build_stock_lstm": {"max_vs_persistence": FX.STOCK_MAX_VS_PERSISTENCE, "max_vs_mean": FX.STOCK_MAX_VS_MEAN},
     "build_char_model": {"margin": FX.CHAR_MARGIN},
+    "build_digit_cnn": {"min_accuracy": FX.DIGITS_MIN_ACCURACY},
+    "build_transfer_model": {"min_accuracy": FX.TRANSFER_MIN_ACCURACY},
+    "build_order_classifier": {"min_accuracy": FX.ORDER_MIN_ACCURACY},
+    "build_forecaster": {"max_ratio": FX.FORECAST_MAX_RATIO},
 }
 
 
@@ -39,7 +43,9 @@ def test_the_record_covers_six_diverse_models_over_three_seeds(q):
     assert len(panel) >= 6 and len(panel) == len(PANEL.PANELS[q])
     assert all(len(m["seeds"]) >= 3 for m in measured)
     labels = " ".join(m["label"] for m in panel)
-    assert "GRU" in labels and "LSTM" in labels and "RMSprop" in labels and "Adam" in labels
+    assert "RMSprop" in labels and "Adam" in labels  # optimizers at default or common learning rates
+    if q not in ("build_digit_cnn", "build_transfer_model"):
+        assert "GRU" in labels and "LSTM" in labels
     assert any(m["control"] for m in measured)
 
 

