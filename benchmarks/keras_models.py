@@ -1,10 +1,17 @@
-"""Seconds per check model of the `keras` assignment, graded in the sandbox like a submission.
+"""Seconds per check model of the `keras` assignment, graded in the sandbox like a submission,
+and the panel measurement that sets the thresholds.
 
     PYTHONPATH=graders:. .venv/bin/python benchmarks/keras_models.py [--local]
+    PYTHONPATH=graders:. .venv/bin/python benchmarks/keras_models.py --panel [QUESTION ...] [--seeds 0,1,2]
 
 Grades the reference-filled notebook once and prints the wall time of every notebook
 cell group and every check model (build + fit + predict inside the sandbox), then the
 whole submission. ``--local`` also times each harness in this process (no sandbox).
+
+``--panel`` trains every model of assignments/keras/panel.py (reasonable correct models and
+negative controls) with the grader's data and budget over the seeds, in this process, and
+prints each one's numbers per seed and the thresholds they give (``deepgrade calibrate keras
+--dry-run``; without --dry-run the command writes assignments/keras/thresholds.toml).
 """
 
 from __future__ import annotations
@@ -20,7 +27,22 @@ from deepgrade import assignment as asg  # noqa: E402
 from deepgrade import notebook, pipeline  # noqa: E402
 
 
+def panel(questions: list[str], seeds: list[int]) -> None:
+    """Every panel model and control with the grader's data and budget, per seed (no file written)."""
+    from deepgrade.calibrate import calibrate
+
+    calibrate(asg.load("keras", ROOT), seeds, questions or None, write=False)
+
+
 def main() -> None:
+    if "--panel" in sys.argv:
+        args = [x for x in sys.argv[sys.argv.index("--panel") + 1 :] if not x.startswith("--")]
+        seeds = [0, 1, 2]
+        if "--seeds" in sys.argv:
+            seeds = [int(x) for x in sys.argv[sys.argv.index("--seeds") + 1].split(",")]
+            args = [x for x in args if x != sys.argv[sys.argv.index("--seeds") + 1]]
+        panel(args, seeds)
+        return
     import helpers
 
     a = asg.load("keras", ROOT)

@@ -6,6 +6,8 @@ real Keras because only the project root (not ``solutions/``) is on ``sys.path``
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -36,8 +38,11 @@ def build_augmentation():
             layers.Rescaling(1.0 / 255),
             layers.RandomRotation(40 / 360, fill_mode="nearest"),
             layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-            layers.RandomShear(x_factor=0.2, y_factor=0.2, fill_mode="nearest"),
-            layers.RandomZoom(0.2, fill_mode="nearest"),
+            # shear_range is an angle in degrees, along x only: RandomShear's factor is the shear
+            # itself (x moves by factor * y), i.e. tan(angle)
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            # zoom_range draws the two axes independently: a width_factor of its own
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
             layers.RandomFlip("horizontal"),
         ],
         name="augmentation",
@@ -143,6 +148,95 @@ def sample_with_temperature(probs, temperature, rng):
     w = p ** (1.0 / temperature)
     w = w / w.sum()
     return int(rng.choice(len(w), p=w))
+
+
+# ------------------------------------------------------------------ exercise 1: Google stock prices
+# The data pipeline in numpy (float64). A series is a 1-D array of daily closing prices.
+
+
+def fit_minmax_scaler(series, n_train):
+    """Min-max scale a series with the minimum and maximum of its training period only.
+
+    series (n,), n_train int (the first n_train values are the training period).
+    Returns (scaled (n,), data_min, data_max): scaled = (series - data_min) / (data_max - data_min)
+    with data_min, data_max = min and max of series[:n_train]. Later values may leave [0, 1]:
+    the test period is not looked at.
+    """
+    s = np.asarray(series, dtype=np.float64)
+    lo, hi = float(s[:n_train].min()), float(s[:n_train].max())
+    return (s - lo) / (hi - lo), lo, hi
+
+
+def make_windows(series, window):
+    """Supervised samples from a series: `window` past values -> the next value.
+
+    series (n,), window int. Returns X (n - window, window, 1) with X[i, :, 0] = series[i:i + window]
+    and y (n - window,) with y[i] = series[i + window] (the day after the window).
+    """
+    s = np.asarray(series, dtype=np.float64)
+    n = len(s) - window
+    X = np.stack([s[i : i + window] for i in range(n)])[..., None]
+    y = s[window:].copy()
+    return X, y
+
+
+def split_chronological(X, y, n_test):
+    """Train on the past, test on the future: no shuffling.
+
+    X (N, ...), y (N,), n_test int. Returns (X_train, y_train, X_test, y_test): the first
+    N - n_test samples train, the last n_test test, in their original order.
+    """
+    k = len(X) - n_test
+    return X[:k].copy(), y[:k].copy(), X[k:].copy(), y[k:].copy()
+
+
+def inverse_minmax(scaled, data_min, data_max):
+    """Back to dollars: scaled * (data_max - data_min) + data_min, any shape."""
+    return np.asarray(scaled, dtype=np.float64) * (data_max - data_min) + data_min
+
+
+def build_stock_lstm(window):
+    """The lecture's stacked recurrent model with dropout, for one feature.
+
+    Input (window, 1), output (1,): LSTM(64, return_sequences=True) -> Dropout(0.2) -> LSTM(64)
+    -> Dropout(0.2) -> Dense(1), compiled with Adam (learning rate 3e-3) and the mean squared error.
+    """
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    return model
+
+
+# ------------------------------------------------------------------ exercise 2: text generation
+
+
+def generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    """Generate n_chars characters after seed_text, one at a time, with a character model.
+
+    model: like build_char_model's: model.predict(ids, verbose=0) with ids (1, T) integers gives
+    (1, T, V) probabilities of the next character at every position. The model reads a window
+    of len(seed_text) characters: at first the seed, then the window slides one character per
+    step (the oldest dropped, the new one appended). Each step samples the next character from
+    the last position's probabilities with sample_with_temperature(probs, temperature, rng)
+    (one draw of rng per character). Returns the n_chars new characters as a str (no seed).
+    """
+    window = list(seed_text)
+    out = []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        probs = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        nxt = index_to_char[sample_with_temperature(probs, temperature, rng)]
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
 
 
 _ = tf  # tf.data is what make_datasets returns

@@ -128,6 +128,266 @@ def datasets_augment_validation(train_dir, validation_dir):
     return train, val
 
 
+# ------------------------------------------------------------------ exercise 1: the data pipeline
+
+
+def scaler_fit_on_all(series, n_train):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    lo, hi = float(s.min()), float(s.max())  # looks at the test period: leaks the future
+    return (s - lo) / (hi - lo), lo, hi
+
+
+def scaler_divides_by_max(series, n_train):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    lo, hi = float(s[:n_train].min()), float(s[:n_train].max())
+    return s / hi, lo, hi
+
+
+def windows_off_by_one(series, window):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    n = len(s) - window
+    X = np.stack([s[i : i + window] for i in range(n)])[..., None]
+    y = s[window - 1 : -1].copy()  # the last day of the window, not the day after it
+    return X, y
+
+
+def windows_no_feature_axis(series, window):
+    import numpy as np
+
+    s = np.asarray(series, dtype=np.float64)
+    n = len(s) - window
+    X = np.stack([s[i : i + window] for i in range(n)])  # (samples, window): no feature axis
+    return X, s[window:].copy()
+
+
+def split_shuffled(X, y, n_test):
+    import numpy as np
+
+    order = np.random.default_rng(0).permutation(len(X))  # shuffles the days before splitting
+    X, y = X[order], y[order]
+    k = len(X) - n_test
+    return X[:k], y[:k], X[k:], y[k:]
+
+
+def split_test_first(X, y, n_test):
+    return X[n_test:].copy(), y[n_test:].copy(), X[:n_test].copy(), y[:n_test].copy()
+
+
+def inverse_forgets_min(scaled, data_min, data_max):
+    import numpy as np
+
+    return np.asarray(scaled, dtype=np.float64) * (data_max - data_min)
+
+
+def inverse_times_max(scaled, data_min, data_max):
+    import numpy as np
+
+    return np.asarray(scaled, dtype=np.float64) * data_max
+
+
+def stock_no_return_sequences(window):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def stock_sequences_to_dense(window):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def stock_sigmoid_output(window):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.LSTM(64, return_sequences=True),
+            layers.Dropout(0.2),
+            layers.LSTM(64),
+            layers.Dropout(0.2),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+# ------------------------------------------------------------------ exercise 2: the generation loop
+
+
+def generate_no_temperature(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    window, out = list(seed_text), []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        nxt = index_to_char[int(rng.choice(len(p), p=p / p.sum()))]
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
+
+
+def generate_temperature_on_probs(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    window, out = list(seed_text), []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        w = np.exp(p / temperature)  # the probabilities treated as logits: softmax(p / T)
+        w = w / w.sum()
+        nxt = index_to_char[int(rng.choice(len(w), p=w))]
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
+
+
+def generate_argmax(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    window, out = list(seed_text), []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in window]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        nxt = index_to_char[int(np.argmax(p))]  # greedy: no sampling, no temperature
+        out.append(nxt)
+        window = window[1:] + [nxt]
+    return "".join(out)
+
+
+def generate_seed_not_slid(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    ids = np.array([[char_to_index[c] for c in seed_text]])
+    out = []
+    for _ in range(n_chars):
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]  # always the seed
+        w = p ** (1.0 / temperature)
+        w = w / w.sum()
+        out.append(index_to_char[int(rng.choice(len(w), p=w))])
+    return "".join(out)
+
+
+def generate_returns_seed(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    import numpy as np
+
+    text = seed_text
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[c] for c in text[-len(seed_text) :]]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        w = p ** (1.0 / temperature)
+        w = w / w.sum()
+        text += index_to_char[int(rng.choice(len(w), p=w))]
+    return text  # the seed and the new characters
+
+
+# ------------------------------------------------------------------ losses
+
+
+def digits_categorical_crossentropy(input_shape=(8, 8, 1), num_classes=10):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(32, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def char_categorical_crossentropy(vocab_size):
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            layers.Embedding(vocab_size, 32),
+            layers.GRU(128, return_sequences=True),
+            layers.Dense(vocab_size, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# ------------------------------------------------------------------ augmentation
+
+
+def augment_shear_as_fraction():
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=0.2, y_factor=0.2, fill_mode="nearest"),  # 20% of the image, both axes
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
+            layers.RandomFlip("horizontal"),
+        ]
+    )
+
+
+def augment_zoom_keeps_aspect():
+    import math
+
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            layers.RandomZoom(0.2, fill_mode="nearest"),  # one factor for both axes: the aspect ratio is kept
+            layers.RandomFlip("horizontal"),
+        ]
+    )
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -138,4 +398,24 @@ MUTANTS = {
     "temperature_power": temperature_power,
     "temperature_ignored": temperature_ignored,
     "datasets_augment_validation": datasets_augment_validation,
+    "scaler_fit_on_all": scaler_fit_on_all,
+    "scaler_divides_by_max": scaler_divides_by_max,
+    "windows_off_by_one": windows_off_by_one,
+    "windows_no_feature_axis": windows_no_feature_axis,
+    "split_shuffled": split_shuffled,
+    "split_test_first": split_test_first,
+    "inverse_forgets_min": inverse_forgets_min,
+    "inverse_times_max": inverse_times_max,
+    "stock_no_return_sequences": stock_no_return_sequences,
+    "stock_sequences_to_dense": stock_sequences_to_dense,
+    "stock_sigmoid_output": stock_sigmoid_output,
+    "generate_no_temperature": generate_no_temperature,
+    "generate_temperature_on_probs": generate_temperature_on_probs,
+    "generate_argmax": generate_argmax,
+    "generate_seed_not_slid": generate_seed_not_slid,
+    "generate_returns_seed": generate_returns_seed,
+    "digits_categorical_crossentropy": digits_categorical_crossentropy,
+    "char_categorical_crossentropy": char_categorical_crossentropy,
+    "augment_shear_as_fraction": augment_shear_as_fraction,
+    "augment_zoom_keeps_aspect": augment_zoom_keeps_aspect,
 }

@@ -27,8 +27,10 @@ ROUNDS = [
         "forecaster_mean",
         "temperature_power",
         "datasets_augment_validation",
+        "stock_no_return_sequences",
+        "generate_argmax",
     ],
-    ["stacked_no_return_sequences", "temperature_ignored"],
+    ["stacked_no_return_sequences", "temperature_ignored", "stock_sigmoid_output", "generate_seed_not_slid"],
 ]
 
 
@@ -46,7 +48,7 @@ def reference_results(tmp_path_factory):
 @pytest.mark.slow
 def test_reference_notebook_gets_full_marks(reference_results):
     r = reference_results[0]
-    assert r.status == "graded" and r.max_points == 20
+    assert r.status == "graded" and r.max_points == sum(q.points for q in A.questions) == 29
     assert r.points == r.max_points, {q.name: failing(q) for q in r.questions if q.points < q.max_points}
 
 
@@ -61,6 +63,7 @@ def test_reference_is_graded_identically_twice(reference_results):
 def test_feedback_has_learning_curves(reference_results):
     r = reference_results[0]
     for name in (
+        "build_stock_lstm",
         "build_digit_cnn",
         "build_transfer_model",
         "build_order_classifier",
@@ -104,8 +107,11 @@ def test_thresholds_are_stated_in_the_notebook():
     nb = nbformat.read(A.notebook, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     fx = __import__("sys").modules["deepgrade_fixtures_keras"]
-    assert f"{fx.DIGITS['epochs']} epochs" in text and f">= {fx.DIGITS_MIN_ACCURACY:.0%}" in text
+    assert f"{fx.DIGITS['epochs']} epochs" in text and f">= {fx.DIGITS_MIN_ACCURACY:.1%}" in text
+    assert f">= {fx.TRANSFER_MIN_ACCURACY:.1%}" in text and f">= {fx.ORDER_MIN_ACCURACY:.1%}" in text
     assert f"MSE <= {fx.FORECAST_MAX_RATIO} x" in text
+    assert f"{fx.STOCK['epochs']} epochs (batch {fx.STOCK['batch']}" in text
+    assert f"at most {fx.STOCK_MAX_VS_MEAN} x" in text and f"at most {fx.STOCK_MAX_VS_PERSISTENCE} x" in text
     assert re.search(r"image_dataset_from_directory", text) and "VGG16(weights=None" in text
 
 
@@ -118,10 +124,11 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
     r = copy.deepcopy(reference_results[0])
     report.write_submission_reports(r, tmp_path, "alice")
     pngs = sorted(p.name for p in tmp_path.glob("alice-*.png"))
-    assert pngs == [f"alice-{i}.png" for i in range(1, 6)], pngs
+    # learning curves of 6 trained models, and GOOG's predicted price
+    assert pngs == [f"alice-{i}.png" for i in range(1, 8)], pngs
     text = (tmp_path / "alice.txt").read_text()
     assert all(f"({name})" in text for name in pngs)
-    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 5
+    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 7
 
 
 STUDENT_SCRIPT = r"""
@@ -143,6 +150,14 @@ except AssertionError as exc:
     assert "Both classes contain exactly the same words" in str(exc) and "trained in your kernel" in str(exc), str(exc)
 else:
     raise SystemExit("the bag-of-words model passed grader.check")
+points, most, checks = run_question("build_stock_lstm", {"build_stock_lstm": ref.build_stock_lstm})
+assert points == most, [(c.label, c.details) for c in checks]
+assert any(d.startswith("learning curves: ") for c in checks for d in c.details)
+for name in ("generate", "make_windows", "split_chronological"):
+    points, most, checks = run_question(name, {name: getattr(ref, name)})
+    assert points == most, (name, [(c.label, c.details) for c in checks])
+points, most, checks = run_question("generate", {"generate": bad.generate_argmax})
+assert points == 0 and all("generate_argmax" in c.diagnosis for c in checks), [(c.label, c.diagnosis) for c in checks]
 print("STUDENT CHECK OK")
 """
 
@@ -156,6 +171,8 @@ def test_grader_check_trains_in_the_student_copy(tmp_path):
     out = make_student_copy(A, tmp_path / NAME)
     assert (out / "_deepgrade_check" / "fixtures.py").is_file()
     assert (out / "_deepgrade_check" / "data" / "digits_base.npz").is_file()
+    assert (out / "_deepgrade_check" / "data" / "goog.npz").is_file()
+    assert (out / "_deepgrade_check" / "data" / "generate_public.json").is_file()
     assert not list(out.rglob("keras.py")) and not list(out.rglob("*mistakes.py"))
     proc = subprocess.run(
         [sys.executable, "-c", STUDENT_SCRIPT, str(out), str(ROOT)],

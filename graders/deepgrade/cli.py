@@ -5,6 +5,7 @@ deepgrade [--course DIR] check ASSIGNMENT NOTEBOOK        grade one notebook, pr
 deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no solutions)
 deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
 deepgrade [--course DIR] list                             the assignments there are
+deepgrade [--course DIR] calibrate ASSIGNMENT [--data DIR] [--seeds S]   thresholds of trained check models
 deepgrade [--course DIR] new NAME                         a new exercise that grades (scaffold.py)
 deepgrade --version
 
@@ -175,6 +176,36 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import os
+
+    from .calibrate import CalibrationError, calibrate
+
+    if args.data:
+        data = Path(args.data)
+        if not data.is_dir():
+            raise UsageError(f"no such folder: {data}")
+        os.environ["DEEPGRADE_DATA"] = str(data.resolve())  # read by the fixtures before any data is made
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--seeds takes whole numbers separated by commas, not {args.seeds!r}") from None
+    assignment = _load(args)
+    previous = None
+    if args.from_log:
+        from .calibrate import measured_from_log
+
+        log_file = Path(args.from_log)
+        if not log_file.is_file():
+            raise UsageError(f"no such file: {log_file}")
+        previous = measured_from_log(log_file.read_text())
+    try:
+        calibrate(assignment, seeds, args.question or None, args.data, write=not args.dry_run, previous=previous)
+    except CalibrationError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     """A new exercise in the course folder (scaffold.py); never overwrites a file."""
     from .scaffold import ScaffoldError, course_for_new, new_exercise
@@ -254,6 +285,14 @@ def parser() -> argparse.ArgumentParser:
     gs.add_argument("assignment")
     gs.add_argument("-o", "--out", default="autograder.zip")
     gs.set_defaults(func=cmd_export)
+    cal = sub.add_parser("calibrate", help="set trained check models' thresholds from a panel of reasonable models")
+    cal.add_argument("assignment")
+    cal.add_argument("--data", default=None, help="a folder of the instructor's data (keras: corpus.txt)")
+    cal.add_argument("--seeds", default="0,1,2", help="training seeds (default: 0,1,2)")
+    cal.add_argument("--question", action="append", default=[], help="only this check model (repeatable)")
+    cal.add_argument("--dry-run", action="store_true", help="measure and print, do not write thresholds.toml")
+    cal.add_argument("--from-log", default=None, help="re-derive thresholds from an earlier run's printed measurements")
+    cal.set_defaults(func=cmd_calibrate)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)
     nw = sub.add_parser("new", help="write a new exercise that grades: reference, fixtures, toml, notebook")

@@ -1,0 +1,225 @@
+"""Thresholds of trained check models, measured on the data and machine at hand.
+
+    deepgrade calibrate keras [--data DIR] [--seeds 0,1,2] [--question NAME] [--dry-run] [--from-log FILE]
+
+An assignment that trains models (``keras``) keeps in ``assignments/<name>/panel.py``:
+
+    PANELS   {question: [(label, builder), ...]}  reasonable, correct models (the reference among them)
+    CONTROLS {question: [(label, builder), ...]}  wrong models that must fail
+    RULES    {question: [(metric, "max" | "min", margin, threshold key), ...]}
+
+and its fixtures provide ``local_outcomes(namespace, questions, seed)`` (train as the grader
+does, in this process) and ``measure(question, outcomes) -> {metric: value}``.
+
+For each rule the threshold is the panel's worst value over every model and seed, loosened by
+the margin: ``worst * margin`` for an upper bound ("max"), ``worst - margin`` for a lower one
+("min"). Every control must then break at least one rule, or calibration fails. The
+thresholds, with every measurement behind them, are written to
+``assignments/<name>/thresholds.toml``, which the fixtures read (and which ships with the
+student's copy, so that grader.check applies the same thresholds). ``--from-log FILE``
+re-derives the thresholds from the measurements an earlier run printed (no training).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.util
+import json
+import math
+import os
+import platform
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from .assignment import Assignment
+
+
+class CalibrationError(RuntimeError):
+    """The panel or the controls do not allow a fair threshold (the message says which)."""
+
+
+@dataclass
+class Rule:
+    metric: str
+    kind: str  # "max": the model's value must be <= threshold; "min": >= threshold
+    margin: float
+    key: str  # the name in thresholds.toml
+
+    def threshold(self, worst: float) -> float:
+        if self.kind == "max":
+            return math.ceil(worst * self.margin * 100) / 100
+        return math.floor((worst - self.margin) * 1000) / 1000
+
+    def passes(self, value: float, threshold: float) -> bool:
+        return value <= threshold if self.kind == "max" else value >= threshold
+
+
+@dataclass
+class Measured:
+    label: str
+    control: bool
+    values: dict[int, dict[str, float] | None] = field(default_factory=dict)  # seed -> metrics
+
+
+def load_panel(assignment: Assignment) -> ModuleType:
+    path = assignment.folder / "panel.py"
+    if not path.is_file():
+        raise CalibrationError(f"assignment {assignment.name!r} has no panel.py: nothing to calibrate")
+    spec = importlib.util.spec_from_file_location(f"deepgrade_panel_{assignment.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fixtures(assignment: Assignment) -> ModuleType:
+    return sys.modules[f"deepgrade_fixtures_{assignment.name}"]
+
+
+def measure_panel(
+    assignment: Assignment, question: str, seeds: list[int], panel: ModuleType | None = None, log=print
+) -> list[Measured]:
+    """Train every panel model and control of one question over the seeds; their metrics."""
+    panel = panel or load_panel(assignment)
+    fx = _fixtures(assignment)
+    base = dict(vars(assignment.reference)) if assignment.reference is not None else {}
+    rows = [(lab, fn, False) for lab, fn in panel.PANELS.get(question, [])]
+    rows += [(lab, fn, True) for lab, fn in panel.CONTROLS.get(question, [])]
+    found = []
+    for label, fn, control in rows:
+        m = Measured(label, control)
+        for seed in seeds:
+            m.values[seed] = fx.measure(question, fx.local_outcomes({**base, question: fn}, [question], seed=seed))
+            shown = m.values[seed] and ", ".join(f"{k} {v:.4g}" for k, v in m.values[seed].items())
+            log(f"  {'control' if control else 'panel':7s} {label} (seed {seed}): {shown or 'did not run'}")
+        found.append(m)
+    return found
+
+
+_LOG_LINE = re.compile(r"^  (panel|control)\s+(.*) \(seed (-?\d+)\): (.*)$")
+
+
+def measured_from_log(text: str) -> dict[str, list[Measured]]:
+    """The measurements a previous run printed, read back ({question: [Measured]}), so that
+    thresholds can be re-derived (e.g. after changing a margin) without training again."""
+    out: dict[str, list[Measured]] = {}
+    question = None
+    for line in text.splitlines():
+        head = re.match(r"^(\w+): \d+ panel models", line)
+        if head:
+            question = head.group(1)
+            out.setdefault(question, [])  # a later run's header for the same question adds to it
+            continue
+        m = _LOG_LINE.match(line)
+        if not m or question is None:
+            continue
+        kind, label, seed, rest = m.groups()
+        rows = out[question]
+        if not rows or rows[-1].label != label or rows[-1].control != (kind == "control"):
+            rows.append(Measured(label, kind == "control"))
+        values = None
+        if rest != "did not run":
+            values = {k: float(v) for k, v in (item.rsplit(" ", 1) for item in rest.split(", "))}
+        rows[-1].values[int(seed)] = values
+    return out
+
+
+def thresholds_from(rules: list[Rule], measured: list[Measured]) -> dict[str, float]:
+    """Each rule's threshold from the panel's worst value; the controls must break one rule."""
+    panel = [m for m in measured if not m.control]
+    out = {}
+    for rule in rules:
+        values = []
+        for m in panel:
+            for seed, v in m.values.items():
+                if v is None:
+                    raise CalibrationError(f"panel model {m.label!r} did not run with seed {seed}")
+                values.append(v[rule.metric])
+        if not values:
+            raise CalibrationError(f"no panel model measured {rule.metric}")
+        worst = max(values) if rule.kind == "max" else min(values)
+        out[rule.key] = rule.threshold(worst)
+    for m in measured:
+        if not m.control:
+            continue
+        for seed, v in m.values.items():
+            if v is not None and all(r.passes(v[r.metric], out[r.key]) for r in rules):
+                raise CalibrationError(
+                    f"control {m.label!r} passes every threshold with seed {seed} ({v}): "
+                    "the panel is too weak or the controls too strong for a fair threshold"
+                )
+    return out
+
+
+def _toml_value(v) -> str:
+    return repr(round(float(v), 6))
+
+
+def write_thresholds(path: Path, results: dict, seeds: list[int], data: str | None) -> None:
+    """thresholds.toml: per question its thresholds, then every measurement behind them
+    ([[question.measured]] tables: label, control, seeds, one list per metric)."""
+    lines = [
+        "# Written by `deepgrade calibrate` (run it again rather than editing by hand).",
+        f"# {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {platform.node()}, "
+        f"{os.cpu_count()} cores, data: {data or 'shipped'}",
+        "",
+    ]
+    for question, (rules, thresholds, measured) in results.items():
+        lines.append(f"[{question}]")
+        for rule in rules:
+            sign = "<=" if rule.kind == "max" else ">="
+            lines.append(
+                f"{rule.key} = {_toml_value(thresholds[rule.key])}  # {rule.metric} {sign} this; margin {rule.margin}"
+            )
+        lines.append("")
+        for m in measured:
+            lines.append(f"[[{question}.measured]]")
+            lines.append(f"label = {json.dumps(m.label)}")  # a JSON string is a TOML basic string
+            lines.append(f"control = {'true' if m.control else 'false'}")
+            ran = [seed for seed, v in m.values.items() if v is not None]
+            lines.append(f"seeds = {ran}")
+            for rule in rules:
+                vals = [round(float(m.values[seed][rule.metric]), 5) for seed in ran]
+                lines.append(f"{rule.metric} = {vals}")
+            lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def calibrate(
+    assignment: Assignment,
+    seeds: list[int],
+    questions: list[str] | None = None,
+    data: str | None = None,
+    write: bool = True,
+    log=print,
+    previous: dict[str, list[Measured]] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Measure the panels, set the thresholds, write thresholds.toml; {question: {key: threshold}}.
+
+    previous: measurements read back from an earlier run's output (measured_from_log): used
+    instead of training for the questions they cover."""
+    panel = load_panel(assignment)
+    results = {}
+    for question, raw in panel.RULES.items():
+        if questions and question not in questions:
+            continue
+        rules = [Rule(*r) for r in raw]
+        log(
+            f"{question}: {len(panel.PANELS.get(question, []))} panel models, "
+            f"{len(panel.CONTROLS.get(question, []))} controls, seeds {seeds}"
+        )
+        measured = previous[question] if previous and question in previous else None
+        if measured is None:
+            measured = measure_panel(assignment, question, seeds, panel, log)
+        else:
+            seeds = sorted({seed for m in measured for seed in m.values})
+        thresholds = thresholds_from(rules, measured)
+        log(f"{question}: " + ", ".join(f"{k} = {v}" for k, v in thresholds.items()))
+        results[question] = (rules, thresholds, measured)
+    if write and results:
+        path = assignment.folder / "thresholds.toml"
+        write_thresholds(path, results, seeds, data)
+        log(f"wrote {path}")
+    return {q: t for q, (_, t, _) in results.items()}
