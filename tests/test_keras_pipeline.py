@@ -178,10 +178,13 @@ def test_reference_pipeline_gets_full_marks(graded_rounds):
 @pytest.mark.parametrize("mid", [m for r in ROUNDS for m in r])
 def test_pipeline_mistake_is_caught_and_explained(graded_rounds, mid):
     q = graded_rounds[mid]
-    # two mistakes keep right secondary outputs (X; data_min and data_max) under today's equal
-    # output weights (62% and 72%); issue 12's output weights belong to the scoring engine.
-    # Every other mistake keeps at most half.
-    share = {"windows_off_by_one": 0.65, "scaler_divides_by_max": 0.75}.get(mid, 0.5)
+    # Every mistake keeps at most half, but one: windows_no_feature_axis returns X with the
+    # right numbers and y right, only X's trailing feature axis is missing (shape (n-w, w)),
+    # so it keeps y's credit (64% with [points.outputs.make_windows] y = 2). No output
+    # weights put both it and windows_off_by_one (X right, y wrong) under half: measured
+    # X:y = 1:2 -> 64%/46%, 1:1 -> 51%/60%, 2:3 -> 59%/51%, 3:4 -> 56%/54%. The off-by-one,
+    # which trains a model on the wrong targets, is the one that must stay under half.
+    share = {"windows_no_feature_axis": 0.65}.get(mid, 0.5)
     assert q.points <= share * q.max_points, (mid, q.points)
     bad = [c for c in q.checks if not c.passed]
     assert any(mid in c.diagnosis for c in bad), (mid, [(c.label, c.details) for c in bad])
