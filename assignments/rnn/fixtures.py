@@ -498,9 +498,6 @@ def _clip_cases() -> list[Case]:
     ]
 
 
-CHECKS = {"rnn_backward": consistency_checks}
-
-
 def _mse_cases() -> list[Case]:
     y_hat = np.array([[[1.0], [2.0]], [[0.0], [1.0]], [[1.0], [0.0]]])
     cases = [
@@ -535,6 +532,166 @@ def _mse_cases() -> list[Case]:
     return cases
 
 
+# relu_rnn_grad_norms, and the lecture's story of the remedies --------------------------
+#
+# The story: the whole loss on the last output of a 20-step sequence, so that everything
+# reaching h_1 has come back through 19 steps, each multiplying it by diag(f'(a_t)) W_hh.T.
+#
+# tanh, W_hh = 0.5 Q (Q orthogonal): ||dh_{t-1}|| = 0.5 ||(dh_t * tanh'(a_t)) Q.T|| <= 0.5
+# ||dh_t||, since 0 < tanh' <= 1 and Q keeps norms; so ||dh_1|| <= 0.5**19 ||dh_T|| = 1.9e-6
+# ||dh_T||, whatever x and the other weights: the threshold 1e-3 holds with a margin of 500.
+# ReLU, W_hh = I: dh_{t-1} = dh_t * relu'(a_t), and relu' = 1 wherever a_t > 0. b_h = 0.5 is
+# larger than every |x_t @ W_xh| here (0.28 at most; tests/test_rnn_reference.py asserts < 0.5),
+# so by induction from h0 = 0 every a_t >= b_h - |x_t @ W_xh| > 0: every unit is active at
+# every step and ||dh_1|| = ||dh_T|| exactly. Any ratio in [0.1, 10] reads as "kept"; a right
+# function gives 1, and tanh in place of ReLU (relu_norms_tanh_forward) gives ~1e-7.
+STORY_T = 20
+STORY_RATIO_VANISHED = 1e-3  # tanh, small W_hh: norm at t = 1 below this times the norm at t = T
+STORY_RATIO_KEPT = (0.1, 10.0)  # ReLU, W_hh = I: within these factors of the norm at t = T
+
+
+def _story(seed: int, N: int = 2, D: int = 3, H: int = 6, K: int = 1) -> dict:
+    """x, h0 = 0, dy on the last step only, and the weights but W_hh (chosen per experiment)."""
+    rng = seeded(seed)
+    dy = np.zeros((N, STORY_T, K))
+    dy[:, -1] = rng.normal(0, 1.0, (N, K))
+    q, _ = np.linalg.qr(rng.normal(size=(H, H)))
+    base = {
+        "W_xh": rng.normal(0, 0.5, (D, H)),
+        "W_hy": rng.normal(0, 0.5, (H, K)),
+        "b_h": np.full(H, 0.5),
+        "b_y": np.zeros(K),
+    }
+    return {
+        "x": rng.normal(0, 0.1, (N, STORY_T, D)),
+        "h0": np.zeros((N, H)),
+        "dy": dy,
+        "tanh_small": {**base, "W_hh": 0.5 * q},
+        "relu_identity": {**base, "W_hh": np.eye(H)},
+        "sizes": f"N = {N}, T = {STORY_T} steps, D = {D}, H = {H}, K = {K}, the loss on the last output only",
+    }
+
+
+STORY = _story(601)
+STORY_HIDDEN = _story(602, N=3, D=2, H=5, K=2)
+
+
+def _relu_cases() -> list[Case]:
+    cases = [
+        Case(
+            "one",
+            "a 1-unit ReLU RNN over 3 steps (x = 1, 0, -1; h0 = 0; W_xh = 1, W_hh = 0.5, b_h = 0.25, "
+            "W_hy = 2, b_y = 0.1; dLoss/dy_t = 1): a = 1.25, 0.875, -0.3125, so the last unit is off "
+            "and the norms are 3, 2, 2",
+            args=(ONE_DY, ONE_X, ONE_H0, ONE_UNIT),
+        ),
+        Case(
+            "small",
+            "a batch of 2 sequences of 3 steps, 2 inputs, 3 hidden units, 1 output (round weights)",
+            args=(SMALL_DY, SMALL_X, SMALL_H0, SMALL),
+        ),
+        Case(
+            "relu_identity",
+            f"the remedy: W_hh = I, b_h = 0.5 ({STORY['sizes']})",
+            args=(STORY["dy"], STORY["x"], STORY["h0"], STORY["relu_identity"]),
+        ),
+        Case(
+            "hidden_relu_identity",
+            f"the remedy: W_hh = I, b_h = 0.5 ({STORY_HIDDEN['sizes']})",
+            args=(STORY_HIDDEN["dy"], STORY_HIDDEN["x"], STORY_HIDDEN["h0"], STORY_HIDDEN["relu_identity"]),
+            hidden=True,
+        ),
+    ]
+    for name, r in HIDDEN_RNNS.items():
+        cases.append(
+            Case(
+                name,
+                r["sizes"] + ", a non-zero dLoss/dy_t at every step",
+                args=(r["dy"], r["x"], r["h0"], r["params"]),
+                hidden=True,
+            )
+        )
+    # the other side of the story, from the student's tanh functions (grader-only, compared by
+    # story_checks below, not against the reference)
+    cases += [
+        Case(
+            "story_tanh_forward",
+            f"rnn_forward with W_hh = 0.5 x an orthogonal matrix ({STORY['sizes']})",
+            args=(STORY["x"], STORY["h0"], STORY["tanh_small"]),
+            function="rnn_forward",
+            keep=True,
+            compare=False,
+            outputs=[None, None, None],
+            hidden=True,
+        ),
+        Case(
+            "story_tanh_norms",
+            f"hidden_grad_norms with W_hh = 0.5 x an orthogonal matrix ({STORY['sizes']})",
+            args=(STORY["dy"], Ref("story_tanh_forward", 2)),
+            function="hidden_grad_norms",
+            compare=False,
+            hidden=True,
+        ),
+    ]
+    return cases
+
+
+def _story_ratio(outcome, function: str) -> tuple[float | None, str]:
+    """norm at t = 1 / norm at t = T from a norms outcome, or None and why not."""
+    if not outcome.ok:
+        return None, f"your {function} failed: {(outcome.error or {}).get('message', outcome.status)}"
+    v = outcome.value
+    if type(v) is not np.ndarray or v.shape != (STORY_T,) or v.dtype.kind not in "biuf":
+        return None, f"your {function} did not return an array of shape ({STORY_T},)"
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)) or v[-1] <= 0:
+        return None, f"your {function}'s norms are not finite, or the norm at t = T is not positive"
+    return float(v[0] / v[-1]), f"norm at t = 1 / norm at t = T = {float(v[0] / v[-1]):.3g}"
+
+
+def story_checks(assignment, question, outcomes) -> list[Check]:
+    """Graded (hidden): do the student's own functions tell the lecture's story? With tanh and
+    W_hh = 0.5 Q the gradient reaching t = 1 vanishes (< 1e-3 of the last); with ReLU and
+    W_hh = I it is kept (within a factor 10). The thresholds' closed form: see STORY_T."""
+    q = question.name
+    tanh, tanh_why = _story_ratio(outcomes[f"{q}/story_tanh_norms"], "hidden_grad_norms")
+    fwd = outcomes[f"{q}/story_tanh_forward"]
+    if not fwd.ok:
+        tanh, tanh_why = None, f"your rnn_forward failed: {(fwd.error or {}).get('message', fwd.status)}"
+    relu, relu_why = _story_ratio(outcomes[f"{q}/relu_identity"], "relu_rnn_grad_norms")
+    lo, hi = STORY_RATIO_KEPT
+    vanished = tanh is not None and tanh < STORY_RATIO_VANISHED
+    kept = relu is not None and lo <= relu <= hi
+    return [
+        Check(
+            f"hidden check: the problem: with tanh and W_hh = 0.5 x an orthogonal matrix, your rnn_forward and "
+            f"hidden_grad_norms show the gradient vanishing (norm at t = 1 below {STORY_RATIO_VANISHED:g} x "
+            f"the norm at t = T; {STORY['sizes']})",
+            vanished,
+            1.0,
+            [tanh_why]
+            + ([] if vanished or tanh is None else ["each step multiplies it by at most 0.5: see hidden_grad_norms"]),
+            hidden=True,
+        ),
+        Check(
+            f"hidden check: the remedy: with ReLU and W_hh = I, your relu_rnn_grad_norms keeps it (norm at t = 1 "
+            f"within {lo:g} to {hi:g} x the norm at t = T; {STORY['sizes']})",
+            kept,
+            1.0,
+            [relu_why]
+            + (
+                []
+                if kept or relu is None
+                else ["every unit is active here (a_t > 0), so relu' = 1 and W_hh = I pass the gradient unchanged"]
+            ),
+            hidden=True,
+        ),
+    ]
+
+
+CHECKS = {"rnn_backward": consistency_checks, "relu_rnn_grad_norms": story_checks}
+
+
 def cases() -> dict[str, list[Case]]:
     return {
         "rnn_step": _step_cases(),
@@ -543,4 +700,5 @@ def cases() -> dict[str, list[Case]]:
         "mse_loss": _mse_cases(),
         "clip_by_global_norm": _clip_cases(),
         "hidden_grad_norms": _cache_cases("hidden_grad_norms", None),
+        "relu_rnn_grad_norms": _relu_cases(),
     }
