@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import ROOT
 
 from deepgrade import assignment as asg
+from helpers import ROOT
 from solutions import rnn
 
 N, T, D, H, K = 3, 5, 4, 6, 2  # all different: a swapped axis cannot pass
