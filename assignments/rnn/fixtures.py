@@ -20,6 +20,11 @@ rnn_backward also gets grader-only checks (CHECKS below, hidden): against centra
 differences of the student's own rnn_forward, computed here from the outputs y their
 rnn_forward returns on slightly changed inputs, so that a wrong forward with a backward
 that is its true derivative earns extra credit; they never cost anything.
+
+The lecture's remedies for vanishing gradients are graded the same way (hidden, weight 1
+each): hidden_grad_norms on the student's own tanh RNN with W_hh = 0.5 x an orthogonal
+matrix must vanish (vanishing_check), relu_rnn_grad_norms with ReLU and W_hh = I must not
+(identity_check); the thresholds' closed form is at STORY_T.
 """
 
 from __future__ import annotations
@@ -611,9 +616,13 @@ def _relu_cases() -> list[Case]:
                 hidden=True,
             )
         )
-    # the other side of the story, from the student's tanh functions (grader-only, compared by
-    # story_checks below, not against the reference)
-    cases += [
+    return cases
+
+
+def _story_tanh_cases() -> list[Case]:
+    """The problem, from the student's tanh functions (grader-only; judged by
+    vanishing_check below, not against the reference)."""
+    return [
         Case(
             "story_tanh_forward",
             f"rnn_forward with W_hh = 0.5 x an orthogonal matrix ({STORY['sizes']})",
@@ -621,19 +630,17 @@ def _relu_cases() -> list[Case]:
             function="rnn_forward",
             keep=True,
             compare=False,
-            outputs=[None, None, None],
+            outputs=["h", None, None],  # h comes back: is their forward the reference's here?
             hidden=True,
         ),
         Case(
             "story_tanh_norms",
             f"hidden_grad_norms with W_hh = 0.5 x an orthogonal matrix ({STORY['sizes']})",
             args=(STORY["dy"], Ref("story_tanh_forward", 2)),
-            function="hidden_grad_norms",
             compare=False,
             hidden=True,
         ),
     ]
-    return cases
 
 
 def _story_ratio(outcome, function: str) -> tuple[float | None, str]:
@@ -649,47 +656,63 @@ def _story_ratio(outcome, function: str) -> tuple[float | None, str]:
     return float(v[0] / v[-1]), f"norm at t = 1 / norm at t = T = {float(v[0] / v[-1]):.3g}"
 
 
-def story_checks(assignment, question, outcomes) -> list[Check]:
-    """Graded (hidden): do the student's own functions tell the lecture's story? With tanh and
-    W_hh = 0.5 Q the gradient reaching t = 1 vanishes (< 1e-3 of the last); with ReLU and
-    W_hh = I it is kept (within a factor 10). The thresholds' closed form: see STORY_T."""
+def _story_forward_differs(assignment, outcome) -> bool:
+    """Are the hidden states of the student's rnn_forward on the story other than the reference's?"""
+    if assignment.reference is None:
+        return False
+    ref_h = assignment.reference.rnn_forward(STORY["x"].copy(), STORY["h0"].copy(), dict(STORY["tanh_small"]))[0]
+    got = outcome.value[0] if isinstance(outcome.value, tuple) and outcome.value else None
+    return not (type(got) is np.ndarray and got.shape == ref_h.shape and np.allclose(got, ref_h, rtol=1e-7, atol=1e-9))
+
+
+def vanishing_check(assignment, question, outcomes) -> list[Check]:
+    """Graded (hidden) on hidden_grad_norms: with tanh and W_hh = 0.5 Q, the student's own
+    rnn_forward and hidden_grad_norms show the gradient vanishing (closed form: see STORY_T).
+    A failure caused by a wrong rnn_forward is not counted (a right function never loses
+    points to a wrong one)."""
     q = question.name
-    tanh, tanh_why = _story_ratio(outcomes[f"{q}/story_tanh_norms"], "hidden_grad_norms")
+    label = (
+        "hidden check: the problem: with tanh and W_hh = 0.5 x an orthogonal matrix, the gradient vanishes "
+        f"(norm at t = 1 below {STORY_RATIO_VANISHED:g} x the norm at t = T; {STORY['sizes']})"
+    )
     fwd = outcomes[f"{q}/story_tanh_forward"]
     if not fwd.ok:
-        tanh, tanh_why = None, f"your rnn_forward failed: {(fwd.error or {}).get('message', fwd.status)}"
-    relu, relu_why = _story_ratio(outcomes[f"{q}/relu_identity"], "relu_rnn_grad_norms")
-    lo, hi = STORY_RATIO_KEPT
-    vanished = tanh is not None and tanh < STORY_RATIO_VANISHED
-    kept = relu is not None and lo <= relu <= hi
-    return [
-        Check(
-            f"hidden check: the problem: with tanh and W_hh = 0.5 x an orthogonal matrix, your rnn_forward and "
-            f"hidden_grad_norms show the gradient vanishing (norm at t = 1 below {STORY_RATIO_VANISHED:g} x "
-            f"the norm at t = T; {STORY['sizes']})",
-            vanished,
-            1.0,
-            [tanh_why]
-            + ([] if vanished or tanh is None else ["each step multiplies it by at most 0.5: see hidden_grad_norms"]),
-            hidden=True,
-        ),
-        Check(
-            f"hidden check: the remedy: with ReLU and W_hh = I, your relu_rnn_grad_norms keeps it (norm at t = 1 "
-            f"within {lo:g} to {hi:g} x the norm at t = T; {STORY['sizes']})",
-            kept,
-            1.0,
-            [relu_why]
-            + (
-                []
-                if kept or relu is None
-                else ["every unit is active here (a_t > 0), so relu' = 1 and W_hh = I pass the gradient unchanged"]
-            ),
-            hidden=True,
-        ),
+        why = f"your rnn_forward failed: {(fwd.error or {}).get('message', fwd.status)}"
+        return [Check(label, False, 0.0, ["not counted against you: " + why, "see rnn_forward"], hidden=True)]
+    ratio, why = _story_ratio(outcomes[f"{q}/story_tanh_norms"], "hidden_grad_norms")
+    if ratio is not None and ratio < STORY_RATIO_VANISHED:
+        return [Check(label, True, 1.0, [why], hidden=True)]
+    if _story_forward_differs(assignment, fwd):
+        details = ["not counted against you: your rnn_forward is wrong here (see rnn_forward)", why]
+        return [Check(label, False, 0.0, details, hidden=True)]
+    details = [
+        why,
+        "each step back multiplies dLoss/dh_t by (1 - h_t**2) and 0.5 x an orthogonal W_hh.T: by 0.5 at most",
     ]
+    return [Check(label, False, 1.0, details, hidden=True)]
 
 
-CHECKS = {"rnn_backward": consistency_checks, "relu_rnn_grad_norms": story_checks}
+def identity_check(assignment, question, outcomes) -> list[Check]:
+    """Graded (hidden) on relu_rnn_grad_norms: with ReLU and W_hh = I (every unit active) the
+    student's norms keep the gradient (closed form: see STORY_T)."""
+    lo, hi = STORY_RATIO_KEPT
+    ratio, why = _story_ratio(outcomes[f"{question.name}/relu_identity"], "relu_rnn_grad_norms")
+    kept = ratio is not None and lo <= ratio <= hi
+    details = [why]
+    if ratio is not None and not kept:
+        details.append("every unit is active here (a_t > 0), so relu' = 1 and W_hh = I pass the gradient unchanged")
+    label = (
+        "hidden check: the remedy: with ReLU and W_hh = I the gradient is kept "
+        f"(norm at t = 1 within {lo:g} to {hi:g} x the norm at t = T; {STORY['sizes']})"
+    )
+    return [Check(label, kept, 1.0, details, hidden=True)]
+
+
+CHECKS = {
+    "rnn_backward": consistency_checks,
+    "hidden_grad_norms": vanishing_check,
+    "relu_rnn_grad_norms": identity_check,
+}
 
 
 def cases() -> dict[str, list[Case]]:
@@ -699,6 +722,6 @@ def cases() -> dict[str, list[Case]]:
         "rnn_backward": _cache_cases("rnn_backward", GRAD_OUTPUTS) + _consistency_cases(),
         "mse_loss": _mse_cases(),
         "clip_by_global_norm": _clip_cases(),
-        "hidden_grad_norms": _cache_cases("hidden_grad_norms", None),
+        "hidden_grad_norms": _cache_cases("hidden_grad_norms", None) + _story_tanh_cases(),
         "relu_rnn_grad_norms": _relu_cases(),
     }

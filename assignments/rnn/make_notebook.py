@@ -205,13 +205,16 @@ ReLU in place of tanh,
 It takes the inputs rather than a cache: run the forward pass inside it, keeping what
 the backward pass needs (relu'(a_t) = 1 where a_t > 0, else 0).
 
-The grader also checks the story itself (hidden checks, 1 point each of this
-question's): on a 20-step sequence with the loss on the last output only, your
-`rnn_forward` and `hidden_grad_norms` with tanh and W_hh = 0.5 x an orthogonal matrix
-must show the norm at t = 1 below 0.001 x the norm at t = T (each step multiplies it by
-at most 0.5, so a right answer gives less than 0.5^19, about 2e-6), and your
-`relu_rnn_grad_norms` with W_hh = I (and b_h = 0.5, which keeps every unit active)
-must keep it within a factor of 10 of it (a right answer gives exactly 1).
+The grader also checks the story itself, with a hidden check of weight 1 on each side.
+The sequence has 20 steps and the loss is on the last output only.
+
+* The problem, part of `hidden_grad_norms`: your `rnn_forward` and `hidden_grad_norms`,
+  with tanh and W_hh = 0.5 x an orthogonal matrix, must show the norm at t = 1 below
+  0.001 x the norm at t = T. Each step back multiplies it by at most 0.5, so a right
+  answer gives less than 0.5^19, about 2e-6.
+* The remedy, part of this question: your `relu_rnn_grad_norms`, with W_hh = I and
+  b_h = 0.5 (which keeps every unit active), must keep it within a factor of 10 of the
+  norm at t = T. A right answer gives exactly 1.
 """
     ),
     code(
