@@ -8,6 +8,7 @@ The lecture's RNN, written input-major like `keras.layers.SimpleRNN`
 
 with the same weights reused at every time step. Checked against Keras SimpleRNN,
 tf.GradientTape and central differences in tests/test_rnn_reference.py.
+relu_rnn_grad_norms is the same network with ReLU (the lecture's remedy for vanishing gradients).
 
 params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,).
 """
@@ -128,4 +129,30 @@ def hidden_grad_norms(dy: np.ndarray, cache: tuple) -> np.ndarray:
         dh = dy[:, t] @ params["W_hy"].T + dh_next
         norms[t] = np.linalg.norm(dh)
         dh_next = (dh * (1.0 - h[:, t] ** 2)) @ params["W_hh"].T
+    return norms
+
+
+def relu_rnn_grad_norms(dy: np.ndarray, x: np.ndarray, h0: np.ndarray, params: dict) -> np.ndarray:
+    """The lecture's first remedy for vanishing gradients: hidden_grad_norms for a ReLU RNN.
+
+    The RNN is rnn_forward's with ReLU in place of tanh:
+        h_t = relu(x_t @ W_xh + h_{t-1} @ W_hh + b_h),  y_t = h_t @ W_hy + b_y.
+    dy: (N, T, K) dLoss/dy_t, x: (N, T, D), h0: (N, H), params as rnn_forward's.
+    Returns (T,): entry t is the Frobenius norm over the batch and the hidden units of
+    dLoss/dh_t (N, H), from y_t and from h_{t+1}.
+    """
+    N, T, _ = x.shape
+    a = np.zeros((N, T, h0.shape[1]))
+    h_prev = h0
+    for t in range(T):
+        a[:, t] = x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"]
+        h_prev = np.maximum(a[:, t], 0.0)
+    norms = np.zeros(T)
+    dh_next = np.zeros_like(h0, dtype=np.float64)
+    for t in reversed(range(T)):
+        dh = dy[:, t] @ params["W_hy"].T + dh_next
+        norms[t] = np.linalg.norm(dh)
+        # relu'(a) = 1 where a > 0, else 0: where a unit is active the error passes unshrunk,
+        # and with W_hh = I nothing else scales it (the lecture's remedies 1 and 2)
+        dh_next = (dh * (a[:, t] > 0)) @ params["W_hh"].T
     return norms

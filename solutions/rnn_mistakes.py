@@ -325,6 +325,70 @@ def norms_after_tanh(dy, cache):
     return norms
 
 
+# ---------------------------------------------------------------- relu_rnn_grad_norms
+
+
+def relu_norms_tanh_derivative(dy, x, h0, params):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    h_prev = h0
+    for t in range(T):
+        h[:, t] = np.maximum(0, x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
+        h_prev = h[:, t]
+    norms = np.zeros(T)
+    dh_next = np.zeros_like(h0, dtype=np.float64)
+    for t in reversed(range(T)):
+        dh = dy[:, t] @ params["W_hy"].T + dh_next
+        norms[t] = np.linalg.norm(dh)
+        dh_next = (dh * (1 - h[:, t] ** 2)) @ params["W_hh"].T  # tanh's derivative, copied over
+    return norms
+
+
+def relu_norms_no_mask(dy, x, h0, params):
+    T = x.shape[1]
+    norms = np.zeros(T)
+    dh_next = np.zeros_like(h0, dtype=np.float64)
+    for t in reversed(range(T)):
+        dh = dy[:, t] @ params["W_hy"].T + dh_next
+        norms[t] = np.linalg.norm(dh)
+        dh_next = dh @ params["W_hh"].T  # "relu passes the gradient": but not where it is 0
+    return norms
+
+
+def relu_norms_mask_of_previous_state(dy, x, h0, params):
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    h_prev = h0
+    for t in range(T):
+        h[:, t] = np.maximum(0, x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
+        h_prev = h[:, t]
+    norms = np.zeros(T)
+    dh_next = np.zeros_like(h0, dtype=np.float64)
+    for t in reversed(range(T)):
+        dh = dy[:, t] @ params["W_hy"].T + dh_next
+        norms[t] = np.linalg.norm(dh)
+        before = h0 if t == 0 else h[:, t - 1]
+        dh_next = (dh * (before > 0)) @ params["W_hh"].T  # the mask of h_{t-1}, one step off
+    return norms
+
+
+def relu_norms_tanh_forward(dy, x, h0, params):
+    # the tanh RNN's forward and hidden_grad_norms reused: the activation never changed
+    N, T, _ = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    h_prev = h0
+    for t in range(T):
+        h[:, t] = np.tanh(x[:, t] @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
+        h_prev = h[:, t]
+    norms = np.zeros(T)
+    dh_next = np.zeros_like(h0, dtype=np.float64)
+    for t in reversed(range(T)):
+        dh = dy[:, t] @ params["W_hy"].T + dh_next
+        norms[t] = np.linalg.norm(dh)
+        dh_next = (dh * (1 - h[:, t] ** 2)) @ params["W_hh"].T
+    return norms
+
+
 MUTANTS = {
     name: fn
     for name, fn in dict(globals()).items()

@@ -472,3 +472,64 @@ def test_backward_consistent_with_its_wrong_forward_gains_credit(rnn):
     cons = _consistency_checks(with_extra)
     assert len(cons) == 7 and all(c.passed for c in cons)
     assert all("your rnn_forward is wrong" in " ".join(c.details) for c in cons)
+
+
+# ------------------------------------------------ the vanishing-gradient story (issue 13 item 6)
+
+PROBLEM, REMEDY = "hidden check: the problem:", "hidden check: the remedy:"
+
+
+def _story_check(result, prefix):
+    (check,) = [c for c in result.checks if c.label.startswith(prefix)]
+    return check
+
+
+def test_right_functions_tell_the_story(rnn):
+    assert _story_check(grade(rnn, rnn.question("hidden_grad_norms"), {}), PROBLEM).passed
+    assert _story_check(grade(rnn, rnn.question("relu_rnn_grad_norms"), {}), REMEDY).passed
+
+
+def _no_recurrent_weight(dy, cache):
+    # dLoss/dh_t sent back without W_hh.T: tanh' alone (about 0.79 per step here) does not vanish
+    x, h0, h, params = cache
+    norms, dh_next = np.zeros(x.shape[1]), np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        dh = dy[:, t] @ params["W_hy"].T + dh_next
+        norms[t] = np.linalg.norm(dh)
+        dh_next = dh * (1 - h[:, t] ** 2)
+    return norms
+
+
+def test_norms_that_do_not_vanish_lose_the_problem_check(rnn):
+    check = _story_check(
+        grade(rnn, rnn.question("hidden_grad_norms"), {"hidden_grad_norms": _no_recurrent_weight}), PROBLEM
+    )
+    assert not check.passed and check.weight == 1.0
+    ratio = float(check.details[0].rsplit("=", 1)[1])
+    assert ratio > 1e-3  # measured, not assumed: 0.79**19 is about 0.01
+
+
+@pytest.mark.parametrize("mid", ["relu_norms_tanh_forward", "relu_norms_tanh_derivative"])
+def test_remedy_check_catches_a_norm_that_vanishes_or_explodes(rnn, mid):
+    check = _story_check(
+        grade(rnn, rnn.question("relu_rnn_grad_norms"), {"relu_rnn_grad_norms": rnn.mutants[mid]}), REMEDY
+    )
+    assert not check.passed and check.weight == 1.0
+
+
+def test_a_wrong_forward_that_breaks_the_story_costs_hidden_grad_norms_nothing(rnn):
+    # a forward whose states are far outside [-1, 1]: 1 - h**2 is large, the norms no longer vanish
+    def rnn_forward(x, h0, params):
+        N, T, _ = x.shape
+        h = np.full((N, T, h0.shape[1]), 3.0)
+        return h, h @ params["W_hy"] + params["b_y"], (x, h0, h, params)
+
+    check = _story_check(grade(rnn, rnn.question("hidden_grad_norms"), {"rnn_forward": rnn_forward}), PROBLEM)
+    assert not check.passed and check.weight == 0.0
+    assert "not counted against you" in check.details[0] and "rnn_forward" in check.details[0]
+
+
+def test_shape_only_norms_fail_both_story_checks(rnn):
+    for qname, prefix in (("hidden_grad_norms", PROBLEM), ("relu_rnn_grad_norms", REMEDY)):
+        q = rnn.question(qname)
+        assert not _story_check(grade_question(rnn, q, shape_only_outcomes(rnn, q)), prefix).passed

@@ -1,7 +1,7 @@
 """The rnn reference (solutions/rnn.py) against independent implementations.
 
 Keras SimpleRNN for the forward pass, tf.GradientTape and central differences for the
-backward pass, tf.clip_by_global_norm for clipping, and a hand-worked 1-unit case.
+backward pass and for relu_rnn_grad_norms, tf.clip_by_global_norm for clipping, and a hand-worked 1-unit case.
 No expected number here comes from the reference itself. TensorFlow is imported
 inside the tests that need it (it takes seconds to import).
 """
@@ -13,6 +13,8 @@ import math
 import numpy as np
 import pytest
 
+from deepgrade import assignment as asg
+from helpers import ROOT
 from solutions import rnn
 
 N, T, D, H, K = 3, 5, 4, 6, 2  # all different: a swapped axis cannot pass
@@ -210,3 +212,94 @@ def test_hidden_grad_norms_vanish_and_explode():
     ident = rnn.hidden_grad_norms(dy, rnn.rnn_forward(x, np.zeros((n, h)), {**base, "W_hh": np.eye(h)})[2])
     assert small[0] < 1e-3 * small[-1]  # vanishes: 0.5^14 and below
     assert ident[0] > 0.1 * ident[-1]  # the identity keeps it alive
+
+
+def _tf_relu_hidden_grads(tf, x, h0, p, dy) -> np.ndarray:
+    """The ReLU RNN in TensorFlow ops: the norm of the total dLoss/dh_t for every t."""
+    tx, th0 = tf.constant(x), tf.constant(h0)
+    tp = {k: tf.constant(v) for k, v in p.items()}
+    with tf.GradientTape() as tape:
+        tape.watch([tx, th0])
+        hs, ys = [], []
+        h = th0
+        for t in range(x.shape[1]):
+            h = tf.nn.relu(tf.matmul(tx[:, t], tp["W_xh"]) + tf.matmul(h, tp["W_hh"]) + tp["b_h"])
+            hs.append(h)
+            ys.append(tf.matmul(h, tp["W_hy"]) + tp["b_y"])
+        loss = tf.reduce_sum(dy * tf.stack(ys, axis=1))
+    return np.array([np.linalg.norm(g.numpy()) for g in tape.gradient(loss, hs)])
+
+
+def test_relu_grad_norms_match_gradient_tape(tf, problem):
+    fx = asg.load("rnn", ROOT).fixtures
+    cases = [
+        (problem["dy"], problem["x"], problem["h0"], problem["params"]),
+        (fx.STORY["dy"], fx.STORY["x"], fx.STORY["h0"], fx.STORY["relu_identity"]),
+        (fx.STORY["dy"], fx.STORY["x"], fx.STORY["h0"], fx.STORY["tanh_small"]),  # some units off
+    ]
+    for dy, x, h0, p in cases:
+        norms = rnn.relu_rnn_grad_norms(dy, x, h0, p)
+        assert norms.shape == (x.shape[1],)
+        np.testing.assert_allclose(norms, _tf_relu_hidden_grads(tf, x, h0, p, dy), rtol=1e-10)
+
+
+def test_relu_grad_norms_hand_worked_one_unit():
+    # h_t = relu(x_t + 0.5 h_{t-1} + 0.25), y_t = 2 h_t + 0.1, x = 1, 0, -1, h0 = 0, dy = 1:
+    # a = 1.25, 0.875, -0.3125 (h = 1.25, 0.875, 0);  dh_3 = 2; relu'(a_3) = 0 so dh_2 = 2;
+    # dh_1 = 2 + 0.5 * 2 * relu'(a_2) = 3
+    p = {
+        k: np.array(v)
+        for k, v in {"W_xh": [[1.0]], "W_hh": [[0.5]], "W_hy": [[2.0]], "b_h": [0.25], "b_y": [0.1]}.items()
+    }
+    norms = rnn.relu_rnn_grad_norms(np.ones((1, 3, 1)), np.array([[[1.0], [0.0], [-1.0]]]), np.zeros((1, 1)), p)
+    np.testing.assert_allclose(norms, [3.0, 2.0, 2.0], atol=1e-15)
+
+
+def test_relu_grad_norms_match_central_differences():
+    # dLoss/dh_t by central differences: run the forward with h_t (after the ReLU) replaced by
+    # h_t +- eps * e_i and every later step recomputed from it
+    rng = np.random.default_rng(11)
+    n, t_len, d, h, k = 2, 5, 3, 4, 2
+    x, h0, dy = rng.normal(size=(n, t_len, d)), rng.normal(0, 0.5, (n, h)), rng.normal(size=(n, t_len, k))
+    p = {
+        "W_xh": rng.normal(0, 0.6, (d, h)),
+        "W_hh": rng.normal(0, 0.5, (h, h)),
+        "W_hy": rng.normal(0, 0.7, (h, k)),
+        "b_h": rng.normal(0, 0.3, h),
+        "b_y": rng.normal(0, 0.3, k),
+    }
+
+    def loss(step: int, delta: np.ndarray) -> float:
+        state, total = h0, 0.0
+        for t in range(t_len):
+            state = np.maximum(x[:, t] @ p["W_xh"] + state @ p["W_hh"] + p["b_h"], 0.0)
+            if t == step:
+                state = state + delta
+            total += float(np.sum(dy[:, t] * (state @ p["W_hy"] + p["b_y"])))
+        return total
+
+    expected = []
+    for step in range(t_len):
+        g = np.zeros((n, h))
+        for idx in np.ndindex(n, h):
+            e = np.zeros((n, h))
+            e[idx] = 1e-6
+            g[idx] = (loss(step, e) - loss(step, -e)) / 2e-6
+        expected.append(np.linalg.norm(g))
+    np.testing.assert_allclose(rnn.relu_rnn_grad_norms(dy, x, h0, p), expected, rtol=1e-7)
+
+
+def test_the_story_fixtures_hold_their_closed_form():
+    # the premises of the thresholds' closed form in assignments/rnn/fixtures.py (STORY_T)
+    fx = asg.load("rnn", ROOT).fixtures
+    for story in (fx.STORY, fx.STORY_HIDDEN):
+        small, ident = story["tanh_small"]["W_hh"], story["relu_identity"]["W_hh"]
+        np.testing.assert_allclose(small.T @ small, 0.25 * np.eye(len(small)), atol=1e-12)  # 0.5 x orthogonal
+        np.testing.assert_array_equal(ident, np.eye(len(ident)))
+        assert np.all(story["relu_identity"]["b_h"] == 0.5) and np.all(story["h0"] == 0)
+        assert np.max(np.abs(story["x"] @ story["relu_identity"]["W_xh"])) < 0.5  # every a_t > 0
+        assert np.all(story["dy"][:, :-1] == 0) and np.any(story["dy"][:, -1] != 0)
+        tanh = rnn.hidden_grad_norms(story["dy"], rnn.rnn_forward(story["x"], story["h0"], story["tanh_small"])[2])
+        relu = rnn.relu_rnn_grad_norms(story["dy"], story["x"], story["h0"], story["relu_identity"])
+        assert tanh[0] <= 0.5 ** (fx.STORY_T - 1) * tanh[-1] < fx.STORY_RATIO_VANISHED * tanh[-1]
+        assert relu[0] == pytest.approx(relu[-1], rel=1e-12)

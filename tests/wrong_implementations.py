@@ -93,6 +93,20 @@ def clip_in_place(grads, max_norm):
     return grads, float(norm)
 
 
+def relu_norms_per_sequence_without_mask(dy, x, h0, params):
+    """ReLU RNN norms where the student skipped relu' ("ReLU passes gradients through"),
+    written one sequence at a time with the states never stored."""
+    n_seq, steps = x.shape[0], x.shape[1]
+    sq = np.zeros(steps)
+    for i in range(n_seq):
+        carry = np.zeros(h0.shape[1])
+        for t in range(steps - 1, -1, -1):
+            g = params["W_hy"] @ dy[i, t] + carry
+            sq[t] += float(g @ g)
+            carry = params["W_hh"] @ g
+    return np.sqrt(sq)
+
+
 CORPUS = [
     ("gated", "lstm_step", "lstm_no_tanh_on_output", lstm_step_no_output_tanh),
     ("gated", "lstm_step", "lstm_forget_gate_missing", lstm_step_without_forget),
@@ -100,6 +114,7 @@ CORPUS = [
     ("gated", "gru_step", "gru_reset_after", gru_step_reset_after_product),
     ("cnn", "softmax", "softmax_wrong_axis", softmax_axis0),
     ("rnn", "clip_by_global_norm", "clip_per_tensor", clip_each_by_own_norm),
+    ("rnn", "relu_rnn_grad_norms", "relu_norms_no_mask", relu_norms_per_sequence_without_mask),
 ]
 
 # right values, wrong manners: caught by "does not modify its inputs", not by a catalogue entry

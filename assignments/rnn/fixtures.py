@@ -20,6 +20,11 @@ rnn_backward also gets grader-only checks (CHECKS below, hidden): against centra
 differences of the student's own rnn_forward, computed here from the outputs y their
 rnn_forward returns on slightly changed inputs, so that a wrong forward with a backward
 that is its true derivative earns extra credit; they never cost anything.
+
+The lecture's remedies for vanishing gradients are graded the same way (hidden, weight 1
+each): hidden_grad_norms on the student's own tanh RNN with W_hh = 0.5 x an orthogonal
+matrix must vanish (vanishing_check), relu_rnn_grad_norms with ReLU and W_hh = I must not
+(identity_check); the thresholds' closed form is at STORY_T.
 """
 
 from __future__ import annotations
@@ -498,9 +503,6 @@ def _clip_cases() -> list[Case]:
     ]
 
 
-CHECKS = {"rnn_backward": consistency_checks}
-
-
 def _mse_cases() -> list[Case]:
     y_hat = np.array([[[1.0], [2.0]], [[0.0], [1.0]], [[1.0], [0.0]]])
     cases = [
@@ -535,6 +537,184 @@ def _mse_cases() -> list[Case]:
     return cases
 
 
+# relu_rnn_grad_norms, and the lecture's story of the remedies --------------------------
+#
+# The story: the whole loss on the last output of a 20-step sequence, so that everything
+# reaching h_1 has come back through 19 steps, each multiplying it by diag(f'(a_t)) W_hh.T.
+#
+# tanh, W_hh = 0.5 Q (Q orthogonal): ||dh_{t-1}|| = 0.5 ||(dh_t * tanh'(a_t)) Q.T|| <= 0.5
+# ||dh_t||, since 0 < tanh' <= 1 and Q keeps norms; so ||dh_1|| <= 0.5**19 ||dh_T|| = 1.9e-6
+# ||dh_T||, whatever x and the other weights: the threshold 1e-3 holds with a margin of 500.
+# ReLU, W_hh = I: dh_{t-1} = dh_t * relu'(a_t), and relu' = 1 wherever a_t > 0. b_h = 0.5 is
+# larger than every |x_t @ W_xh| here (0.28 at most; tests/test_rnn_reference.py asserts < 0.5),
+# so by induction from h0 = 0 every a_t >= b_h - |x_t @ W_xh| > 0: every unit is active at
+# every step and ||dh_1|| = ||dh_T|| exactly. Any ratio in [0.1, 10] reads as "kept"; a right
+# function gives 1, and tanh in place of ReLU (relu_norms_tanh_forward) gives ~1e-7.
+STORY_T = 20
+STORY_RATIO_VANISHED = 1e-3  # tanh, small W_hh: norm at t = 1 below this times the norm at t = T
+STORY_RATIO_KEPT = (0.1, 10.0)  # ReLU, W_hh = I: within these factors of the norm at t = T
+
+
+def _story(seed: int, N: int = 2, D: int = 3, H: int = 6, K: int = 1) -> dict:
+    """x, h0 = 0, dy on the last step only, and the weights but W_hh (chosen per experiment)."""
+    rng = seeded(seed)
+    dy = np.zeros((N, STORY_T, K))
+    dy[:, -1] = rng.normal(0, 1.0, (N, K))
+    q, _ = np.linalg.qr(rng.normal(size=(H, H)))
+    base = {
+        "W_xh": rng.normal(0, 0.5, (D, H)),
+        "W_hy": rng.normal(0, 0.5, (H, K)),
+        "b_h": np.full(H, 0.5),
+        "b_y": np.zeros(K),
+    }
+    return {
+        "x": rng.normal(0, 0.1, (N, STORY_T, D)),
+        "h0": np.zeros((N, H)),
+        "dy": dy,
+        "tanh_small": {**base, "W_hh": 0.5 * q},
+        "relu_identity": {**base, "W_hh": np.eye(H)},
+        "sizes": f"N = {N}, T = {STORY_T} steps, D = {D}, H = {H}, K = {K}, the loss on the last output only",
+    }
+
+
+STORY = _story(601)
+STORY_HIDDEN = _story(602, N=3, D=2, H=5, K=2)
+
+
+def _relu_cases() -> list[Case]:
+    cases = [
+        Case(
+            "one",
+            "a 1-unit ReLU RNN over 3 steps (x = 1, 0, -1; h0 = 0; W_xh = 1, W_hh = 0.5, b_h = 0.25, "
+            "W_hy = 2, b_y = 0.1; dLoss/dy_t = 1): a = 1.25, 0.875, -0.3125, so the last unit is off "
+            "and the norms are 3, 2, 2",
+            args=(ONE_DY, ONE_X, ONE_H0, ONE_UNIT),
+        ),
+        Case(
+            "small",
+            "a batch of 2 sequences of 3 steps, 2 inputs, 3 hidden units, 1 output (round weights)",
+            args=(SMALL_DY, SMALL_X, SMALL_H0, SMALL),
+        ),
+        Case(
+            "relu_identity",
+            f"the remedy: W_hh = I, b_h = 0.5 ({STORY['sizes']})",
+            args=(STORY["dy"], STORY["x"], STORY["h0"], STORY["relu_identity"]),
+        ),
+        Case(
+            "hidden_relu_identity",
+            f"the remedy: W_hh = I, b_h = 0.5 ({STORY_HIDDEN['sizes']})",
+            args=(STORY_HIDDEN["dy"], STORY_HIDDEN["x"], STORY_HIDDEN["h0"], STORY_HIDDEN["relu_identity"]),
+            hidden=True,
+        ),
+    ]
+    for name, r in HIDDEN_RNNS.items():
+        cases.append(
+            Case(
+                name,
+                r["sizes"] + ", a non-zero dLoss/dy_t at every step",
+                args=(r["dy"], r["x"], r["h0"], r["params"]),
+                hidden=True,
+            )
+        )
+    return cases
+
+
+def _story_tanh_cases() -> list[Case]:
+    """The problem, from the student's tanh functions (grader-only; judged by
+    vanishing_check below, not against the reference)."""
+    return [
+        Case(
+            "story_tanh_forward",
+            f"rnn_forward with W_hh = 0.5 x an orthogonal matrix ({STORY['sizes']})",
+            args=(STORY["x"], STORY["h0"], STORY["tanh_small"]),
+            function="rnn_forward",
+            keep=True,
+            compare=False,
+            outputs=["h", None, None],  # h comes back: is their forward the reference's here?
+            hidden=True,
+        ),
+        Case(
+            "story_tanh_norms",
+            f"hidden_grad_norms with W_hh = 0.5 x an orthogonal matrix ({STORY['sizes']})",
+            args=(STORY["dy"], Ref("story_tanh_forward", 2)),
+            compare=False,
+            hidden=True,
+        ),
+    ]
+
+
+def _story_ratio(outcome, function: str) -> tuple[float | None, str]:
+    """norm at t = 1 / norm at t = T from a norms outcome, or None and why not."""
+    if not outcome.ok:
+        return None, f"your {function} failed: {(outcome.error or {}).get('message', outcome.status)}"
+    v = outcome.value
+    if type(v) is not np.ndarray or v.shape != (STORY_T,) or v.dtype.kind not in "biuf":
+        return None, f"your {function} did not return an array of shape ({STORY_T},)"
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)) or v[-1] <= 0:
+        return None, f"your {function}'s norms are not finite, or the norm at t = T is not positive"
+    return float(v[0] / v[-1]), f"norm at t = 1 / norm at t = T = {float(v[0] / v[-1]):.3g}"
+
+
+def _story_forward_differs(assignment, outcome) -> bool:
+    """Are the hidden states of the student's rnn_forward on the story other than the reference's?"""
+    if assignment.reference is None:
+        return False
+    ref_h = assignment.reference.rnn_forward(STORY["x"].copy(), STORY["h0"].copy(), dict(STORY["tanh_small"]))[0]
+    got = outcome.value[0] if isinstance(outcome.value, tuple) and outcome.value else None
+    return not (type(got) is np.ndarray and got.shape == ref_h.shape and np.allclose(got, ref_h, rtol=1e-7, atol=1e-9))
+
+
+def vanishing_check(assignment, question, outcomes) -> list[Check]:
+    """Graded (hidden) on hidden_grad_norms: with tanh and W_hh = 0.5 Q, the student's own
+    rnn_forward and hidden_grad_norms show the gradient vanishing (closed form: see STORY_T).
+    A failure caused by a wrong rnn_forward is not counted (a right function never loses
+    points to a wrong one)."""
+    q = question.name
+    label = (
+        "hidden check: the problem: with tanh and W_hh = 0.5 x an orthogonal matrix, the gradient vanishes "
+        f"(norm at t = 1 below {STORY_RATIO_VANISHED:g} x the norm at t = T; {STORY['sizes']})"
+    )
+    fwd = outcomes[f"{q}/story_tanh_forward"]
+    if not fwd.ok:
+        why = f"your rnn_forward failed: {(fwd.error or {}).get('message', fwd.status)}"
+        return [Check(label, False, 0.0, ["not counted against you: " + why, "see rnn_forward"], hidden=True)]
+    ratio, why = _story_ratio(outcomes[f"{q}/story_tanh_norms"], "hidden_grad_norms")
+    if ratio is not None and ratio < STORY_RATIO_VANISHED:
+        return [Check(label, True, 1.0, [why], hidden=True)]
+    if _story_forward_differs(assignment, fwd):
+        details = ["not counted against you: your rnn_forward is wrong here (see rnn_forward)", why]
+        return [Check(label, False, 0.0, details, hidden=True)]
+    details = [
+        why,
+        "each step back multiplies dLoss/dh_t by (1 - h_t**2) and 0.5 x an orthogonal W_hh.T: by 0.5 at most",
+    ]
+    return [Check(label, False, 1.0, details, hidden=True)]
+
+
+def identity_check(assignment, question, outcomes) -> list[Check]:
+    """Graded (hidden) on relu_rnn_grad_norms: with ReLU and W_hh = I (every unit active) the
+    student's norms keep the gradient (closed form: see STORY_T)."""
+    lo, hi = STORY_RATIO_KEPT
+    ratio, why = _story_ratio(outcomes[f"{question.name}/relu_identity"], "relu_rnn_grad_norms")
+    kept = ratio is not None and lo <= ratio <= hi
+    details = [why]
+    if ratio is not None and not kept:
+        details.append("every unit is active here (a_t > 0), so relu' = 1 and W_hh = I pass the gradient unchanged")
+    label = (
+        "hidden check: the remedy: with ReLU and W_hh = I the gradient is kept "
+        f"(norm at t = 1 within {lo:g} to {hi:g} x the norm at t = T; {STORY['sizes']})"
+    )
+    return [Check(label, kept, 1.0, details, hidden=True)]
+
+
+CHECKS = {
+    "rnn_backward": consistency_checks,
+    "hidden_grad_norms": vanishing_check,
+    "relu_rnn_grad_norms": identity_check,
+}
+
+
 def cases() -> dict[str, list[Case]]:
     return {
         "rnn_step": _step_cases(),
@@ -542,5 +722,6 @@ def cases() -> dict[str, list[Case]]:
         "rnn_backward": _cache_cases("rnn_backward", GRAD_OUTPUTS) + _consistency_cases(),
         "mse_loss": _mse_cases(),
         "clip_by_global_norm": _clip_cases(),
-        "hidden_grad_norms": _cache_cases("hidden_grad_norms", None),
+        "hidden_grad_norms": _cache_cases("hidden_grad_norms", None) + _story_tanh_cases(),
+        "relu_rnn_grad_norms": _relu_cases(),
     }

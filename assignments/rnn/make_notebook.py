@@ -186,13 +186,63 @@ def hidden_grad_norms(dy, cache):
     check_cell("hidden_grad_norms"),
     markdown(
         """
+### The remedy: ReLU and the identity
+
+The lecture's first two remedies act on the two factors of each step. Going back from
+h_t to h_{t-1} multiplies the gradient by the activation's derivative and by W_hh.T:
+
+* tanh'(a) = 1 - tanh(a)^2 is at most 1 and shrinks towards 0 as the unit saturates;
+  **ReLU**'s derivative is exactly 1 wherever the unit is active (a > 0), so it does
+  not shrink the gradient there (and it is 0 where the unit is off);
+* with W_hh = **the identity**, the recurrent matrix does not shrink it either.
+
+Together, where the units stay active, the gradient reaches early steps unchanged.
+Write `relu_rnn_grad_norms`: the norms of `hidden_grad_norms`, for the same RNN with
+ReLU in place of tanh,
+
+    h_t = relu(x_t @ W_xh + h_{t-1} @ W_hh + b_h)        y_t = h_t @ W_hy + b_y
+
+It takes the inputs rather than a cache: run the forward pass inside it, keeping what
+the backward pass needs (relu'(a_t) = 1 where a_t > 0, else 0).
+
+The grader also checks the story itself, with a hidden check of weight 1 on each side.
+The sequence has 20 steps and the loss is on the last output only.
+
+* The problem, part of `hidden_grad_norms`: your `rnn_forward` and `hidden_grad_norms`,
+  with tanh and W_hh = 0.5 x an orthogonal matrix, must show the norm at t = 1 below
+  0.001 x the norm at t = T. Each step back multiplies it by at most 0.5, so a right
+  answer gives less than 0.5^19, about 2e-6.
+* The remedy, part of this question: your `relu_rnn_grad_norms`, with W_hh = I and
+  b_h = 0.5 (which keeps every unit active), must keep it within a factor of 10 of the
+  norm at t = T. A right answer gives exactly 1.
+"""
+    ),
+    code(
+        f'''
+def relu_rnn_grad_norms(dy, x, h0, params):
+    """The norm of dLoss/dh_t for every time step, for an RNN with ReLU.
+
+    dy: (N, T, K) dLoss/dy_t, x: (N, T, D) the inputs, h0: (N, H) the initial state.
+{PARAMS_DOC}
+    The RNN: h_t = relu(x_t @ W_xh + h_{{t-1}} @ W_hh + b_h), y_t = h_t @ W_hy + b_y.
+    Returns (T,): entry t is np.linalg.norm of dLoss/dh_t (N, H), over the batch
+    and the hidden units (from y_t and from step t+1, as in hidden_grad_norms).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError
+'''
+    ),
+    check_cell("relu_rnn_grad_norms"),
+    markdown(
+        """
 ### Plot: watching the gradient vanish and explode
 
 Take a 20-step sequence and put the whole loss on the **last** output only, so that
 everything reaching early steps has travelled back through time. Plot the norm of
 dLoss/dh_t against t for W_hh scaled small (0.5 x a random orthogonal matrix), scaled
 large (3 x the same matrix) and the **identity initialisation** (W_hh = I). Use a log
-scale on the y axis. What happens to the gradient at early steps in each case?
+scale on the y axis, and add the remedy: ReLU with W_hh = I (`relu_rnn_grad_norms`).
+What happens to the gradient at early steps in each case?
 
 The lecture's three remedies for vanishing gradients are: (1) an activation whose
 derivative is 1 (ReLU, for positive inputs), (2) initialising W_hh to the identity,
@@ -222,10 +272,16 @@ for label, W_hh in [("0.5 x orthogonal", 0.5 * Q), ("3 x orthogonal", 3.0 * Q), 
     }
     try:
         _, _, cache = rnn_forward(x, h0, params)
-        plt.semilogy(np.arange(1, T + 1), hidden_grad_norms(dy, cache), marker="o", label=label)
+        plt.semilogy(np.arange(1, T + 1), hidden_grad_norms(dy, cache), marker="o", label="tanh, " + label)
     except NotImplementedError:
         print("write rnn_forward and hidden_grad_norms first")
         break
+try:
+    # the same weights with W_hh = I; b_h = 0.5 keeps the units active (a_t > 0)
+    params = {**params, "W_hh": np.eye(H), "b_h": np.full(H, 0.5)}
+    plt.semilogy(np.arange(1, T + 1), relu_rnn_grad_norms(dy, x, h0, params), marker="s", label="ReLU, identity")
+except NotImplementedError:
+    print("write relu_rnn_grad_norms to see the remedy")
 plt.xlabel("time step t")
 plt.ylabel("norm of dLoss/dh_t")
 plt.legend()
@@ -234,7 +290,7 @@ plt.show()
     ),
     markdown(
         """
-*Your answer:* what does each curve show, and why does the identity initialisation help?
+*Your answer:* what does each curve show, and why do ReLU and the identity initialisation help?
 """
     ),
     markdown(
