@@ -29,8 +29,15 @@ ROUNDS = [
         "datasets_augment_validation",
         "stock_no_return_sequences",
         "generate_argmax",
+        "cats_softmax_one_unit",
     ],
-    ["stacked_no_return_sequences", "temperature_ignored", "stock_sigmoid_output", "generate_seed_not_slid"],
+    [
+        "stacked_no_return_sequences",
+        "temperature_ignored",
+        "stock_sigmoid_output",
+        "generate_seed_not_slid",
+        "cats_no_convolution",
+    ],
 ]
 
 
@@ -113,6 +120,7 @@ def test_thresholds_are_stated_in_the_notebook():
     assert f"{fx.STOCK['epochs']} epochs (batch {fx.STOCK['batch']}" in text
     assert f"at most {fx.STOCK_MAX_VS_MEAN} x" in text and f"at most {fx.STOCK_MAX_VS_PERSISTENCE} x" in text
     assert re.search(r"image_dataset_from_directory", text) and "VGG16(weights=None" in text
+    assert f"{fx.CATS_DOGS['epochs']} epochs" in text and f">= {fx.CATS_DOGS_MIN_ACCURACY:.1%}" in text
 
 
 @pytest.mark.slow
@@ -156,6 +164,12 @@ assert any(d.startswith("learning curves: ") for c in checks for d in c.details)
 for name in ("generate", "make_windows", "split_chronological"):
     points, most, checks = run_question(name, {name: getattr(ref, name)})
     assert points == most, (name, [(c.label, c.details) for c in checks])
+# exercise 3 with no build_augmentation given: the grader's own augmentation, said in the feedback
+points, most, checks = run_question("build_cats_dogs_cnn", {"build_cats_dogs_cnn": ref.build_cats_dogs_cnn})
+assert points == most, [(c.label, c.details) for c in checks]
+assert any("the grader's (flip, rotation, translation)" in d for c in checks for d in c.details)
+points, most, checks = run_question("build_cats_dogs_cnn", {"build_cats_dogs_cnn": bad.cats_no_convolution})
+assert points < most and any("cats_no_convolution" in c.diagnosis for c in checks), [(c.label, c.details) for c in checks]
 points, most, checks = run_question("generate", {"generate": bad.generate_argmax})
 assert points == 0 and all("generate_argmax" in c.diagnosis for c in checks), [(c.label, c.diagnosis) for c in checks]
 print("STUDENT CHECK OK")
