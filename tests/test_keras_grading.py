@@ -158,18 +158,18 @@ except AssertionError as exc:
     assert "Both classes contain exactly the same words" in str(exc) and "trained in your kernel" in str(exc), str(exc)
 else:
     raise SystemExit("the bag-of-words model passed grader.check")
-points, most, checks = run_question("build_stock_lstm", {"build_stock_lstm": ref.build_stock_lstm})
-assert points == most, [(c.label, c.details) for c in checks]
-assert any(d.startswith("learning curves: ") for c in checks for d in c.details)
-for name in ("generate", "make_windows", "split_chronological"):
-    points, most, checks = run_question(name, {name: getattr(ref, name)})
-    assert points == most, (name, [(c.label, c.details) for c in checks])
 # exercise 3 with no build_augmentation given: the grader's own augmentation, said in the feedback
 points, most, checks = run_question("build_cats_dogs_cnn", {"build_cats_dogs_cnn": ref.build_cats_dogs_cnn})
 assert points == most, [(c.label, c.details) for c in checks]
 assert any("the grader's (flip, rotation, translation)" in d for c in checks for d in c.details)
 points, most, checks = run_question("build_cats_dogs_cnn", {"build_cats_dogs_cnn": bad.cats_no_convolution})
 assert points < most and any("cats_no_convolution" in c.diagnosis for c in checks), [(c.label, c.details) for c in checks]
+points, most, checks = run_question("build_stock_lstm", {"build_stock_lstm": ref.build_stock_lstm})
+assert points == most, [(c.label, c.details) for c in checks]
+assert any(d.startswith("learning curves: ") for c in checks for d in c.details)
+for name in ("generate", "make_windows", "split_chronological"):
+    points, most, checks = run_question(name, {name: getattr(ref, name)})
+    assert points == most, (name, [(c.label, c.details) for c in checks])
 points, most, checks = run_question("generate", {"generate": bad.generate_argmax})
 assert points == 0 and all("generate_argmax" in c.diagnosis for c in checks), [(c.label, c.diagnosis) for c in checks]
 print("STUDENT CHECK OK")
