@@ -55,7 +55,7 @@ def reference_results(tmp_path_factory):
 @pytest.mark.slow
 def test_reference_notebook_gets_full_marks(reference_results):
     r = reference_results[0]
-    assert r.status == "graded" and r.max_points == sum(q.points for q in A.questions) == 29
+    assert r.status == "graded" and r.max_points == sum(q.points for q in A.questions) == 32
     assert r.points == r.max_points, {q.name: failing(q) for q in r.questions if q.points < q.max_points}
 
 
@@ -76,6 +76,7 @@ def test_feedback_has_learning_curves(reference_results):
         "build_order_classifier",
         "build_forecaster",
         "build_char_model",
+        "build_cats_dogs_cnn",
     ):
         pictures = [a for c in question(r, name).checks for a in c.attachments]
         assert pictures, name
@@ -132,11 +133,11 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
     r = copy.deepcopy(reference_results[0])
     report.write_submission_reports(r, tmp_path, "alice")
     pngs = sorted(p.name for p in tmp_path.glob("alice-*.png"))
-    # learning curves of 6 trained models, and GOOG's predicted price
-    assert pngs == [f"alice-{i}.png" for i in range(1, 8)], pngs
+    # learning curves of 7 trained models, and GOOG's predicted price
+    assert pngs == [f"alice-{i}.png" for i in range(1, 9)], pngs
     text = (tmp_path / "alice.txt").read_text()
     assert all(f"({name})" in text for name in pngs)
-    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 7
+    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 8
 
 
 STUDENT_SCRIPT = r"""
