@@ -64,6 +64,25 @@ def make_datasets(train_dir, validation_dir):
     return train, val
 
 
+def build_cats_dogs_cnn(input_shape=(150, 150, 3)):
+    """The lecture's cats-vs-dogs CNN, smaller: two blocks of Conv2D + ReLU and MaxPooling2D,
+    Flatten, Dense + ReLU, one sigmoid output; binary_crossentropy on 0/1 labels. Input pixels in [0, 1]."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def build_transfer_model(base, num_classes):
     """Freeze the convolutional base, put a new classifier on top."""
     base.trainable = False

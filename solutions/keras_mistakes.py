@@ -388,6 +388,105 @@ def augment_zoom_keeps_aspect():
     )
 
 
+def cats_no_relu(input_shape=(150, 150, 3)):
+    """Conv2D without an activation: the convolutions are linear (step 1 is convolution + ReLU)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(16, 3),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def cats_no_pooling(input_shape=(150, 150, 3)):
+    """No MaxPooling2D: the feature maps are flattened at full size."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def cats_no_convolution(input_shape=(150, 150, 3)):
+    """Flatten then Dense only: no convolution at all."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def cats_softmax_one_unit(input_shape=(150, 150, 3)):
+    """Dense(1, activation="softmax"): a softmax over one unit is always 1."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def cats_loss_mismatch(input_shape=(150, 150, 3)):
+    """One sigmoid output compiled with categorical_crossentropy (a loss for one-hot softmax outputs)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -418,4 +517,9 @@ MUTANTS = {
     "char_categorical_crossentropy": char_categorical_crossentropy,
     "augment_shear_as_fraction": augment_shear_as_fraction,
     "augment_zoom_keeps_aspect": augment_zoom_keeps_aspect,
+    "cats_no_relu": cats_no_relu,
+    "cats_no_pooling": cats_no_pooling,
+    "cats_no_convolution": cats_no_convolution,
+    "cats_softmax_one_unit": cats_softmax_one_unit,
+    "cats_loss_mismatch": cats_loss_mismatch,
 }

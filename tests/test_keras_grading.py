@@ -29,8 +29,15 @@ ROUNDS = [
         "datasets_augment_validation",
         "stock_no_return_sequences",
         "generate_argmax",
+        "cats_softmax_one_unit",
     ],
-    ["stacked_no_return_sequences", "temperature_ignored", "stock_sigmoid_output", "generate_seed_not_slid"],
+    [
+        "stacked_no_return_sequences",
+        "temperature_ignored",
+        "stock_sigmoid_output",
+        "generate_seed_not_slid",
+        "cats_no_convolution",
+    ],
 ]
 
 
@@ -48,7 +55,7 @@ def reference_results(tmp_path_factory):
 @pytest.mark.slow
 def test_reference_notebook_gets_full_marks(reference_results):
     r = reference_results[0]
-    assert r.status == "graded" and r.max_points == sum(q.points for q in A.questions) == 29
+    assert r.status == "graded" and r.max_points == sum(q.points for q in A.questions) == 32
     assert r.points == r.max_points, {q.name: failing(q) for q in r.questions if q.points < q.max_points}
 
 
@@ -69,6 +76,7 @@ def test_feedback_has_learning_curves(reference_results):
         "build_order_classifier",
         "build_forecaster",
         "build_char_model",
+        "build_cats_dogs_cnn",
     ):
         pictures = [a for c in question(r, name).checks for a in c.attachments]
         assert pictures, name
@@ -113,6 +121,7 @@ def test_thresholds_are_stated_in_the_notebook():
     assert f"{fx.STOCK['epochs']} epochs (batch {fx.STOCK['batch']}" in text
     assert f"at most {fx.STOCK_MAX_VS_MEAN} x" in text and f"at most {fx.STOCK_MAX_VS_PERSISTENCE} x" in text
     assert re.search(r"image_dataset_from_directory", text) and "VGG16(weights=None" in text
+    assert f"{fx.CATS_DOGS['epochs']} epochs" in text and f">= {fx.CATS_DOGS_MIN_ACCURACY:.1%}" in text
 
 
 @pytest.mark.slow
@@ -124,11 +133,11 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
     r = copy.deepcopy(reference_results[0])
     report.write_submission_reports(r, tmp_path, "alice")
     pngs = sorted(p.name for p in tmp_path.glob("alice-*.png"))
-    # learning curves of 6 trained models, and GOOG's predicted price
-    assert pngs == [f"alice-{i}.png" for i in range(1, 8)], pngs
+    # learning curves of 7 trained models, and GOOG's predicted price
+    assert pngs == [f"alice-{i}.png" for i in range(1, 9)], pngs
     text = (tmp_path / "alice.txt").read_text()
     assert all(f"({name})" in text for name in pngs)
-    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 7
+    assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 8
 
 
 STUDENT_SCRIPT = r"""
@@ -150,6 +159,12 @@ except AssertionError as exc:
     assert "Both classes contain exactly the same words" in str(exc) and "trained in your kernel" in str(exc), str(exc)
 else:
     raise SystemExit("the bag-of-words model passed grader.check")
+# exercise 3 with no build_augmentation given: the grader's own augmentation, said in the feedback
+points, most, checks = run_question("build_cats_dogs_cnn", {"build_cats_dogs_cnn": ref.build_cats_dogs_cnn})
+assert points == most, [(c.label, c.details) for c in checks]
+assert any("the grader's (flip, rotation, translation)" in d for c in checks for d in c.details)
+points, most, checks = run_question("build_cats_dogs_cnn", {"build_cats_dogs_cnn": bad.cats_no_convolution})
+assert points < most and any("cats_no_convolution" in c.diagnosis for c in checks), [(c.label, c.details) for c in checks]
 points, most, checks = run_question("build_stock_lstm", {"build_stock_lstm": ref.build_stock_lstm})
 assert points == most, [(c.label, c.details) for c in checks]
 assert any(a["media_type"] == "image/png" for c in checks for a in c.attachments)  # the price plot

@@ -29,6 +29,10 @@ APPLIED = {
     "build_transfer_model": {"min_accuracy": FX.TRANSFER_MIN_ACCURACY},
     "build_order_classifier": {"min_accuracy": FX.ORDER_MIN_ACCURACY},
     "build_forecaster": {"max_ratio": FX.FORECAST_MAX_RATIO},
+    "build_cats_dogs_cnn": {
+        "min_accuracy": FX.CATS_DOGS_MIN_ACCURACY,
+        "min_over_control": FX.CATS_DOGS_MIN_OVER_CONTROL,
+    },
 }
 
 
@@ -44,7 +48,7 @@ def test_the_record_covers_six_diverse_models_over_three_seeds(q):
     assert all(len(m["seeds"]) >= 3 for m in measured)
     labels = " ".join(m["label"] for m in panel)
     assert "RMSprop" in labels and "Adam" in labels  # optimizers at default or common learning rates
-    if q not in ("build_digit_cnn", "build_transfer_model"):
+    if q not in ("build_digit_cnn", "build_transfer_model", "build_cats_dogs_cnn"):
         assert "GRU" in labels and "LSTM" in labels
     assert any(m["control"] for m in measured)
 

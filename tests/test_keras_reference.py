@@ -20,7 +20,14 @@ from helpers import ROOT
 A = asg.load("keras", ROOT)
 FX = sys.modules["deepgrade_fixtures_keras"]
 REF = A.reference
-TRAINED = ["build_digit_cnn", "build_transfer_model", "build_order_classifier", "build_forecaster", "build_char_model"]
+TRAINED = [
+    "build_digit_cnn",
+    "build_transfer_model",
+    "build_order_classifier",
+    "build_forecaster",
+    "build_char_model",
+    "build_cats_dogs_cnn",
+]
 SEEDS = [0, 1, 2]
 
 
@@ -59,6 +66,7 @@ def test_reference_passes_with_margin_over_three_seeds(reference_runs, name):
         "build_order_classifier": ("accuracy", FX.ORDER_MIN_ACCURACY * 100 + 5),
         "build_forecaster": ("ratio", FX.FORECAST_MAX_RATIO * 0.8),
         "build_char_model": ("accuracy", (FX.char_data()[5] + FX.CHAR_MARGIN) * 100 + 3),
+        "build_cats_dogs_cnn": ("accuracy", FX.CATS_DOGS_MIN_ACCURACY * 100 + 3),
     }
     kind, bound = margins[name]
     measured = []
@@ -325,3 +333,63 @@ def test_stock_mistakes_are_named_without_training():
         outcomes = {"build_stock_lstm/train": SimpleNamespace(ok=True, value=value, status="ok", error=None)}
         checks = judge(outcomes, "build_stock_lstm")
         assert any(mid in c.diagnosis and not c.passed for c in checks), (mid, [(c.label, c.diagnosis) for c in checks])
+
+
+# ------------------------------------------------------------------ exercise 3: cats and dogs
+
+
+def test_generated_cats_and_dogs_are_deterministic_balanced_and_alike_in_colour():
+    a, ya = FX.texture_images(60, 64, 7)
+    b, yb = FX.texture_images(60, 64, 7)
+    assert a.dtype == np.uint8 and a.shape == (60, 64, 64, 3) and np.array_equal(a, b) and np.array_equal(ya, yb)
+    assert np.bincount(ya).tolist() == [30, 30]
+    # the textures cover the same share of their region: the mean colour does not tell the classes apart
+    means = a.reshape(60, -1).mean(axis=1)
+    gap = abs(means[ya == 0].mean() - means[ya == 1].mean())
+    assert gap < 0.5 * means.std(), (gap, means.std())
+
+
+def test_instructors_photo_folder_is_read(tmp_path, monkeypatch):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 3), ("validation", 2)):
+        for cls in ("cats", "dogs"):
+            (tmp_path / split / cls).mkdir(parents=True)
+            for i in range(n):
+                img = rng.integers(0, 256, (90, 120, 3)).astype(np.uint8)  # photos come in any size
+                Image.fromarray(img).save(tmp_path / split / cls / f"{cls}.{i}.jpg")
+    monkeypatch.setenv("DEEPGRADE_CATS_DOGS", str(tmp_path))
+    FX.cats_dogs_data.cache_clear()
+    try:
+        d = FX.cats_dogs_data()
+        s = FX.CATS_DOGS["size"]
+        assert d["train"].shape == (6, s, s, 3) and d["val"].shape == (4, s, s, 3)
+        assert d["train_labels"].tolist() == [0, 0, 0, 1, 1, 1] and d["val_labels"].tolist() == [0, 0, 1, 1]
+        assert "photos" in d["source"]
+        (tmp_path / "validation" / "dogs" / "dogs.0.jpg").unlink()
+        (tmp_path / "validation" / "dogs" / "dogs.1.jpg").unlink()
+        FX.cats_dogs_data.cache_clear()
+        with pytest.raises(ValueError, match="no .jpg or .png"):
+            FX.cats_dogs_data()
+    finally:
+        FX.cats_dogs_data.cache_clear()
+
+
+CATS_MISTAKES = [
+    "cats_no_relu",
+    "cats_no_pooling",
+    "cats_no_convolution",
+    "cats_softmax_one_unit",
+    "cats_loss_mismatch",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mid", CATS_MISTAKES)
+def test_cats_and_dogs_mistakes_are_caught_and_explained(mid):
+    out = FX.local_outcomes(namespace(build_cats_dogs_cnn=mid), ["build_cats_dogs_cnn"])
+    checks = judge(out, "build_cats_dogs_cnn")
+    bad = [c for c in checks if not c.passed]
+    assert any(mid in c.diagnosis for c in bad), [(c.label, c.diagnosis, c.details) for c in checks]
+    assert any(A.mistakes[mid].explanation in c.details for c in bad)

@@ -393,6 +393,103 @@ def image_folder_data(seed: int = 0):
     return tr, ytr, va, yva
 
 
+# Exercise 3: the lecture's cats-vs-dogs CNN. No photos ship offline: a generated stand-in whose
+# two classes differ only in a local texture (spots vs stripes) of random colour, position, size,
+# period, angle and phase, on a noisy gradient, so that a dense network on the flattened pixels
+# stays near chance and a convolution finds the texture anywhere. An instructor with the real
+# `cats_and_dogs_filtered` photos points DEEPGRADE_CATS_DOGS (or `calibrate --data DIR` with
+# DIR/cats_and_dogs) at the folder holding train/ and validation/, then recalibrates.
+# Graded at 64 x 64 pixels: at 150 x 150 the lecture's four-block CNN alone takes ~5x longer than
+# the 25 s this exercise may add per submission (2 cores); the 150 x 150 model is built and run
+# once (output shape) so that the lecture's input size is checked too.
+CATS_DOGS = {"seed": 0, "epochs": 12, "batch": 32, "size": 64, "n_train": 400, "n_val": 200}
+CATS_DOGS_MIN_ACCURACY = 0.75  # held-out accuracy (overridden by thresholds.toml)
+CATS_DOGS_MIN_OVER_CONTROL = 0.10  # and this much above the grader's no-convolution model
+CATS_DOGS_MIN_ACCURACY = float(_T.get("build_cats_dogs_cnn", {}).get("min_accuracy", CATS_DOGS_MIN_ACCURACY))
+CATS_DOGS_MIN_OVER_CONTROL = float(
+    _T.get("build_cats_dogs_cnn", {}).get("min_over_control", CATS_DOGS_MIN_OVER_CONTROL)
+)
+CATS_DOGS_FOLDER = "cats_and_dogs"  # in DEEPGRADE_DATA: train/{cats,dogs}, validation/{cats,dogs}
+
+
+def texture_images(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The generated two-class set: images uint8 (n, size, size, 3), labels int64 (n,) alternating
+    0 ("cats": spots) and 1 ("dogs": stripes). Both textures cover 28% of an elliptic region
+    (spots of radius 0.3 period, stripes 0.28 period wide), so the classes have the same mean colour."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
+    imgs = np.empty((n, size, size, 3), np.uint8)
+    labels = np.arange(n, dtype=np.int64) % 2
+    for i in range(n):
+        c0, c1 = rng.uniform(0, 110, 3), rng.uniform(0, 110, 3)  # dark background gradient
+        a = rng.uniform(0, 2 * np.pi)
+        t = ((np.cos(a) * xx + np.sin(a) * yy) / size)[..., None]
+        img = c0 * (1 - t) + c1 * t
+        ry, rx = rng.uniform(0.25, 0.45, 2) * size
+        cy, cx = rng.uniform(0.3, 0.7, 2) * size
+        region = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1
+        period = rng.uniform(0.1, 0.16) * size
+        th = rng.uniform(0, np.pi)
+        u = (np.cos(th) * xx + np.sin(th) * yy) / period + rng.uniform()
+        v = (-np.sin(th) * xx + np.cos(th) * yy) / period + rng.uniform()
+        fu, fv = u % 1 - 0.5, v % 1 - 0.5
+        pattern = fu**2 + fv**2 < 0.3**2 if labels[i] == 0 else np.abs(fu) < 0.14
+        img[region & pattern] = rng.uniform(150, 255, 3)  # a bright texture of random colour
+        img += rng.normal(0, 12, img.shape)
+        imgs[i] = np.clip(img, 0, 255).astype(np.uint8)
+    return imgs, labels
+
+
+def _photo_folder() -> Path | None:
+    path = os.environ.get("DEEPGRADE_CATS_DOGS")
+    if path:
+        return Path(path)
+    data = os.environ.get("DEEPGRADE_DATA")  # deepgrade calibrate keras --data DIR
+    if data and (Path(data) / CATS_DOGS_FOLDER).is_dir():
+        return Path(data) / CATS_DOGS_FOLDER
+    return None
+
+
+def _read_class_folders(folder: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    imgs, labels = [], []
+    for label, cls in enumerate(("cats", "dogs")):
+        files = sorted(p for p in (folder / cls).iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        if not files:
+            raise ValueError(f"{folder / cls} holds no .jpg or .png images")
+        for p in files:
+            with Image.open(p) as im:
+                imgs.append(np.asarray(im.convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.uint8))
+            labels.append(label)
+    return np.stack(imgs), np.asarray(labels, np.int64)
+
+
+@functools.cache
+def cats_dogs_data() -> dict:
+    """{"train", "train_labels", "val", "val_labels", "source"}: uint8 images (n, S, S, 3) with
+    S = CATS_DOGS["size"], labels 0 = cats, 1 = dogs. The instructor's photos (resized to S) if
+    a folder is set, else the generated set (seeds 4000 and 4001)."""
+    s = CATS_DOGS["size"]
+    folder = _photo_folder()
+    if folder is not None:
+        missing = [
+            d for d in ("train/cats", "train/dogs", "validation/cats", "validation/dogs") if not (folder / d).is_dir()
+        ]
+        if missing:
+            raise ValueError(
+                f"{folder} must hold train/cats, train/dogs, validation/cats, validation/dogs (missing: {', '.join(missing)})"
+            )
+        tr, ytr = _read_class_folders(folder / "train", s)
+        va, yva = _read_class_folders(folder / "validation", s)
+        source = f"the photos in {folder.name}/ ({len(tr)} training, {len(va)} validation, resized to {s} x {s})"
+    else:
+        tr, ytr = texture_images(CATS_DOGS["n_train"], s, 4000)
+        va, yva = texture_images(CATS_DOGS["n_val"], s, 4001)
+        source = f"generated spots ('cats') and stripes ('dogs'), {len(tr)} training and {len(va)} validation images of {s} x {s}"
+    return {"train": tr, "train_labels": ytr, "val": va, "val_labels": yva, "source": source}
+
+
 # --------------------------------------------------------------------------- harnesses
 
 COMMON = r"""
@@ -585,6 +682,96 @@ def run(namespace, weights, X, y, Xtest, seed, epochs, batch):
             "uses_base": _uses(model, base), "vgg_frozen": _frozen(m2, vgg), "vgg_used": _uses(m2, vgg),
             "vgg_output_shape": np.array(vout.shape), "resnet_frozen": _frozen(m3, res),
             "resnet_used": _uses(m3, res), "resnet_output_shape": np.array(rout.shape)}
+"""
+
+CATS_DOGS_RUN = r"""
+import os
+import shutil
+import tempfile
+from PIL import Image
+from keras import layers
+
+
+def _write(folder, images, labels):
+    for i, (img, lab) in enumerate(zip(images, labels)):
+        sub = os.path.join(folder, "cats" if lab == 0 else "dogs")
+        os.makedirs(sub, exist_ok=True)
+        Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.png"))
+
+
+def _augmentation(namespace, images):
+    # the student's build_augmentation if it rescales and keeps the shape, else the grader's own
+    reason = "build_augmentation is not defined"
+    fn = namespace.get("build_augmentation")
+    if callable(fn):
+        try:
+            aug = fn()
+            x = images[:4].astype("float32")
+            same = np.asarray(aug(x, training=False))
+            moved = np.asarray(aug(x, training=True))
+            if same.shape != x.shape or moved.shape != x.shape:
+                reason = f"build_augmentation changes the shape {x.shape} to {same.shape}"
+            elif not np.allclose(same, x / 255.0, atol=1e-3):
+                reason = "build_augmentation(x, training=False) is not x / 255"
+            else:
+                return aug, "yours (build_augmentation)"
+        except Exception as exc:
+            reason = f"build_augmentation raised {type(exc).__name__}: {str(exc)[:150]}"
+    aug = keras.Sequential([
+        layers.Rescaling(1.0 / 255),
+        layers.RandomFlip("horizontal"),
+        layers.RandomRotation(40 / 360, fill_mode="nearest"),
+        layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+    ])
+    return aug, "the grader's (flip, rotation, translation), because " + reason
+
+
+def _control(shape):
+    # the same task without convolution: a dense network on the flattened pixels
+    model = keras.Sequential([keras.Input(shape=shape), layers.Flatten(), layers.Dense(64, activation="relu"),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _loss_name(model):
+    loss = getattr(model, "loss", None)
+    return str(loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__))[:60]
+
+
+def run(namespace, train_images, train_labels, val_images, val_labels, seed, epochs, batch):
+    size = int(train_images.shape[1])
+    root = tempfile.mkdtemp(prefix="keras_cats_dogs_")
+    try:
+        _write(os.path.join(root, "train"), train_images, train_labels)
+        _write(os.path.join(root, "validation"), val_images, val_labels)
+        keras.utils.set_random_seed(int(seed))
+        aug, used = _augmentation(namespace, train_images)
+        read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)
+        train_ds = keras.utils.image_dataset_from_directory(os.path.join(root, "train"), shuffle=True, seed=int(seed), **read)
+        val_ds = keras.utils.image_dataset_from_directory(os.path.join(root, "validation"), shuffle=False, **read)
+        train_ds = train_ds.cache().map(lambda x, y: (aug(x, training=True), y))  # a new draw every epoch
+        val_x = np.concatenate([np.asarray(x) for x, _ in val_ds]) / 255.0  # validation: rescaled only
+        keras.utils.set_random_seed(int(seed))
+        model = namespace["build_cats_dogs_cnn"]((size, size, 3))
+        _require_compiled(model, "build_cats_dogs_cnn")
+        start = time.perf_counter()
+        h = _fit(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0)
+        pred = np.asarray(model.predict(val_x, verbose=0))
+        fit_seconds = time.perf_counter() - start
+        keras.utils.set_random_seed(int(seed))
+        control = _control((size, size, 3))
+        control.fit(train_ds, epochs=int(epochs), verbose=0)
+        control_pred = np.asarray(control.predict(val_x, verbose=0))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    # the lecture's input size: built and run once on a blank image (not trained)
+    keras.utils.set_random_seed(int(seed))
+    big = namespace["build_cats_dogs_cnn"]((150, 150, 3))
+    out150 = np.asarray(big.predict(np.zeros((1, 150, 150, 3), "float32"), verbose=0))
+    return {"pred": pred, "control_pred": control_pred, "history": _history(h), "layers": _layers(model),
+            "loss": _loss_name(model), "augmentation": used, "output_shape_150": np.array(out150.shape),
+            "fit_seconds": fit_seconds}
 """
 
 GRU_RUN = r"""
@@ -827,9 +1014,9 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
     g = goog_data()
     tr, ytr, va, yva = image_folder_data()
     aug_images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.uint8)
-    d, t, o, f, c, s, k = DIGITS, TRANSFER, ORDER, FORECAST, CHAR, SAMPLE, STOCK
+    d, t, o, f, c, s, k, w = DIGITS, TRANSFER, ORDER, FORECAST, CHAR, SAMPLE, STOCK, CATS_DOGS
     if seed is not None:
-        d, t, o, f, c, s, k = ({**x, "seed": seed} for x in (d, t, o, f, c, s, k))
+        d, t, o, f, c, s, k, w = ({**x, "seed": seed} for x in (d, t, o, f, c, s, k, w))
     return {
         **pipeline_cases(),
         "generate": [
@@ -892,6 +1079,22 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                 harness=_harness(TRANSFER_RUN),
                 compare=False,
                 seconds=40,
+            ),
+        ],
+        "build_cats_dogs_cnn": [
+            Case(
+                "train",
+                "the cats-vs-dogs CNN trained by the grader on class folders, with a no-convolution control",
+                (
+                    *(cats_dogs_data()[key] for key in ("train", "train_labels", "val", "val_labels")),
+                    w["seed"],
+                    w["epochs"],
+                    w["batch"],
+                ),
+                harness=_harness(CATS_DOGS_RUN),
+                compare=False,
+                # ~25 s on 2 cores for the 400 generated images; an instructor's photos take longer
+                seconds=60 * max(1.0, len(cats_dogs_data()["train"]) / CATS_DOGS["n_train"]),
             ),
         ],
         "build_stacked_gru": [
@@ -1295,6 +1498,133 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
         )
     )
     return checks
+
+
+def _binary_pred(pred: np.ndarray, n: int) -> np.ndarray | None:
+    """Class 1 ("dogs") decisions from (n,) or (n, 1) sigmoid outputs or (n, 2) softmax ones; None if neither."""
+    pred = np.asarray(pred, dtype=np.float64)
+    if pred.shape in ((n,), (n, 1)):
+        return pred.reshape(n) > 0.5
+    if pred.shape == (n, 2):
+        return pred.argmax(1) == 1
+    return None
+
+
+def cats_dogs_scores(v: dict) -> dict[str, float] | None:
+    """Held-out accuracy of the student's model and of the grader's no-convolution control."""
+    d = cats_dogs_data()
+    y = np.sort(d["val_labels"])  # image_dataset_from_directory(shuffle=False) reads cats/ then dogs/
+    mine, control = _binary_pred(v.get("pred"), len(y)), _binary_pred(v.get("control_pred"), len(y))
+    if mine is None or control is None:
+        return None
+    acc, cacc = float((mine == (y == 1)).mean()), float((control == (y == 1)).mean())
+    return {"accuracy": acc, "control_accuracy": cacc, "over_control": acc - cacc}
+
+
+_POOLING = ("MaxPooling2D", "AveragePooling2D")
+
+
+def _cats_dogs_structure(v: dict) -> Check:
+    layers_ = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
+    types = _types(layers_)
+    problems, diagnosis = [], []
+    steps = [
+        ("Conv2D", "a Conv2D layer (step 1, convolution + ReLU)"),
+        ("MaxPooling2D", "a MaxPooling2D layer (step 2, pooling)"),
+        ("Flatten", "a Flatten layer (step 3, flattening)"),
+        ("Dense", "a Dense layer (step 4, fully connected)"),
+    ]
+    for t, desc in steps:
+        if t not in types and not (t == "MaxPooling2D" and "AveragePooling2D" in types):
+            problems.append("missing " + desc)
+    if "Conv2D" not in types:
+        diagnosis.append("cats_no_convolution")
+    elif not any(t in types for t in _POOLING):
+        diagnosis.append("cats_no_pooling")
+    convs = [layer for layer in layers_ if layer.get("type") == "Conv2D"]
+    linear = [c for c in convs if c.get("activation") in (None, "linear")]
+    if linear:
+        problems.append(
+            f"{len(linear)} of your {len(convs)} Conv2D layers have no activation; step 1 is convolution + ReLU"
+        )
+        diagnosis.append("cats_no_relu")
+    last = layers_[-1] if layers_ else {}
+    units, act, loss = last.get("units"), last.get("activation"), str(v.get("loss", "")).lower().replace("_", "")
+    if units == 1 and act == "softmax":
+        problems.append("the output is Dense(1, activation='softmax'): a softmax over one unit is always 1")
+        diagnosis.append("cats_softmax_one_unit")
+    elif units == 1 and act == "sigmoid" and loss != "binarycrossentropy":
+        problems.append(f"one sigmoid output needs loss='binary_crossentropy', not {v.get('loss')!r}")
+        diagnosis.append("cats_loss_mismatch")
+    elif units == 2 and act == "softmax" and loss not in ("sparsecategoricalcrossentropy",):
+        problems.append(
+            f"two softmax outputs with binary labels need loss='sparse_categorical_crossentropy', not {v.get('loss')!r}"
+        )
+        diagnosis.append("cats_loss_mismatch")
+    elif not (units in (1, 2) and act in ("sigmoid", "softmax")):
+        problems.append(
+            f"the last layer is {last.get('type')} with {units} units and activation {act!r}: use Dense(1, activation='sigmoid')"
+        )
+    shape = tuple(int(x) for x in np.asarray(v.get("output_shape_150", ())).ravel())
+    if shape not in ((1, 1), (1, 2)):
+        problems.append(f"built for 150 x 150 x 3 (the lecture's size), one image gives an output of shape {shape}")
+    details = [f"your layers: {', '.join(types)}; loss {v.get('loss')!r}"] + problems if problems else []
+    return Check(
+        "the lecture's four steps (Conv2D + ReLU, MaxPooling2D, Flatten, Dense), a sigmoid output, binary_crossentropy",
+        not problems,
+        1.0,
+        details,
+        diagnosis=diagnosis,
+    )
+
+
+def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    c = CATS_DOGS
+    budget = f"{c['epochs']} epochs, batch {c['batch']}, seed {c['seed']}"
+    if v is None:
+        return [
+            _failed(f"trains on the cats-vs-dogs folders ({budget})", o, 2.0),
+            Check("beats the same task without convolution", False, 1.0, ["not checked: the model did not train"]),
+            Check("the lecture's four steps", False, 1.0, ["not checked: the model did not train"]),
+        ]
+    d = cats_dogs_data()
+    scores = cats_dogs_scores(v)
+    structure = _cats_dogs_structure(v)
+    if scores is None:
+        shape = tuple(np.asarray(v.get("pred")).shape)
+        acc_check = Check(
+            f"accuracy on {len(d['val'])} held-out images ({budget})",
+            False,
+            2.0,
+            [f"predictions of shape {shape}: expected one sigmoid probability per image"],
+        )
+        control = Check("beats the same task without convolution", False, 1.0, ["not checked: no usable predictions"])
+        return [acc_check, control, structure]
+    acc, cacc = scores["accuracy"], scores["control_accuracy"]
+    acc_check = Check(
+        f"accuracy on {len(d['val'])} held-out images after {budget}: {acc:.1%} (needs {CATS_DOGS_MIN_ACCURACY:.1%})",
+        acc >= CATS_DOGS_MIN_ACCURACY,
+        2.0,
+        [
+            f"data: {d['source']}, read from class folders (train/cats, train/dogs, validation/...) at "
+            f"{c['size']} x {c['size']}",
+            f"augmentation of the training images: {str(v.get('augmentation'))[:300]}; "
+            "the validation images are only rescaled",
+        ],
+    )
+    ok = scores["over_control"] >= CATS_DOGS_MIN_OVER_CONTROL
+    control = Check(
+        f"beats a dense network without convolution (trained by the grader on the same data and budget: {cacc:.1%}) "
+        f"by at least {100 * CATS_DOGS_MIN_OVER_CONTROL:.0f} points",
+        ok,
+        1.0,
+        [] if ok else [f"yours {acc:.1%}, the no-convolution model {cacc:.1%}"],
+        diagnosis=[m for m in structure.diagnosis if m == "cats_no_convolution"] if not ok else [],
+    )
+    if not acc_check.passed:
+        acc_check.diagnosis += [m for m in structure.diagnosis if m in ("cats_softmax_one_unit", "cats_loss_mismatch")]
+    return [_with_curves(acc_check, "build_cats_dogs_cnn", v), control, structure]
 
 
 def check_transfer(assignment, question, outcomes) -> list[Check]:
@@ -1722,6 +2052,8 @@ def measure(name: str, outcomes: dict) -> dict[str, float] | None:
         if pred.ndim != 2 or len(pred) != len(yte):
             return None
         return {"accuracy": float((pred.argmax(1) == yte).mean())}
+    if name == "build_cats_dogs_cnn":
+        return cats_dogs_scores(v)
     if name == "build_order_classifier":
         _, _, _, yte = order_data()
         pred = np.asarray(v.get("pred"), float).reshape(-1)
@@ -1834,6 +2166,7 @@ CHECKS = {
     "build_augmentation": check_augmentation,
     "make_datasets": check_datasets,
     "build_transfer_model": check_transfer,
+    "build_cats_dogs_cnn": check_cats_dogs,
     "build_stacked_gru": check_stacked,
     "build_bidirectional_gru": check_bidirectional,
     "build_order_classifier": check_order,

@@ -25,6 +25,7 @@ epochs and batch size and a time limit, and measures it on data your code never 
 | `build_stock_lstm` | trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
 | `build_digit_cnn` | trains {digits_epochs} epochs (batch {digits_batch}) on sklearn's 8x8 digits, needs >= {digits_min} held-out accuracy |
 | `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
+| `build_cats_dogs_cnn` | exercise 3: trains {cats_epochs} epochs (batch {cats_batch}) on two-class image folders with your augmentation, judged on held-out images (>= {cats_min}) and against a dense network without convolution (+{cats_over} points) |
 | `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head {transfer_epochs} epochs on digits 5-9 (>= {transfer_min}); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
 | `build_order_classifier` | trains {order_epochs} epochs on "good ... not ... bad" vs "bad ... not ... good" (>= {order_min}) |
@@ -203,6 +204,40 @@ With the real Kaggle data: download *Dogs vs. Cats*, make `train/cats`, `train/d
         None,
     ),
     (
+        "build_cats_dogs_cnn",
+        """## Exercise 3: cats and dogs with a CNN
+
+The lecture's exercise: a binary CNN with the four steps (convolution + ReLU, max pooling,
+flattening, fully connected) on 150 x 150 colour images read from `train/cats`, `train/dogs`,
+`validation/cats`, `validation/dogs`, with augmentation on the training images only.
+
+Write `build_cats_dogs_cnn(input_shape=(150, 150, 3))` returning a **compiled** model for pixels
+in [0, 1]: blocks of `Conv2D(..., activation="relu")` and `MaxPooling2D(2)`, then `Flatten`,
+`Dense(..., activation="relu")` and **one** sigmoid output, `Dense(1, activation="sigmoid")`,
+compiled with `loss="binary_crossentropy"` and `metrics=["accuracy"]` (labels: 0 = cats, 1 = dogs).
+
+How the grader trains it: it writes the images into class folders, reads them with
+`image_dataset_from_directory(..., label_mode="binary", batch_size={cats_batch})`, maps **your**
+`build_augmentation()` over the training batches (its own flip, rotation and translation if yours
+fails; the feedback says which) and only rescales the validation images, then trains your model
+{cats_epochs} epochs (seed {cats_seed}) and measures it on the held-out images. It trains a dense
+network without convolution (`Flatten`, `Dense(64)`, sigmoid) the same way: yours must beat it.
+No cat or dog photos ship offline: the images are generated, {cats_train} training and
+{cats_val} validation images whose classes differ only in a texture ("cats" have spots, "dogs"
+stripes) of random colour, position, size, angle and period, so that the position of a pixel
+says nothing and a convolution, which looks for the same pattern everywhere, is needed. To keep
+grading fast they are {cats_size} x {cats_size} pixels: the grader builds your model with
+`input_shape=({cats_size}, {cats_size}, 3)` for training and once with `(150, 150, 3)` to check
+it accepts the lecture's size (so do not hard-code the input size). Needs >= {cats_min}
+held-out accuracy, and {cats_over} points above the dense network.""",
+        "def build_cats_dogs_cnn(input_shape=(150, 150, 3)):",
+        """if TRAIN_DEMOS:
+    # with the real photos (Kaggle's Dogs vs. Cats, cats_and_dogs_filtered):
+    # train_ds, val_ds = make_datasets("cats_and_dogs_filtered/train", "cats_and_dogs_filtered/validation")
+    # history = build_cats_dogs_cnn().fit(train_ds, epochs=30, validation_data=val_ds)
+    build_cats_dogs_cnn().summary()""",
+    ),
+    (
         "build_transfer_model",
         """## 4. Transfer learning on a frozen convolutional base
 
@@ -362,6 +397,14 @@ def fill(text: str) -> str:
         char_epochs=fx.CHAR["epochs"],
         char_batch=fx.CHAR["batch"],
         char_margin=round(100 * fx.CHAR_MARGIN, 1),
+        cats_epochs=fx.CATS_DOGS["epochs"],
+        cats_batch=fx.CATS_DOGS["batch"],
+        cats_seed=fx.CATS_DOGS["seed"],
+        cats_size=fx.CATS_DOGS["size"],
+        cats_train=fx.CATS_DOGS["n_train"],
+        cats_val=fx.CATS_DOGS["n_val"],
+        cats_min=f"{fx.CATS_DOGS_MIN_ACCURACY:.1%}",
+        cats_over=round(100 * fx.CATS_DOGS_MIN_OVER_CONTROL, 1),
     )
 
 

@@ -221,6 +221,47 @@ def forecaster_constant(window, n_features=1):
     return model
 
 
+def _cats_dogs(convs: tuple, dense: int, optimizer: str, lr: float | None, output: str = "sigmoid", pool: str = "max"):
+    def build_cats_dogs_cnn(input_shape=(150, 150, 3)):
+        import keras
+        from keras import layers
+
+        stack = [keras.Input(shape=input_shape)]
+        for filters in convs:
+            stack.append(layers.Conv2D(filters, 3, activation="relu"))
+            stack.append(layers.MaxPooling2D(2) if pool == "max" else layers.AveragePooling2D(2))
+        stack.append(layers.Flatten())
+        stack += [layers.Dense(dense, activation="relu")] if dense else []
+        if output == "sigmoid":
+            stack.append(layers.Dense(1, activation="sigmoid"))
+            loss = "binary_crossentropy"
+        else:
+            stack.append(layers.Dense(2, activation="softmax"))
+            loss = "sparse_categorical_crossentropy"
+        model = keras.Sequential(stack)
+        model.compile(optimizer=_opt(keras, optimizer, lr), loss=loss, metrics=["accuracy"])
+        return model
+
+    return build_cats_dogs_cnn
+
+
+def cats_dogs_no_convolution(input_shape=(150, 150, 3)):
+    """Negative control: the reference without its convolutions (Flatten, Dense 64, sigmoid)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 PANELS = {
     "build_stock_lstm": [
         ("LSTM 64 x 2, Dropout 0.2, Adam 3e-3 (reference)", _stock("LSTM", 64, "Adam", 3e-3)),
@@ -284,6 +325,19 @@ PANELS.update(
     }
 )
 
+PANELS["build_cats_dogs_cnn"] = [
+    ("Conv 16-32, Dense 64, sigmoid, Adam (reference)", _cats_dogs((16, 32), 64, "Adam", None)),
+    ("Conv 32-64-128, Dense 128, sigmoid, Adam", _cats_dogs((32, 64, 128), 128, "Adam", None)),
+    (
+        "Conv 32-64-128-128, Dense 512, sigmoid, RMSprop 1e-3 (the lecture's model)",
+        _cats_dogs((32, 64, 128, 128), 512, "RMSprop", 1e-3),
+    ),
+    ("Conv 16-32, Dense 64, softmax 2, Adam", _cats_dogs((16, 32), 64, "Adam", None, output="softmax")),
+    ("Conv 32-64, Dense 64, sigmoid, Adam 3e-3", _cats_dogs((32, 64), 64, "Adam", 3e-3)),
+    ("Conv 16-32-64, no hidden Dense, sigmoid, Adam", _cats_dogs((16, 32, 64), 0, "Adam", None)),
+    ("Conv 16-32, AveragePooling, Dense 64, sigmoid, Adam", _cats_dogs((16, 32), 64, "Adam", None, pool="average")),
+]
+
 CONTROLS = {
     "build_stock_lstm": [
         ("a learnt constant", stock_constant),
@@ -298,6 +352,7 @@ CONTROLS = {
     ],
     "build_order_classifier": [("a bag of words (averaged embeddings)", order_bag_of_words)],
     "build_forecaster": [("a learnt constant", forecaster_constant)],
+    "build_cats_dogs_cnn": [("no convolution: Flatten, Dense 64, sigmoid", cats_dogs_no_convolution)],
 }
 
 
@@ -317,4 +372,9 @@ RULES = {
     "build_transfer_model": [("accuracy", "min", 0.05, "min_accuracy")],
     "build_order_classifier": [("accuracy", "min", 0.05, "min_accuracy")],
     "build_forecaster": [("mse_ratio", "max", 1.25, "max_ratio")],
+    # held-out accuracy, and accuracy above the grader's no-convolution model trained in the same run
+    "build_cats_dogs_cnn": [
+        ("accuracy", "min", 0.05, "min_accuracy"),
+        ("over_control", "min", 0.05, "min_over_control"),
+    ],
 }

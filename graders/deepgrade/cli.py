@@ -287,7 +287,9 @@ def parser() -> argparse.ArgumentParser:
     gs.set_defaults(func=cmd_export)
     cal = sub.add_parser("calibrate", help="set trained check models' thresholds from a panel of reasonable models")
     cal.add_argument("assignment")
-    cal.add_argument("--data", default=None, help="a folder of the instructor's data (keras: corpus.txt)")
+    cal.add_argument(
+        "--data", default=None, help="a folder of the instructor's data (keras: corpus.txt, cats_and_dogs/)"
+    )
     cal.add_argument("--seeds", default="0,1,2", help="training seeds (default: 0,1,2)")
     cal.add_argument("--question", action="append", default=[], help="only this check model (repeatable)")
     cal.add_argument("--dry-run", action="store_true", help="measure and print, do not write thresholds.toml")
