@@ -24,19 +24,6 @@ from deepgrade import isolation, sandbox
 from deepgrade.portable import wire
 
 
-@pytest.fixture(params=["bubblewrap", "process"])
-def mode(request, monkeypatch):
-    monkeypatch.setattr(isolation, "_BWRAP", None)
-    monkeypatch.setattr(isolation, "_CHECKED", {})
-    if request.param == "process":
-        monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
-    else:
-        monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
-        if not isolation.bwrap_available():
-            pytest.skip("bubblewrap does not work here")
-    return request.param
-
-
 def _run(cells, calls=(), limits=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

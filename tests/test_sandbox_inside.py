@@ -13,8 +13,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import pytest
-
 from deepgrade import isolation, sandbox
 
 PACKAGE = str(Path(isolation.__file__).resolve().parent)
@@ -88,19 +86,6 @@ MUST_FAIL = [
     "write_package",
     "kill_grader",
 ]
-
-
-@pytest.fixture(params=["bubblewrap", "process"])
-def mode(request, monkeypatch):
-    monkeypatch.setattr(isolation, "_BWRAP", None)
-    monkeypatch.setattr(isolation, "_CHECKED", {})
-    if request.param == "process":
-        monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
-    else:
-        monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
-        if not isolation.bwrap_available():
-            pytest.skip("bubblewrap does not work here")
-    return request.param
 
 
 def probe(mode: str) -> dict:
