@@ -8,6 +8,8 @@ the very code ``grader.check`` runs in the student's copy.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .assignment import Assignment, Case, Question
 from .plan import call_id
 from .portable.compare import (
@@ -16,6 +18,7 @@ from .portable.compare import (
     Check,
     judge_call,
     own_alternative,
+    same_output,
     score_question,
     wrong_intermediate,
 )
@@ -47,15 +50,23 @@ def own_alternative_for(
     reference = assignment.own_reference(question, case)
     candidates: list = []
     if wrong_intermediate(own, reference, case.rtol, case.atol):
-        if not case.hidden:
-            candidates = assignment.own_candidates(question, case)
-        else:
+        # public cases: the pairs the student copy ships, so grader.check judges them alike;
+        # an intermediate none of them matches (a wrong forward in no catalogue) is judged
+        # here with the reference, as hidden cases are: a right function never loses points
+        # to a wrong one. grader.check cannot do that: it says so and gives less, never more.
+        candidates = list(assignment.own_candidates(question, case)) if not case.hidden else []
+        # (a forward that returns zeros ignores its input: it makes no backward right)
+        try:
+            degenerate = not case.hidden and not np.any(np.asarray(own, dtype=np.float64))
+        except (TypeError, ValueError):  # not numbers: nothing to judge a backward on
+            degenerate = True
+        if not degenerate and not any(same_output(own, c[0], case.rtol, case.atol) for c in candidates):
             try:
-                candidates = [
+                candidates.append(
                     (own, assignment.own_expected(question, case, own), assignment.own_mutants(question, case, own))
-                ]
+                )
             except Exception:  # the reference cannot run on it (e.g. it overflows): no alternative
-                candidates = []
+                pass
     return own_alternative(
         case.function or question.name,
         producer.function or question.name,
