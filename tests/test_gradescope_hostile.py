@@ -61,6 +61,7 @@ def root(autograder_zip, tmp_path):
         os.chmod(d, 0o755)
     yield r
     shutil.rmtree(base, ignore_errors=True)
+    isolation.reclaim(force=True)  # what a grader killed by a test left (its private copy): nothing stays
 
 
 def environment(root: Path, mode: str, tmp_path: Path) -> dict[str, str]:

@@ -400,7 +400,8 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
         data = read_regular(path, MAX_NOTEBOOK_BYTES)
     except OSError as exc:
         return not_graded(f"Your notebook {path.name} could not be read ({exc.strerror or exc}).", assignment)
-    with tempfile.TemporaryDirectory(prefix="deepgrade-gradescope-") as private:  # 0700, the grader's
+    # 0700, the grader's; named deepgrade-<pid>- so that a run after a killed grader reclaims it
+    with tempfile.TemporaryDirectory(prefix=f"deepgrade-{os.getpid()}-gradescope-") as private:
         copy = Path(private) / path.name
         copy.write_bytes(data)
         result = grade_file(assignment, copy)
