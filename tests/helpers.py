@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -54,3 +57,20 @@ def diagnoses(qresult) -> set[str]:
 
 def solutions_module(name: str):
     return importlib.import_module(f"solutions.{name}")
+
+
+def unpack_autograder(zip_path: Path, folder: Path) -> Path:
+    """A Gradescope autograder zip laid out as Gradescope lays it out: folder/autograder with
+    source/ (the zip, modes restored), submission/ and run_autograder beside source/."""
+    root = folder / "autograder"
+    (root / "source").mkdir(parents=True)
+    (root / "submission").mkdir()
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(root / "source")
+        for info in zf.infolist():  # zipfile does not restore modes
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(root / "source" / info.filename, mode)
+    # Gradescope copies run_autograder to /autograder/run_autograder
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    return root

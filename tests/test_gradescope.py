@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -33,21 +32,6 @@ def autograder_zip(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("export") / "autograder.zip"
     assert cli.main(["export", "gradescope", "cnn", "-o", str(out)]) == 0
     return out
-
-
-def unpack(zip_path: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "autograder"
-    (root / "source").mkdir(parents=True)
-    (root / "submission").mkdir()
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(root / "source")
-        for info in zf.infolist():  # zipfile does not restore modes
-            mode = (info.external_attr >> 16) & 0o777
-            if mode:
-                os.chmod(root / "source" / info.filename, mode)
-    # Gradescope copies run_autograder to /autograder/run_autograder
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    return root
 
 
 def run_autograder(root: Path, nb: nbformat.NotebookNode, filename: str = "cnn.ipynb") -> dict:
@@ -107,14 +91,14 @@ def test_zip_contents(autograder_zip):
 
 
 def test_setup_sh_is_valid_bash(autograder_zip, tmp_path):
-    root = unpack(autograder_zip, tmp_path)
+    root = helpers.unpack_autograder(autograder_zip, tmp_path)
     for script in ("setup.sh", "run_autograder"):
         proc = subprocess.run(["bash", "-n", str(root / "source" / script)], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
 
 
 def test_bundled_engine_is_the_one_that_runs(autograder_zip, tmp_path):
-    root = unpack(autograder_zip, tmp_path)
+    root = helpers.unpack_autograder(autograder_zip, tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "DEEPGRADE_ROOT"}
     env["PYTHONPATH"] = str(root / "source" / "graders")
     out = subprocess.run(
@@ -129,7 +113,7 @@ def test_bundled_engine_is_the_one_that_runs(autograder_zip, tmp_path):
 
 
 def test_correct_and_wrong_submissions(autograder_zip, tmp_path):
-    root = unpack(autograder_zip, tmp_path)
+    root = helpers.unpack_autograder(autograder_zip, tmp_path)
     a = asg.load("cnn", ROOT)
 
     good = run_autograder(root, helpers.filled_notebook("cnn"))
@@ -174,7 +158,7 @@ def test_correct_and_wrong_submissions(autograder_zip, tmp_path):
 
 
 def test_no_notebook_submitted(autograder_zip, tmp_path):
-    root = unpack(autograder_zip, tmp_path)
+    root = helpers.unpack_autograder(autograder_zip, tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRADE_ROOT", "PYTHONPATH")}
     env["AUTOGRADER_ROOT"] = str(root)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import nbformat
@@ -47,16 +46,7 @@ def root(autograder_zip, tmp_path):
     which alone would keep an unprivileged child out and prove nothing)."""
     base = Path(tempfile.mkdtemp(prefix="deepgrade-gs-test-"))
     os.chmod(base, 0o755)
-    r = base / "autograder"
-    (r / "source").mkdir(parents=True)
-    (r / "submission").mkdir()
-    with zipfile.ZipFile(autograder_zip) as zf:
-        zf.extractall(r / "source")
-        for info in zf.infolist():  # zipfile does not restore modes
-            mode = (info.external_attr >> 16) & 0o777
-            if mode:
-                os.chmod(r / "source" / info.filename, mode)
-    shutil.copy2(r / "source" / "run_autograder", r / "run_autograder")
+    r = helpers.unpack_autograder(autograder_zip, base)
     for d in (base, r, r / "source", r / "submission"):
         os.chmod(d, 0o755)
     yield r
