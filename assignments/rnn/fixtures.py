@@ -179,7 +179,7 @@ def _wrong_forwards(assignment) -> dict:
     return out
 
 
-def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1e-7) -> list[Case]:
+def _with_cache(name, desc, x, h0, params, dy, hidden, outputs, rtol=1e-7) -> list[Case]:
     """The student's rnn_forward (its cache stays in the sandbox), then ``function`` on it."""
 
     def reference_args(ref, x=x, h0=h0, params=params, dy=dy):
@@ -224,13 +224,13 @@ def _with_cache(name, desc, x, h0, params, dy, hidden, function, outputs, rtol=1
     ]
 
 
-def _cache_cases(function: str, outputs) -> list[Case]:
+def _cache_cases(outputs) -> list[Case]:
     cases = []
     for name, (desc, x, h0, p, dy) in PUBLIC_RNNS.items():
-        cases += _with_cache(name, desc, x, h0, p, dy, False, function, outputs)
+        cases += _with_cache(name, desc, x, h0, p, dy, False, outputs)
     for name, r in HIDDEN_RNNS.items():
         desc = r["sizes"] + ", a non-zero dLoss/dy_t at every step"
-        cases += _with_cache(name, desc, r["x"], r["h0"], r["params"], r["dy"], True, function, outputs)
+        cases += _with_cache(name, desc, r["x"], r["h0"], r["params"], r["dy"], True, outputs)
     return cases
 
 
@@ -719,9 +719,9 @@ def cases() -> dict[str, list[Case]]:
     return {
         "rnn_step": _step_cases(),
         "rnn_forward": _forward_cases(),
-        "rnn_backward": _cache_cases("rnn_backward", GRAD_OUTPUTS) + _consistency_cases(),
+        "rnn_backward": _cache_cases(GRAD_OUTPUTS) + _consistency_cases(),
         "mse_loss": _mse_cases(),
         "clip_by_global_norm": _clip_cases(),
-        "hidden_grad_norms": _cache_cases("hidden_grad_norms", None) + _story_tanh_cases(),
+        "hidden_grad_norms": _cache_cases(None) + _story_tanh_cases(),
         "relu_rnn_grad_norms": _relu_cases(),
     }
