@@ -74,3 +74,14 @@ def unpack_autograder(zip_path: Path, folder: Path) -> Path:
     # Gradescope copies run_autograder to /autograder/run_autograder
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
     return root
+
+
+def numpy_assignments(root: Path = ROOT) -> list[str]:
+    """Every assignment under root/assignments graded by calling its functions: not one whose
+    cases run a harness (build and train the student's model), graded by its own tests."""
+    out = []
+    for name in asg.available(root):
+        a = asg.load(name, root)
+        if not any(c.harness for q in a.questions for c in q.cases):
+            out.append(name)
+    return out
