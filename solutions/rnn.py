@@ -22,7 +22,9 @@ def rnn_step(x_t: np.ndarray, h_prev: np.ndarray, params: dict) -> tuple[np.ndar
     """One time step of the RNN.
 
     x_t: (N, D) the current reading, h_prev: (N, H) the previous hidden state.
-    Returns (h_t, y_t): h_t (N, H) the new hidden state, y_t (N, K) the output.
+    params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,).
+    Returns (h_t, y_t): h_t (N, H) = tanh(x_t @ W_xh + h_prev @ W_hh + b_h),
+    y_t (N, K) = h_t @ W_hy + b_y.
     """
     # the new state mixes the current reading with the memory of the past
     h_t = np.tanh(x_t @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])
@@ -30,12 +32,13 @@ def rnn_step(x_t: np.ndarray, h_prev: np.ndarray, params: dict) -> tuple[np.ndar
     return h_t, y_t
 
 
-def rnn_forward(x: np.ndarray, h0: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, tuple]:
+def rnn_forward(x: np.ndarray, h0: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, object]:
     """Run the RNN over a whole sequence.
 
     x: (N, T, D) the inputs, h0: (N, H) the initial hidden state.
+    params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,).
     Returns (h, y, cache): h (N, T, H) every hidden state, y (N, T, K) every output,
-    cache: what rnn_backward needs (x, h0, h and the params).
+    cache: anything your rnn_backward needs.
     """
     N, T, _ = x.shape
     H = h0.shape[1]
@@ -47,17 +50,18 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, params: dict) -> tuple[np.ndarray
         # the SAME weights at every step: the RNN is one cell unrolled in time
         h[:, t], y[:, t] = rnn_step(x[:, t], h_prev, params)
         h_prev = h[:, t]
+    # the cache is the student's own; this one holds what rnn_backward needs
     cache = (x, h0, h, params)
     return h, y, cache
 
 
-def rnn_backward(dy: np.ndarray, cache: tuple) -> dict:
+def rnn_backward(dy: np.ndarray, cache: object) -> dict:
     """Backpropagation through time.
 
     dy: (N, T, K) dLoss/dy_t for every t (the loss is a sum over time),
-    cache: from rnn_forward.
-    Returns a dict of gradients "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,),
-    "b_y" (K,), "h0" (N, H), "x" (N, T, D).
+    cache: from your rnn_forward.
+    Returns a dict of gradients with keys "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K),
+    "b_h" (H,), "b_y" (K,), "h0" (N, H), "x" (N, T, D).
     """
     x, h0, h, params = cache
     T = x.shape[1]
@@ -88,7 +92,8 @@ def rnn_backward(dy: np.ndarray, cache: tuple) -> dict:
 def mse_loss(y_hat: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Squared error summed over time and outputs, averaged over the batch.
 
-    y_hat, y: (N, T, K). Returns (loss, dy): loss = 0.5 * sum((y_hat - y)**2) / N,
+    y_hat, y: (N, T, K).
+    Returns (loss, dy): loss (a float) = 0.5 * sum((y_hat - y)**2) / N,
     dy (N, T, K) = dLoss/dy_hat.
     """
     N = y_hat.shape[0]
@@ -99,26 +104,27 @@ def mse_loss(y_hat: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def clip_by_global_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
-    """Gradient clipping (Pascanu et al. 2013): rescale ALL gradients together.
+    """Gradient clipping by global norm (Pascanu et al. 2013).
 
     grads: dict name -> array, max_norm: float.
-    Returns (clipped, global_norm): global_norm = sqrt(sum of every squared entry of
-    every gradient); when it exceeds max_norm every gradient is multiplied by
-    max_norm / global_norm (the direction is kept), else they are returned unchanged.
-    The input arrays are not modified.
+    Returns (clipped, global_norm): clipped a new dict with the same keys, every array
+    scaled by max_norm / global_norm when global_norm > max_norm, else unchanged;
+    global_norm (a float) the norm of all gradients together.
     """
+    # the global norm: sqrt(sum of every squared entry of every gradient); the scale is
+    # applied to new arrays (the input arrays are not modified) so the direction is kept
     global_norm = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads.values())))
     scale = max_norm / global_norm if global_norm > max_norm else 1.0
     clipped = {name: np.asarray(g, dtype=np.float64) * scale for name, g in grads.items()}
     return clipped, global_norm
 
 
-def hidden_grad_norms(dy: np.ndarray, cache: tuple) -> np.ndarray:
-    """The norm of dLoss/dh_t for every t (all of it: from y_t and from h_{t+1}).
+def hidden_grad_norms(dy: np.ndarray, cache: object) -> np.ndarray:
+    """The norm of dLoss/dh_t for every time step.
 
-    dy: (N, T, K), cache: from rnn_forward. Returns (T,): entry t is the Frobenius norm
-    over the batch and the hidden units of dLoss/dh_t (N, H). Small at early t:
-    vanishing gradients; huge: exploding gradients.
+    dy: (N, T, K) dLoss/dy_t, cache: from your rnn_forward.
+    Returns (T,): entry t is np.linalg.norm of dLoss/dh_t (N, H), over the batch
+    and the hidden units.
     """
     # the same backward pass as rnn_backward, keeping only dLoss/dh_t
     x, h0, h, params = cache
@@ -133,13 +139,13 @@ def hidden_grad_norms(dy: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 def relu_rnn_grad_norms(dy: np.ndarray, x: np.ndarray, h0: np.ndarray, params: dict) -> np.ndarray:
-    """The lecture's first remedy for vanishing gradients: hidden_grad_norms for a ReLU RNN.
+    """The norm of dLoss/dh_t for every time step, for an RNN with ReLU.
 
-    The RNN is rnn_forward's with ReLU in place of tanh:
-        h_t = relu(x_t @ W_xh + h_{t-1} @ W_hh + b_h),  y_t = h_t @ W_hy + b_y.
-    dy: (N, T, K) dLoss/dy_t, x: (N, T, D), h0: (N, H), params as rnn_forward's.
-    Returns (T,): entry t is the Frobenius norm over the batch and the hidden units of
-    dLoss/dh_t (N, H), from y_t and from h_{t+1}.
+    dy: (N, T, K) dLoss/dy_t, x: (N, T, D) the inputs, h0: (N, H) the initial state.
+    params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,).
+    The RNN: h_t = relu(x_t @ W_xh + h_{t-1} @ W_hh + b_h), y_t = h_t @ W_hy + b_y.
+    Returns (T,): entry t is np.linalg.norm of dLoss/dh_t (N, H), over the batch
+    and the hidden units (from y_t and from step t+1, as in hidden_grad_norms).
     """
     N, T, _ = x.shape
     a = np.zeros((N, T, h0.shape[1]))

@@ -1,11 +1,13 @@
 """Fixtures shared by the test files: ``mode``, the two ways the sandbox runs (a test file
-may define its own ``mode`` to change them)."""
+may define its own ``mode`` to change them), and ``new_course``, an exercise as `deepgrade new`
+writes it."""
 
 from __future__ import annotations
 
 import pytest
 
 from deepgrade import isolation
+from helpers import NEW_EXERCISE
 
 
 @pytest.fixture(params=["bubblewrap", "process"])
@@ -20,3 +22,14 @@ def mode(request, monkeypatch):
         if not isolation.bwrap_available():
             pytest.skip("bubblewrap does not work here")
     return request.param
+
+
+@pytest.fixture(scope="session")
+def new_course(tmp_path_factory):
+    """A course folder holding only what `deepgrade new dense_relu` wrote (test_scaffold.py
+    checks the files; test_every_assignment.py grades it like every assignment)."""
+    from deepgrade.cli import main
+
+    folder = tmp_path_factory.mktemp("new_course")
+    assert main(["--course", str(folder), "new", NEW_EXERCISE]) == 0
+    return folder

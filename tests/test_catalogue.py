@@ -6,17 +6,15 @@ on a public case (so that grader.check shows it before the grade does)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from inprocess import grade, shape_only_share, share
 from wrong_implementations import CORPUS, MUTATES_INPUTS
 
 from deepgrade import assignment as asg
 from deepgrade.portable.compare import same_output
-from helpers import ROOT
+from helpers import ROOT, numpy_assignments
 
-NUMPY = ("cnn", "rnn", "gated")
+NUMPY = numpy_assignments(ROOT)  # every assignment graded by calling its functions
 A = {name: asg.load(name, ROOT) for name in NUMPY}
 MISTAKES = [(name, mid) for name in NUMPY for mid in sorted(A[name].mistakes)]
 LIMIT = 0.5
@@ -179,48 +177,5 @@ def test_modifying_the_inputs_is_caught(name, function, impl):
     assert result.points < q.points
 
 
-@pytest.mark.parametrize("name", NUMPY)
-def test_reference_keeps_everything(name):
-    a = A[name]
-    for q in a.questions:
-        assert share(a, q, {}) == 1.0, q.name
-
-
-def rebuilt_and_committed(folder: Path, name: str) -> tuple[str, str, list[str]]:
-    """(what assignments/<name>/make_notebook.py builds, the committed notebook, its cell ids)."""
-    import importlib.util
-
-    import nbformat
-
-    spec = importlib.util.spec_from_file_location(f"make_{name}", folder / "assignments" / name / "make_notebook.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    committed = nbformat.read(folder / "assignments" / name / f"{name}.ipynb", as_version=4)
-    return nbformat.writes(module.build()), nbformat.writes(committed), [c.id for c in committed.cells]
-
-
-@pytest.mark.parametrize("name", NUMPY)
-def test_committed_notebook_is_what_make_notebook_builds(name):
-    """The notebook says what its make_notebook.py says (rebuild it after changing either),
-    through authoring.new_notebook: stable cell ids, not nbformat's random ones."""
-    built, committed, ids = rebuilt_and_committed(ROOT, name)
-    assert committed == built
-    assert ids == [f"{name}-{i:02d}" for i in range(len(ids))]
-
-
-def test_a_new_exercise_rebuilds_to_its_notebook(tmp_path):
-    # run as an instructor runs it (its own process: this one holds the course's solutions/)
-    import subprocess
-    import sys
-
-    import nbformat
-
-    from deepgrade.cli import main
-
-    assert main(["--course", str(tmp_path), "new", "dense_relu"]) == 0
-    notebook = tmp_path / "assignments" / "dense_relu" / "dense_relu.ipynb"
-    written = notebook.read_bytes()
-    subprocess.run([sys.executable, str(notebook.with_name("make_notebook.py"))], check=True, capture_output=True)
-    assert notebook.read_bytes() == written
-    ids = [c.id for c in nbformat.read(notebook, as_version=4).cells]
-    assert ids == [f"dense_relu-{i:02d}" for i in range(len(ids))]
+# The reference keeping every point, in this process and through the sandbox, and the notebook
+# rebuilt by make_notebook.py: test_every_assignment.py.

@@ -1,8 +1,9 @@
-"""Grading the `gated` assignment end to end: reference, untouched notebook, every catalogued mistake."""
+"""Grading the `gated` assignment: gate-by-gate feedback, a wrong gates dict, the gradebook of
+the CLI, and each mistake named alone. What every numpy assignment shares (full marks, zero,
+the catalogue) is in test_every_assignment.py."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import inspect
 import tomllib
@@ -10,6 +11,7 @@ import tomllib
 import nbformat
 import numpy as np
 import pytest
+from inprocess import grade
 
 from deepgrade import assignment as asg
 from deepgrade.portable import compare
@@ -23,89 +25,17 @@ def gated():
     return asg.load("gated", ROOT)
 
 
-def test_reference_gets_full_marks(tmp_path, gated):
-    result = grade_notebook("gated", filled_notebook("gated"), tmp_path)
-    assert result.points == result.max_points == gated.max_points
-    for q in result.questions:
-        assert all(c.passed for c in q.checks if c.weight > 0), q.name
+# The reference notebook's full marks, the untouched notebook's zero, the catalogue, every
+# mistake's feedback in the graded notebook and the hidden checks of every mutant:
+# tests/test_every_assignment.py. Each mistake is also on a public case: test_catalogue.py.
 
 
-def test_untouched_notebook_gets_zero(tmp_path, gated):
-    nb = nbformat.read(gated.notebook, as_version=4)
-    result = grade_notebook("gated", nb, tmp_path)
-    assert result.status == "graded"
-    assert result.points == 0
-    lstm = question(result, "lstm_step")
-    assert any("NotImplementedError" in " ".join(c.details) for c in lstm.checks)
-
-
-def test_catalogue_and_mutants_agree(gated):
-    from solutions import gated_mistakes
-
-    assert set(gated_mistakes.MUTANTS) == set(MISTAKES)
-    questions = {q.name for q in gated.questions}
-    for mid, m in MISTAKES.items():
-        assert m["function"] in questions, mid
-        assert m["title"] and m["explanation"].strip(), mid
-        ref_fn = getattr(gated.reference, m["function"])
-        mut_fn = gated_mistakes.MUTANTS[mid]
-        assert list(inspect.signature(mut_fn).parameters) == list(inspect.signature(ref_fn).parameters), mid
-
-
-def _differs(gated, mid, public_only=False) -> bool:
+@pytest.mark.parametrize("mid", sorted(MISTAKES))
+def test_each_mistake_is_the_only_one_named(gated, mid):
+    """The evidence of a gated mistake matches that mistake only (graded in this process)."""
     fn = MISTAKES[mid]["function"]
-    mutant = gated.mutants[mid]
-    differs = False
-    for case in gated.question(fn).cases:
-        if public_only and case.hidden:
-            continue
-        try:
-            expected = gated.expected(case, fn)
-        except Exception as exc:
-            # the reference raises (out-of-range ids): the mutant must not raise the same
-            if case.expect_error and isinstance(exc, case.expect_error):
-                try:
-                    mutant(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-                    differs = True
-                except case.expect_error:
-                    pass
-            continue
-        got = mutant(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        e, g = compare.parts(expected, case.outputs), compare.parts(got, case.outputs)
-        if any(not compare.same_output(g[k], e[k], case.rtol, case.atol) for k in e):
-            differs = True
-    return differs
-
-
-@pytest.mark.parametrize("mid", sorted(MISTAKES))
-def test_mutant_differs_from_reference_on_some_case(gated, mid):
-    assert _differs(gated, mid)
-
-
-@pytest.mark.parametrize("mid", sorted(MISTAKES))
-def test_public_checks_catch_every_mistake(gated, mid):
-    """grader.check in the notebook runs public cases only: each mistake shows there too."""
-    assert _differs(gated, mid, public_only=True)
-
-
-@pytest.mark.parametrize("mid", sorted(MISTAKES))
-def test_each_mistake_loses_points_with_its_diagnosis(tmp_path, gated, mid):
-    fn = MISTAKES[mid]["function"]
-    result = grade_notebook("gated", mutant_notebook("gated", mid), tmp_path)
-    q = question(result, fn)
-    assert q.points < q.max_points, f"{mid} earns full marks on {fn}"
-    assert mid in diagnoses(q), f"{mid} not diagnosed on {fn}: {diagnoses(q)}"
-    # and no other mistake is named: the evidence matches this one only
-    assert diagnoses(q) == {mid}
-    # the explanation students read is shown on a failed check
-    text = " ".join(d for c in q.checks if not c.passed for d in c.details)
-    assert MISTAKES[mid]["explanation"].strip()[:40] in text
-    # the other questions are untouched, except those that call the mutated function
-    callers = {"lstm_step": {"lstm_forward", "bidirectional_forward"}, "lstm_forward": {"bidirectional_forward"}}
-    callers |= {"gru_forward": {"bidirectional_forward"}}
-    for other in result.questions:
-        if other.name != fn and other.name not in callers.get(fn, set()):
-            assert other.points == other.max_points, (mid, other.name)
+    q = grade(gated, gated.question(fn), {fn: gated.mutants[mid]})
+    assert diagnoses(q) == {mid}, f"{mid} on {fn}: {diagnoses(q)}"
 
 
 def _failed_labels(q):
@@ -137,14 +67,6 @@ def test_keras_update_convention_diagnosed_on_h_t_only(tmp_path):
     q = question(result, "gru_step")
     failed = _failed_labels(q)
     assert failed and all(label.startswith("h_t on ") for label in failed)
-
-
-def test_hidden_checks_show_no_expected_values(tmp_path):
-    result = grade_notebook("gated", mutant_notebook("gated", "lstm_no_tanh_on_output"), tmp_path)
-    q = question(result, "lstm_step")
-    for c in q.checks:
-        if c.hidden and not c.passed:
-            assert not any("expected" in d and "got" in d for d in c.details)
 
 
 def test_wrong_gates_dict_reported_as_missing_not_crash(tmp_path):

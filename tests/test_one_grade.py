@@ -37,9 +37,9 @@ from deepgrade.portable.compare import (
 from deepgrade.sandbox import StepOutcome
 from deepgrade.score import grade_question
 from deepgrade.student import make_student_copy
-from helpers import ROOT, filled_notebook, mutant_notebook
+from helpers import ROOT, filled_notebook, mutant_notebook, numpy_assignments
 
-NUMPY_ASSIGNMENTS = ("cnn", "rnn", "gated")
+NUMPY_ASSIGNMENTS = numpy_assignments(ROOT)  # every assignment graded by calling its functions
 
 
 # rnn: a wrong rnn_forward next to a right rnn_backward / hidden_grad_norms (judged on the

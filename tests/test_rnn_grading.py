@@ -1,16 +1,14 @@
-"""Grading the `rnn` assignment end to end: reference, untouched notebook, every catalogued
-mistake, a right rnn_backward / hidden_grad_norms judged on the states of a wrong rnn_forward
-(by the grader and by grader.check), the own-forward consistency credit of rnn_backward, and
-the cache staying in the sandbox."""
+"""Grading the `rnn` assignment: a right rnn_backward / hidden_grad_norms judged on the states
+of a wrong rnn_forward (by the grader and by grader.check), the own-forward consistency credit
+of rnn_backward, the vanishing-gradient story and the cache staying in the sandbox. What every
+numpy assignment shares (full marks, zero, the catalogue) is in test_every_assignment.py."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import tomllib
 
-import nbformat
 import numpy as np
 import pytest
 from inprocess import grade, outcomes, shape_only_outcomes
@@ -66,84 +64,24 @@ def rnn():
 
 
 @pytest.fixture(scope="module")
-def reference_result(tmp_path_factory):
-    return grade_notebook("rnn", filled_notebook("rnn"), tmp_path_factory.mktemp("ref"))
+def reference_backward(rnn):
+    """The reference's rnn_backward graded in this process with the grader's scorer (the
+    sandboxed reference notebook's full marks: test_every_assignment.py)."""
+    return grade(rnn, rnn.question("rnn_backward"), {})
 
 
 def _consistency_checks(qresult):
     return [c for c in qresult.checks if CONSISTENCY in c.label]
 
 
-def test_reference_gets_full_marks(reference_result, rnn):
-    assert reference_result.status == "graded"
-    assert reference_result.points == reference_result.max_points == rnn.max_points
-    for q in reference_result.questions:
-        assert q.checks and all(c.passed for c in q.checks), (q.name, [c.label for c in q.checks if not c.passed])
-    back = question(reference_result, "rnn_backward")
-    checks = _consistency_checks(back)
+def test_reference_backward_passes_its_consistency_checks(reference_backward):
+    checks = _consistency_checks(reference_backward)
     assert len(checks) == 7 and all(c.passed for c in checks)
     assert not any("differs from the reference" in " ".join(c.details) for c in checks)
 
 
-def test_untouched_notebook_gets_zero(tmp_path, rnn):
-    nb = nbformat.read(rnn.notebook, as_version=4)
-    result = grade_notebook("rnn", nb, tmp_path)
-    assert result.status == "graded"
-    assert result.points == 0
-    for q in result.questions:
-        assert q.points == 0 and q.checks, q.name
-    step = question(result, "rnn_step")
-    assert any("NotImplementedError" in " ".join(c.details) for c in step.checks)
-
-
-def test_catalogue_and_mutants_agree(rnn):
-    from solutions import rnn_mistakes
-
-    assert set(rnn_mistakes.MUTANTS) == set(MISTAKES)
-    questions = {q.name for q in rnn.questions}
-    for mid, m in MISTAKES.items():
-        assert m["function"] in questions, mid
-        assert m["title"] and m["explanation"].strip(), mid
-        ref_fn = getattr(rnn.reference, m["function"])
-        mut_fn = rnn_mistakes.MUTANTS[mid]
-        assert list(inspect.signature(mut_fn).parameters) == list(inspect.signature(ref_fn).parameters), mid
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (tuple, list)):
-        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    try:
-        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        return True  # a cache: not compared
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-7, atol=1e-9))
-
-
-@pytest.mark.parametrize("mid", sorted(MISTAKES))
-def test_mutant_differs_from_reference_on_some_case(rnn, mid):
-    fn = MISTAKES[mid]["function"]
-    q = rnn.question(fn)
-    differs = False
-    for case in q.cases:
-        if (case.function or fn) != fn or not case.compare:
-            continue
-        expected = rnn.expected(case, fn)
-        got = rnn.mutant_outputs(case, fn)[mid]
-        differs |= not _same(expected, got)
-    assert differs
-
-
-@pytest.mark.parametrize("mid", sorted(MISTAKES))
-def test_each_mistake_loses_points_with_its_diagnosis(tmp_path, mid):
-    fn = MISTAKES[mid]["function"]
-    result = grade_notebook("rnn", mutant_notebook("rnn", mid), tmp_path)
-    q = question(result, fn)
-    assert q.points < q.max_points
-    assert mid in diagnoses(q)
-    explanation = " ".join(MISTAKES[mid]["explanation"].split())
-    assert any(explanation in " ".join(" ".join(c.details).split()) for c in q.checks)
+# The reference notebook's full marks, the untouched notebook's zero, the catalogue and every
+# mistake's feedback in the graded notebook: tests/test_every_assignment.py.
 
 
 def test_wrong_forward_with_consistent_backward_earns_consistency_credit(tmp_path):
@@ -183,7 +121,7 @@ def test_student_cache_never_leaves_the_sandbox(rnn):
     assert isinstance(h, np.ndarray) and y is None and cache is None
 
 
-def test_grading_compute_stays_small(reference_result, rnn):
+def test_grading_compute_stays_small(rnn):
     # the student's functions themselves: well under a second for the whole assignment
     cells = notebook.code_cells(filled_notebook("rnn"))
     run = sandbox.run(cells, build_calls(rnn))
@@ -437,9 +375,8 @@ def test_a_right_backward_keeps_its_points_next_to_an_uncatalogued_wrong_forward
     assert all(OWN_STATES in " ".join(c.details) for c in values if "db_y" not in c.label)
 
 
-def test_consistency_checks_are_hidden_and_say_wrong_keys_once(rnn, reference_result):
-    back = question(reference_result, "rnn_backward")
-    assert all(c.hidden for c in _consistency_checks(back))
+def test_consistency_checks_are_hidden_and_say_wrong_keys_once(rnn, reference_backward):
+    assert all(c.hidden for c in _consistency_checks(reference_backward))
     q = rnn.question("rnn_backward")
 
     def renamed(dy, cache):

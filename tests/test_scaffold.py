@@ -1,6 +1,7 @@
-"""`deepgrade new NAME` writes an exercise that grades as it is: the notebook filled with the
-reference earns full marks, the stub 0, through the same engine as every assignment, with
-no test written for it by hand. It never overwrites a file."""
+"""`deepgrade new NAME` writes every file of an exercise, lint clean, and never overwrites one.
+That it grades as it is (the notebook filled with the reference earns full marks, the stub 0,
+the rebuilt notebook is the written one), with no test written for it by hand, is checked by
+test_every_assignment.py, which runs the checks of every assignment on it."""
 
 from __future__ import annotations
 
@@ -10,25 +11,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from deepgrade import assignment as asg
-from deepgrade import notebook, scaffold
+from deepgrade import scaffold
 from deepgrade.cli import main
-from deepgrade.pipeline import grade_file
 from deepgrade.portable import wire
 from deepgrade.student import make_student_copy
+from helpers import NEW_EXERCISE
 
-NAME = "dense_relu"
+NAME = NEW_EXERCISE
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("course")
-    assert main(["--course", str(folder), "new", NAME]) == 0
-    return folder
+def course(new_course) -> Path:
+    """The course `deepgrade new dense_relu` wrote (conftest.py): test_every_assignment.py
+    grades it like every assignment, reference notebook and stubs through the sandbox."""
+    return new_course
 
 
 def test_the_scaffold_writes_every_file_of_an_exercise(course):
@@ -41,24 +41,11 @@ def test_the_scaffold_writes_every_file_of_an_exercise(course):
     assert {p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file()} >= want
     a = asg.load(NAME, course)
     assert [q.name for q in a.questions] == [NAME] and a.mistakes == {} and a.mutants == {}
+    assert a.max_points == 2
     cases = a.question(NAME).cases
     assert [c.hidden for c in cases] == [False, True]
     # the reference on the public case, by hand: x @ w + b = [[1.5, 2], [0, -4.5]], then ReLU
     np.testing.assert_array_equal(a.expected(cases[0], NAME), [[1.5, 2.0], [0.0, 0.0]])
-
-
-def test_the_reference_filled_notebook_earns_full_marks_and_the_stub_none(course, tmp_path):
-    a = asg.load(NAME, course)
-    stub = nbformat.read(a.notebook, as_version=4)
-    filled = notebook.fill(stub, {q.name: getattr(a.reference, q.name) for q in a.questions})
-    nbformat.write(filled, tmp_path / "filled.ipynb")
-    good = grade_file(a, tmp_path / "filled.ipynb")
-    assert good.status == "graded" and good.points == good.max_points == 2, [
-        (c.label, c.details) for q in good.questions for c in q.checks if not c.passed
-    ]
-    assert any(c.hidden for q in good.questions for c in q.checks)  # the hidden case was graded
-    bad = grade_file(a, a.notebook)
-    assert bad.status == "graded" and bad.points == 0
 
 
 def test_the_student_copy_holds_the_public_case_only(course, tmp_path):

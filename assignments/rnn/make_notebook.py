@@ -1,4 +1,9 @@
-"""Build rnn.ipynb, the student notebook of the `rnn` assignment (run: python make_notebook.py)."""
+"""Build rnn.ipynb, the student notebook of the `rnn` assignment: the stubs come from the
+reference's signatures and docstrings (solutions/rnn.py), so the notebook cannot drift from
+the student API.
+
+    python assignments/rnn/make_notebook.py
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
 
-from deepgrade.authoring import check_cell, code, markdown, new_notebook  # noqa: E402
-
-PARAMS_DOC = """    params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,)."""
-
+from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub  # noqa: E402
+from solutions import rnn  # noqa: E402
 
 CELLS = [
     markdown(
@@ -54,20 +57,7 @@ grader = otter.Notebook()
 Write `rnn_step`: the new hidden state and the output of one step, for a whole batch.
 """
     ),
-    code(
-        f'''
-def rnn_step(x_t, h_prev, params):
-    """One time step of the RNN.
-
-    x_t: (N, D) the current reading, h_prev: (N, H) the previous hidden state.
-{PARAMS_DOC}
-    Returns (h_t, y_t): h_t (N, H) = tanh(x_t @ W_xh + h_prev @ W_hh + b_h),
-    y_t (N, K) = h_t @ W_hy + b_y.
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.rnn_step)),
     check_cell("rnn_step"),
     markdown(
         """
@@ -80,20 +70,7 @@ output, and a `cache` of whatever your `rnn_backward` will need (it is yours: th
 hands it from your `rnn_forward` to your `rnn_backward` and never looks inside).
 """
     ),
-    code(
-        f'''
-def rnn_forward(x, h0, params):
-    """Run the RNN over a whole sequence.
-
-    x: (N, T, D) the inputs, h0: (N, H) the initial hidden state.
-{PARAMS_DOC}
-    Returns (h, y, cache): h (N, T, H) every hidden state, y (N, T, K) every output,
-    cache: anything your rnn_backward needs.
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.rnn_forward)),
     check_cell("rnn_forward"),
     markdown(
         """
@@ -108,19 +85,7 @@ summed over time and averaged over the N sequences of the batch:
 Write `mse_loss`, returning the loss and its gradient dy = dLoss/dy_hat.
 """
     ),
-    code(
-        '''
-def mse_loss(y_hat, y):
-    """Squared error summed over time and outputs, averaged over the batch.
-
-    y_hat, y: (N, T, K).
-    Returns (loss, dy): loss (a float) = 0.5 * sum((y_hat - y)**2) / N,
-    dy (N, T, K) = dLoss/dy_hat.
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.mse_loss)),
     check_cell("mse_loss"),
     markdown(
         """
@@ -144,20 +109,7 @@ computed, and numerically, against the derivative of your own `rnn_forward`. Tho
 checks can only add credit, and the feedback says which of the two functions is wrong.
 """
     ),
-    code(
-        '''
-def rnn_backward(dy, cache):
-    """Backpropagation through time.
-
-    dy: (N, T, K) dLoss/dy_t for every t (the loss is a sum over time),
-    cache: from your rnn_forward.
-    Returns a dict of gradients with keys "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K),
-    "b_h" (H,), "b_y" (K,), "h0" (N, H), "x" (N, T, D).
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.rnn_backward)),
     check_cell("rnn_backward"),
     markdown(
         """
@@ -170,19 +122,7 @@ it **explodes**. Write `hidden_grad_norms`: the norm of dLoss/dh_t (the whole gr
 reaching h_t, from y_t and from step t+1) for every t.
 """
     ),
-    code(
-        '''
-def hidden_grad_norms(dy, cache):
-    """The norm of dLoss/dh_t for every time step.
-
-    dy: (N, T, K) dLoss/dy_t, cache: from your rnn_forward.
-    Returns (T,): entry t is np.linalg.norm of dLoss/dh_t (N, H), over the batch
-    and the hidden units.
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.hidden_grad_norms)),
     check_cell("hidden_grad_norms"),
     markdown(
         """
@@ -217,21 +157,7 @@ The sequence has 20 steps and the loss is on the last output only.
   norm at t = T. A right answer gives exactly 1.
 """
     ),
-    code(
-        f'''
-def relu_rnn_grad_norms(dy, x, h0, params):
-    """The norm of dLoss/dh_t for every time step, for an RNN with ReLU.
-
-    dy: (N, T, K) dLoss/dy_t, x: (N, T, D) the inputs, h0: (N, H) the initial state.
-{PARAMS_DOC}
-    The RNN: h_t = relu(x_t @ W_xh + h_{{t-1}} @ W_hh + b_h), y_t = h_t @ W_hy + b_y.
-    Returns (T,): entry t is np.linalg.norm of dLoss/dh_t (N, H), over the batch
-    and the hidden units (from y_t and from step t+1, as in hidden_grad_norms).
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.relu_rnn_grad_norms)),
     check_cell("relu_rnn_grad_norms"),
     markdown(
         """
@@ -304,20 +230,7 @@ than `max_norm` multiply **every** gradient by max_norm / global_norm. The direc
 of the update is kept; only its length is cut. Do not modify the arrays you are given.
 """
     ),
-    code(
-        '''
-def clip_by_global_norm(grads, max_norm):
-    """Gradient clipping by global norm (Pascanu et al. 2013).
-
-    grads: dict name -> array, max_norm: float.
-    Returns (clipped, global_norm): clipped a new dict with the same keys, every array
-    scaled by max_norm / global_norm when global_norm > max_norm, else unchanged;
-    global_norm (a float) the norm of all gradients together.
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError
-'''
-    ),
+    code(stub(rnn.clip_by_global_norm)),
     check_cell("clip_by_global_norm"),
     markdown(
         """
