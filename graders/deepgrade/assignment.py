@@ -7,7 +7,9 @@ An assignment is one folder, ``assignments/<name>/``:
                       question, limits, the points policy ``[points]``, per-question
                       tolerances ``[tolerances.<question>]``, extras, LMS ids, ...
     fixtures.py       ``cases() -> dict[function name, list[Case]]`` (public and hidden)
-                      and optionally ``CHECKS = {function: extra_check}`` (see below)
+                      and optionally ``CHECKS = {function: extra_check}`` (see below);
+                      the folder is imported as a package (``import_fixtures``), so
+                      fixtures.py may import its siblings (``from . import budgets``)
     mistakes.toml     the mistake catalogue: id -> function, title, explanation
     <name>.ipynb      the student notebook (stubs)
 
