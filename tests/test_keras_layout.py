@@ -103,7 +103,7 @@ def test_the_resume_key_covers_the_harness_files(tmp_path):
     folder = course / "assignments" / "keras"
     a = SimpleNamespace(name="keras", folder=folder)
     before = fingerprint.assignment_files(a, course)
-    assert {"assignments/keras/harness/stock.py", "assignments/keras/judging.py"} <= set(before)
+    assert {"assignments/keras/harness/stock.py", "assignments/keras/judging/stock.py"} <= set(before)
     stock = folder / "harness" / "stock.py"
     stock.write_text(stock.read_text().replace("epochs=int(epochs)", "epochs=int(epochs) + 1"))
     after = fingerprint.assignment_files(a, course)
@@ -119,7 +119,8 @@ def test_the_student_files_are_declared_in_the_toml():
     shipped = set(a.student_files)
     modules = {p.name for p in KERAS.glob("*.py")} - {"make_notebook.py", "panel.py"}  # authoring, calibration
     assert modules <= shipped, modules - shipped
-    assert {f"harness/{p.name}" for p in HARNESS.glob("*.py")} <= shipped
+    for sub in ("harness", "judging"):
+        assert {f"{sub}/{p.name}" for p in (KERAS / sub).glob("*.py")} <= shipped
     assert ("thresholds.toml" in shipped) == (KERAS / "thresholds.toml").is_file()
     assert ("data/corpus.txt" in shipped) == (KERAS / "data" / "corpus.txt").is_file()
     assert not {"panel.py", "make_notebook.py", "mistakes.toml", "assignment.toml"} & shipped

@@ -15,7 +15,8 @@ the student's copy (``student_check``); the work is done by its siblings, one jo
     generation.py  Exercise 2's fixed character model and expected texts
     harness/       the programs run in the sandbox, real files read as text
     cases.py       the graded calls
-    judging.py     the check functions (CHECKS) and the measurements calibration reads
+    judging/       the check functions (CHECKS), one module per exercise, and the
+                   measurements calibration reads
     plots.py       learning curves and the price plot, attached to checks as PNG data
     local.py       the harnesses run in this process (grader.check, tests, calibration)
 
