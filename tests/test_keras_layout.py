@@ -155,3 +155,19 @@ def test_student_file_globs_and_optional_files(tmp_path):
     (folder / "maybe.toml").write_text("")
     asg._CACHE.pop((str(course.resolve()), "cnn"), None)
     assert asg.load("cnn", course).student_files[-1] == "maybe.toml"
+
+
+def test_the_engines_student_runner_imports_a_copys_siblings(tmp_path):
+    """grader.check run with the engine's student_runner on a copy's public.json (not the copy's
+    own runner): the copy's folder is imported as a package, so its modules import their siblings."""
+    from deepgrade.portable import student_runner
+
+    copy = tmp_path / "_deepgrade_check"
+    copy.mkdir()
+    (copy / "__init__.py").write_text("")
+    (copy / "public.json").write_text('{"student_check": "fixtures.student_check"}')
+    (copy / "budgets.py").write_text("EPOCHS = 7\n")
+    (copy / "fixtures.py").write_text(
+        "from .budgets import EPOCHS\n\n\ndef student_check(name, functions, explain):\n    return [name, EPOCHS]\n"
+    )
+    assert student_runner._trained_checks("q", {}, {}, copy / "public.json") == ["q", 7]
