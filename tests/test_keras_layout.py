@@ -171,3 +171,45 @@ def test_the_engines_student_runner_imports_a_copys_siblings(tmp_path):
         "from .budgets import EPOCHS\n\n\ndef student_check(name, functions, explain):\n    return [name, EPOCHS]\n"
     )
     assert student_runner._trained_checks("q", {}, {}, copy / "public.json") == ["q", 7]
+
+
+STUDENT_WITHOUT_DEEPGRADE = r"""
+import sys
+
+
+class NoDeepgrade:  # the student's kernel: deepgrade is not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == "deepgrade" or name.startswith("deepgrade."):
+            raise ModuleNotFoundError(name)
+        return None
+
+
+sys.meta_path.insert(0, NoDeepgrade())
+sys.path.insert(0, sys.argv[1])
+from _deepgrade_check import fixtures
+from _deepgrade_check.compare import Check
+
+cases = fixtures.cases()
+assert cases["build_stock_lstm"][0].harness.startswith('\"\"\"What every harness shares')
+failed = fixtures.Outcome("error", error={"type": "ValueError", "message": "boom", "where": []})
+checks = fixtures.CHECKS["build_stock_lstm"](
+    type("A", (), {"mistakes": {}})(), type("Q", (), {"name": "build_stock_lstm"})(), {"build_stock_lstm/train": failed}
+)
+assert [type(c) for c in checks] == [Check] and checks[0].details == ["raised ValueError: boom"], checks
+assert not [m for m in sys.modules if m.startswith("deepgrade")]
+print("COPY OK")
+"""
+
+
+def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
+    """The copy's modules fall back to the copy's own compare/wire (no deepgrade in the student's
+    kernel), across the subpackages (judging/, harness/). No model is trained."""
+    from deepgrade.student import make_student_copy
+
+    out = make_student_copy(asg.load("keras", ROOT), tmp_path / "keras")
+    assert (out / "_deepgrade_check" / "harness" / "common.py").is_file()
+    assert (out / "_deepgrade_check" / "judging" / "stock.py").is_file()
+    proc = subprocess.run(
+        [sys.executable, "-c", STUDENT_WITHOUT_DEEPGRADE, str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert "COPY OK" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
