@@ -83,7 +83,14 @@ def _course_copy(tmp_path: Path) -> Path:
     return course
 
 
-def test_the_fixtures_import_their_siblings_from_any_course_folder(tmp_path):
+@pytest.fixture
+def keep_fixtures_alias(monkeypatch):
+    """Loading another folder's keras fixtures re-points sys.modules["deepgrade_fixtures_keras"]
+    (the name tests look the repository's up by): put it back afterwards."""
+    monkeypatch.setitem(sys.modules, "deepgrade_fixtures_keras", asg.load("keras", ROOT).fixtures)
+
+
+def test_the_fixtures_import_their_siblings_from_any_course_folder(tmp_path, keep_fixtures_alias):
     """Two course folders holding an assignment of the same name: each fixtures module reads
     its own folder's siblings (the package is named after the folder)."""
     course = _course_copy(tmp_path)
@@ -92,7 +99,7 @@ def test_the_fixtures_import_their_siblings_from_any_course_folder(tmp_path):
         budgets.read_text().replace('DIGITS = {"seed": 0, "epochs": 8,', 'DIGITS = {"seed": 0, "epochs": 3,')
     )
     theirs = asg.import_fixtures("keras", course / "assignments" / "keras")
-    ours = asg.import_fixtures("keras", KERAS)
+    ours = asg.load("keras", ROOT).fixtures
     assert theirs.__package__ != ours.__package__
     assert theirs.DIGITS["epochs"] == 3 and ours.DIGITS["epochs"] == 8
     assert callable(theirs.cases) and callable(theirs.student_check) and "build_stock_lstm" in theirs.CHECKS
@@ -213,3 +220,18 @@ def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
         [sys.executable, "-c", STUDENT_WITHOUT_DEEPGRADE, str(out)], capture_output=True, text=True, timeout=300
     )
     assert "COPY OK" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
+def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtures_alias):
+    """Unpacked as Gradescope unpacks it, the autograder's course folder loads the keras fixtures
+    with their siblings, harness files and data."""
+    from deepgrade import gradescope
+    from helpers import unpack_autograder
+
+    zip_path = gradescope.export("keras", tmp_path / "ag.zip", ROOT)
+    source = unpack_autograder(zip_path, tmp_path) / "source"
+    folder = source / "assignments" / "keras"
+    assert (folder / "harness" / "common.py").is_file() and (folder / "judging" / "stock.py").is_file()
+    fixtures = asg.import_fixtures("keras", folder)
+    case = fixtures.cases()["build_stock_lstm"][0]
+    assert case.harness == (HARNESS / "common.py").read_text() + "\n\n" + (HARNESS / "stock.py").read_text()
