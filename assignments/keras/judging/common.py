@@ -11,7 +11,7 @@ except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.por
     from ..compare import Check, error_check  # type: ignore[no-redef]
 
 
-ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (COMMON's _fit)
+ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (harness/common.py's _fit)
 
 
 def _failed(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
