@@ -46,12 +46,11 @@ def result_with(checks: list[Check]) -> SubmissionResult:
 
 
 def keras_fixtures():
-    spec = importlib.util.spec_from_file_location(
-        "keras_fixtures_for_attachments", ROOT / "assignments/keras/fixtures.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The keras fixtures' plots module (assignments/keras/plots.py), imported as the grader does."""
+    from deepgrade.assignment import import_fixtures
+
+    fixtures = import_fixtures("keras", ROOT / "assignments" / "keras")
+    return importlib.import_module(".plots", fixtures.__package__)
 
 
 # --------------------------------------------------------------------------- producing
@@ -62,7 +61,7 @@ def test_keras_checks_attach_the_png_they_draw():
 
     fx = keras_fixtures()
     history = {"loss": np.array([1.2, 0.6, 0.3]), "accuracy": np.array([0.4, 0.7, 0.9])}
-    check = fx._with_curves(Check("trains", True), "build_digit_cnn", {"history": history})
+    check = fx.with_curves(Check("trains", True), "build_digit_cnn", {"history": history})
     assert not any("learning curves:" in d for d in check.details), "no path in the text"
     assert check.details == ["loss per epoch: 1.200, 0.600, 0.300", "accuracy per epoch: 0.400, 0.700, 0.900"]
     (item,) = check.attachments

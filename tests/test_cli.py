@@ -160,7 +160,7 @@ def test_list_reads_only_the_toml_files():
         "from deepgrade.cli import main\n"
         "code = main(['list'])\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('tensorflow', 'keras', 'solutions', 'nbformat') or m.startswith('deepgrade_fixtures'))\n"
+        "('tensorflow', 'keras', 'solutions', 'nbformat') or m.startswith(('deepgrade_fixtures', 'deepgrade_assignment')))\n"
         "print('LOADED', loaded, code)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

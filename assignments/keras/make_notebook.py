@@ -364,16 +364,11 @@ the same function writes Shakespeare- or Melville-like text.""",
 
 def _fixtures():
     """The assignment's fixtures module: budgets and thresholds are stated from it (one source)."""
-    import importlib.util
     import sys
 
-    name = "deepgrade_fixtures_keras"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "fixtures.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    from deepgrade.assignment import import_fixtures
+
+    return sys.modules.get("deepgrade_fixtures_keras") or import_fixtures("keras", HERE)
 
 
 def fill(text: str) -> str:

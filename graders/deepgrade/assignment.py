@@ -7,7 +7,9 @@ An assignment is one folder, ``assignments/<name>/``:
                       question, limits, the points policy ``[points]``, per-question
                       tolerances ``[tolerances.<question>]``, extras, LMS ids, ...
     fixtures.py       ``cases() -> dict[function name, list[Case]]`` (public and hidden)
-                      and optionally ``CHECKS = {function: extra_check}`` (see below)
+                      and optionally ``CHECKS = {function: extra_check}`` (see below);
+                      the folder is imported as a package (``import_fixtures``), so
+                      fixtures.py may import its siblings (``from . import budgets``)
     mistakes.toml     the mistake catalogue: id -> function, title, explanation
     <name>.ipynb      the student notebook (stubs)
 
@@ -20,8 +22,12 @@ own process, from the fixture inputs.
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib
+import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -384,6 +390,28 @@ def _import_file(name: str, path: Path) -> ModuleType:
     return module
 
 
+def import_fixtures(name: str, folder: Path) -> ModuleType:
+    """``folder/fixtures.py`` imported as the module ``fixtures`` of a package made of the
+    assignment's folder, so that it can import its siblings (``from . import budgets``), as it
+    does in the student's copy, where the folder's files are the package ``_deepgrade_check``.
+
+    The package is named after the assignment and the folder's path (two course folders may hold
+    an assignment of the same name); importing again imports afresh. The fixtures module is
+    also ``sys.modules["deepgrade_fixtures_<name>"]`` (tests and tools find it there).
+    """
+    folder = Path(folder).resolve()
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:10]
+    package = "deepgrade_assignment_" + re.sub(r"\W", "_", name) + "_" + digest
+    for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+        del sys.modules[key]
+    spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+    spec.submodule_search_locations = [str(folder)]
+    sys.modules[package] = importlib.util.module_from_spec(spec)
+    module = importlib.import_module(f"{package}.fixtures")
+    sys.modules[f"deepgrade_fixtures_{name}"] = module
+    return module
+
+
 _CACHE: dict[tuple[str, str], Assignment] = {}
 
 
@@ -404,7 +432,7 @@ def load(name: str, root: Path | None = None) -> Assignment:
     )
     mutants_file = solutions / f"{name}_mistakes.py"
     mutants = _import_file(f"solutions.{name}_mistakes", mutants_file).MUTANTS if mutants_file.exists() else {}
-    fixtures = _import_file(f"deepgrade_fixtures_{name}", folder / "fixtures.py")
+    fixtures = import_fixtures(name, folder)
     all_cases = fixtures.cases()
     extra = getattr(fixtures, "CHECKS", {})
     questions = [
@@ -472,9 +500,12 @@ def _apply_tolerances(checked: Contract, questions: list[Question]) -> None:
 
 def _student_side(checked: Contract, fixtures: ModuleType, folder: Path) -> tuple[list[str], str | None]:
     """The files and the check that grader.check needs to train a model in the student's
-    kernel: the toml's ``student_files`` / ``student_check``, else (older assignments) the
-    fixtures' ``STUDENT_FILES`` and ``student_check``."""
-    files = list(checked.student_files) or list(getattr(fixtures, "STUDENT_FILES", None) or [])
+    kernel: the toml's ``student_files`` (+ ``student_files_optional`` that are present) and
+    ``student_check``, else (older assignments) the fixtures' ``STUDENT_FILES`` and
+    ``student_check``. Globs are expanded to the files they match, in sorted order."""
+    files = _expand(checked, folder, checked.student_files, required=True)
+    files += [f for f in _expand(checked, folder, checked.student_files_optional, required=False) if f not in files]
+    files = files or list(getattr(fixtures, "STUDENT_FILES", None) or [])
     check = checked.student_check
     if check is None and callable(getattr(fixtures, "student_check", None)):
         check = "fixtures.student_check"
@@ -482,6 +513,26 @@ def _student_side(checked: Contract, fixtures: ModuleType, folder: Path) -> tupl
         if not (folder / f).is_file():
             raise AssignmentError(f"{checked.file}: student_files: {f} is not a file in {folder}")
     return files, check
+
+
+def _expand(checked: Contract, folder: Path, patterns: list[str], required: bool) -> list[str]:
+    """Paths relative to ``folder`` (posix): a plain path as it is (if present, when not
+    required), a glob as the files it matches (at least one, when required)."""
+    out: list[str] = []
+    for pattern in patterns:
+        if not any(ch in pattern for ch in "*?["):
+            if required or (folder / pattern).is_file():
+                out.append(pattern)
+            continue
+        found = sorted(
+            p.relative_to(folder).as_posix()
+            for p in folder.glob(pattern)
+            if p.is_file() and "__pycache__" not in p.relative_to(folder).parts
+        )
+        if required and not found:
+            raise AssignmentError(f"{checked.file}: student_files: {pattern} matches no file in {folder}")
+        out += [f for f in found if f not in out]
+    return out
 
 
 def seeded(seed: int) -> np.random.Generator:

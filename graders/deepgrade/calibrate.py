@@ -29,7 +29,6 @@ import math
 import os
 import platform
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -75,7 +74,7 @@ def load_panel(assignment: Assignment) -> ModuleType:
 
 
 def _fixtures(assignment: Assignment) -> ModuleType:
-    return sys.modules[f"deepgrade_fixtures_{assignment.name}"]
+    return assignment.fixtures
 
 
 def measure_panel(

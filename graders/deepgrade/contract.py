@@ -12,7 +12,9 @@ assignment, the pipeline and the reports read them from this module.
     canvas_assignment_id = 12345       the Canvas assignment the gradebook column updates
     pass_percent = 50                  the class summary's pass mark, in % of the points
     student_files = ["fixtures.py"]    files of the folder shipped in the student's copy, for
-                                       questions trained in the student's kernel (harness calls)
+                                       questions trained in the student's kernel (harness calls);
+                                       a glob ("harness/*.py") must match at least one file
+    student_files_optional = [...]     the same, shipped only when present (e.g. thresholds.toml)
     student_check = "fixtures.student_check"   module.function in those files that runs
                                        grader.check for such a question
     [questions]    function = points (>= 0), one per student function, in notebook order
@@ -50,6 +52,7 @@ TOP_KEYS = {
     "canvas_assignment_id": "a whole number or a string",
     "pass_percent": "a number from 0 to 100",
     "student_files": "a list of paths relative to the assignment's folder",
+    "student_files_optional": "a list of paths relative to the assignment's folder",
     "student_check": 'a "module.function" name in the student files',
     "questions": "a table: function name = points",
     "limits": "a table",
@@ -91,6 +94,7 @@ class Contract:
     canvas_assignment_id: str = ""
     pass_percent: float = DEFAULT_PASS_PERCENT
     student_files: list[str] = field(default_factory=list)
+    student_files_optional: list[str] = field(default_factory=list)
     student_check: str | None = None
     policy: Policy = field(default_factory=Policy)
     tolerances: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -106,6 +110,7 @@ class Contract:
             sandbox_ro=list(self.sandbox_ro),
             pass_percent=self.pass_percent,
             student_files=list(self.student_files),
+            student_files_optional=list(self.student_files_optional),
         )
         if self.canvas_assignment_id:
             meta["canvas_assignment_id"] = self.canvas_assignment_id
@@ -165,10 +170,12 @@ def check(raw: dict, file: Path, name: str) -> Contract:
         raise fail("pass_percent", f"{TOP_KEYS['pass_percent']}, not {pass_percent!r}")
 
     student_files = raw.get("student_files", [])
-    if not _strings(student_files) or any(
-        PurePosixPath(f).is_absolute() or ".." in PurePosixPath(f).parts or "\\" in f for f in student_files
-    ):
-        raise fail("student_files", f"{TOP_KEYS['student_files']} (no .., not absolute), not {student_files!r}")
+    optional = raw.get("student_files_optional", [])
+    for key, files in (("student_files", student_files), ("student_files_optional", optional)):
+        if not _strings(files) or any(
+            PurePosixPath(f).is_absolute() or ".." in PurePosixPath(f).parts or "\\" in f for f in files
+        ):
+            raise fail(key, f"{TOP_KEYS[key]} (no .., not absolute), not {files!r}")
     student_check = raw.get("student_check")
     if student_check is not None:
         if not isinstance(student_check, str) or not _DOTTED.fullmatch(student_check):
@@ -189,6 +196,7 @@ def check(raw: dict, file: Path, name: str) -> Contract:
         canvas_assignment_id=str(cid).strip(),
         pass_percent=float(pass_percent),
         student_files=list(student_files),
+        student_files_optional=list(optional),
         student_check=student_check,
         policy=_policy(raw.get("points"), fail),
         tolerances=_tolerances(raw.get("tolerances", {}), questions, fail),

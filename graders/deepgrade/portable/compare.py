@@ -750,6 +750,19 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
     return Check(f"runs on {case_label}", False, weight, text, hidden=hidden)
 
 
+def explain_diagnoses(checks: list[Check], explain: dict[str, str]) -> list[Check]:
+    """Add, under each check, the explanation of every catalogued mistake it diagnosed (once per
+    check; an id the catalogue does not know adds nothing), and drop empty details: what an
+    assignment's own checks (``CHECKS``) need, as the engine's judging does for compared calls."""
+    for c in checks:
+        for mid in c.diagnosis:
+            text = explain.get(mid)
+            if text is not None and text not in c.details:
+                c.details.append(text)
+        c.details = [d for d in c.details if d]
+    return checks
+
+
 def explain_once(checks: list[Check], explain: dict[str, str]) -> list[Check]:
     """A mistake's explanation is shown where it is first recognised; later checks refer back
     to it by the mistake's id and the check that explained it (never to "the one above")."""

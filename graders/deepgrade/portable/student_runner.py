@@ -73,12 +73,19 @@ def _trained_checks(name: str, functions: dict, explain: dict, data_file: Path |
     try:  # inside the student copy: a module of this package
         shipped = importlib.import_module(f".{module}", __package__)
     except ImportError:  # pragma: no cover - imported as deepgrade.portable.student_runner
+        # the copy's folder imported as a package, so that its modules import their siblings
         import importlib.util
+        import sys
 
-        path = Path(data_file or DATA).with_name(module.replace(".", "/") + ".py")
-        spec = importlib.util.spec_from_file_location(f"_deepgrade_check_{module}", path)
-        shipped = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(shipped)
+        folder, package = Path(data_file or DATA).parent, "_deepgrade_check_copy"
+        for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+            del sys.modules[key]
+        spec = importlib.util.spec_from_file_location(
+            package, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[package])
+        shipped = importlib.import_module(f"{package}.{module}")
     return getattr(shipped, function)(name, functions, explain)
 
 

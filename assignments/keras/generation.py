@@ -1,0 +1,82 @@
+"""Exercise 2's fixtures: ``generate`` writes text with a fixed character model (harness/
+generate_model.py, plain numpy) and a seeded rng; the text must equal the reference's exactly.
+
+The grader computes the expected text and each catalogued mistake's in its own process; the
+public cases' codes ship as data/generate_public.json (the student's copy has no reference).
+Texts travel as character codes: int64 arrays (n_chars,).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import harness
+
+DATA = Path(__file__).resolve().parent / "data"
+
+GENERATE_ALPHABET = " .acdeghilmnorstwy"
+GENERATE = [  # (name, description, (seed_text, n_chars, temperature, rng_seed, model_seed), hidden)
+    ("cool", "seed 'call me ishmael.', 30 characters at temperature 0.5", ("call me ishmael.", 30, 0.5, 1, 7), False),
+    ("hot", "seed 'call me ishmael.', 30 characters at temperature 1.5", ("call me ishmael.", 30, 1.5, 2, 7), False),
+    ("whale", "seed 'the whale', 50 characters at temperature 0.8, another model", ("the whale", 50, 0.8, 3, 11), True),
+    ("sea", "seed 'a great sea.', 40 characters at temperature 2", ("a great sea.", 40, 2.0, 4, 7), True),
+]
+
+
+def _generation_namespace() -> dict:
+    ns: dict = {}
+    exec(compile(harness.text("generate_model"), "<deepgrade generate model>", "exec"), ns)
+    return ns
+
+
+def generation_outputs(generate_fn) -> dict:
+    """{case name: the codes of generate_fn's text, or None if it raised}, with the grader's model and rng."""
+    ns = _generation_namespace()
+    out = {}
+    for name, _, (seed_text, n, t, rs, ms), _ in GENERATE:
+        try:
+            out[name] = ns["codes"](generate_fn(*ns["generation_args"](GENERATE_ALPHABET, seed_text, n, t, rs, ms)))
+        except Exception:  # noqa: BLE001 - a mistake that raises has no output to match
+            out[name] = None
+    return out
+
+
+GENERATE_PUBLIC = DATA / "generate_public.json"
+
+
+def public_generation(reference, mutants: dict) -> dict:
+    """What data/generate_public.json holds: the public cases' expected codes and each mistake's."""
+    ref = generation_outputs(reference)
+    muts = {mid: generation_outputs(fn) for mid, fn in sorted(mutants.items())}
+    public = [name for name, _, _, hidden in GENERATE if not hidden]
+    return {
+        name: {
+            "expected": ref[name].tolist(),
+            "mutants": {mid: out[name].tolist() for mid, out in muts.items() if out[name] is not None},
+        }
+        for name in public
+    }
+
+
+def _generation_expectations(assignment) -> dict:
+    """The grader: computed from the reference and the catalogue; the student's copy: the shipped public file."""
+    reference = getattr(getattr(assignment, "reference", None), "generate", None)
+    if reference is not None:
+        mids = [mid for mid, m in assignment.mistakes.items() if m.function == "generate"]
+        ref = generation_outputs(reference)
+        muts = {mid: generation_outputs(assignment.mutants[mid]) for mid in mids if mid in assignment.mutants}
+        return {
+            name: {
+                "expected": ref[name],
+                "mutants": {mid: out[name] for mid, out in muts.items() if out[name] is not None},
+            }
+            for name in ref
+        }
+    data = json.loads(GENERATE_PUBLIC.read_text())
+    return {
+        name: {"expected": np.asarray(d["expected"]), "mutants": {m: np.asarray(v) for m, v in d["mutants"].items()}}
+        for name, d in data.items()
+    }

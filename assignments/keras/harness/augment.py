@@ -1,0 +1,23 @@
+"""build_augmentation: apply it at inference and in training to 4 images; its layers."""
+
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+
+if TYPE_CHECKING:  # defined by common.py, sent before this file
+    from .common import _layers
+
+
+def run(namespace, images, seed):
+    keras.utils.set_random_seed(int(seed))
+    aug = namespace["build_augmentation"]()
+    x = images.astype("float32")
+    inference = np.asarray(aug(x, training=False))
+    trained = np.asarray(aug(x, training=True))
+    return {
+        "layers": _layers(aug),
+        "is_sequential": isinstance(aug, keras.Sequential),
+        "inference": inference,
+        "training": trained,
+    }

@@ -1,0 +1,107 @@
+"""build_cats_dogs_cnn: train on class folders with augmentation, and a no-convolution control."""
+
+import os
+import shutil
+import tempfile
+import time
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+from keras import layers
+
+if TYPE_CHECKING:  # defined by common.py, sent before this file
+    from .common import _fit, _history, _layers, _require_compiled, _write
+
+
+def _augmentation(namespace, images):
+    # the student's build_augmentation if it rescales and keeps the shape, else the grader's own
+    reason = "build_augmentation is not defined"
+    fn = namespace.get("build_augmentation")
+    if callable(fn):
+        try:
+            aug = fn()
+            x = images[:4].astype("float32")
+            same = np.asarray(aug(x, training=False))
+            moved = np.asarray(aug(x, training=True))
+            if same.shape != x.shape or moved.shape != x.shape:
+                reason = f"build_augmentation changes the shape {x.shape} to {same.shape}"
+            elif not np.allclose(same, x / 255.0, atol=1e-3):
+                reason = "build_augmentation(x, training=False) is not x / 255"
+            else:
+                return aug, "yours (build_augmentation)"
+        except Exception as exc:
+            reason = f"build_augmentation raised {type(exc).__name__}: {str(exc)[:150]}"
+    aug = keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomFlip("horizontal"),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+        ]
+    )
+    return aug, "the grader's (flip, rotation, translation), because " + reason
+
+
+def _control(shape):
+    # the same task without convolution: a dense network on the flattened pixels
+    model = keras.Sequential(
+        [
+            keras.Input(shape=shape),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    # (the grader's own model, not the reference: tests/test_student_copy.py compares statements)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def _loss_name(model):
+    loss = getattr(model, "loss", None)
+    return str(loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__))[:60]
+
+
+def run(namespace, train_images, train_labels, val_images, val_labels, seed, epochs, batch):
+    size = int(train_images.shape[1])
+    root = tempfile.mkdtemp(prefix="keras_cats_dogs_")
+    try:
+        _write(os.path.join(root, "train"), train_images, train_labels)
+        _write(os.path.join(root, "validation"), val_images, val_labels)
+        keras.utils.set_random_seed(int(seed))
+        aug, used = _augmentation(namespace, train_images)
+        read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)
+        train_ds = keras.utils.image_dataset_from_directory(
+            os.path.join(root, "train"), shuffle=True, seed=int(seed), **read
+        )
+        val_ds = keras.utils.image_dataset_from_directory(os.path.join(root, "validation"), shuffle=False, **read)
+        train_ds = train_ds.cache().map(lambda x, y: (aug(x, training=True), y))  # a new draw every epoch
+        val_x = np.concatenate([np.asarray(x) for x, _ in val_ds]) / 255.0  # validation: rescaled only
+        keras.utils.set_random_seed(int(seed))
+        model = namespace["build_cats_dogs_cnn"]((size, size, 3))
+        _require_compiled(model, "build_cats_dogs_cnn")
+        start = time.perf_counter()
+        h = _fit(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0)
+        pred = np.asarray(model.predict(val_x, verbose=0))
+        fit_seconds = time.perf_counter() - start
+        keras.utils.set_random_seed(int(seed))
+        control = _control((size, size, 3))
+        control.fit(train_ds, epochs=int(epochs), verbose=0)
+        control_pred = np.asarray(control.predict(val_x, verbose=0))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    # the lecture's input size: built and run once on a blank image (not trained)
+    keras.utils.set_random_seed(int(seed))
+    big = namespace["build_cats_dogs_cnn"]((150, 150, 3))
+    out150 = np.asarray(big.predict(np.zeros((1, 150, 150, 3), "float32"), verbose=0))
+    return {
+        "pred": pred,
+        "control_pred": control_pred,
+        "history": _history(h),
+        "layers": _layers(model),
+        "loss": _loss_name(model),
+        "augmentation": used,
+        "output_shape_150": np.array(out150.shape),
+        "fit_seconds": fit_seconds,
+    }

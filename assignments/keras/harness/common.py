@@ -1,0 +1,102 @@
+"""What every harness shares: a plain description of a model's layers, its training
+history as arrays, and model.fit with a clear message for one mistake Keras reports badly.
+
+Sent first, then the harness (harness/__init__.py): one program in the sandbox.
+"""
+
+import os
+
+import numpy as np
+
+_KEYS = (
+    "units",
+    "activation",
+    "dropout",
+    "recurrent_dropout",
+    "return_sequences",
+    "filters",
+    "kernel_size",
+    "pool_size",
+    "rate",
+    "factor",
+    "height_factor",
+    "width_factor",
+    "mode",
+    "scale",
+    "x_factor",
+    "y_factor",
+    "merge_mode",
+    "fill_mode",
+)
+
+
+def _plain(v):
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, (tuple, list)) and all(isinstance(x, (int, float)) for x in v):
+        return np.asarray(v, dtype=np.float64)
+    return str(v)[:100]
+
+
+def _describe(layer):
+    out = {"type": type(layer).__name__}
+    try:
+        cfg = layer.get_config()
+    except Exception:
+        cfg = {}
+    for k in _KEYS:
+        if k in cfg:
+            out[k] = _plain(cfg[k])
+    inner = getattr(layer, "forward_layer", None)
+    if inner is not None:
+        out["inner"] = _describe(inner)
+    return out
+
+
+def _layers(model):
+    found = []
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ == "InputLayer":
+            continue
+        found.append(_describe(layer))
+    return tuple(found[:40])
+
+
+def _history(h):
+    return {k: np.asarray(v, dtype=np.float64) for k, v in h.history.items()}
+
+
+_ONE_HOT = "which expects one-hot labels"
+
+
+def _fit(model, name, X, y, **kwargs):
+    # Keras' own error for categorical_crossentropy on integer labels is a bare rank mismatch
+    try:
+        return model.fit(X, y, **kwargs)
+    except Exception as exc:
+        loss = getattr(model, "loss", None)
+        loss = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+        if str(loss).lower().replace("_", "") == "categoricalcrossentropy" and np.issubdtype(
+            np.asarray(y).dtype, np.integer
+        ):
+            raise ValueError(
+                name + " is compiled with loss='categorical_crossentropy', " + _ONE_HOT + " (one column per "
+                "class); the labels here are integer class ids: use loss='sparse_categorical_crossentropy'. "
+                "Keras said: " + str(exc).strip().splitlines()[0][:200]
+            ) from None
+        raise
+
+
+def _require_compiled(model, name):
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise RuntimeError(name + " must return a compiled model (call model.compile(...) before returning it)")
+
+
+def _write(folder, images, labels):
+    # images uint8 (n, H, W, 3), labels (n,) 0/1 -> folder/cats/0000.png, folder/dogs/0001.png, ...
+    from PIL import Image
+
+    for i, (img, lab) in enumerate(zip(images, labels)):
+        sub = os.path.join(folder, "cats" if lab == 0 else "dogs")
+        os.makedirs(sub, exist_ok=True)
+        Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.png"))

@@ -1,0 +1,16 @@
+"""build_stacked_gru / build_bidirectional_gru: built and run on a blank batch (2, 7, n_features)."""
+
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+
+if TYPE_CHECKING:  # defined by common.py, sent before this file
+    from .common import _layers
+
+
+def run(namespace, function, n_features):
+    keras.utils.set_random_seed(0)
+    model = namespace[function](int(n_features))
+    out = np.asarray(model.predict(np.zeros((2, 7, int(n_features)), "float32"), verbose=0))
+    return {"layers": _layers(model), "output_shape": np.array(out.shape)}

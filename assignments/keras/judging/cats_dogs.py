@@ -1,0 +1,142 @@
+"""Exercise 3: the cats-vs-dogs CNN, against the threshold and the grader's no-convolution control."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL
+from ..datasets import cats_dogs_data
+from ..plots import with_curves
+from .common import _failed, _types, _value
+
+try:
+    from deepgrade.portable.compare import Check
+except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
+    from ..compare import Check  # type: ignore[no-redef]
+
+
+def _binary_pred(pred: np.ndarray, n: int) -> np.ndarray | None:
+    """Class 1 ("dogs") decisions from (n,) or (n, 1) sigmoid outputs or (n, 2) softmax ones; None if neither."""
+    pred = np.asarray(pred, dtype=np.float64)
+    if pred.shape in ((n,), (n, 1)):
+        return pred.reshape(n) > 0.5
+    if pred.shape == (n, 2):
+        return pred.argmax(1) == 1
+    return None
+
+
+def cats_dogs_scores(v: dict) -> dict[str, float] | None:
+    """Held-out accuracy of the student's model and of the grader's no-convolution control."""
+    d = cats_dogs_data()
+    y = np.sort(d["val_labels"])  # image_dataset_from_directory(shuffle=False) reads cats/ then dogs/
+    mine, control = _binary_pred(v.get("pred"), len(y)), _binary_pred(v.get("control_pred"), len(y))
+    if mine is None or control is None:
+        return None
+    acc, cacc = float((mine == (y == 1)).mean()), float((control == (y == 1)).mean())
+    return {"accuracy": acc, "control_accuracy": cacc, "over_control": acc - cacc}
+
+
+_POOLING = ("MaxPooling2D", "AveragePooling2D")
+
+
+def _cats_dogs_structure(v: dict) -> Check:
+    layers_ = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
+    types = _types(layers_)
+    problems, diagnosis = [], []
+    steps = [
+        ("Conv2D", "a Conv2D layer (step 1, convolution + ReLU)"),
+        ("MaxPooling2D", "a MaxPooling2D layer (step 2, pooling)"),
+        ("Flatten", "a Flatten layer (step 3, flattening)"),
+        ("Dense", "a Dense layer (step 4, fully connected)"),
+    ]
+    for t, desc in steps:
+        if t not in types and not (t == "MaxPooling2D" and "AveragePooling2D" in types):
+            problems.append("missing " + desc)
+    if "Conv2D" not in types:
+        diagnosis.append("cats_no_convolution")
+    elif not any(t in types for t in _POOLING):
+        diagnosis.append("cats_no_pooling")
+    convs = [layer for layer in layers_ if layer.get("type") == "Conv2D"]
+    linear = [c for c in convs if c.get("activation") in (None, "linear")]
+    if linear:
+        problems.append(
+            f"{len(linear)} of your {len(convs)} Conv2D layers have no activation; step 1 is convolution + ReLU"
+        )
+        diagnosis.append("cats_no_relu")
+    last = layers_[-1] if layers_ else {}
+    units, act, loss = last.get("units"), last.get("activation"), str(v.get("loss", "")).lower().replace("_", "")
+    if units == 1 and act == "softmax":
+        problems.append("the output is Dense(1, activation='softmax'): a softmax over one unit is always 1")
+        diagnosis.append("cats_softmax_one_unit")
+    elif units == 1 and act == "sigmoid" and loss != "binarycrossentropy":
+        problems.append(f"one sigmoid output needs loss='binary_crossentropy', not {v.get('loss')!r}")
+        diagnosis.append("cats_loss_mismatch")
+    elif units == 2 and act == "softmax" and loss not in ("sparsecategoricalcrossentropy",):
+        problems.append(
+            f"two softmax outputs with binary labels need loss='sparse_categorical_crossentropy', not {v.get('loss')!r}"
+        )
+        diagnosis.append("cats_loss_mismatch")
+    elif not (units in (1, 2) and act in ("sigmoid", "softmax")):
+        problems.append(
+            f"the last layer is {last.get('type')} with {units} units and activation {act!r}: use Dense(1, activation='sigmoid')"
+        )
+    shape = tuple(int(x) for x in np.asarray(v.get("output_shape_150", ())).ravel())
+    if shape not in ((1, 1), (1, 2)):
+        problems.append(f"built for 150 x 150 x 3 (the lecture's size), one image gives an output of shape {shape}")
+    details = [f"your layers: {', '.join(types)}; loss {v.get('loss')!r}"] + problems if problems else []
+    return Check(
+        "the lecture's four steps (Conv2D + ReLU, MaxPooling2D, Flatten, Dense), a sigmoid output, binary_crossentropy",
+        not problems,
+        1.0,
+        details,
+        diagnosis=diagnosis,
+    )
+
+
+def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
+    o, v = _value(outcomes, question)
+    c = CATS_DOGS
+    budget = f"{c['epochs']} epochs, batch {c['batch']}, seed {c['seed']}"
+    if v is None:
+        return [
+            _failed(f"trains on the cats-vs-dogs folders ({budget})", o, 2.0),
+            Check("beats the same task without convolution", False, 1.0, ["not checked: the model did not train"]),
+            Check("the lecture's four steps", False, 1.0, ["not checked: the model did not train"]),
+        ]
+    d = cats_dogs_data()
+    scores = cats_dogs_scores(v)
+    structure = _cats_dogs_structure(v)
+    if scores is None:
+        shape = tuple(np.asarray(v.get("pred")).shape)
+        acc_check = Check(
+            f"accuracy on {len(d['val'])} held-out images ({budget})",
+            False,
+            2.0,
+            [f"predictions of shape {shape}: expected one sigmoid probability per image"],
+        )
+        control = Check("beats the same task without convolution", False, 1.0, ["not checked: no usable predictions"])
+        return [acc_check, control, structure]
+    acc, cacc = scores["accuracy"], scores["control_accuracy"]
+    acc_check = Check(
+        f"accuracy on {len(d['val'])} held-out images after {budget}: {acc:.1%} (needs {CATS_DOGS_MIN_ACCURACY:.1%})",
+        acc >= CATS_DOGS_MIN_ACCURACY,
+        2.0,
+        [
+            f"data: {d['source']}, read from class folders (train/cats, train/dogs, validation/...) at "
+            f"{c['size']} x {c['size']}",
+            f"augmentation of the training images: {str(v.get('augmentation'))[:300]}; "
+            "the validation images are only rescaled",
+        ],
+    )
+    ok = scores["over_control"] >= CATS_DOGS_MIN_OVER_CONTROL
+    control = Check(
+        f"beats a dense network without convolution (trained by the grader on the same data and budget: {cacc:.1%}) "
+        f"by at least {100 * CATS_DOGS_MIN_OVER_CONTROL:.0f} points",
+        ok,
+        1.0,
+        [] if ok else [f"yours {acc:.1%}, the no-convolution model {cacc:.1%}"],
+        diagnosis=[m for m in structure.diagnosis if m == "cats_no_convolution"] if not ok else [],
+    )
+    if not acc_check.passed:
+        acc_check.diagnosis += [m for m in structure.diagnosis if m in ("cats_softmax_one_unit", "cats_loss_mismatch")]
+    return [with_curves(acc_check, "build_cats_dogs_cnn", v), control, structure]

@@ -1,0 +1,41 @@
+"""What every check function shares: reading a harness's outcome, and the check for a call
+that raised, hung or crashed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    from deepgrade.portable.compare import Check, error_check
+except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
+    from ..compare import Check, error_check  # type: ignore[no-redef]
+
+
+ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (harness/common.py's _fit)
+
+
+def _failed(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
+    """A harness call that raised, hung or crashed: the engine's error check (the student's own
+    line, cells counted from 1), under this check's label."""
+    err = outcome.error or {"type": outcome.status, "message": outcome.status}
+    check = error_check(label, False, err, weight)
+    check.label = label
+    if one_hot_mistake and ONE_HOT_MARKER in str(err.get("message", "")):
+        check.diagnosis.append(one_hot_mistake)
+    return check
+
+
+def _value(outcomes, question, case="train"):
+    o = outcomes[f"{question.name}/{case}"]
+    return o, (o.value if o.ok and isinstance(o.value, dict) else None)
+
+
+def _types(layers) -> list[str]:
+    return [str(layer.get("type")) for layer in layers or () if isinstance(layer, dict)]
+
+
+def _num(x, default=None):
+    try:
+        return float(np.asarray(x).ravel()[-1])
+    except (TypeError, ValueError, IndexError):
+        return default
