@@ -121,6 +121,62 @@ def test_cli_refuses_clearly(tmp_path, capsys):
     assert cli.main(["calibrate", "keras", "--seeds", "a,b"]) == 2
 
 
+def _copy_of_keras(tmp_path):
+    """The keras assignment with its folder in tmp_path (thresholds.toml and the log copied):
+    calibrate writes there, never into the repository."""
+    import dataclasses
+    import shutil
+
+    for name in ("thresholds.toml", "calibrate-run.log"):
+        shutil.copy(A.folder / name, tmp_path / name)
+    return dataclasses.replace(A, folder=tmp_path)
+
+
+def test_calibrating_one_question_replaces_only_its_section_of_the_thresholds_and_the_log(tmp_path, monkeypatch):
+    """--question Q: Q's thresholds, measurements and log block are replaced; every other
+    question's thresholds, margins and measurements stay as they were (no training: the new
+    measurements are the logged ones with the worst panel run removed)."""
+    copy = _copy_of_keras(tmp_path)
+    monkeypatch.setattr(cal, "load_panel", lambda a: PANEL)
+    logged = cal.measured_from_log((A.folder / "calibrate-run.log").read_text())
+    q = "build_digit_cnn"
+    worst = min((v["accuracy"], m.label, s) for m in logged[q] if not m.control for s, v in m.values.items())
+    changed = [
+        cal.Measured(m.label, m.control, {s: v for s, v in m.values.items() if (m.label, s) != worst[1:]})
+        for m in logged[q]
+    ]
+    got = cal.calibrate(copy, [0, 1, 2], [q], log=lambda *_: None, previous={q: changed})
+    assert got[q]["min_accuracy"] > RECORD[q]["min_accuracy"]  # the worst run is gone: a higher bar
+    new = tomllib.loads((tmp_path / "thresholds.toml").read_text())
+    assert list(new) == list(RECORD)  # same questions, same order
+    for other in RECORD:
+        if other != q:
+            assert new[other] == RECORD[other], other
+    assert new[q]["min_accuracy"] == got[q]["min_accuracy"]
+    assert sum(len(m["seeds"]) for m in new[q]["measured"]) == sum(len(m["seeds"]) for m in RECORD[q]["measured"]) - 1
+    relog = cal.measured_from_log((tmp_path / "calibrate-run.log").read_text())
+    assert list(relog) == list(logged)
+    for other in logged:
+        want = changed if other == q else logged[other]
+        assert [(m.label, m.control, m.values) for m in relog[other]] == [(m.label, m.control, m.values) for m in want]
+    # the file re-derives itself: calibrating every question from the merged log changes no threshold
+    again = cal.calibrate(copy, [0, 1, 2], log=lambda *_: None, previous=relog)
+    assert again == {k: {r.key: new[k][r.key] for r in rules(k)} for k in new}
+
+
+def test_the_merged_file_keeps_a_question_the_panel_no_longer_has(tmp_path, monkeypatch):
+    copy = _copy_of_keras(tmp_path)
+    small = type(PANEL)("small_panel")
+    small.PANELS, small.CONTROLS = PANEL.PANELS, PANEL.CONTROLS
+    small.RULES = {"build_forecaster": PANEL.RULES["build_forecaster"]}
+    monkeypatch.setattr(cal, "load_panel", lambda a: small)
+    logged = cal.measured_from_log((A.folder / "calibrate-run.log").read_text())
+    cal.calibrate(copy, [0, 1, 2], log=lambda *_: None, previous=logged)
+    new = tomllib.loads((tmp_path / "thresholds.toml").read_text())
+    assert new == RECORD  # every threshold and measurement, re-derived or kept
+    assert (tmp_path / "thresholds.toml").read_text().count("# build_forecaster: ") == 1
+
+
 @pytest.mark.slow
 def test_calibrate_runs_on_the_offline_data(monkeypatch, tmp_path):
     """The command end to end on a two-model panel (the reference and the control), one seed, no write."""
