@@ -5,7 +5,8 @@
 An assignment that trains models (``keras``) keeps in ``assignments/<name>/panel.py``:
 
     PANELS   {question: [(label, builder), ...]}  reasonable, correct models (the reference among them)
-    CONTROLS {question: [(label, builder), ...]}  wrong models that must fail
+    CONTROLS {question: [(label, builder), ...]}  wrong models that must fail; a third item, a dict
+             of other names (e.g. {"build_augmentation": ...}), replaces those in the namespace
     RULES    {question: [(metric, "max" | "min", margin, threshold key), ...]}
 
 and its fixtures provide ``local_outcomes(namespace, questions, seed)`` (train as the grader
@@ -88,13 +89,14 @@ def measure_panel(
     panel = panel or load_panel(assignment)
     fx = _fixtures(assignment)
     base = dict(vars(assignment.reference)) if assignment.reference is not None else {}
-    rows = [(lab, fn, False) for lab, fn in panel.PANELS.get(question, [])]
-    rows += [(lab, fn, True) for lab, fn in panel.CONTROLS.get(question, [])]
+    rows = [(row, False) for row in panel.PANELS.get(question, [])]
+    rows += [(row, True) for row in panel.CONTROLS.get(question, [])]
     found = []
-    for label, fn, control in rows:
+    for (label, fn, *extra), control in rows:
         m = Measured(label, control)
+        names = {**base, question: fn, **(extra[0] if extra else {})}
         for seed in seeds:
-            m.values[seed] = fx.measure(question, fx.local_outcomes({**base, question: fn}, [question], seed=seed))
+            m.values[seed] = fx.measure(question, fx.local_outcomes(names, [question], seed=seed))
             log(log_line(m, seed))
         found.append(m)
     return found
