@@ -1628,7 +1628,7 @@ def _augmentation_diagnosis(v: dict) -> list[str]:
     augmentation that changes nothing, or that never flips, is that augmentation's fault."""
     if _photo_folder() is not None or not str(v.get("augmentation", "")).startswith("yours"):
         return []
-    if v.get("augmentation_moves") is False:
+    if not bool(v.get("augmentation_moves", True)):  # the wire may bring numpy's bool
         return ["cats_no_augmentation"]
     layers_ = [str(t) for t in v.get("augmentation_layers") or ()]
     if layers_ and "RandomFlip" not in layers_:
