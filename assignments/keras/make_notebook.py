@@ -228,7 +228,7 @@ stripes) of random colour, size, period and position, so that a pixel's colour s
 a convolution, which looks for the same pattern everywhere, is needed. Like a small photo set
 shot from one side, every training animal stands on the left with its stripes leaning one way,
 and every validation animal is the mirror image, on the right: a model trained on the images as
-they are fails there (about 50-70% measured), and the lecture's augmentation (the horizontal
+they are fails there (50-75% measured), and the lecture's augmentation (the horizontal
 flip above all) is what makes it generalise. To keep
 grading fast they are {cats_size} x {cats_size} pixels: the grader builds your model with
 `input_shape=({cats_size}, {cats_size}, 3)` for training and once with `(150, 150, 3)` to check
