@@ -388,6 +388,32 @@ def augment_zoom_keeps_aspect():
     )
 
 
+def cats_no_augmentation():
+    """Only the rescaling of ImageDataGenerator(rescale=1./255, ...): the training images are never moved."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([layers.Rescaling(1.0 / 255)])
+
+
+def cats_augment_no_flip():
+    """The lecture's augmentation without horizontal_flip=True."""
+    import math
+
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
+        ]
+    )
+
+
 def cats_no_relu(input_shape=(150, 150, 3)):
     """Conv2D without an activation: the convolutions are linear (step 1 is convolution + ReLU)."""
     import keras
@@ -517,6 +543,8 @@ MUTANTS = {
     "char_categorical_crossentropy": char_categorical_crossentropy,
     "augment_shear_as_fraction": augment_shear_as_fraction,
     "augment_zoom_keeps_aspect": augment_zoom_keeps_aspect,
+    "cats_no_augmentation": cats_no_augmentation,
+    "cats_augment_no_flip": cats_augment_no_flip,
     "cats_no_relu": cats_no_relu,
     "cats_no_pooling": cats_no_pooling,
     "cats_no_convolution": cats_no_convolution,

@@ -338,15 +338,47 @@ def test_stock_mistakes_are_named_without_training():
 # ------------------------------------------------------------------ exercise 3: cats and dogs
 
 
-def test_generated_cats_and_dogs_are_deterministic_balanced_and_alike_in_colour():
-    a, ya = FX.texture_images(60, 64, 7)
-    b, yb = FX.texture_images(60, 64, 7)
+@pytest.mark.parametrize("view", ["train", "mirrored"])
+def test_generated_cats_and_dogs_are_deterministic_balanced_and_alike_in_colour(view):
+    a, ya = FX.texture_images(60, 64, 7, view)
+    b, yb = FX.texture_images(60, 64, 7, view)
     assert a.dtype == np.uint8 and a.shape == (60, 64, 64, 3) and np.array_equal(a, b) and np.array_equal(ya, yb)
     assert np.bincount(ya).tolist() == [30, 30]
     # the textures cover the same share of their region: the mean colour does not tell the classes apart
     means = a.reshape(60, -1).mean(axis=1)
     gap = abs(means[ya == 0].mean() - means[ya == 1].mean())
     assert gap < 0.5 * means.std(), (gap, means.std())
+
+
+def _bright_columns(images: np.ndarray) -> np.ndarray:
+    """Per image, the mean column (0..1 of the width) of its texture's pixels: every channel of
+    the texture's colour is >= 150, the background's <= 110 plus noise of sd 12."""
+    bright = images.min(axis=3) >= 150
+    cols = np.arange(images.shape[2]) + 0.5
+    return np.array([(b.sum(0) * cols).sum() / b.sum() for b in bright]) / images.shape[2]
+
+
+def _stripe_normal_sign(images: np.ndarray) -> np.ndarray:
+    """Per image, the sign of cos(angle) * sin(angle) of the texture's edge normals (the structure
+    tensor's off-diagonal, x = column, y = row): + for a normal at 0-90 degrees, - at 90-180."""
+    out = []
+    for b in (images.min(axis=3) >= 150).astype(float):
+        gy, gx = np.gradient(b)
+        out.append(np.sign((gx * gy).sum()))
+    return np.array(out)
+
+
+def test_training_animals_stand_on_the_left_and_validation_animals_are_mirrored():
+    """The set that makes augmentation matter (assignments/keras/cats_images.py): every training
+    animal on the left, stripes one way; every validation animal on the right, stripes the other way."""
+    tr, ytr = FX.texture_images(200, 64, 4000)
+    va, yva = FX.texture_images(200, 64, 4001, "mirrored")
+    x_tr, x_va = _bright_columns(tr), _bright_columns(va)
+    assert x_tr.max() < 0.45 and x_va.min() > 0.55, (x_tr.max(), x_va.min())
+    # the stripes' normal is at 15-60 degrees in training, 120-165 mirrored (the dogs: spots are round)
+    s_tr, s_va = _stripe_normal_sign(tr[ytr == 1]), _stripe_normal_sign(va[yva == 1])
+    assert (s_tr > 0).mean() > 0.9 and (s_va < 0).mean() > 0.9, ((s_tr > 0).mean(), (s_va < 0).mean())
+    assert FX.cats_dogs_data()["val"].shape[0] == FX.CATS_DOGS["n_val"]
 
 
 def test_instructors_photo_folder_is_read(tmp_path, monkeypatch):
@@ -377,6 +409,8 @@ def test_instructors_photo_folder_is_read(tmp_path, monkeypatch):
 
 
 CATS_MISTAKES = [
+    "cats_no_augmentation",  # build_augmentation: caught by the CNN's accuracy on the mirrored validation animals
+    "cats_augment_no_flip",
     "cats_no_relu",
     "cats_no_pooling",
     "cats_no_convolution",
@@ -388,7 +422,7 @@ CATS_MISTAKES = [
 @pytest.mark.slow
 @pytest.mark.parametrize("mid", CATS_MISTAKES)
 def test_cats_and_dogs_mistakes_are_caught_and_explained(mid):
-    out = FX.local_outcomes(namespace(build_cats_dogs_cnn=mid), ["build_cats_dogs_cnn"])
+    out = FX.local_outcomes(namespace(**{A.mistakes[mid].function: mid}), ["build_cats_dogs_cnn"])
     checks = judge(out, "build_cats_dogs_cnn")
     bad = [c for c in checks if not c.passed]
     assert any(mid in c.diagnosis for c in bad), [(c.label, c.diagnosis, c.details) for c in checks]

@@ -33,11 +33,16 @@ CHAR_MARGIN = 0.05  # next-character accuracy must beat the bigram baseline by t
 SAMPLE = {"seed": 0, "n": 4000, "probs": [0.5, 0.25, 0.15, 0.1], "temperatures": [0.5, 2.0]}
 SAMPLE_TOLERANCE = 0.035  # largest allowed |frequency - probability|
 
-# Exercise 3: the lecture's cats-vs-dogs CNN (datasets.cats_dogs_data). Graded at 64 x 64 pixels:
-# at 150 x 150 the lecture's four-block CNN alone takes ~5x longer than the 25 s this exercise may
-# add per submission (2 cores); the 150 x 150 model is built and run once (output shape) so that
-# the lecture's input size is checked too.
-CATS_DOGS = {"seed": 0, "epochs": 12, "batch": 32, "size": 64, "n_train": 400, "n_val": 200}
+# Exercise 3: the lecture's cats-vs-dogs CNN (datasets.cats_dogs_data, images from cats_images.py:
+# every training animal on the left, every validation animal mirrored on the right, so that only
+# a model trained with the lecture's augmentation, its flip, generalises). 20 epochs: with
+# augmentation a reasonable model may sit at chance for 10-15 epochs before it learns (Conv 32-64
+# with Adam 3e-3 on seed 0: 50% after 12 epochs, 99.5% after 20). Graded at 64 x 64 pixels: at
+# 150 x 150 one training of the lecture's four-block CNN took 160 s here (2 loaded cores; 100%
+# held-out) and the two-block reference did not learn in the budget (57%), against the ~25 s this
+# exercise may add per submission; the 150 x 150 model is built and run once (output shape) so
+# that the lecture's input size is checked too.
+CATS_DOGS = {"seed": 0, "epochs": 20, "batch": 32, "size": 64, "n_train": 400, "n_val": 200}
 CATS_DOGS_MIN_ACCURACY = 0.75  # held-out accuracy (overridden by thresholds.toml)
 CATS_DOGS_MIN_OVER_CONTROL = 0.10  # and this much above the grader's no-convolution model
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .budgets import CATS_DOGS, CHAR, FORECAST, ORDER
+from .cats_images import animal_images
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -195,32 +196,11 @@ def image_folder_data(seed: int = 0):
 CATS_DOGS_FOLDER = "cats_and_dogs"  # in DEEPGRADE_DATA: train/{cats,dogs}, validation/{cats,dogs}
 
 
-def texture_images(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The generated two-class set: images uint8 (n, size, size, 3), labels int64 (n,) alternating
-    0 ("cats": spots) and 1 ("dogs": stripes). Both textures cover 28% of an elliptic region
-    (spots of radius 0.3 period, stripes 0.28 period wide), so the classes have the same mean colour."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
-    imgs = np.empty((n, size, size, 3), np.uint8)
-    labels = np.arange(n, dtype=np.int64) % 2
-    for i in range(n):
-        c0, c1 = rng.uniform(0, 110, 3), rng.uniform(0, 110, 3)  # dark background gradient
-        a = rng.uniform(0, 2 * np.pi)
-        t = ((np.cos(a) * xx + np.sin(a) * yy) / size)[..., None]
-        img = c0 * (1 - t) + c1 * t
-        ry, rx = rng.uniform(0.25, 0.45, 2) * size
-        cy, cx = rng.uniform(0.3, 0.7, 2) * size
-        region = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1
-        period = rng.uniform(0.1, 0.16) * size
-        th = rng.uniform(0, np.pi)
-        u = (np.cos(th) * xx + np.sin(th) * yy) / period + rng.uniform()
-        v = (-np.sin(th) * xx + np.cos(th) * yy) / period + rng.uniform()
-        fu, fv = u % 1 - 0.5, v % 1 - 0.5
-        pattern = fu**2 + fv**2 < 0.3**2 if labels[i] == 0 else np.abs(fu) < 0.14
-        img[region & pattern] = rng.uniform(150, 255, 3)  # a bright texture of random colour
-        img += rng.normal(0, 12, img.shape)
-        imgs[i] = np.clip(img, 0, 255).astype(np.uint8)
-    return imgs, labels
+def texture_images(n: int, size: int, seed: int, view: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """The generated two-class set (cats_images.py): images uint8 (n, size, size, 3), labels int64
+    (n,) alternating 0 ("cats": spots) and 1 ("dogs": stripes); view "train" (animals on the left)
+    or "mirrored" (the validation images)."""
+    return animal_images(n, size, seed, view)
 
 
 def _photo_folder() -> Path | None:
@@ -268,6 +248,9 @@ def cats_dogs_data() -> dict:
         source = f"the photos in {folder.name}/ ({len(tr)} training, {len(va)} validation, resized to {s} x {s})"
     else:
         tr, ytr = texture_images(CATS_DOGS["n_train"], s, 4000)
-        va, yva = texture_images(CATS_DOGS["n_val"], s, 4001)
-        source = f"generated spots ('cats') and stripes ('dogs'), {len(tr)} training and {len(va)} validation images of {s} x {s}"
+        va, yva = texture_images(CATS_DOGS["n_val"], s, 4001, view="mirrored")
+        source = (
+            f"generated spotted 'cats' and striped 'dogs', {len(tr)} training images (animals on the left) "
+            f"and {len(va)} validation images (mirrored: on the right) of {s} x {s}"
+        )
     return {"train": tr, "train_labels": ytr, "val": va, "val_labels": yva, "source": source}

@@ -224,8 +224,12 @@ fails; the feedback says which) and only rescales the validation images, then tr
 network without convolution (`Flatten`, `Dense(64)`, sigmoid) the same way: yours must beat it.
 No cat or dog photos ship offline: the images are generated, {cats_train} training and
 {cats_val} validation images whose classes differ only in a texture ("cats" have spots, "dogs"
-stripes) of random colour, position, size, angle and period, so that the position of a pixel
-says nothing and a convolution, which looks for the same pattern everywhere, is needed. To keep
+stripes) of random colour, size, period and position, so that a pixel's colour says nothing and
+a convolution, which looks for the same pattern everywhere, is needed. Like a small photo set
+shot from one side, every training animal stands on the left with its stripes leaning one way,
+and every validation animal is the mirror image, on the right: a model trained on the images as
+they are fails there (50-75% measured), and the lecture's augmentation (the horizontal
+flip above all) is what makes it generalise. To keep
 grading fast they are {cats_size} x {cats_size} pixels: the grader builds your model with
 `input_shape=({cats_size}, {cats_size}, 3)` for training and once with `(150, 150, 3)` to check
 it accepts the lecture's size (so do not hard-code the input size). Needs >= {cats_min}

@@ -7,7 +7,8 @@ Never shipped to students.
 
 Each builder has the student's signature and is self-contained (imports inside), like a
 notebook cell. ``PANELS[question]`` lists (label, builder); ``CONTROLS[question]`` the
-wrong models. tests/test_keras_panel.py runs them (fewer seeds in CI);
+wrong models (a third item, a dict of other names such as build_augmentation, replaces those
+in the namespace). tests/test_keras_panel.py runs them (fewer seeds in CI);
 ``benchmarks/keras_models.py --panel`` measures them over every seed and prints the table
 recorded in assignments/keras/thresholds.toml.
 """
@@ -262,6 +263,15 @@ def cats_dogs_no_convolution(input_shape=(150, 150, 3)):
     return model
 
 
+def rescale_only():
+    """A build_augmentation that only rescales (no flip, shift, rotation or zoom): the reference
+    CNN then trains on the training images as they are, every animal on the left."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([layers.Rescaling(1.0 / 255)], name="augmentation")
+
+
 PANELS = {
     "build_stock_lstm": [
         ("LSTM 64 x 2, Dropout 0.2, Adam 3e-3 (reference)", _stock("LSTM", 64, "Adam", 3e-3)),
@@ -352,7 +362,14 @@ CONTROLS = {
     ],
     "build_order_classifier": [("a bag of words (averaged embeddings)", order_bag_of_words)],
     "build_forecaster": [("a learnt constant", forecaster_constant)],
-    "build_cats_dogs_cnn": [("no convolution: Flatten, Dense 64, sigmoid", cats_dogs_no_convolution)],
+    "build_cats_dogs_cnn": [
+        ("no convolution: Flatten, Dense 64, sigmoid", cats_dogs_no_convolution),
+        (
+            "the reference without augmentation (build_augmentation only rescales)",
+            _cats_dogs((16, 32), 64, "Adam", None),
+            {"build_augmentation": rescale_only},
+        ),
+    ],
 }
 
 
@@ -372,7 +389,8 @@ RULES = {
     "build_transfer_model": [("accuracy", "min", 0.05, "min_accuracy")],
     "build_order_classifier": [("accuracy", "min", 0.05, "min_accuracy")],
     "build_forecaster": [("mse_ratio", "max", 1.25, "max_ratio")],
-    # held-out accuracy, and accuracy above the grader's no-convolution model trained in the same run
+    # held-out accuracy, and accuracy above the grader's no-convolution model trained in the same run;
+    # the reference without augmentation must fail (the validation animals are mirrored)
     "build_cats_dogs_cnn": [
         ("accuracy", "min", 0.05, "min_accuracy"),
         ("over_control", "min", 0.05, "min_over_control"),

@@ -5,7 +5,8 @@
 An assignment that trains models (``keras``) keeps in ``assignments/<name>/panel.py``:
 
     PANELS   {question: [(label, builder), ...]}  reasonable, correct models (the reference among them)
-    CONTROLS {question: [(label, builder), ...]}  wrong models that must fail
+    CONTROLS {question: [(label, builder), ...]}  wrong models that must fail; a third item, a dict
+             of other names (e.g. {"build_augmentation": ...}), replaces those in the namespace
     RULES    {question: [(metric, "max" | "min", margin, threshold key), ...]}
 
 and its fixtures provide ``local_outcomes(namespace, questions, seed)`` (train as the grader
@@ -16,8 +17,11 @@ the margin: ``worst * margin`` for an upper bound ("max"), ``worst - margin`` fo
 ("min"). Every control must then break at least one rule, or calibration fails. The
 thresholds, with every measurement behind them, are written to
 ``assignments/<name>/thresholds.toml``, which the fixtures read (and which ships with the
-student's copy, so that grader.check applies the same thresholds). ``--from-log FILE``
-re-derives the thresholds from the measurements an earlier run printed (no training).
+student's copy, so that grader.check applies the same thresholds), and the measurements as
+printed to ``assignments/<name>/calibrate-run.log``. Both files are merged: a run replaces the
+sections of the questions it calibrated (``--question NAME``: that one) and keeps the others'
+thresholds, margins and measurements. ``--from-log FILE`` re-derives the thresholds from the
+measurements an earlier run printed (no training).
 """
 
 from __future__ import annotations
@@ -84,20 +88,28 @@ def measure_panel(
     panel = panel or load_panel(assignment)
     fx = _fixtures(assignment)
     base = dict(vars(assignment.reference)) if assignment.reference is not None else {}
-    rows = [(lab, fn, False) for lab, fn in panel.PANELS.get(question, [])]
-    rows += [(lab, fn, True) for lab, fn in panel.CONTROLS.get(question, [])]
+    rows = [(row, False) for row in panel.PANELS.get(question, [])]
+    rows += [(row, True) for row in panel.CONTROLS.get(question, [])]
     found = []
-    for label, fn, control in rows:
+    for (label, fn, *extra), control in rows:
         m = Measured(label, control)
+        names = {**base, question: fn, **(extra[0] if extra else {})}
         for seed in seeds:
-            m.values[seed] = fx.measure(question, fx.local_outcomes({**base, question: fn}, [question], seed=seed))
-            shown = m.values[seed] and ", ".join(f"{k} {v:.4g}" for k, v in m.values[seed].items())
-            log(f"  {'control' if control else 'panel':7s} {label} (seed {seed}): {shown or 'did not run'}")
+            m.values[seed] = fx.measure(question, fx.local_outcomes(names, [question], seed=seed))
+            log(log_line(m, seed))
         found.append(m)
     return found
 
 
+def log_line(m: Measured, seed: int) -> str:
+    """One measurement as the log prints it (and measured_from_log reads it back)."""
+    v = m.values[seed]
+    shown = v and ", ".join(f"{k} {x:.4g}" for k, x in v.items())
+    return f"  {'control' if m.control else 'panel':7s} {m.label} (seed {seed}): {shown or 'did not run'}"
+
+
 _LOG_LINE = re.compile(r"^  (panel|control)\s+(.*) \(seed (-?\d+)\): (.*)$")
+_LOG_HEAD = re.compile(r"^(\w+): \d+ panel models")
 
 
 def measured_from_log(text: str) -> dict[str, list[Measured]]:
@@ -106,7 +118,7 @@ def measured_from_log(text: str) -> dict[str, list[Measured]]:
     out: dict[str, list[Measured]] = {}
     question = None
     for line in text.splitlines():
-        head = re.match(r"^(\w+): \d+ panel models", line)
+        head = _LOG_HEAD.match(line)
         if head:
             question = head.group(1)
             out.setdefault(question, [])  # a later run's header for the same question adds to it
@@ -156,24 +168,66 @@ def _toml_value(v) -> str:
     return repr(round(float(v), 6))
 
 
+_TOML_HEAD = re.compile(r"^\[\[?([A-Za-z0-9_]+)[\].]")
+_FILE_HEAD = "# Written by `deepgrade calibrate` (run it again rather than editing by hand; --question Q replaces Q's section only)."
+
+
+def _toml_sections(text: str) -> dict[str, list[str]]:
+    """The file's sections by question, as written (a section's own comment lines included);
+    a section without its own provenance comment gets the old file-wide one."""
+    sections: dict[str, list[str]] = {}
+    preamble: list[str] = []
+    pending: list[str] = []  # comment lines since the last blank line: they head the next section
+    current = None
+    for line in text.splitlines():
+        head = _TOML_HEAD.match(line)
+        if head:
+            q = head.group(1)
+            if q != current:
+                current = q
+                sections.setdefault(q, []).extend(pending)
+                pending = []
+            sections[q].append(line)
+        elif line.startswith("#"):
+            pending.append(line)
+        elif not line.strip():
+            if current is None:
+                preamble += pending
+            else:
+                sections[current] += pending
+            pending = []
+            if current is not None:
+                sections[current].append("")
+        elif current is not None:
+            sections[current] += pending + [line]
+            pending = []
+    old_stamp = next((c for c in preamble if re.match(r"^# \d{4}-\d\d-\d\d ", c)), None)
+    for q, lines in sections.items():
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if old_stamp and not (lines and lines[0].startswith("#")):
+            lines.insert(0, f"# {q}:{old_stamp[1:]}")
+    return sections
+
+
 def write_thresholds(path: Path, results: dict, seeds: list[int], data: str | None) -> None:
     """thresholds.toml: per question its thresholds, then every measurement behind them
-    ([[question.measured]] tables: label, control, seeds, one list per metric)."""
-    lines = [
-        "# Written by `deepgrade calibrate` (run it again rather than editing by hand).",
-        f"# {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {platform.node()}, "
-        f"{os.cpu_count()} cores, data: {data or 'shipped'}",
-        "",
-    ]
+    ([[question.measured]] tables: label, control, seeds, one list per metric). Merged: the
+    questions in results replace their sections; the other questions' sections stay as written."""
+    sections = _toml_sections(path.read_text()) if path.is_file() else {}
+    stamp = (
+        f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {platform.node()}, "
+        f"{os.cpu_count()} cores, data: {data or 'shipped'}"
+    )
     for question, (rules, thresholds, measured) in results.items():
-        lines.append(f"[{question}]")
+        lines = [f"# {question}: {stamp}", f"[{question}]"]
         for rule in rules:
             sign = "<=" if rule.kind == "max" else ">="
             lines.append(
                 f"{rule.key} = {_toml_value(thresholds[rule.key])}  # {rule.metric} {sign} this; margin {rule.margin}"
             )
-        lines.append("")
         for m in measured:
+            lines.append("")
             lines.append(f"[[{question}.measured]]")
             lines.append(f"label = {json.dumps(m.label)}")  # a JSON string is a TOML basic string
             lines.append(f"control = {'true' if m.control else 'false'}")
@@ -182,8 +236,40 @@ def write_thresholds(path: Path, results: dict, seeds: list[int], data: str | No
             for rule in rules:
                 vals = [round(float(m.values[seed][rule.metric]), 5) for seed in ran]
                 lines.append(f"{rule.metric} = {vals}")
-            lines.append("")
-    path.write_text("\n".join(lines))
+        sections[question] = lines
+    out = [_FILE_HEAD, ""]
+    for lines in sections.values():
+        out += lines + [""]
+    path.write_text("\n".join(out))
+
+
+def log_block(
+    question: str, rules: list[Rule], thresholds: dict, measured: list[Measured], seeds: list[int]
+) -> list[str]:
+    """One question's part of calibrate-run.log: its header, every measurement, its thresholds."""
+    panel = sum(not m.control for m in measured)
+    lines = [f"{question}: {panel} panel models, {len(measured) - panel} controls, seeds {seeds}"]
+    lines += [log_line(m, seed) for m in measured for seed in m.values]
+    lines.append(f"{question}: " + ", ".join(f"{r.key} = {thresholds[r.key]}" for r in rules))
+    return lines
+
+
+def merge_log(old: str, blocks: dict[str, list[str]]) -> str:
+    """calibrate-run.log with the given questions' blocks replaced (or appended) and every other
+    line kept in order (an older block of the same question, e.g. from --from-log, included)."""
+    kept: dict[str | None, list[str]] = {None: []}
+    current = None
+    for line in old.splitlines():
+        head = _LOG_HEAD.match(line)
+        if head:
+            current = head.group(1)
+        kept.setdefault(current, []).append(line)
+    out = list(kept.pop(None))
+    for q, lines in kept.items():
+        out += blocks.pop(q) if q in blocks else lines
+    for lines in blocks.values():
+        out += lines
+    return "\n".join(out) + "\n"
 
 
 def calibrate(
@@ -195,12 +281,15 @@ def calibrate(
     log=print,
     previous: dict[str, list[Measured]] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Measure the panels, set the thresholds, write thresholds.toml; {question: {key: threshold}}.
+    """Measure the panels, set the thresholds, merge them into thresholds.toml and the
+    measurements into calibrate-run.log (only these questions' sections change);
+    {question: {key: threshold}}.
 
     previous: measurements read back from an earlier run's output (measured_from_log): used
     instead of training for the questions they cover."""
     panel = load_panel(assignment)
     results = {}
+    blocks = {}
     for question, raw in panel.RULES.items():
         if questions and question not in questions:
             continue
@@ -210,15 +299,20 @@ def calibrate(
             f"{len(panel.CONTROLS.get(question, []))} controls, seeds {seeds}"
         )
         measured = previous[question] if previous and question in previous else None
+        ran = seeds
         if measured is None:
             measured = measure_panel(assignment, question, seeds, panel, log)
         else:
-            seeds = sorted({seed for m in measured for seed in m.values})
+            ran = sorted({seed for m in measured for seed in m.values})
         thresholds = thresholds_from(rules, measured)
         log(f"{question}: " + ", ".join(f"{k} = {v}" for k, v in thresholds.items()))
         results[question] = (rules, thresholds, measured)
+        blocks[question] = log_block(question, rules, thresholds, measured, ran)
     if write and results:
         path = assignment.folder / "thresholds.toml"
         write_thresholds(path, results, seeds, data)
         log(f"wrote {path}")
+        log_path = assignment.folder / "calibrate-run.log"
+        log_path.write_text(merge_log(log_path.read_text() if log_path.is_file() else "", blocks))
+        log(f"wrote {log_path}")
     return {q: t for q, (_, t, _) in results.items()}

@@ -21,7 +21,7 @@ def _augmentation(namespace, images):
     if callable(fn):
         try:
             aug = fn()
-            x = images[:4].astype("float32")
+            x = images[:16].astype("float32")
             same = np.asarray(aug(x, training=False))
             moved = np.asarray(aug(x, training=True))
             if same.shape != x.shape or moved.shape != x.shape:
@@ -29,7 +29,14 @@ def _augmentation(namespace, images):
             elif not np.allclose(same, x / 255.0, atol=1e-3):
                 reason = "build_augmentation(x, training=False) is not x / 255"
             else:
-                return aug, "yours (build_augmentation)"
+                # does training=True change the images at all (16 of them: a flip alone misses all with p = 2**-16)?
+                moves = not np.allclose(moved, same, atol=1e-3)
+                return (
+                    aug,
+                    "yours (build_augmentation)",
+                    moves,
+                    [type(layer).__name__ for layer in getattr(aug, "layers", [])],
+                )
         except Exception as exc:
             reason = f"build_augmentation raised {type(exc).__name__}: {str(exc)[:150]}"
     aug = keras.Sequential(
@@ -40,7 +47,7 @@ def _augmentation(namespace, images):
             layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
         ]
     )
-    return aug, "the grader's (flip, rotation, translation), because " + reason
+    return aug, "the grader's (flip, rotation, translation), because " + reason, True, []
 
 
 def _control(shape):
@@ -70,7 +77,7 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed, epo
         _write(os.path.join(root, "train"), train_images, train_labels)
         _write(os.path.join(root, "validation"), val_images, val_labels)
         keras.utils.set_random_seed(int(seed))
-        aug, used = _augmentation(namespace, train_images)
+        aug, used, moves, aug_layers = _augmentation(namespace, train_images)
         read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)
         train_ds = keras.utils.image_dataset_from_directory(
             os.path.join(root, "train"), shuffle=True, seed=int(seed), **read
@@ -102,6 +109,8 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed, epo
         "layers": _layers(model),
         "loss": _loss_name(model),
         "augmentation": used,
+        "augmentation_moves": bool(moves),
+        "augmentation_layers": tuple(str(t)[:40] for t in aug_layers[:20]),
         "output_shape_150": np.array(out150.shape),
         "fit_seconds": fit_seconds,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL
-from ..datasets import cats_dogs_data
+from ..datasets import _photo_folder, cats_dogs_data
 from ..plots import with_curves
 from .common import _failed, _types, _value
 
@@ -124,8 +124,9 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
         [
             f"data: {d['source']}, read from class folders (train/cats, train/dogs, validation/...) at "
             f"{c['size']} x {c['size']}",
-            f"augmentation of the training images: {str(v.get('augmentation'))[:300]}; "
-            "the validation images are only rescaled",
+            f"augmentation of the training images: {str(v.get('augmentation'))[:300]}"
+            + ("" if v.get("augmentation_moves", True) else ", which leaves them unchanged (it only rescales)")
+            + "; the validation images are only rescaled",
         ],
     )
     ok = scores["over_control"] >= CATS_DOGS_MIN_OVER_CONTROL
@@ -139,4 +140,18 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
     )
     if not acc_check.passed:
         acc_check.diagnosis += [m for m in structure.diagnosis if m in ("cats_softmax_one_unit", "cats_loss_mismatch")]
+        acc_check.diagnosis += _augmentation_diagnosis(v)
     return [with_curves(acc_check, "build_cats_dogs_cnn", v), control, structure]
+
+
+def _augmentation_diagnosis(v: dict) -> list[str]:
+    """On the generated images (validation animals mirrored), a failed accuracy with the student's
+    augmentation that changes nothing, or that never flips, is that augmentation's fault."""
+    if _photo_folder() is not None or not str(v.get("augmentation", "")).startswith("yours"):
+        return []
+    if not bool(v.get("augmentation_moves", True)):  # the wire may bring numpy's bool
+        return ["cats_no_augmentation"]
+    layers_ = [str(t) for t in v.get("augmentation_layers") or ()]
+    if layers_ and "RandomFlip" not in layers_:
+        return ["cats_augment_no_flip"]
+    return []
