@@ -161,3 +161,46 @@ def test_the_key_names_every_file_that_decides_a_grade():
     assert not [f for f in key["files"] if f.startswith("solutions/") and "cnn" not in f]
     assert key["engine"]["version"] and len(key["engine"]["source"]) == 64
     assert fingerprint.changes(key, key, "cnn") is None
+
+
+def test_the_key_covers_the_inputs_and_says_so_when_only_they_change():
+    """Inputs the fixtures build from outside the course folder (an instructor's photos or text)
+    are in the key through the calls the sandbox is sent: a changed input regrades."""
+    from deepgrade import assignment as asg
+    from deepgrade import fingerprint
+
+    a = asg.load("cnn", ROOT)
+    key = fingerprint.grading_key(a, ROOT)
+    assert len(key["inputs"]) == 64
+    case = a.questions[0].cases[0]
+    old_args = case.args
+    try:
+        case.args = tuple(x + 1 if hasattr(x, "shape") else x for x in case.args)
+        moved = fingerprint.grading_key(a, ROOT)
+    finally:
+        case.args = old_args
+    assert moved["inputs"] != key["inputs"] and moved["files"] == key["files"]
+    assert "the fixtures' inputs changed" in fingerprint.changes(key, moved, "cnn")
+    assert fingerprint.changes(key, fingerprint.grading_key(a, ROOT), "cnn") is None
+
+
+_KERAS_INPUTS = (
+    "import sys; from pathlib import Path; from deepgrade import assignment as asg, fingerprint as fp; "
+    "print(fp.inputs_key(asg.load('keras', Path(sys.argv[1]))))"
+)
+
+
+def test_an_instructors_text_changes_the_keras_key(tmp_path):
+    """DEEPGRADE_KERAS_TEXT names a file outside the course folder: the files' key cannot see it,
+    the inputs' key does (each in its own process, as two batch runs would be)."""
+    text = tmp_path / "moby.txt"
+    text.write_text("Call me Ishmael. Some years ago, never mind how long precisely. " * 2000)
+    keys = []
+    for extra in ({}, {"DEEPGRADE_KERAS_TEXT": str(text)}):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPGRADE_")} | extra
+        proc = subprocess.run(
+            [sys.executable, "-c", _KERAS_INPUTS, str(ROOT)], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        keys.append(proc.stdout.split()[-1])
+    assert len(keys[0]) == 64 and keys[0] != keys[1]

@@ -203,7 +203,7 @@ def texture_images(n: int, size: int, seed: int, view: str = "train") -> tuple[n
     return animal_images(n, size, seed, view)
 
 
-def _photo_folder() -> Path | None:
+def photo_folder() -> Path | None:
     path = os.environ.get("DEEPGRADE_CATS_DOGS")
     if path:
         return Path(path)
@@ -234,7 +234,7 @@ def cats_dogs_data() -> dict:
     S = CATS_DOGS["size"], labels 0 = cats, 1 = dogs. The instructor's photos (resized to S) if
     a folder is set, else the generated set (seeds 4000 and 4001)."""
     s = CATS_DOGS["size"]
-    folder = _photo_folder()
+    folder = photo_folder()
     if folder is not None:
         missing = [
             d for d in ("train/cats", "train/dogs", "validation/cats", "validation/dogs") if not (folder / d).is_dir()

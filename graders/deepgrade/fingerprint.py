@@ -6,6 +6,10 @@ A stored result is reused only when its key equals the current one:
     files    sha256 of every file in assignments/<name>/ (assignment.toml, fixtures.py,
              mistakes.toml, data files, ...) and of solutions/<name>.py and
              solutions/<name>_mistakes.py, by path relative to the course folder
+    inputs   sha256 of every call the sandbox is sent (plan.build_calls: the cases' inputs as
+             encoded, harness programs, time limits): data the fixtures read from elsewhere
+             (an instructor's photos or text named by DEEPGRADE_CATS_DOGS, DEEPGRADE_KERAS_TEXT
+             or DEEPGRADE_DATA) changes it although no file of the course folder changed
 
 ``changes(old, new)`` says in words why a stored key no longer holds.
 """
@@ -13,6 +17,7 @@ A stored result is reused only when its key equals the current one:
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -71,9 +76,19 @@ def assignment_files(assignment: Assignment, root: Path) -> dict[str, str]:
     return out
 
 
+def inputs_key(assignment: Assignment) -> str:
+    """sha256 over the calls the sandbox is sent for this assignment, in order."""
+    from .plan import build_calls
+
+    h = hashlib.sha256()
+    for call in build_calls(assignment):
+        h.update(json.dumps(call, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    return h.hexdigest()
+
+
 def grading_key(assignment: Assignment, root: Path) -> dict:
     """The resume key of a batch (computed once per batch, stored with every result)."""
-    return {"engine": engine_key(), "files": assignment_files(assignment, root)}
+    return {"engine": engine_key(), "files": assignment_files(assignment, root), "inputs": inputs_key(assignment)}
 
 
 def changes(old: object, new: dict, assignment_name: str) -> str | None:
@@ -89,6 +104,10 @@ def changes(old: object, new: dict, assignment_name: str) -> str | None:
         names = [k[len(prefix) :] if k.startswith(prefix) else k for k in changed]
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
         reasons.append(f"the assignment changed ({shown})")
+    if old.get("inputs") != new.get("inputs") and not changed:
+        reasons.append(
+            "the fixtures' inputs changed (data named by DEEPGRADE_CATS_DOGS, DEEPGRADE_KERAS_TEXT or DEEPGRADE_DATA?)"
+        )
     if old["engine"] != new["engine"]:
         was, now = old["engine"].get("version"), new["engine"].get("version")
         reasons.append(f"deepgrade changed ({was} -> {now})" if was != now else "deepgrade changed (its source)")

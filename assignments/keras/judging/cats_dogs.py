@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL
-from ..datasets import _photo_folder, cats_dogs_data
+from ..datasets import cats_dogs_data, photo_folder
 from ..plots import with_curves
-from .common import _failed, _types, _value
+from .common import failed_check, layer_types, outcome_value
 
 try:
     from deepgrade.portable.compare import Check
@@ -41,7 +41,7 @@ _POOLING = ("MaxPooling2D", "AveragePooling2D")
 
 def _cats_dogs_structure(v: dict) -> Check:
     layers_ = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
-    types = _types(layers_)
+    types = layer_types(layers_)
     problems, diagnosis = [], []
     steps = [
         ("Conv2D", "a Conv2D layer (step 1, convolution + ReLU)"),
@@ -94,12 +94,12 @@ def _cats_dogs_structure(v: dict) -> Check:
 
 
 def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     c = CATS_DOGS
     budget = f"{c['epochs']} epochs, batch {c['batch']}, seed {c['seed']}"
     if v is None:
         return [
-            _failed(f"trains on the cats-vs-dogs folders ({budget})", o, 2.0),
+            failed_check(f"trains on the cats-vs-dogs folders ({budget})", o, 2.0),
             Check("beats the same task without convolution", False, 1.0, ["not checked: the model did not train"]),
             Check("the lecture's four steps", False, 1.0, ["not checked: the model did not train"]),
         ]
@@ -147,7 +147,7 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
 def _augmentation_diagnosis(v: dict) -> list[str]:
     """On the generated images (validation animals mirrored), a failed accuracy with the student's
     augmentation that changes nothing, or that never flips, is that augmentation's fault."""
-    if _photo_folder() is not None or not str(v.get("augmentation", "")).startswith("yours"):
+    if photo_folder() is not None or not str(v.get("augmentation", "")).startswith("yours"):
         return []
     if not bool(v.get("augmentation_moves", True)):  # the wire may bring numpy's bool
         return ["cats_no_augmentation"]

@@ -8,7 +8,7 @@ import numpy as np
 from ..budgets import DIGITS, DIGITS_MIN_ACCURACY, TRANSFER, TRANSFER_MIN_ACCURACY
 from ..datasets import digits_split, image_folder_data
 from ..plots import with_curves
-from .common import _failed, _num, _types, _value
+from .common import failed_check, last_number, layer_types, outcome_value
 
 try:
     from deepgrade.portable.compare import Check
@@ -17,14 +17,14 @@ except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.por
 
 
 def check_digits(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     budget = f"{DIGITS['epochs']} epochs, batch {DIGITS['batch']}, seed {DIGITS['seed']}"
     if v is None:
         return [
-            _failed(f"trains on the digits ({budget})", o, 2.0, "digits_categorical_crossentropy"),
+            failed_check(f"trains on the digits ({budget})", o, 2.0, "digits_categorical_crossentropy"),
             Check("the lecture's four steps", False, 1.0, ["not checked: the model did not train"]),
         ]
-    types = _types(v.get("layers"))
+    types = layer_types(v.get("layers"))
     steps = [
         ("Conv2D", "a Conv2D layer (step 1, convolution + ReLU)"),
         ("MaxPooling2D", "a MaxPooling2D layer (step 2, pooling)"),
@@ -91,14 +91,14 @@ SHEAR_FACTOR = float(np.tan(np.radians(0.2)))  # ImageDataGenerator(shear_range=
 
 
 def check_augmentation(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question, "apply")
+    o, v = outcome_value(outcomes, question, "apply")
     if v is None:
-        return [_failed("builds and applies the augmentation", o, 3.0)]
+        return [failed_check("builds and applies the augmentation", o, 3.0)]
     layers = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
     by_type = {layer["type"]: layer for layer in layers}
     checks = []
     wanted = [
-        ("Rescaling", "rescale=1./255", lambda L: abs(_num(L.get("scale"), 0) - 1 / 255) < 1e-6),
+        ("Rescaling", "rescale=1./255", lambda L: abs(last_number(L.get("scale"), 0) - 1 / 255) < 1e-6),
         (
             "RandomRotation",
             "rotation_range=40 (degrees: factor 40/360 of a full turn)",
@@ -194,9 +194,9 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
 
 
 def check_datasets(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question, "folders")
+    o, v = outcome_value(outcomes, question, "folders")
     if v is None:
-        return [_failed("reads the generated image folders", o, 4.0)]
+        return [failed_check("reads the generated image folders", o, 4.0)]
     tr, ytr, va, yva = image_folder_data()
     checks = []
     shape = tuple(int(x) for x in np.asarray(v["batch_shape"]).ravel())
@@ -209,8 +209,8 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
             [] if ok else [f"your first batch has shape {shape}"],
         )
     )
-    lo, hi = _num(v["min"]), _num(v["max"])
-    vlo, vhi = _num(v["val_min"]), _num(v["val_max"])
+    lo, hi = last_number(v["min"]), last_number(v["max"])
+    vlo, vhi = last_number(v["val_min"]), last_number(v["val_max"])
     ok = lo >= -1e-4 and hi <= 1 + 1e-4 and vlo >= -1e-4 and vhi <= 1 + 1e-4 and vhi > 0.2
     checks.append(
         Check(
@@ -265,10 +265,10 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
 
 
 def check_transfer(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     budget = f"{TRANSFER['epochs']} epochs, batch {TRANSFER['batch']}, seed {TRANSFER['seed']}"
     if v is None:
-        return [_failed(f"trains a new head on a frozen base ({budget})", o, 5.0)]
+        return [failed_check(f"trains a new head on a frozen base ({budget})", o, 5.0)]
     checks = []
     _, _, _, yte = digits_split(5, 9)
     pred = np.asarray(v["pred"])
@@ -294,14 +294,18 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
                 v,
             )
         )
-    frozen = bool(_num(v["frozen"], 0)) and _num(v["base_change"], 1) == 0.0 and bool(_num(v["uses_base"], 0))
+    frozen = (
+        bool(last_number(v["frozen"], 0))
+        and last_number(v["base_change"], 1) == 0.0
+        and bool(last_number(v["uses_base"], 0))
+    )
     details = []
-    if not bool(_num(v["uses_base"], 0)):
+    if not bool(last_number(v["uses_base"], 0)):
         details.append("your model does not contain the base it was given")
-    if not bool(_num(v["frozen"], 0)):
+    if not bool(last_number(v["frozen"], 0)):
         details.append("the base's weights are trainable in your model: set base.trainable = False before compiling")
-    if _num(v["base_change"], 1) != 0.0:
-        details.append(f"training changed the base's weights (largest change {_num(v['base_change']):.3g})")
+    if last_number(v["base_change"], 1) != 0.0:
+        details.append(f"training changed the base's weights (largest change {last_number(v['base_change']):.3g})")
     checks.append(
         Check(
             "the convolutional base is frozen: its weights are unchanged after training",
@@ -312,11 +316,11 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
         )
     )
     shape = tuple(int(x) for x in np.asarray(v["vgg_output_shape"]).ravel())
-    ok = bool(_num(v["vgg_frozen"], 0)) and bool(_num(v["vgg_used"], 0)) and shape in ((1, 2), (1, 1))
+    ok = bool(last_number(v["vgg_frozen"], 0)) and bool(last_number(v["vgg_used"], 0)) and shape in ((1, 2), (1, 1))
     det = []
-    if not bool(_num(v["vgg_used"], 0)):
+    if not bool(last_number(v["vgg_used"], 0)):
         det.append("the model does not contain the VGG16 base")
-    if not bool(_num(v["vgg_frozen"], 0)):
+    if not bool(last_number(v["vgg_frozen"], 0)):
         det.append("some VGG16 weights are trainable")
     if shape not in ((1, 2), (1, 1)):
         det.append(f"output shape {shape} for one 150 x 150 image and 2 classes")
@@ -332,7 +336,7 @@ def _pretrained_check(v: dict, key: str, name: str) -> Check:
     if f"{key}_used" not in v:
         return Check(f"accepts {name}, frozen", False, 1.0, ["not measured"])
     shape = tuple(int(x) for x in np.asarray(v[f"{key}_output_shape"]).ravel())
-    used, frozen = bool(_num(v[f"{key}_used"], 0)), bool(_num(v[f"{key}_frozen"], 0))
+    used, frozen = bool(last_number(v[f"{key}_used"], 0)), bool(last_number(v[f"{key}_frozen"], 0))
     det = []
     if not used:
         det.append(f"the model does not contain the {name} base")

@@ -14,7 +14,7 @@ except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.por
 ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (harness/common.py's _fit)
 
 
-def _failed(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
+def failed_check(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
     """A harness call that raised, hung or crashed: the engine's error check (the student's own
     line, cells counted from 1), under this check's label."""
     err = outcome.error or {"type": outcome.status, "message": outcome.status}
@@ -25,16 +25,16 @@ def _failed(label: str, outcome, weight: float, one_hot_mistake: str | None = No
     return check
 
 
-def _value(outcomes, question, case="train"):
+def outcome_value(outcomes, question, case="train"):
     o = outcomes[f"{question.name}/{case}"]
     return o, (o.value if o.ok and isinstance(o.value, dict) else None)
 
 
-def _types(layers) -> list[str]:
+def layer_types(layers) -> list[str]:
     return [str(layer.get("type")) for layer in layers or () if isinstance(layer, dict)]
 
 
-def _num(x, default=None):
+def last_number(x, default=None):
     try:
         return float(np.asarray(x).ravel()[-1])
     except (TypeError, ValueError, IndexError):

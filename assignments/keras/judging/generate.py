@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..generation import GENERATE, _generation_expectations
-from .common import _failed
+from .common import failed_check
 
 try:
     from deepgrade.portable.compare import Check
@@ -23,7 +23,7 @@ def check_generate(assignment, question, outcomes) -> list[Check]:
         label = ("hidden check: " if hidden else "") + f"the generated text on {description}"
         o = outcomes.get(f"generate/{name}")
         if o is None or not o.ok:
-            check = _failed(label, o, 1.0) if o is not None else Check(label, False, 1.0, ["not run"])
+            check = failed_check(label, o, 1.0) if o is not None else Check(label, False, 1.0, ["not run"])
             check.hidden = hidden
             checks.append(check)
             continue

@@ -17,7 +17,7 @@ from ..budgets import (
 )
 from ..datasets import char_data, forecast_data, order_data
 from ..plots import with_curves
-from .common import _failed, _num, _types, _value
+from .common import failed_check, last_number, layer_types, outcome_value
 
 try:
     from deepgrade.portable.compare import Check
@@ -36,16 +36,16 @@ def _gru_diff(got: dict, want: dict, where: str) -> list[str]:
     out = []
     for k, w in want.items():
         g = got.get(k)
-        g = bool(_num(g)) if isinstance(w, bool) else (_num(g) if isinstance(w, (int, float)) else g)
+        g = bool(last_number(g)) if isinstance(w, bool) else (last_number(g) if isinstance(w, (int, float)) else g)
         if g != w:
             out.append(f"{where}: {k} is {g!r}, the lecture uses {w!r}")
     return out
 
 
 def check_stacked(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question, "build")
+    o, v = outcome_value(outcomes, question, "build")
     if v is None:
-        check = _failed("builds the stacked GRU", o, 5.0)
+        check = failed_check("builds the stacked GRU", o, 5.0)
         if "ndim=3" in str((o.error or {}).get("message", "")):
             check.diagnosis.append("stacked_no_return_sequences")
         return [check]
@@ -77,8 +77,8 @@ def check_stacked(assignment, question, outcomes) -> list[Check]:
             diagnosis=["stacked_wrong_dropout"] if drop else [],
         )
     )
-    rs = bool(_num(grus[0].get("return_sequences"), 0)) if grus else False
-    rs2 = bool(_num(grus[1].get("return_sequences"), 0)) if len(grus) > 1 else False
+    rs = bool(last_number(grus[0].get("return_sequences"), 0)) if grus else False
+    rs2 = bool(last_number(grus[1].get("return_sequences"), 0)) if len(grus) > 1 else False
     ok = rs and not rs2
     det = []
     if not rs:
@@ -103,19 +103,19 @@ def check_stacked(assignment, question, outcomes) -> list[Check]:
 
 
 def check_bidirectional(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question, "build")
+    o, v = outcome_value(outcomes, question, "build")
     if v is None:
-        return [_failed("builds the bidirectional GRU", o, 3.0)]
+        return [failed_check("builds the bidirectional GRU", o, 3.0)]
     layers = [layer for layer in v["layers"] if isinstance(layer, dict)]
     types = [layer["type"] for layer in layers]
     inner = layers[0].get("inner", {}) if layers else {}
-    ok = types == ["Bidirectional", "Dense"] and inner.get("type") == "GRU" and _num(inner.get("units")) == 32
+    ok = types == ["Bidirectional", "Dense"] and inner.get("type") == "GRU" and last_number(inner.get("units")) == 32
     det = (
         []
         if ok
         else [
             f"your layers: {', '.join(types)}"
-            + (f" (wrapping {inner.get('type')} with {int(_num(inner.get('units'), 0))} units)" if inner else "")
+            + (f" (wrapping {inner.get('type')} with {int(last_number(inner.get('units'), 0))} units)" if inner else "")
         ]
     )
     checks = [Check("Bidirectional(GRU(32)) then Dense(1)", ok, 2.0, det)]
@@ -124,10 +124,10 @@ def check_bidirectional(assignment, question, outcomes) -> list[Check]:
 
 
 def check_order(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     budget = f"{ORDER['epochs']} epochs, batch {ORDER['batch']}, seed {ORDER['seed']}"
     if v is None:
-        return [_failed(f"trains on the order task ({budget})", o, 2.0)]
+        return [failed_check(f"trains on the order task ({budget})", o, 2.0)]
     _, _, _, yte = order_data()
     pred = np.asarray(v["pred"], float).reshape(-1)
     if pred.shape != yte.shape:
@@ -147,7 +147,7 @@ def check_order(assignment, question, outcomes) -> list[Check]:
         2.0,
     )
     if not ok and acc < 0.65:
-        types = _types(v.get("layers"))
+        types = layer_types(v.get("layers"))
         check.details.append(
             "both kinds of sequence hold the same words, only their order differs: a model that ignores order "
             f"(a bag of words, pooling over embeddings) stays near 50%. Your layers: {', '.join(types)}"
@@ -158,10 +158,10 @@ def check_order(assignment, question, outcomes) -> list[Check]:
 
 
 def check_forecaster(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     budget = f"{FORECAST['epochs']} epochs, batch {FORECAST['batch']}, seed {FORECAST['seed']}"
     if v is None:
-        return [_failed(f"trains on hourly temperatures ({budget})", o, 3.0)]
+        return [failed_check(f"trains on hourly temperatures ({budget})", o, 3.0)]
     _, _, Xte, yte = forecast_data()
     pred = np.asarray(v["pred"], float).reshape(-1)
     if pred.shape != yte.shape:
@@ -192,10 +192,10 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
 
 
 def check_char(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     budget = f"{CHAR['epochs']} epochs, batch {CHAR['batch']}, seed {CHAR['seed']}"
     if v is None:
-        return [_failed(f"trains on Shakespeare ({budget})", o, 3.0, "char_categorical_crossentropy")]
+        return [failed_check(f"trains on Shakespeare ({budget})", o, 3.0, "char_categorical_crossentropy")]
     _, _, Xte, Yte, V, bigram = char_data()
     shape = tuple(int(x) for x in np.asarray(v["pred_shape"]).ravel())
     checks = [
@@ -233,9 +233,9 @@ def _tempered(p, t):
 
 
 def check_sample(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question, "draws")
+    o, v = outcome_value(outcomes, question, "draws")
     if not o.ok:
-        return [_failed("draws indices", o, 2.0)]
+        return [failed_check("draws indices", o, 2.0)]
     counts = np.asarray(o.value, float)
     probs, temps, n = SAMPLE["probs"], SAMPLE["temperatures"], SAMPLE["n"]
     checks = []

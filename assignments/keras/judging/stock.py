@@ -8,7 +8,7 @@ import numpy as np
 from ..budgets import STOCK, STOCK_MAX_VS_MEAN, STOCK_MAX_VS_PERSISTENCE
 from ..datasets import goog_data
 from ..plots import with_curves, with_price_plot
-from .common import _failed, _num, _types, _value
+from .common import failed_check, last_number, layer_types, outcome_value
 
 try:
     from deepgrade.portable.compare import Check
@@ -61,34 +61,34 @@ def stock_errors(pred: np.ndarray) -> dict:
 
 
 def check_stock(assignment, question, outcomes) -> list[Check]:
-    o, v = _value(outcomes, question)
+    o, v = outcome_value(outcomes, question)
     budget = f"{STOCK['epochs']} epochs, batch {STOCK['batch']}, seed {STOCK['seed']}"
     g = goog_data()
     n_test, window = len(g["y_test"]), int(g["window"])
     if v is None:
-        check = _failed(f"trains on GOOG ({budget})", o, 4.0)
+        check = failed_check(f"trains on GOOG ({budget})", o, 4.0)
         if "ndim" in str((o.error or {}).get("message", "")):
             check.diagnosis.append("stock_no_return_sequences")
         return [check]
     layers = [layer for layer in v.get("layers") or () if isinstance(layer, dict)]
-    types = _types(layers)
+    types = layer_types(layers)
     recurrent = [layer for layer in layers if layer["type"] in ("LSTM", "GRU", "SimpleRNN")]
     det = []
     if len(recurrent) < 2:
         det.append(f"{len(recurrent)} recurrent layer(s): stack at least two (LSTM or GRU)")
-    rs = [bool(_num(layer.get("return_sequences"), 0)) for layer in recurrent]
+    rs = [bool(last_number(layer.get("return_sequences"), 0)) for layer in recurrent]
     if recurrent and (not all(rs[:-1]) or rs[-1]):
         det.append(
             "return_sequences=True on every recurrent layer but the last: yours are " + ", ".join(str(x) for x in rs)
         )
     dropout = any(t == "Dropout" for t in types) or any(
-        (_num(layer.get("dropout"), 0) or 0) > 0 or (_num(layer.get("recurrent_dropout"), 0) or 0) > 0
+        (last_number(layer.get("dropout"), 0) or 0) > 0 or (last_number(layer.get("recurrent_dropout"), 0) or 0) > 0
         for layer in recurrent
     )
     if not dropout:
         det.append("no dropout: add Dropout layers or dropout= / recurrent_dropout= on the recurrent layers")
     last = layers[-1] if layers else {}
-    if last.get("type") != "Dense" or _num(last.get("units")) != 1:
+    if last.get("type") != "Dense" or last_number(last.get("units")) != 1:
         det.append("the last layer should be Dense(1): one price per window")
     elif last.get("activation") not in (None, "linear"):
         det.append(f"the output layer has activation {last.get('activation')!r}: a price needs a linear output")
