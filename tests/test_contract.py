@@ -231,3 +231,24 @@ def test_disk_limits_reach_a_sandbox_that_has_them(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline.sandbox, "Limits", DiskLimits)
     lim = limits_for(a)
     assert (lim.disk_bytes, lim.inodes) == (200 * 1024**2, 5000)
+
+
+@pytest.mark.parametrize("where", ["import", "cases"])
+def test_fixtures_that_fail_are_one_clear_line_naming_the_file_and_line(tmp_path, where):
+    """An author's bug or a bad setting while the fixtures import or build their cases: an
+    AssignmentError (one line on the command line), naming fixtures.py's line, not a traceback."""
+    course = _course(tmp_path, name="broken")
+    fixtures = course / "assignments" / "broken" / "fixtures.py"
+    text = fixtures.read_text()
+    if where == "import":
+        text += "\nraise RuntimeError('no data folder')\n"
+    else:
+        text = text.replace(
+            "def cases(", "def cases(*a, **k):\n    raise RuntimeError('no data folder')\n\n\ndef _old_cases("
+        )
+    fixtures.write_text(text)
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if "raise RuntimeError('no data folder')" in s)
+    with pytest.raises(asg.AssignmentError) as info:
+        asg.load("broken", course)
+    message = str(info.value)
+    assert message == f"{fixtures}: the fixtures failed (fixtures.py, line {line}): RuntimeError: no data folder"

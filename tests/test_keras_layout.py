@@ -235,3 +235,58 @@ def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtu
     fixtures = asg.import_fixtures("keras", folder)
     case = fixtures.cases()["build_stock_lstm"][0]
     assert case.harness == (HARNESS / "common.py").read_text() + "\n\n" + (HARNESS / "stock.py").read_text()
+
+
+_CATS_CASE = (
+    "import sys; from pathlib import Path; from deepgrade import assignment as asg; "
+    "a = asg.load('keras', Path(sys.argv[1])); "
+    "c = next(c for q in a.questions if q.name == 'build_cats_dogs_cnn' for c in q.cases); "
+    "print([tuple(x.shape) for x in c.args if getattr(x, 'ndim', 0) == 4], c.seconds)"
+)
+
+
+def _keras_env(**extra: str) -> dict:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("DEEPGRADE_")} | extra
+
+
+def test_the_cats_and_dogs_image_size_is_a_setting():
+    """DEEPGRADE_CATS_DOGS_SIZE=150 grades at the lecture's size: the images the sandbox is sent
+    are 150 x 150 and the call's time limit grows with the pixels ((150 / 64)^2 x 90 s)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _CATS_CASE, str(ROOT)],
+        capture_output=True,
+        text=True,
+        env=_keras_env(DEEPGRADE_CATS_DOGS_SIZE="150"),
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    shapes, seconds = proc.stdout.strip().rsplit("\n", 1)[-1].rsplit(" ", 1)
+    assert shapes == "[(400, 150, 150, 3), (200, 150, 150, 3)]"
+    assert float(seconds) == pytest.approx(90 * (150 / 64) ** 2)
+
+
+@pytest.mark.parametrize("value", ["big", "16", "1e3"])
+def test_a_bad_image_size_is_one_clear_line(value, tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deepgrade.cli",
+            "--course",
+            str(ROOT),
+            "student",
+            "keras",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        env=_keras_env(DEEPGRADE_CATS_DOGS_SIZE=value),
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert f"DEEPGRADE_CATS_DOGS_SIZE={value!r}: expected a whole number of pixels from 32 to 256" in proc.stderr
+    assert "budgets.py, line" in proc.stderr

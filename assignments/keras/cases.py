@@ -219,8 +219,11 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                 ),
                 harness=_harness("cats_dogs"),
                 compare=False,
-                # ~35 s on 2 cores for the 400 generated images (20 epochs); an instructor's photos take longer
-                seconds=90 * max(1.0, len(cats_dogs_data()["train"]) / CATS_DOGS["n_train"]),
+                # ~35 s on 2 cores for the 400 generated images at 64 x 64 (20 epochs); more images
+                # or more pixels (an instructor's photos, DEEPGRADE_CATS_DOGS_SIZE) take longer
+                seconds=90
+                * max(1.0, len(cats_dogs_data()["train"]) / CATS_DOGS["n_train"])
+                * max(1.0, (CATS_DOGS["size"] / 64) ** 2),
             ),
         ],
         "build_stacked_gru": [

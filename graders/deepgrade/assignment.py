@@ -30,6 +30,7 @@ import os
 import re
 import sys
 import tomllib
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -412,6 +413,14 @@ def import_fixtures(name: str, folder: Path) -> ModuleType:
     return module
 
 
+def _fixtures_failed(folder: Path, exc: Exception) -> AssignmentError:
+    """What went wrong while importing fixtures.py or building its cases, and where (the frame in
+    the assignment's folder nearest to the error), without a traceback through the engine."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).is_relative_to(folder)]
+    where = f" ({Path(frames[-1].filename).relative_to(folder)}, line {frames[-1].lineno})" if frames else ""
+    return AssignmentError(f"{folder / 'fixtures.py'}: the fixtures failed{where}: {type(exc).__name__}: {exc}")
+
+
 _CACHE: dict[tuple[str, str], Assignment] = {}
 
 
@@ -432,8 +441,11 @@ def load(name: str, root: Path | None = None) -> Assignment:
     )
     mutants_file = solutions / f"{name}_mistakes.py"
     mutants = _import_file(f"solutions.{name}_mistakes", mutants_file).MUTANTS if mutants_file.exists() else {}
-    fixtures = import_fixtures(name, folder)
-    all_cases = fixtures.cases()
+    try:
+        fixtures = import_fixtures(name, folder)
+        all_cases = fixtures.cases()
+    except Exception as exc:  # an author's bug or a bad setting (e.g. a data folder): one clear line
+        raise _fixtures_failed(folder, exc) from exc
     extra = getattr(fixtures, "CHECKS", {})
     questions = [
         Question(qname, points, all_cases.get(qname, []), extra.get(qname))
