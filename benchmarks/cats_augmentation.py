@@ -23,30 +23,9 @@ sys.path[:0] = [str(ROOT / "graders"), str(ROOT)]
 
 from deepgrade import assignment as asg  # noqa: E402
 
-
-def rescale_only():
-    import keras
-    from keras import layers
-
-    return keras.Sequential([layers.Rescaling(1.0 / 255)])
-
-
-def no_flip():
-    """The lecture's augmentation without horizontal_flip (rotation, shifts, shear, zoom)."""
-    import math
-
-    import keras
-    from keras import layers
-
-    return keras.Sequential(
-        [
-            layers.Rescaling(1.0 / 255),
-            layers.RandomRotation(40 / 360, fill_mode="nearest"),
-            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
-            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
-        ]
-    )
+# the catalogue's own wrong augmentations (one source: solutions/keras_mistakes.py)
+from solutions.keras_mistakes import cats_augment_no_flip as no_flip  # noqa: E402
+from solutions.keras_mistakes import cats_no_augmentation as rescale_only  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
