@@ -18,17 +18,34 @@ if TYPE_CHECKING:
 MAX_CURVE_POINTS = 1000  # a history is the student's numbers: plot a bounded number of them
 
 
-def learning_curves(name: str, history: dict) -> bytes | None:
-    """A PNG of loss (and accuracy) per epoch, drawn in this (the grading) process; its
-    bytes, or None when there is nothing to draw."""
-    if not isinstance(history, dict) or not history:
-        return None
+def _pyplot():
+    """matplotlib.pyplot on a file-only backend, or None when matplotlib is not installed."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None
+    return plt
+
+
+def _png(fig, plt) -> bytes:
+    """The figure as PNG bytes (no timestamped metadata: the same numbers give the same bytes)."""
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def learning_curves(name: str, history: dict) -> bytes | None:
+    """A PNG of loss (and accuracy) per epoch, drawn in this (the grading) process; its
+    bytes, or None when there is nothing to draw."""
+    if not isinstance(history, dict) or not history:
+        return None
+    plt = _pyplot()
+    if plt is None:
         return None
     series = {
         str(k): np.asarray(v, dtype=float).ravel()[:MAX_CURVE_POINTS]
@@ -46,22 +63,14 @@ def learning_curves(name: str, history: dict) -> bytes | None:
         ax.set_xlabel("epoch")
         ax.legend()
     fig.suptitle(f"{name}: learning curves")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig, plt)
 
 
 def price_plot(name: str, days: np.ndarray, real: np.ndarray, pred: np.ndarray) -> bytes | None:
     """A PNG of the predicted against the real price (the exercise's classic plot), drawn in
     memory; None without matplotlib. days, real, pred: (n_test,), numbers only."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = _pyplot()
+    if plt is None:
         return None
     days, real, pred = (np.asarray(v, np.float64).ravel()[:2000] for v in (days, real, pred))
     fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -71,11 +80,7 @@ def price_plot(name: str, days: np.ndarray, real: np.ndarray, pred: np.ndarray) 
     ax.set_ylabel("dollars")
     ax.legend()
     ax.set_title(f"{name}: the held-out last {len(days)} days")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig, plt)
 
 
 def png_attachment(title: str, png: bytes) -> dict:
