@@ -44,6 +44,7 @@ import zipfile
 from pathlib import Path
 
 from .assignment import Assignment, project_root
+from .portable.compare import split_points
 from .results import SubmissionResult, fmt_points
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -301,7 +302,7 @@ def results_json(result: SubmissionResult) -> dict:
     """
     tests = []
     for q in result.questions:
-        total = sum(c.weight for c in q.checks) or 1.0
+        split = split_points(q.checks, q.max_points)
         groups = [
             ("public", "visible", [c for c in q.checks if not c.hidden]),
             ("hidden", "after_published", [c for c in q.checks if c.hidden]),
@@ -310,9 +311,10 @@ def results_json(result: SubmissionResult) -> dict:
         for kind, visibility, checks in groups:
             if len(groups) == 1:
                 max_score, score = q.max_points, q.points
+            elif kind == "public":
+                max_score, score = split.public_max, split.public
             else:
-                max_score = q.max_points * sum(c.weight for c in checks) / total
-                score = q.max_points * sum(c.weight for c in checks if c.passed) / total
+                max_score, score = split.hidden_max, split.hidden
             tests.append(
                 {
                     "name": f"{q.name} ({kind} checks)" if len(groups) > 1 else q.name,

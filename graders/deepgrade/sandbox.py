@@ -55,6 +55,7 @@ from .isolation import (
     sandbox_uid,
 )
 from .portable import wire
+from .portable.parts import read_records
 
 __all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
 
@@ -79,6 +80,8 @@ class StepOutcome:
     # ran with the hidden calls (a public case that depends on a hidden one): whatever it
     # returned or said may carry hidden inputs, so it must be shown as a hidden check
     hidden_phase: bool = False
+    # the calls it made to the student's other functions ([uses]): portable.parts.Record list
+    parts: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -536,11 +539,12 @@ def _error(error: dict | None, state: _State) -> dict | None:
 def _call_outcome(msg: dict, state: _State) -> StepOutcome:
     seconds = float(msg.get("seconds", 0) or 0)
     hidden = msg["id"] in state.hidden_set
+    records = read_records(msg.get("parts"))  # plain values; malformed entries are dropped
     if not msg["ok"]:
         error = _error(msg["error"], state)
         if hidden:
             error["hidden"] = True
-        return StepOutcome("error", error=error, seconds=seconds)
+        return StepOutcome("error", error=error, seconds=seconds, parts=records)
     try:
         value = wire.decode(msg["value"])
     except (wire.WireError, RecursionError) as exc:
@@ -548,7 +552,7 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
             "error",
             error=_grader_error("Unreadable", f"the value returned could not be read: {exc}"),
         )
-    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds)
+    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds, parts=records)
 
 
 def _keep_log(log) -> None:
