@@ -175,8 +175,12 @@ def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
 # A part's mistake that makes any right composite raise (its value cannot be used: a wrong
 # shape), so that the composite cannot be judged there: the feedback names the part instead.
 RAISES_IN_COMPOSITE: dict[str, dict[str, str]] = {
-    "conv2d": {"pad_channels_too": "the padded image gains channels, which no kernel of the case has: any conv2d raises"},
-    "cnn_forward": {"pool_drops_edges": "the pooled map is smaller, so its flattened length no longer fits W: any dense raises"},
+    "conv2d": {
+        "pad_channels_too": "the padded image gains channels, which no kernel of the case has: any conv2d raises"
+    },
+    "cnn_forward": {
+        "pool_drops_edges": "the pooled map is smaller, so its flattened length no longer fits W: any dense raises"
+    },
 }
 
 
@@ -196,7 +200,9 @@ def test_grader_check_says_what_the_hidden_checks_hold(tmp_path):
     q = a.question("embedding_lookup")
     public = sum(1 for c in q.cases if not c.hidden and c.compare)
     assert 0 < public < len(q.cases)
-    points, max_points, _ = student_runner.run_question("embedding_lookup", {"embedding_lookup": a.reference.embedding_lookup}, data)
+    points, max_points, _ = student_runner.run_question(
+        "embedding_lookup", {"embedding_lookup": a.reference.embedding_lookup}, data
+    )
     assert points == max_points < q.points
     assert f"{points:g} / {max_points:g} points" in text
     assert f"hold the other {round(q.points - max_points, 2):g} of the question's {q.points:g} points" in text

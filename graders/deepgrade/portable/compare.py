@@ -226,13 +226,15 @@ def same_output(a: Any, b: Any, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
 
 
 def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float, hidden: bool) -> list[str]:
-    """A few differing cells and counts; hidden fixtures never show expected numbers."""
+    """A few differing cells and counts; hidden fixtures never show expected numbers.
+
+    NaN and infinite values are reported as such (how many, and where on a public check); the
+    largest difference is taken over the cells finite in both, and says so when that is not all."""
     lines = []
-    nan = np.isnan(got)
-    if nan.any():
-        lines.append(f"{int(nan.sum())} of {got.size} values are NaN")
-    if np.isinf(got).any():
-        lines.append(f"{int(np.isinf(got).sum())} of {got.size} values are infinite")
+    for what, mask in (("NaN", np.isnan(got)), ("infinite", np.isinf(got))):
+        if mask.any():
+            first = tuple(int(i) for i in np.argwhere(mask)[0])
+            lines.append(f"{int(mask.sum())} of {got.size} values are {what}; the first at {_index(first)}")
     bad = ~close(expected, got, rtol, atol)
     where = np.argwhere(bad)
     if not hidden:
@@ -242,23 +244,24 @@ def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: floa
             if e == g:  # equal to 6 digits: show where they differ
                 e, g = f"{expected[t]:.17g}", f"{got[t]:.17g}"
             lines.append(f"at {_index(t)}: expected {e}, got {g}")
-        if len(where) > MAX_SHOWN_DIFFS:
-            lines.append(f"({len(where)} of {got.size} cells differ)")
-        elif len(where) > 1:
+        if len(where) > 1:
             lines.append(f"({len(where)} of {got.size} cells differ)")
     else:
         first = tuple(int(i) for i in where[0]) if len(where) else ()
         lines.append(f"{len(where)} of {got.size} cells differ; the first at {_index(first)}")
-    finite = np.isfinite(got)
+    finite = np.isfinite(got) & np.isfinite(expected)
     if finite.any() and expected.size:
-        err = float(np.max(np.abs(got[finite] - expected[finite]))) if finite.any() else float("nan")
-        scale = float(np.max(np.abs(expected))) or 1.0
+        err = float(np.max(np.abs(got[finite] - expected[finite])))
+        scale = float(np.max(np.abs(expected[np.isfinite(expected)]))) or 1.0
+        over = "" if finite.all() else f" over the {int(finite.sum())} cells that are finite"
         if hidden:
             # the absolute difference would give the expected values away where got is 0
             # (and err / relative would give max |expected|): a relative size only
-            lines.append(f"largest difference {err / scale:.2g} relative to the expected values' size")
+            lines.append(f"largest difference{over} {err / scale:.2g} relative to the expected values' size")
         else:
-            lines.append(f"largest difference {err:.3g} (relative {err / scale:.2g})")
+            lines.append(f"largest difference{over} {err:.3g} (relative {err / scale:.2g})")
+    elif expected.size:
+        lines.append("no cell is a finite number: nothing to measure a difference on")
     return lines
 
 
