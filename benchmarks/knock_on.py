@@ -11,6 +11,7 @@ and a total per assignment.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import tempfile
 import time
@@ -19,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
 
-import inspect  # noqa: E402
 
 import wrong_implementations  # noqa: E402
+from wrong_implementations import CORPUS  # noqa: E402
+
 from deepgrade import assignment as asg  # noqa: E402
 from deepgrade.notebook import function_source  # noqa: E402
 from helpers import filled_notebook, grade_notebook, numpy_assignments  # noqa: E402
-from wrong_implementations import CORPUS  # noqa: E402
 
 # the corpus' own helpers, pasted above each implementation as a student would have them
 HELPERS = inspect.getsource(wrong_implementations._sig)
