@@ -161,7 +161,9 @@ def test_grader_check_in_notebook_diagnoses_like_the_grader(tmp_path):
     weight = {c.hidden: 0.0 for c in pool.cases}
     for c in pool.cases:
         weight[c.hidden] += a.policy.case_weight("max_pool2d", c.outputs)
-    public_max = round(4 * (weight[False] + a.policy.no_mutation) / (sum(weight.values()) + 2 * a.policy.no_mutation), 2)
+    public_max = round(
+        4 * (weight[False] + a.policy.no_mutation) / (sum(weight.values()) + 2 * a.policy.no_mutation), 2
+    )
     assert f"{public_max:g} / {public_max:g} points" in right and "FAIL" not in right
     assert f"hold the other {round(4 - public_max, 2):g} of the question's 4 points" in right
     # the points shown are those the same public checks earn at grading (tests/test_one_grade.py)
