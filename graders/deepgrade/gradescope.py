@@ -345,11 +345,10 @@ def not_graded(reason: str, assignment: Assignment | None = None, name: str = ""
     return results_json(SubmissionResult.not_graded(assignment, "", "error", reason, name=name))
 
 
-def find_notebook(folder: Path, expected_name: str) -> Path | None:
-    """The submitted notebook: the one named like the assignment's, else the first .ipynb.
-
-    Regular files only, found without following symbolic links (a submission is a
-    student's upload: a link could name any file of the autograder)."""
+def find_notebooks(folder: Path) -> list[Path]:
+    """Every notebook of a submission folder, regular files only, found without following
+    symbolic links (a submission is a student's upload: a link could name any file of the
+    autograder)."""
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
@@ -357,11 +356,15 @@ def find_notebook(folder: Path, expected_name: str) -> Path | None:
             p = Path(dirpath) / f
             if p.suffix == ".ipynb" and stat.S_ISREG(os.lstat(p).st_mode):
                 found.append(p)
-    found.sort()
-    for p in found:
-        if p.name == expected_name:
-            return p
-    return found[0] if found else None
+    return sorted(found)
+
+
+def find_notebook(folder: Path, expected_name: str) -> tuple[Path | None, list[Path]]:
+    """The submitted notebook, by the batch's rule (intake.choose_notebook: not empty, named like
+    the assignment's, the newest), and the notebooks not graded."""
+    from .intake import choose_notebook
+
+    return choose_notebook(find_notebooks(folder), expected_name)
 
 
 def read_regular(path: Path, limit: int) -> bytes:
@@ -393,7 +396,7 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
     from .pipeline import grade_file
 
     assignment = asg.load(name, root)
-    path = find_notebook(submission, assignment.notebook.name)
+    path, others = find_notebook(submission, assignment.notebook.name)
     if path is None:
         return not_graded(
             f"No notebook (.ipynb) was found in your submission. Upload {assignment.notebook.name}.", assignment
@@ -408,6 +411,15 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
         copy.write_bytes(data)
         result = grade_file(assignment, copy)
     result.file = path.name
+    if others:
+        from .intake import readable
+
+        rel = [readable(str(p.relative_to(submission))) for p in [path, *others]]
+        result.notes.insert(
+            0,
+            f"graded {rel[0]} (not empty, named like {assignment.notebook.name} first, then the newest); "
+            f"not graded: {', '.join(rel[1:])}",
+        )
     print(f"sandbox: {result.isolation}", flush=True)  # for the instructor (stdout is hidden)
     return results_json(result)
 
