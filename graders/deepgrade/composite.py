@@ -81,6 +81,15 @@ def _scope(reference: types.ModuleType, parts: list[str], answer) -> dict:
     return scope
 
 
+def size(value: Any) -> int:
+    """Numbers in a value (arrays, tuples, lists, dicts): what the reference's work grows with."""
+    if isinstance(value, dict):
+        return sum(size(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return sum(size(v) for v in value)
+    return int(np.size(value)) if isinstance(value, (np.ndarray, np.generic, int, float)) else 1
+
+
 def replay(
     reference: types.ModuleType,
     function: str,
@@ -90,9 +99,14 @@ def replay(
     parts: list[str],
     rtol: float,
     atol: float,
+    limit: int | None = None,
 ) -> Replay:
     """Run the reference ``function`` with each part call answered from ``records`` when one has
-    the same arguments (each record used once, in order), and by the reference otherwise."""
+    the same arguments (each record used once, in order), and by the reference otherwise.
+
+    limit: the largest record (in numbers) used; a larger one is ignored, so that values the
+    student's process sent cannot make the reference's work here grow beyond a few times what
+    the case itself costs."""
     used: set[int] = set()
     result = Replay()
 
@@ -106,8 +120,8 @@ def replay(
                     continue
                 if r.error is not None:
                     raise PartRaised(name, r.error)
-                if degenerate(r.value):
-                    break  # only zeros: tells nothing about the composite (the reference answers)
+                if degenerate(r.value) or (limit is not None and size(r.value) > limit):
+                    break  # only zeros tell nothing about the composite; too large: not used
                 used.add(i)
                 with np.errstate(all="ignore"):
                     right = original(*copy.deepcopy(a), **copy.deepcopy(k))
@@ -156,10 +170,27 @@ def alternative_for(
         parts,
         case.rtol,
         case.atol,
+        record_limit(assignment, question, case),
     )
     if r.raised or r.failed or not r.wrong:
         return None
     return alternative(question.name, r.wrong, r.value)
+
+
+def record_limit(assignment: Assignment, question: Question, case: Case) -> int:
+    """Four times the largest value of the case's own reference run (its inputs, each part's
+    value), plus a little: a wrong part's value of another size (a map without its edges) is
+    still used, a huge one is not."""
+
+    def compute() -> int:
+        args = assignment._reference_args(case)
+        trace, _ = _traced_run(
+            assignment.reference, question.name, args, case.kwargs, _judged(assignment, question, case), {}
+        )
+        largest = max([size(args), size(case.kwargs)] + [size(v) for _, _, v in trace])
+        return 4 * largest + 1000
+
+    return assignment._memo("record_limit", case, question.name, compute)
 
 
 def exception_name(kind: str) -> str:
