@@ -5,7 +5,8 @@ capability, whoever runs the grader. It gets the engine's code and its work over
 the grader made (never as files in a folder it can write), and a private working folder.
 
 **bubblewrap** (``bwrap``, where it works with the flags below; the probe runs the same
-command line, as the same user, so a machine where they fail falls back): its own user
+command line, environment and user, so a machine where they fail falls back, and every
+sandbox then runs the executable the probe tested, by its absolute path): its own user
 namespace mapped to uid/gid 65534 with every capability dropped (``--cap-drop ALL``),
 ``--disable-userns``, no_new_privs, ``--new-session``, ``--die-with-parent``, no network,
 its own PID, IPC and UTS namespaces, the system and the Python installation bound
@@ -50,6 +51,10 @@ says the Python installation is unreadable. What the fallback protects and what 
   unless accepted as above; then a loud warning) (the grader makes itself non-dumpable, so at least no ptrace). Processes it
   detaches from its session are not killed. Use bubblewrap, or run the grader as root,
   for untrusted classes.
+
+**Set-up failures** (``SetupError``): no sandbox uid, the fallback's checks above, bwrap
+or Python failing when a sandbox starts. They are the grader's, never a student's: the
+caller grades nobody (sandbox.run says when a start counts as the set-up's).
 
 Leftovers: cgroups are named ``deepgrade-<grader pid>-<random>`` and temporary folders
 ``deepgrade-<grader pid>-*``; ``reclaim()`` (run once per grading process) removes those

@@ -358,8 +358,9 @@ def _never_ready(proc: subprocess.Popen, log) -> str:
 def _setup_fix(mode: str, exe: str) -> str:
     if mode == "bubblewrap":
         return (
-            f"make bubblewrap ({exe}) work for this user here, or set DEEPGRADE_SANDBOX=process "
-            "(weaker isolation, see the README); DEEPGRADE_SANDBOX_LOG=FILE keeps the sandbox's own output"
+            f"reinstall or repair bubblewrap ({exe}) so that it runs for this user here (Debian package "
+            "'bubblewrap'), or set DEEPGRADE_SANDBOX=process (weaker isolation, see the README); "
+            "DEEPGRADE_SANDBOX_LOG=FILE keeps the sandbox's own output"
         )
     return (
         "make the Python installation runnable by the sandbox user (README: without bubblewrap); "
