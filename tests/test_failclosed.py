@@ -202,6 +202,14 @@ def test_a_first_start_that_never_reports_ready_is_a_setup_failure(request, monk
     assert str(exe) in message and "fix:" in message
 
 
+def test_a_cgroup_the_child_cannot_join_is_a_setup_failure(mode, monkeypatch):
+    """The child's set-up between fork and exec fails (here: joining its cgroup, a file that is
+    not there): no student code ran, so SetupError, in both modes."""
+    monkeypatch.setattr(sandbox.Cgroup, "procs_files", lambda self: ["/nonexistent/deepgrade/cgroup.procs"])
+    with pytest.raises(isolation.SetupError, match="the sandbox could not start.*fix:"):
+        sandbox.run([(0, "x = 1")], [])
+
+
 @pytest.mark.parametrize("how", ["import os\nos._exit(3)", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"])
 def test_a_notebook_that_ends_its_interpreter_is_graded_not_a_setup_failure(mode, how):
     """The first start reached ready before the student's first cell ran: the crash is the
