@@ -355,6 +355,37 @@ def test_a_file_readable_by_name_in_an_unlistable_folder_is_found(request):
     ), cause
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="the fallback's child has a uid of its own only when the grader is root")
+def test_any_readable_solution_or_fixture_of_the_course_refuses(request):
+    """Grading cnn with cnn's own files private, but another assignment's reference and
+    fixtures readable by name: still refused, naming those (they are as secret)."""
+    from deepgrade import assignment as asg
+    from deepgrade import pipeline
+
+    root = course(shared_folder(request), readable=True)
+    other = root / "assignments" / "rnn"
+    other.mkdir(mode=0o711)
+    (other / "fixtures.py").write_text("HIDDEN = 1\n")
+    (root / "solutions" / "rnn.py").write_text("def rnn(): ...\n")
+    for f in (other / "fixtures.py", root / "solutions" / "rnn.py"):
+        os.chmod(f, 0o644)
+    for d in (root / "assignments", root / "assignments" / "cnn", root / "solutions"):
+        os.chmod(d, 0o711)
+    os.chmod(root / "solutions" / "__init__.py", 0o600)
+    for f in (
+        *(root / "assignments" / "cnn").iterdir(),
+        root / "solutions" / "cnn.py",
+        root / "solutions" / "cnn_mistakes.py",
+    ):
+        os.chmod(f, 0o600)
+    private = pipeline.private_paths(asg.load("cnn", root))
+    with pytest.raises(isolation.SetupError) as caught:
+        isolation.check_fallback(private)
+    cause = str(caught.value).split("; fix:")[0]
+    assert f"could read {other / 'fixtures.py'}, {root / 'solutions' / 'rnn.py'}:" in cause, cause
+    assert "cnn" not in cause.split("could read")[1], cause
+
+
 def test_gradescope_with_a_readable_course_in_the_fallback_is_an_autograder_failure(request, monkeypatch, tmp_path):
     """The Gradescope layout without run_autograder's locking (an autograder run by hand):
     the fallback refuses, results.json is an autograder failure naming the reference for the

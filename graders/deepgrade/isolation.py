@@ -510,9 +510,15 @@ def private_tree(paths: list[str]) -> list[str]:
     return out
 
 
-def _shown(paths: list[str], limit: int = 4) -> str:
-    """The readable paths in one line: the top-most ones (a folder stands for what is below)."""
-    top = [p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)]
+def _shown(paths: list[str], roots: list[str], limit: int = 6) -> str:
+    """The readable paths in one line: each private path named that is readable, and below
+    them only what no readable folder above already stands for."""
+    named = set(roots)
+
+    def covered(p: str) -> bool:
+        return any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)
+
+    top = [p for p in paths if p in named or not covered(p)]
     more = f" (and {len(top) - limit} more)" if len(top) > limit else ""
     return ", ".join(top[:limit]) + more
 
@@ -549,7 +555,7 @@ def _check_fallback(uid: int | None, private: list[str], allow: bool) -> SetupEr
         if readable and not allow:
             return SetupError(
                 f"without bubblewrap and with a grader that is not root, student code runs as your own user "
-                f"and could read {_shown(readable)} (reference solutions, fixtures or results)",
+                f"and could read {_shown(readable, private)} (reference solutions, fixtures or results)",
                 f"install bubblewrap (Debian package 'bubblewrap') or run the grader as root, {_ACCEPT}",
             )
         warnings.warn(
@@ -583,13 +589,13 @@ def _check_fallback(uid: int | None, private: list[str], allow: bool) -> SetupEr
         )
     if readable and not allow:
         return SetupError(
-            f"without bubblewrap the sandbox (uid {uid}) could read {_shown(readable)}: student code could "
+            f"without bubblewrap the sandbox (uid {uid}) could read {_shown(readable, private)}: student code could "
             "read reference solutions, fixtures or results",
             f"chmod 700 the course folder and the output folder (or a parent of each), install bubblewrap, {_ACCEPT}",
         )
     if readable:
         warnings.warn(
-            f"the process-mode sandbox (uid {uid}) can read {_shown(readable)}: student code could read "
+            f"the process-mode sandbox (uid {uid}) can read {_shown(readable, private)}: student code could read "
             "reference solutions, fixtures or results (accepted with --allow-readable-course). Fix: chmod 700 "
             "the course folder and the output folder (or their parents).",
             RuntimeWarning,
