@@ -32,25 +32,25 @@ where writable) above, in a private empty working folder it owns (0700) inside a
 grader-made folder it cannot list, with HOME and TMPDIR there. If the Python installation
 lies below a folder others cannot pass (a venv whose Python is under /root, 0700), the
 child gets a private mount namespace in which an empty tmpfs covers that folder with only
-the Python installation bound back (``reach_plan``); where the kernel refuses, every run
-says the Python installation is unreadable. What the fallback protects and what it does not:
+the Python installation bound back (``reach_plan``); where the kernel refuses, grading
+stops saying the Python installation is unreadable (SetupError). What the fallback protects and what it does not:
 
 * by permissions only: it can read whatever "others" can read on the machine. The grader
-  checks, before the first run, whether the sandbox uid can read the reference solutions,
-  the assignment folder or anything in them (the batch adds the output folder), and if it
-  can, refuses to grade (``SetupError``: the paths and the fix, ``chmod 700`` the course
-  folder) unless the instructor accepts it (``--allow-readable-course``,
-  DEEPGRADE_ALLOW_READABLE_COURSE=1; then a warning names them). It cannot signal or ptrace the grader or
-  other sandboxes, and cannot write the grader's files or the Python installation.
+  checks, before the first run, whether the sandbox uid can read anything in the course's
+  assignments/ and solutions/ (the batch adds the output folder), and if it can, refuses
+  to grade (``SetupError``: the paths and the fix, ``chmod 700`` the course folder) unless
+  the instructor accepts it (``--allow-readable-course``, DEEPGRADE_ALLOW_READABLE_COURSE=1;
+  then a warning names them). It cannot signal or ptrace the grader or other sandboxes,
+  and cannot write the grader's files or the Python installation.
 * not protected: the network, the machine's shared ``/tmp`` and ``/dev/shm`` (it can write
   there, as its own uid), the disk (only a per-file cap, ``Limits.file_bytes``; the working
   folder is deleted after each submission), the inode count, and whatever "others" may
   read (world-readable files, ``/proc``).
 * when the grader is not root: the child runs as the grader's user: it can read and write
-  whatever that user can, reference solutions included, and signal the grader (refused
-  unless accepted as above; then a loud warning) (the grader makes itself non-dumpable, so at least no ptrace). Processes it
-  detaches from its session are not killed. Use bubblewrap, or run the grader as root,
-  for untrusted classes.
+  whatever that user can, reference solutions included (so refused unless accepted as
+  above; then a loud warning), and signal the grader (the grader makes itself
+  non-dumpable, so at least no ptrace). Processes it detaches from its session are not
+  killed. Use bubblewrap, or run the grader as root, for untrusted classes.
 
 **Set-up failures** (``SetupError``): no sandbox uid, the fallback's checks above, bwrap
 or Python failing when a sandbox starts. They are the grader's, never a student's: the
@@ -512,11 +512,17 @@ def private_tree(paths: list[str]) -> list[str]:
 
 def _shown(paths: list[str], roots: list[str], limit: int = 6) -> str:
     """The readable paths in one line: each private path named that is readable, and below
-    them only what no readable folder above already stands for."""
-    named = set(roots)
+    them only what no readable folder above already stands for (ancestors looked up in a
+    set: a class's thousands of results cost one pass)."""
+    named, readable = set(roots), set(paths)
 
     def covered(p: str) -> bool:
-        return any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)
+        parent = os.path.dirname(p)
+        while parent and parent != p:
+            if parent in readable:
+                return True
+            p, parent = parent, os.path.dirname(parent)
+        return False
 
     top = [p for p in paths if p in named or not covered(p)]
     more = f" (and {len(top) - limit} more)" if len(top) > limit else ""
