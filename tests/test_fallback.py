@@ -208,7 +208,9 @@ def test_fallback_refuses_a_readable_course_and_warns_once_accepted(process_mode
             os.chmod(os.path.join(dirpath, f), 0o644)
     private = pipeline.private_paths(__import__("deepgrade.assignment").assignment.load("cnn", base / "course"))
     monkeypatch.delenv(isolation.ALLOW_READABLE_ENV)
-    with pytest.raises(isolation.SetupError, match="could read .*solutions/cnn.py.*chmod 700.*--allow-readable-course"):
+    with pytest.raises(
+        isolation.SetupError, match="could read .*/course/solutions.*chmod 700.*--allow-readable-course"
+    ):
         isolation.check_fallback(private)
-    with pytest.warns(RuntimeWarning, match="can read .*solutions/cnn.py.*chmod 700"):
+    with pytest.warns(RuntimeWarning, match="can read .*/course/solutions.*chmod 700"):
         isolation.check_fallback(private, allow_readable=True)

@@ -494,27 +494,27 @@ def allow_readable_course() -> bool:
 
 
 def private_tree(paths: list[str]) -> list[str]:
-    """Each path, and for a folder every folder and file below it (without following links):
-    a folder that others cannot list may still hold a file they can read by its name."""
-    out: list[str] = []
+    """Each path, and for a folder every folder and file below it (without following links),
+    each once: a folder that others cannot list may still hold a file they can read by its
+    name."""
+    out: dict[str, None] = {}
     for p in paths:
         if not os.path.lexists(p):
             continue
-        out.append(p)
+        out[p] = None
         if os.path.isdir(p) and not os.path.islink(p):
             for dirpath, dirnames, filenames in os.walk(p):
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-                out += [os.path.join(dirpath, n) for n in (*dirnames, *sorted(filenames))]
+                out.update(dict.fromkeys(os.path.join(dirpath, n) for n in (*dirnames, *sorted(filenames))))
                 if len(out) > MAX_PROBED:
-                    return out[:MAX_PROBED]
-    return out
+                    return list(out)[:MAX_PROBED]
+    return list(out)
 
 
-def _shown(paths: list[str], roots: list[str], limit: int = 6) -> str:
-    """The readable paths in one line: each private path named that is readable, and below
-    them only what no readable folder above already stands for (ancestors looked up in a
-    set: a class's thousands of results cost one pass)."""
-    named, readable = set(roots), set(paths)
+def _shown(paths: list[str], limit: int = 6) -> str:
+    """The readable paths in one line, top-most only (a readable folder stands for what is
+    below it; ancestors looked up in a set: a class's thousands of results cost one pass)."""
+    readable = set(paths)
 
     def covered(p: str) -> bool:
         parent = os.path.dirname(p)
@@ -524,7 +524,7 @@ def _shown(paths: list[str], roots: list[str], limit: int = 6) -> str:
             p, parent = parent, os.path.dirname(parent)
         return False
 
-    top = [p for p in paths if p in named or not covered(p)]
+    top = [p for p in paths if not covered(p)]
     more = f" (and {len(top) - limit} more)" if len(top) > limit else ""
     return ", ".join(top[:limit]) + more
 
@@ -561,7 +561,7 @@ def _check_fallback(uid: int | None, private: list[str], allow: bool) -> SetupEr
         if readable and not allow:
             return SetupError(
                 f"without bubblewrap and with a grader that is not root, student code runs as your own user "
-                f"and could read {_shown(readable, private)} (reference solutions, fixtures or results)",
+                f"and could read {_shown(readable)} (reference solutions, fixtures or results)",
                 f"install bubblewrap (Debian package 'bubblewrap') or run the grader as root, {_ACCEPT}",
             )
         warnings.warn(
@@ -595,13 +595,13 @@ def _check_fallback(uid: int | None, private: list[str], allow: bool) -> SetupEr
         )
     if readable and not allow:
         return SetupError(
-            f"without bubblewrap the sandbox (uid {uid}) could read {_shown(readable, private)}: student code could "
+            f"without bubblewrap the sandbox (uid {uid}) could read {_shown(readable)}: student code could "
             "read reference solutions, fixtures or results",
             f"chmod 700 the course folder and the output folder (or a parent of each), install bubblewrap, {_ACCEPT}",
         )
     if readable:
         warnings.warn(
-            f"the process-mode sandbox (uid {uid}) can read {_shown(readable, private)}: student code could read "
+            f"the process-mode sandbox (uid {uid}) can read {_shown(readable)}: student code could read "
             "reference solutions, fixtures or results (accepted with --allow-readable-course). Fix: chmod 700 "
             "the course folder and the output folder (or their parents).",
             RuntimeWarning,
