@@ -202,12 +202,21 @@ def test_a_first_start_that_never_reports_ready_is_a_setup_failure(request, monk
     assert str(exe) in message and "fix:" in message
 
 
-def test_a_cgroup_the_child_cannot_join_is_a_setup_failure(mode, monkeypatch):
+@pytest.mark.parametrize("at", ["first start", "restart"])
+def test_a_cgroup_the_child_cannot_join_is_a_setup_failure(mode, monkeypatch, at):
     """The child's set-up between fork and exec fails (here: joining its cgroup, a file that is
-    not there): no student code ran, so SetupError, in both modes."""
-    monkeypatch.setattr(sandbox.Cgroup, "procs_files", lambda self: ["/nonexistent/deepgrade/cgroup.procs"])
+    not there), at the first start or when the child is restarted after the student's cell
+    ended it: no student code runs in that set-up, so SetupError, in both modes."""
+    starts = []
+
+    def procs_files(self):
+        starts.append(1)
+        return ["/nonexistent/deepgrade/cgroup.procs"] if at == "first start" or len(starts) > 1 else []
+
+    monkeypatch.setattr(sandbox.Cgroup, "procs_files", procs_files)
     with pytest.raises(isolation.SetupError, match="the sandbox could not start.*fix:"):
-        sandbox.run([(0, "x = 1")], [])
+        sandbox.run([(0, "import os\nos._exit(3)"), (1, "x = 1")], [])
+    assert len(starts) == (1 if at == "first start" else 2)
 
 
 @pytest.mark.parametrize("how", ["import os\nos._exit(3)", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"])

@@ -136,10 +136,11 @@ def run(
     hidden). private: paths the sandbox must not be able to read (checked in process mode).
 
     Raises SetupError when the sandbox cannot be made: no sandbox uid, the fallback's checks
-    (isolation.check_fallback), or a first start that fails or never reports ready (its
-    first message, sent before any student code runs). That is the grader's failure, never
-    a student's: no outcome is recorded. A child that dies later (a crash, os._exit, a
-    signal, out of memory) is the student's: recorded, and the child restarted.
+    (isolation.check_fallback), a child that cannot be started (bwrap or Python missing, its
+    cgroup or mounts refused), or a first start that never reports ready (its first message,
+    sent before any student code runs). That is the grader's failure, never a student's: no
+    outcome is recorded. A child that dies later (a crash, os._exit, a signal, out of memory)
+    is the student's: recorded, and the child restarted.
     """
     limits = limits or Limits()
     mode = isolation_mode()
@@ -303,10 +304,9 @@ def _session(spec: _Spec, state: _State) -> bool:
             os.close(fd)
         log.close()
         cgroup.close()
-        if not state.ready:
-            raise SetupError(f"the sandbox could not start: {exc}", _setup_fix(spec.mode, cmd[0])) from None
-        state.notes.append(f"the sandbox could not start: {exc}")
-        return True
+        # bwrap or Python missing, a cgroup or mount refused between fork and exec: the
+        # grader's set-up, at the first start as at a restart (no student code runs in it)
+        raise SetupError(f"the sandbox could not start: {exc}", _setup_fix(spec.mode, cmd[0])) from None
     os.close(ch_w)
     os.close(in_r)
     fcntl.fcntl(in_w, fcntl.F_SETFL, fcntl.fcntl(in_w, fcntl.F_GETFL) | os.O_NONBLOCK)
