@@ -28,7 +28,11 @@ from .results import SubmissionResult
 
 
 def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
-    """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises."""
+    """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises.
+
+    A sandbox that cannot start is no row: ``{"file": path, "setup_failure": message}``,
+    on which the batch stops (isolation.SetupError)."""
+    from .isolation import SetupError
     from .pipeline import grade_file
 
     try:
@@ -36,6 +40,8 @@ def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
         result = grade_file(assignment, path)
         result.student = student
         return result.to_dict()
+    except SetupError as exc:  # the grader's set-up, not this student: nobody is graded
+        return {"file": path, "setup_failure": str(exc)}
     except Exception as exc:  # a grader bug must cost one row, not the batch
         reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}"
         return SubmissionResult.not_graded(None, path, "error", reason, name=assignment_name, student=student).to_dict()

@@ -22,7 +22,9 @@ expected values never appear: the engine's feedback for hidden fixtures never sh
 
 results.json is always the grader's (``run``): the notebook is read into memory before
 any student code runs, the file is written once grading is over, through a new file
-swapped into place, and a grading failure gives 0 points and the reason. run_autograder
+swapped into place, and a grading failure gives 0 points and the reason. A sandbox that
+cannot start (isolation.SetupError) is an autograder failure: no test, score 0, the reason
+for the instructor only (``setup_failure``). run_autograder
 locks the autograder's files to root for the process fallback (see the README) and
 writes a minimal results.json itself if Python did not finish; it always exits 0.
 """
@@ -345,6 +347,28 @@ def not_graded(reason: str, assignment: Assignment | None = None, name: str = ""
     return results_json(SubmissionResult.not_graded(assignment, "", "error", reason, name=name))
 
 
+SETUP_FAILURE_OUTPUT = (
+    "The autograder could not start its sandbox, so your notebook was not run and has not been graded. "
+    "This is the autograder's failure, not yours: your instructor can see why and will regrade it."
+)
+
+
+def setup_failure(reason: str) -> dict:
+    """results.json when the sandbox cannot start (isolation.SetupError): an autograder
+    failure, not a grade. No test (no question is marked failed), score 0, a sentence for the
+    student; the reason for the instructor in the hidden stdout (printed by ``run``) and in
+    extra_data. Gradescope's results format has no failure flag: this is its documented
+    minimum (a top-level score and output, https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+    return {
+        "score": 0,
+        "output": SETUP_FAILURE_OUTPUT,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"deepgrade": {"status": "autograder-failure", "reason": reason}},
+        "tests": [],
+    }
+
+
 def find_notebooks(folder: Path) -> list[Path]:
     """Every notebook of a submission folder, regular files only, found without following
     symbolic links (a submission is a student's upload: a link could name any file of the
@@ -447,10 +471,15 @@ def write_results(out: Path, data: dict) -> None:
 def run(root: Path, name: str, submission: Path, out: Path) -> dict:
     """Grade one submission and write results.json, whatever happens: a grading failure
     (the engine's exception, a crash) gives 0 points and the reason."""
+    from .isolation import SetupError
+
     os.environ["DEEPGRADE_ROOT"] = str(root)
     try:
         data = grade_submission(root, name, submission)
         json.dumps(data, allow_nan=False)  # Gradescope reads strict JSON: no NaN score
+    except SetupError as exc:  # the autograder's set-up: no grade, never per-test zeros
+        print(f"deepgrade: the sandbox cannot run, this submission was not graded: {exc}", flush=True)
+        data = setup_failure(str(exc))
     except Exception as exc:
         traceback.print_exc()  # for the instructor (stdout_visibility is hidden)
         assignment = None

@@ -40,12 +40,13 @@ def limits_for(assignment: Assignment) -> sandbox.Limits:
 
 
 def private_paths(assignment: Assignment) -> list[str]:
-    """What the sandbox must not read: the assignment folder (hidden fixtures) and the
-    reference solutions (checked before a process-mode run; see isolation.check_fallback)."""
+    """What the sandbox must not read: the assignment folder (hidden fixtures), its reference
+    solutions, and every other assignment and solution (checked before a process-mode run;
+    see isolation.check_fallback)."""
     paths = [str(assignment.folder)]
     solutions = assignment.folder.parent.parent / "solutions"
     paths += [str(solutions / f"{assignment.name}.py"), str(solutions / f"{assignment.name}_mistakes.py")]
-    return paths
+    return paths + [str(assignment.folder.parent), str(solutions)]
 
 
 def grade_cells(
