@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from deepgrade import sandbox
-from deepgrade.portable import compare, wire
+from deepgrade.portable import feedback, wire
 from deepgrade.sandbox import ChannelError, decode_message
 
 GOOD = [
@@ -96,7 +96,7 @@ def test_error_check_is_total():
         {"type": "ValueError", "message": "SECRET", "where": [None, 3], "from": "sandbox"},
     ]:
         for hidden in (False, True):
-            check = compare.error_check("case", hidden, error, 1.0)
+            check = feedback.error_check("case", hidden, error, 1.0)
             assert not check.passed
             if hidden and error and error.get("from") == "sandbox":
                 assert "SECRET" not in " ".join(check.details)

@@ -16,7 +16,7 @@ from .portable import wire
 MAX_CHANNEL_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
 MAX_BRACKETS = 1_000_000  # '[' and '{' in one message (a list of 10,000 numbers has 20,000)
-MAX_PART_RECORDS = 512  # portable.parts.MAX_RECORDS
+MAX_PART_RECORDS = 512  # portable.dependencies.MAX_RECORDS
 MAX_DEPTH = 64  # a message around a wire value nested 20 deep needs about 45
 
 
@@ -88,7 +88,7 @@ def decode_message(line: bytes) -> dict:
 
 
 def _check_parts(records) -> None:
-    """The calls a function made to the student's other functions (portable/parts.py)."""
+    """The calls a function made to the student's other functions (portable/dependencies.py)."""
     if not isinstance(records, list) or len(records) > MAX_PART_RECORDS:
         raise ChannelError("malformed 'parts'")
     for r in records:

@@ -56,7 +56,7 @@ from .isolation import (
     sandbox_uid,
 )
 from .portable import wire
-from .portable.parts import read_records
+from .portable.dependencies import read_records
 
 __all__ = ["Limits", "RunResult", "SetupError", "StepOutcome", "isolation_mode", "run"]
 
@@ -81,7 +81,7 @@ class StepOutcome:
     # ran with the hidden calls (a public case that depends on a hidden one): whatever it
     # returned or said may carry hidden inputs, so it must be shown as a hidden check
     hidden_phase: bool = False
-    # the calls it made to the student's other functions ([uses]): portable.parts.Record list
+    # the calls it made to the student's other functions ([uses]): portable.dependencies.Record list
     parts: list = field(default_factory=list)
 
     @property
