@@ -1,9 +1,17 @@
 """The grader's decoder for the sandbox's results channel: total and bounded.
 
 Every line the child writes is checked before it is believed: its length, its nesting
-depth (counted before json recurses: deep nesting raised RecursionError), that it is one
-of the protocol's messages, and every field's type (a forged ``where`` raised KeyError).
-Anything else is a ChannelError, which costs only the step it arrived in (sandbox.py).
+depth and number of JSON values (counted before json recurses or builds objects: deep
+nesting raised RecursionError), that it is one of the protocol's messages, and every
+field's type (a forged ``where`` raised KeyError). Anything else is a ChannelError, which
+costs only the step it arrived in (sandbox.py).
+
+Memory: decoding one line costs at most a small constant times its length. The structure
+check is one linear pass with no backtracking (a regular expression that backtracked over
+the whole line held about 120 bytes per character of it); json then builds at most
+``MAX_VALUES`` containers and numbers (~100 bytes each) and strings of at most 4 bytes per
+character of the line. A ChannelError's text is one of ``KINDS``: fixed words naming the
+kind of violation, never anything the line held (the student's process wrote it).
 """
 
 from __future__ import annotations
@@ -13,35 +21,71 @@ import re
 
 from .portable import wire
 
-MAX_CHANNEL_BYTES = 256 * 1024 * 1024
+# One submission (all its restarts together) may send this much on the channel; the largest
+# legitimate submission sends well under 1 MiB (keras: predictions and histories).
+MAX_CHANNEL_BYTES = 4 * wire.MAX_ARRAY_BYTES
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
-MAX_BRACKETS = 1_000_000  # '[' and '{' in one message (a list of 10,000 numbers has 20,000)
+MAX_VALUES = 200_000  # '[', '{', ',' and ':' in one message (a list of 10,000 numbers has ~10,000)
 MAX_DEPTH = 64  # a message around a wire value nested 20 deep needs about 45
+
+# what a ChannelError may say (sandbox.py shows it to the student, so it is never built from the line)
+KINDS = (
+    "message too long",
+    "too many values in one message",
+    "nested too deeply",
+    "not a JSON message",
+    "not a message of the protocol",
+    "malformed 'start'",
+    "malformed cell report",
+    "malformed call report",
+    "a call report without its value",
+    "malformed 'mutated'",
+    "malformed 'seconds'",
+    "malformed error report",
+    "malformed error type or message",
+    "malformed 'where'",
+    "a step started out of turn",
+    "'done' before the work was done",
+    "a result for a step that is not running",
+)
 
 
 class ChannelError(ValueError):
-    """A message on the results channel that is malformed, too large or forged."""
+    """A message on the results channel that is malformed, too large or forged.
+
+    Its text is always one of ``KINDS``; anything else becomes the generic kind."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind if kind in KINDS else "not a message of the protocol")
 
 
 _EVENTS = ("start", "cell", "call", "done")
+# after escapes are dropped, a JSON string is '"' then no '"' then '"': one character class,
+# which the regular expression engine scans without keeping anything per character
+_STRINGS = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"[]{},:")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _depth_ok(line: bytes) -> None:
-    """Bound the nesting depth before json recurses (deep nesting raised RecursionError)."""
-    # strings may hold brackets: drop them first (wire arrays are long base64 strings)
-    no_strings = _STRINGS.sub(b"", line)
-    brackets = no_strings.translate(None, _NOT_BRACKETS)
-    if len(brackets) > MAX_BRACKETS:
-        raise ChannelError("too many nested values")
+    """Bound the nesting depth and the number of values before json recurses (deep nesting
+    raised RecursionError) or builds them, in linear time and memory.
+
+    Escapes first: escaped backslashes (in pairs, left to right, as JSON reads them), then
+    escaped quotes; what is left between two quotes is a string, dropped (wire arrays are
+    long base64 strings and may hold brackets). Each step makes one copy of at most the
+    line's length. Where the line is not JSON, json stops at the first byte this reading
+    and json's disagree on, having built only what the check counted."""
+    no_escapes = line.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = _STRINGS.sub(b"", no_escapes).translate(None, _NOT_STRUCTURE)
+    del no_escapes
+    if len(structure) > MAX_VALUES:
+        raise ChannelError("too many values in one message")
     depth = 0
-    for b in brackets:
+    for b in structure.translate(None, b",:"):
         depth += 1 if b in (0x5B, 0x7B) else -1
         if depth > MAX_DEPTH:
             raise ChannelError("nested too deeply")
-
-
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _is_int(v) -> bool:

@@ -39,6 +39,8 @@ def read(path: Path) -> nbformat.NotebookNode:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"the file is not valid notebook JSON (line {exc.lineno}: {exc.msg})") from None
+    except (RecursionError, MemoryError):  # [[[[... 100,000 deep: the decoder recurses per level
+        raise NotebookError("the file's JSON is nested too deeply to be a notebook") from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise NotebookError("the file is JSON but not a Jupyter notebook (no cells)")
     try:
@@ -62,12 +64,17 @@ def load(path: Path) -> list[tuple[int, str]]:
 
 
 def defined_functions(cells: list[tuple[int, str]]) -> set[str]:
-    """Names of top-level functions a notebook defines (cells that do not parse are skipped)."""
+    """Names of top-level functions a notebook defines (cells that do not parse are skipped).
+
+    A cell Python cannot parse in this process is skipped, whatever the reason: a syntax
+    error, null bytes (ValueError), 600,000 chained attributes (RecursionError) or 100,000
+    unary minus signs (MemoryError in the parser). The sandbox then reports that cell's own
+    error, and a question whose function it held says so; the grader never fails on it."""
     names = set()
     for _, src in cells:
         try:
             tree = ast.parse("\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     return names

@@ -13,6 +13,20 @@ The results channel is decoded by a total, bounded decoder (line length, total b
 message count, nesting depth, every field's type): anything malformed or out of turn
 costs only the step it arrived in, with a reason; the grader never raises on it.
 
+Nothing the student's process sent is ever quoted in what the grader says (protocol
+errors, notes, incidents): those name the kind of violation only, in fixed words
+(``channel.KINDS``), since a hidden call's inputs are in that process's memory. What the
+student's code itself reports (an exception's type and message, a returned value) is
+shown only as compare.error_check and compare.judge_case allow (nothing of it on a hidden
+check); type names of returned objects (``wire.Opaque``) are dropped from hidden calls.
+
+Memory: one submission's channel carries at most ``MAX_CHANNEL_BYTES`` over all its
+restarts, one line at most ``MAX_LINE_BYTES`` (a longer one is skipped, costing its
+step), and the values kept for comparison at most ``MAX_VALUE_BYTES`` counted as float64
+(what the comparison makes of them). The grader's own memory for a submission stays
+below about ``GRADER_MEMORY_BYTES`` (measured by tests/test_grader_memory.py). Decoding
+happens inside the submission's wall-clock budget.
+
 A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
 hangs, crashes the interpreter or exhausts memory is recorded and the child is started
 again with that step skipped, so one bad cell costs only what depends on it. Cell
@@ -35,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import portable
-from .channel import MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
+from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
 from .isolation import (
     Cgroup,
     Limits,
@@ -60,6 +74,13 @@ __all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
 
 PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
+# the values one submission's calls return, counted as float64 (the comparison converts them)
+MAX_VALUE_BYTES = 4 * wire.MAX_ARRAY_BYTES
+# a line being decoded (~3.5x its length: the text, its str, base64's bytes, the array),
+# the kept values and their float64 copies while comparing, with room to spare
+GRADER_MEMORY_BYTES = 512 * 1024**2
+# the Protocol error's words per kind (a message too long is most likely a value too large)
+_TOO_LONG = f"a message larger than the grader accepts (a value over {wire.MAX_ARRAY_BYTES // 2**20} MiB?)"
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
@@ -201,6 +222,8 @@ class _State:
         self.first_start_failure = 0.0  # when the current streak of failed starts began
         self.notes: list[str] = []
         self.deadline = time.monotonic() + limits.total_seconds
+        self.received = 0  # bytes on the results channel, over every restart
+        self.value_bytes = 0  # returned values kept, as float64 bytes
 
     def phases(self) -> list[list[tuple[str, dict]]]:
         """The work for a new child: the cells that did not hang or crash (they define the
@@ -350,6 +373,7 @@ class _Channel:
 
     def serve(self, ch_r: int, in_w: int) -> bool:
         buffer = bytearray()
+        skipping = False
         self._feed()
         stop_kind = None
         finished = False
@@ -377,24 +401,32 @@ class _Channel:
             if not chunk:
                 stop_kind = "eof"
                 break
-            self.received += len(chunk)
-            if self.received > MAX_CHANNEL_BYTES:
+            self.state.received += len(chunk)
+            if self.state.received > MAX_CHANNEL_BYTES:
                 stop_kind = "flood"
                 break
             buffer += chunk
             while not finished:
                 nl = buffer.find(b"\n")
                 if nl < 0:
-                    if len(buffer) > MAX_LINE_BYTES:
-                        stop_kind = "flood"
+                    if len(buffer) > MAX_LINE_BYTES or (skipping and buffer):
+                        # never held whole: dropped as it comes, up to its end
+                        if not skipping:
+                            self._violation("message too long")
+                        skipping = True
+                        buffer.clear()
                     break
                 line = bytes(buffer[:nl])
                 del buffer[: nl + 1]
+                if skipping:  # the end of a line too long
+                    skipping = False
+                    continue
                 self.messages += 1
                 if self.messages > self.max_messages:
                     stop_kind = "flood"
                     break
                 finished = self._handle(line)
+                del line
             if stop_kind:
                 break
             self._feed()
@@ -410,33 +442,31 @@ class _Channel:
             return self._accept(msg)
         except ChannelError as exc:
             self._violation(str(exc))
-        except Exception as exc:  # total: nothing the student sends may raise in the grader
-            self._violation(f"unreadable message ({type(exc).__name__})")
+        except Exception:  # total: nothing the student sends may raise in the grader
+            self._violation("not a message of the protocol")
         return False
 
-    def _violation(self, reason: str) -> None:
+    def _violation(self, kind: str) -> None:
+        kind = kind if kind in KINDS else "not a message of the protocol"  # fixed words only
         if self.current is not None:
-            self.state.record(
-                self.current,
-                StepOutcome(
-                    "error",
-                    error=_grader_error(
-                        "Protocol", f"the grader's results channel received a malformed or forged message ({reason})"
-                    ),
-                ),
+            message = (
+                _TOO_LONG
+                if kind == "message too long"
+                else f"the grader's results channel received a malformed or forged message ({kind})"
             )
+            self.state.record(self.current, StepOutcome("error", error=_grader_error("Protocol", message)))
             self.current = None
             self.clock = time.monotonic()
             self.discard = True  # the step's own report, if it comes, is not believed
         else:
-            self.stray.append(reason)
+            self.stray.append(kind)
 
     def _note_stray(self) -> None:
+        # no count: how many were sent is the student's number to choose
         if self.stray:
-            self.state.notes.append(
-                f"{len(self.stray)} malformed or forged message(s) on the grader's channel were ignored "
-                f"(first: {self.stray[0]})"
-            )
+            note = f"malformed or forged messages on the grader's channel were ignored (first: {self.stray[0]})"
+            if note not in self.state.notes:
+                self.state.notes.append(note)
 
     def _accept(self, msg: dict) -> bool:
         ev = msg["ev"]
@@ -450,7 +480,7 @@ class _Channel:
                 return False
             if self.discard:
                 return False
-            raise ChannelError(f"a step started out of turn: {msg['step'][:60]!r}")
+            raise ChannelError("a step started out of turn")
         if ev == "done":
             if self.current is None and not self.expect and self.end_sent:
                 return True
@@ -461,7 +491,7 @@ class _Channel:
         if self.current != step:
             if self.discard:
                 return False
-            raise ChannelError(f"a result for a step that is not running: {step[:60]!r}")
+            raise ChannelError("a result for a step that is not running")
         if ev == "cell":
             outcome = StepOutcome("ok" if msg["ok"] else "error", error=_error(msg["error"], self.state))
         else:
@@ -543,12 +573,49 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
         return StepOutcome("error", error=error, seconds=seconds)
     try:
         value = wire.decode(msg["value"])
-    except (wire.WireError, RecursionError) as exc:
-        return StepOutcome(
-            "error",
-            error=_grader_error("Unreadable", f"the value returned could not be read: {exc}"),
-        )
-    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds)
+    except Exception:  # WireError, RecursionError, MemoryError: its text may quote the value
+        return StepOutcome("error", error=_grader_error("Unreadable", UNREADABLE))
+    size = _float64_bytes(value)
+    if size > wire.MAX_ARRAY_BYTES or state.value_bytes + size > MAX_VALUE_BYTES:
+        return StepOutcome("error", error=_grader_error("Unreadable", TOO_LARGE))
+    state.value_bytes += size
+    if hidden:
+        value = _blind(value)
+    # argument indices the call really has: any other number would be shown to the student
+    # ("argument N was changed") as the student's process chose it
+    n_args = len(state.calls[msg["id"]].get("args", [])) if msg["id"] in state.calls else 0
+    mutated = sorted({i for i in msg.get("mutated", []) if 0 <= i < n_args})
+    return StepOutcome("ok", value=value, mutated=mutated, seconds=seconds)
+
+
+UNREADABLE = "the value returned could not be read (not plain numbers, tuples, dicts, None or short strings)"
+TOO_LARGE = (
+    f"the value returned is too large: the grader accepts up to {wire.MAX_ARRAY_BYTES // 2**20} MiB "
+    f"per value and {MAX_VALUE_BYTES // 2**20} MiB for all values of a submission (as float64)"
+)
+
+
+def _float64_bytes(value: object) -> int:
+    """What a decoded value costs the comparison: 8 bytes per number of its arrays."""
+    if isinstance(value, (tuple, list)):
+        return sum(_float64_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_float64_bytes(v) for v in value.values())
+    if hasattr(value, "size") and hasattr(value, "dtype"):
+        return 8 * int(value.size)
+    return 0
+
+
+def _blind(value: object) -> object:
+    """A hidden call's value without the type names of objects that did not cross the wire
+    (a class the student named after the inputs would be described by name)."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_blind(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _blind(v) for k, v in value.items()}
+    if isinstance(value, wire.Opaque):
+        return wire.Opaque("object")
+    return value
 
 
 def _keep_log(log) -> None:

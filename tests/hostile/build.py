@@ -307,9 +307,18 @@ def build_corpus(
         full=False,
     )
 
+    # shapes Python's own parsers cannot take (issue 19): a RecursionError or MemoryError in
+    # the grader's ast.parse; the cell fails in the sandbox, the rest keeps its marks
+    add("attribute_chain", _with_cell(ref, "x" + ".a" * 600_000))
+    add("unary_minus", _with_cell(ref, "-" * 100_000 + "1"))
+
     # files that are not (this assignment's) notebooks
     raw: dict[str, bytes] = {
         "invalid_json": b'{"cells": [ {"cell_type": "code", ',
+        "deep_json_notebook": b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
         "empty_file": b"",
         "binary_file": bytes(range(256)) * 40,
     }
@@ -337,6 +346,14 @@ def build_corpus(
         "status": "unreadable",
         "incident": None,
         "reason": "not valid notebook JSON",
+        "at_most": {},
+    }
+    expect["deep_json_notebook"] = {
+        "zero": ALL,
+        "full": False,
+        "status": "unreadable",
+        "incident": None,
+        "reason": "nested too deeply",
         "at_most": {},
     }
     expect["empty_file"] = {
