@@ -21,9 +21,10 @@ import re
 
 from .portable import wire
 
-# One submission (all its restarts together) may send this much on the channel; the largest
-# legitimate submission sends well under 1 MiB (keras: predictions and histories).
-MAX_CHANNEL_BYTES = 4 * wire.MAX_ARRAY_BYTES
+# One submission (all its restarts together) may send this much on the channel: four values
+# of the largest size (sandbox.MAX_VALUE_BYTES), base64, and the messages around them; the
+# largest legitimate submission sends well under 1 MiB (keras: predictions and histories).
+MAX_CHANNEL_BYTES = 6 * wire.MAX_ARRAY_BYTES
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
 MAX_VALUES = 200_000  # '[', '{', ',' and ':' in one message (a list of 10,000 numbers has ~10,000)
 MAX_DEPTH = 64  # a message around a wire value nested 20 deep needs about 45

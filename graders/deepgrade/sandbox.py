@@ -78,7 +78,7 @@ MAX_RESTARTS = 12
 MAX_VALUE_BYTES = 4 * wire.MAX_ARRAY_BYTES
 # a line being decoded (~3.5x its length: the text, its str, base64's bytes, the array),
 # the kept values and their float64 copies while comparing, with room to spare
-GRADER_MEMORY_BYTES = 512 * 1024**2
+GRADER_MEMORY_BYTES = 256 * 1024**2
 # the Protocol error's words per kind (a message too long is most likely a value too large)
 _TOO_LONG = f"a message larger than the grader accepts (a value over {wire.MAX_ARRAY_BYTES // 2**20} MiB?)"
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
@@ -178,8 +178,8 @@ def run(
         spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach)
         restarts = 0
         while True:
-            if _session(spec, state):
-                break
+            if _session(spec, state) or state.received > MAX_CHANNEL_BYTES:
+                break  # done, or the submission's whole channel budget is spent: no restart
             state.skip_after_hang()
             if state.first_start_failure:
                 continue  # a failed start is retried until its patience runs out, not counted
@@ -187,6 +187,8 @@ def run(
             if restarts > MAX_RESTARTS or time.monotonic() >= state.deadline:
                 state.notes.append("the time budget for this submission ran out; remaining steps were not run")
                 break
+        if state.received > MAX_CHANNEL_BYTES:
+            return state.result(mode, "not run: the submission had sent more data than the grader accepts")
         return state.result(mode)
     finally:
         # fd-based: never follows a symlink the student planted; FIFOs are unlinked, not opened
@@ -504,9 +506,9 @@ class _Channel:
     def _stopped(self, stop_kind: str | None) -> bool:
         self._note_stray()
         if stop_kind == "flood":
-            self.state.notes.append(
-                "the submission sent more data than allowed on the grader's channel; it was stopped"
-            )
+            note = "the submission sent more data than allowed on the grader's channel; it was stopped"
+            if note not in self.state.notes:
+                self.state.notes.append(note)
         if self.current is None:
             if not self.started_any:
                 # a start can fail for a moment (a neighbour's fork bomb holding every process

@@ -1,0 +1,79 @@
+"""The grader's own memory and time per submission are bounded (issue 19, item 5).
+
+A notebook whose every function returns the largest array the grader accepts (float64,
+``wire.MAX_ARRAY_BYTES``), or a bool array of as many bytes (8 times that as float64, which
+the comparison would make of it), or whose cells write the costliest lines the decoder
+takes (escapes, a string of 4-byte characters, the most values allowed), is graded in a
+child process; its peak RSS over what it held before grading must stay under
+``sandbox.GRADER_MEMORY_BYTES``. One such notebook drove the grader past 10 GB (measured
+before the bound). The time bound is generous: it catches a decoder that is not linear,
+not a slow machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deepgrade import sandbox
+
+HERE = Path(__file__).resolve().parent
+
+GRADE = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import helpers, nbformat
+from deepgrade import assignment as asg
+from deepgrade.channel import MAX_LINE_BYTES, MAX_VALUES
+from deepgrade.portable import wire
+
+kind = sys.argv[1]
+a = asg.load("cnn", helpers.ROOT)
+n = wire.MAX_ARRAY_BYTES
+if kind == "lines":
+    nb = helpers.filled_notebook("cnn")
+    writes = [
+        "b'{\"ev\": \"start\", \"step\": \"' + b'\\\\\\\\\\\\\"[' * (MAX_LINE_BYTES // 6 - 16) + b'\"}'",
+        "b'[\"' + '\\U0001F600'.encode() * (MAX_LINE_BYTES // 4 - 16) + b'\"]'",
+        "b'[' + b'1000,' * (MAX_VALUES - 16) + b'0]'",
+        "b'[' + b'[],' * (MAX_VALUES // 3 - 16) + b'0]'",
+    ]
+    for w in writes:
+        src = f"import os\nMAX_LINE_BYTES, MAX_VALUES = {MAX_LINE_BYTES}, {MAX_VALUES}\n"
+        src += f"os.write(int(os.environ['DEEPGRADE_FD']), {w} + b'\\n')"
+        nb.cells.append(nbformat.v4.new_code_cell(src))
+else:
+    value = f"np.zeros({n // 8})" if kind == "float" else f"np.ones({n}, bool)"
+    over = {q.name: f"def {q.name}(*args, **kwargs):\n    import numpy as np\n    return {value}" for q in a.questions}
+    nb = helpers.filled_notebook("cnn", over)
+path = Path(tempfile.mkdtemp()) / "big.ipynb"
+nbformat.write(nb, path)
+from deepgrade import pipeline
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+start = time.monotonic()
+result = pipeline.grade_file(a, path)
+seconds = time.monotonic() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"before": before, "peak": peak, "seconds": seconds, "status": result.status, "notes": result.notes}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["float", "bool", "lines"])
+def test_largest_values_stay_within_the_grader_memory_bound(kind):
+    proc = subprocess.run([sys.executable, "-c", GRADE, kind, str(HERE)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    grew = out["peak"] - out["before"]
+    print(
+        f"{kind}: the grader grew by {grew / 2**20:.0f} MiB in {out['seconds']:.1f} s", out["notes"][:4]
+    )  # shown, not timed
+    assert out["status"] == "graded"
+    assert grew < sandbox.GRADER_MEMORY_BYTES, f"{grew / 2**20:.0f} MiB"
+    assert out["seconds"] < 300
+    if kind != "lines":  # more than the budget was sent: said once
+        assert any("more data than allowed" in n for n in out["notes"]), out["notes"]
