@@ -86,3 +86,18 @@ def test_writing_into_the_root_fails():
     assert cmd[chdir - 4 : chdir] == ["--remount-ro", "/dev", "--remount-ro", "/"]
     last_mount = max(i for i, a in enumerate(cmd[:chdir]) if a in ("--tmpfs", "--ro-bind", "--dev", "--proc"))
     assert last_mount < chdir - 4
+
+
+def test_files_past_the_inode_limit_stop_the_cell(monkeypatch):
+    """bubblewrap cannot cap a tmpfs's inodes: the grader counts them from outside
+    (filecount.py) and stops the step that made too many; the cells after it run."""
+    _bubblewrap(monkeypatch)
+    limits = sandbox.Limits(cell_seconds=60, total_seconds=120, inodes=5000)
+    spam = "import os\nfor i in range(10**7):\n    open(f'/tmp/f{i}', 'w').close()"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run = sandbox.run([(0, "x = 1"), (1, spam), (2, "few = [open(f'f{i}', 'w') for i in range(100)]")], [], limits)
+    assert run.cells[0].ok and run.cells[2].ok, run.cells
+    assert run.cells[1].status == "memory", run.cells[1]
+    assert "more than 5,000 files and folders" in run.cells[1].error["message"]
+    assert run.cells[1].seconds < 30  # stopped by the count, not by the cell's time limit

@@ -18,7 +18,8 @@ together at most ``Limits.memory_bytes`` (``tmpfs_bytes``; nothing lands on the 
 all is gone when the child exits). tmpfs inodes are not capped by
 bubblewrap 0.8 (no ``nr_inodes`` option): every inode costs about 1 KiB of kernel memory,
 which the memory cgroup charges to the sandbox (a million empty files: 0.96 GB in 24 s,
-measured), so the memory limit and the time limit bound them. cgroups (v1 or v2), where
+measured) where there is one; the grader also counts them from outside
+(``filecount.py``, every second) and stops the sandbox past ``Limits.inodes``. cgroups (v1 or v2), where
 writable, cap memory and process count; rlimits cap CPU time, file size and open files
 everywhere.
 
@@ -101,6 +102,7 @@ class Limits:
     file_bytes: int = 64 * 1024**2
     open_files: int = 256
     disk_bytes: int = 256 * 1024**2  # each writable tmpfs (bubblewrap): /sandbox, /tmp, /dev/shm
+    inodes: int = 100_000  # files and folders in them together (bubblewrap; filecount.py), ~1 KiB each
 
 
 # --- bubblewrap -------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from pathlib import Path
 
 from . import portable
 from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
+from .filecount import FileCount
 from .isolation import (
     Cgroup,
     Limits,
@@ -67,6 +68,7 @@ from .isolation import (
     reach_plan,
     reclaim,
     sandbox_uid,
+    tmpfs_bytes,
 )
 from .portable import wire
 
@@ -74,6 +76,7 @@ __all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
 
 PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
+WATCH_SECONDS = 1.0  # how often a bubblewrap sandbox's file count is read (filecount.py)
 # the values one submission's calls return, counted as float64 (the comparison converts them)
 MAX_VALUE_BYTES = 4 * wire.MAX_ARRAY_BYTES
 # a line being decoded (~3.5x its length: the text, its str, base64's bytes, the array),
@@ -120,6 +123,8 @@ def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tupl
         return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
     if kind == "memory":
         return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
+    if kind == "files":  # each file costs kernel memory: the memory status, with its own reason
+        return "memory", f"{what} made more than {limits.inodes:,} files and folders (the sandbox's limit)"
     return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
 
 
@@ -326,7 +331,8 @@ def _session(spec: _Spec, state: _State) -> bool:
     os.close(ch_w)
     os.close(in_r)
     fcntl.fcntl(in_w, fcntl.F_SETFL, fcntl.fcntl(in_w, fcntl.F_GETFL) | os.O_NONBLOCK)
-    channel = _Channel(state, limits, cgroup)
+    watch = FileCount(proc.pid, tmpfs_bytes(limits)) if spec.mode == "bubblewrap" else None
+    channel = _Channel(state, limits, cgroup, watch)
     try:
         finished = channel.serve(ch_r, in_w)
     finally:
@@ -344,8 +350,10 @@ def _session(spec: _Spec, state: _State) -> bool:
 class _Channel:
     """The grader's side of one child's pipes: feeds the phases, reads and judges the reports."""
 
-    def __init__(self, state: _State, limits: Limits, cgroup: Cgroup) -> None:
+    def __init__(self, state: _State, limits: Limits, cgroup: Cgroup, watch: FileCount | None = None) -> None:
         self.state = state
+        self.watch = watch
+        self.watched = time.monotonic()
         self.cgroup = cgroup
         self.limits = limits
         self.phases = deque(state.phases())
@@ -382,9 +390,18 @@ class _Channel:
         while not finished:
             now = time.monotonic()
             budget = self.state.budget(self.current) if self.current else self.limits.cell_seconds
-            timeout = max(0.0, min(self.clock + budget, self.state.deadline) - now)
+            ends = min(self.clock + budget, self.state.deadline)
+            timeout = max(0.0, ends - now)
+            if self.watch is not None:
+                timeout = min(timeout, WATCH_SECONDS)
             wlist = [in_w] if self.out and in_w is not None else []
             ready, writable, _ = select.select([ch_r], wlist, [], timeout)
+            if self.watch is not None and time.monotonic() - self.watched >= WATCH_SECONDS:
+                self.watched = time.monotonic()
+                used = self.watch.used()
+                if used is not None and used > self.limits.inodes:
+                    stop_kind = "files"
+                    break
             if writable:
                 try:
                     n = os.write(in_w, self.out[: 1 << 16])
@@ -395,7 +412,7 @@ class _Channel:
                     self.out.clear()
                     in_w = None
             if not ready:
-                if not writable:
+                if not writable and time.monotonic() >= ends:
                     stop_kind = "timeout"
                     break
                 continue
@@ -507,6 +524,10 @@ class _Channel:
         self._note_stray()
         if stop_kind == "flood":
             note = "the submission sent more data than allowed on the grader's channel; it was stopped"
+            if note not in self.state.notes:
+                self.state.notes.append(note)
+        if stop_kind == "files" and self.current is None:
+            note = f"the submission made more than {self.limits.inodes:,} files and folders; it was stopped"
             if note not in self.state.notes:
                 self.state.notes.append(note)
         if self.current is None:
