@@ -1,7 +1,7 @@
 """The grader's own memory and time per submission are bounded (issue 19, item 5).
 
 A notebook whose every function returns the largest array the grader accepts (float64,
-``wire.MAX_ARRAY_BYTES``), or a bool array of as many bytes (8 times that as float64, which
+``channel.MAX_RESULT_BYTES``), or a bool array of as many bytes (8 times that as float64, which
 the comparison would make of it), or whose cells write the costliest lines the decoder
 takes (escapes, a string of 4-byte characters, the most values allowed), is graded in a
 child process; its peak RSS over what it held before grading must stay under
@@ -29,12 +29,11 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 import helpers, nbformat
 from deepgrade import assignment as asg
-from deepgrade.channel import MAX_LINE_BYTES, MAX_VALUES
-from deepgrade.portable import wire
+from deepgrade.channel import MAX_LINE_BYTES, MAX_RESULT_BYTES, MAX_VALUES
 
 kind = sys.argv[1]
 a = asg.load("cnn", helpers.ROOT)
-n = wire.MAX_ARRAY_BYTES
+n = MAX_RESULT_BYTES
 if kind == "lines":
     nb = helpers.filled_notebook("cnn")
     writes = [

@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import re
 
-from .portable import wire
-
+# The largest value one call may return, counted as float64 (what the comparison makes of
+# it): the largest legitimate output of any assignment is under 1 MiB (keras predictions).
+# The grader's inputs to the sandbox may be larger (keras's images: wire.MAX_ARRAY_BYTES).
+MAX_RESULT_BYTES = 16 * 1024**2
 # One submission (all its restarts together) may send this much on the channel: four values
-# of the largest size (sandbox.MAX_VALUE_BYTES), base64, and the messages around them; the
-# largest legitimate submission sends well under 1 MiB (keras: predictions and histories).
-MAX_CHANNEL_BYTES = 6 * wire.MAX_ARRAY_BYTES
-MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
+# of the largest size (sandbox.MAX_VALUE_BYTES), base64, and the messages around them.
+MAX_CHANNEL_BYTES = 6 * MAX_RESULT_BYTES
+MAX_LINE_BYTES = MAX_RESULT_BYTES * 4 // 3 + (1 << 20)  # one value of the largest size, base64
 MAX_VALUES = 200_000  # '[', '{', ',' and ':' in one message (a list of 10,000 numbers has ~10,000)
 MAX_DEPTH = 64  # a message around a wire value nested 20 deep needs about 45
 

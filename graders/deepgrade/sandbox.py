@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import portable
-from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
+from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
 from .filecount import FileCount
 from .isolation import (
     Cgroup,
@@ -78,12 +78,12 @@ PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
 WATCH_SECONDS = 1.0  # how often a bubblewrap sandbox's file count is read (filecount.py)
 # the values one submission's calls return, counted as float64 (the comparison converts them)
-MAX_VALUE_BYTES = 4 * wire.MAX_ARRAY_BYTES
+MAX_VALUE_BYTES = 4 * MAX_RESULT_BYTES
 # a line being decoded (~3.5x its length: the text, its str, base64's bytes, the array),
 # the kept values and their float64 copies while comparing, with room to spare
 GRADER_MEMORY_BYTES = 256 * 1024**2
 # the Protocol error's words per kind (a message too long is most likely a value too large)
-_TOO_LONG = f"a message larger than the grader accepts (a value over {wire.MAX_ARRAY_BYTES // 2**20} MiB?)"
+_TOO_LONG = f"a message larger than the grader accepts (a value over {MAX_RESULT_BYTES // 2**20} MiB?)"
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
@@ -599,7 +599,7 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
     except Exception:  # WireError, RecursionError, MemoryError: its text may quote the value
         return StepOutcome("error", error=_grader_error("Unreadable", UNREADABLE))
     size = _float64_bytes(value)
-    if size > wire.MAX_ARRAY_BYTES or state.value_bytes + size > MAX_VALUE_BYTES:
+    if size > MAX_RESULT_BYTES or state.value_bytes + size > MAX_VALUE_BYTES:
         return StepOutcome("error", error=_grader_error("Unreadable", TOO_LARGE))
     state.value_bytes += size
     if hidden:
@@ -613,7 +613,7 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
 
 UNREADABLE = "the value returned could not be read (not plain numbers, tuples, dicts, None or short strings)"
 TOO_LARGE = (
-    f"the value returned is too large: the grader accepts up to {wire.MAX_ARRAY_BYTES // 2**20} MiB "
+    f"the value returned is too large: the grader accepts up to {MAX_RESULT_BYTES // 2**20} MiB "
     f"per value and {MAX_VALUE_BYTES // 2**20} MiB for all values of a submission (as float64)"
 )
 
