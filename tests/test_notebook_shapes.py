@@ -2,8 +2,9 @@
 
 JSON nested 100,000 deep made the JSON decoder raise RecursionError; a cell of 600,000
 chained attributes (RecursionError) or 100,000 unary minus signs (MemoryError) made the
-grader's own ``ast.parse`` raise. The file is now "unreadable" with its reason, and such a
-cell fails on its own in the sandbox while the rest of the notebook is graded.
+grader's own ``ast.parse`` raise; 8 MB of one-line statements took it 4.7 GB and 130 s,
+150,000 cells took nbformat 339 MB. The file is now "unreadable" with its reason, or
+such a cell fails on its own in the sandbox while the rest of the notebook is graded.
 """
 
 from __future__ import annotations
@@ -52,3 +53,55 @@ def test_a_bomb_cell_costs_only_itself(tmp_path):
     bombs = [n for n in result.notes if n.startswith("cell ") and "of the notebook" in n]
     assert len(bombs) == len(BOMBS), result.notes
     assert json.dumps(result.to_dict())  # the row is plain data
+
+
+def _code_notebook(cells: list) -> str:
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "id": f"c{i}",
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": c,
+                }
+                for i, c in enumerate(cells)
+            ],
+        }
+    )
+
+
+def test_too_many_cells_or_lines_is_unreadable_with_its_reason(tmp_path):
+    for name, cells in {
+        "cells": ["x = 1"] * 40_000,
+        "lines": [["x = 1\n"] * 300_000],
+    }.items():
+        path = tmp_path / f"{name}.ipynb"
+        path.write_text(_code_notebook(cells))
+        try:
+            notebook.read(path)
+        except notebook.NotebookError as exc:
+            assert "too many cells or lines" in str(exc) and "outputs" in str(exc)
+        else:
+            raise AssertionError(f"a notebook of {name} was read")
+    # a real notebook is far from the bound
+    path = tmp_path / "fine.ipynb"
+    path.write_text(_code_notebook(["def f(x):\n    return x"] * 2000))
+    assert len(notebook.load(path)) == 2000
+
+
+def test_huge_cells_are_scanned_not_parsed():
+    """Past notebook.AST_BUDGET characters a cell's top-level defs are found by a line scan
+    (the parser would hold ~600 bytes per character): the same names, nested defs and
+    methods left out."""
+    big = "x = 1\n" * (notebook.AST_BUDGET // 3) + "def late(y):\n    def inner():\n        pass\n    return y\n"
+    big += "class K:\n    def method(self):\n        pass\nasync def coroutine():\n    pass\n"
+    small = "def early(x):\n    return x\n"
+    assert len(big) > notebook.AST_BUDGET
+    assert notebook.defined_functions([(0, small), (1, big)]) == {"early", "late"}
+    assert notebook.defined_functions([(0, big[-200:])]) == {"late"}  # ast gives the same

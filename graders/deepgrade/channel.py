@@ -69,25 +69,35 @@ _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b"[]{},:")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-def _depth_ok(line: bytes) -> None:
-    """Bound the nesting depth and the number of values before json recurses (deep nesting
-    raised RecursionError) or builds them, in linear time and memory.
+def json_structure(data: bytes, max_values: int, max_depth: int) -> str | None:
+    """What is wrong with JSON text's shape, checked before json recurses (deep nesting
+    raised RecursionError) or builds anything: "too many values" past ``max_values``
+    '[', '{', ',' and ':', "nested too deeply" past ``max_depth``; None when neither.
+    Linear in time and memory (notebook.read uses it too).
 
     Escapes first: escaped backslashes (in pairs, left to right, as JSON reads them), then
     escaped quotes; what is left between two quotes is a string, dropped (wire arrays are
     long base64 strings and may hold brackets). Each step makes one copy of at most the
-    line's length. Where the line is not JSON, json stops at the first byte this reading
+    text's length. Where the text is not JSON, json stops at the first byte this reading
     and json's disagree on, having built only what the check counted."""
-    no_escapes = line.replace(b"\\\\", b"").replace(b'\\"', b"")
+    no_escapes = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     structure = _STRINGS.sub(b"", no_escapes).translate(None, _NOT_STRUCTURE)
     del no_escapes
-    if len(structure) > MAX_VALUES:
-        raise ChannelError("too many values in one message")
     depth = 0
-    for b in structure.translate(None, b",:"):
+    for b in structure[: max_values + 1].translate(None, b",:"):  # at most max_values steps
         depth += 1 if b in (0x5B, 0x7B) else -1
-        if depth > MAX_DEPTH:
-            raise ChannelError("nested too deeply")
+        if depth > max_depth:
+            return "nested too deeply"
+    return "too many values" if len(structure) > max_values else None
+
+
+def _depth_ok(line: bytes) -> None:
+    """Bound a message's values and depth (json_structure), or ChannelError."""
+    problem = json_structure(line, MAX_VALUES, MAX_DEPTH)
+    if problem == "too many values":
+        raise ChannelError("too many values in one message")
+    if problem:
+        raise ChannelError("nested too deeply")
 
 
 def _is_int(v) -> bool:
