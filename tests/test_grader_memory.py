@@ -76,3 +76,31 @@ def test_largest_values_stay_within_the_grader_memory_bound(kind):
     assert out["seconds"] < 300
     if kind != "lines":  # more than the budget was sent: said once
         assert any("more data than allowed" in n for n in out["notes"]), out["notes"]
+
+
+def test_decoding_a_line_costs_a_small_multiple_of_its_length():
+    """channel.decode_message holds at most ~5 bytes per byte of the line (a string of 4-byte
+    characters) plus ~200 bytes per JSON value (at most channel.MAX_VALUES); the regular
+    expression it replaced held ~120 bytes per byte of an escape-heavy line."""
+    import tracemalloc
+
+    from deepgrade.channel import MAX_LINE_BYTES, MAX_VALUES, ChannelError, decode_message
+
+    n = MAX_LINE_BYTES // 8
+    lines = {
+        "escapes": b'{"ev": "start", "step": "' + b'\\\\\\"[a' * n + b'"}',
+        "base64": b'{"ev": "call", "id": "a", "ok": true, "value": {"a": "' + b"QUFB" * n + b'"}}',
+        "4-byte characters": ('["' + "\U0001f600" * n + '"]').encode(),
+        "empty strings": b"[" + b'"",' * (MAX_VALUES - 10) + b"0]",
+        "nesting": b"[" * (MAX_LINE_BYTES - 10),
+    }
+    for name, line in lines.items():
+        assert len(line) <= MAX_LINE_BYTES, name
+        tracemalloc.start()
+        try:
+            decode_message(line)
+        except ChannelError:
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak <= 6 * len(line) + 200 * MAX_VALUES, f"{name}: {peak / len(line):.1f} bytes per byte"
