@@ -82,7 +82,7 @@ def load(path: Path) -> list[tuple[int, str]]:
 # Python's parser holds ~600 bytes per character of source and takes ~16 us a line (8 MB
 # of "x=1" lines: 4.7 GB and 130 s, measured): the grader parses at most this much of a
 # notebook with ast; past it, a line scan finds the top-level defs.
-AST_BUDGET = 250_000
+AST_BUDGET = 100_000
 _TOP_DEF = re.compile(r"^def[ \t]+([^\W\d]\w*)[ \t]*\(", re.M)
 
 
