@@ -384,3 +384,18 @@ def test_forged_messages_never_show_hidden_inputs_in_results_json(root, tmp_path
     public = [repr([np.asarray(c.args[0]).ravel().tolist()]) for c in flatten.cases if not c.hidden]
     assert any(json.dumps(t)[1:-1] in text for t in public), text[:2000]
     assert_isolation(log, mode)
+
+
+def test_a_notebook_python_cannot_read_gets_its_reason(root, tmp_path):
+    """issue 19, item 7: JSON nested 100,000 deep is "unreadable" with its reason, and a cell
+    of 600,000 chained attributes costs that cell only: never "the grader failed"."""
+    (root / "submission" / "cnn.ipynb").write_bytes(
+        b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    )
+    data, log = run_autograder(root, "process", tmp_path)
+    assert data["score"] == 0 and "nested too deeply" in data["output"], data
+    assert "grader failed" not in json.dumps(data)
+    nb = helpers.filled_notebook("cnn")
+    nb.cells.append(nbformat.v4.new_code_cell("x" + ".a" * 600_000))
+    data, log = run_autograder(root, "process", tmp_path, nb)
+    assert data["score"] == A.max_points, data["output"]
