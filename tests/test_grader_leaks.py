@@ -178,11 +178,6 @@ def test_hidden_inputs_never_reach_the_student(tmp_path, mode):
     assert any("forged messages on the grader's channel were ignored" in n for n in result.notes), result.notes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compare.describe_type and structure_problem show a returned dict's keys on hidden checks "
-    "(portable/compare.py, the lead's file: reported)",
-)
 def test_hidden_inputs_in_returned_dict_keys(tmp_path):
     nb = helpers.filled_notebook("cnn", {"relu": "def relu(x):\n    return {repr(x.ravel().tolist()): 0}"})
     result = helpers.grade_notebook("cnn", nb, tmp_path)

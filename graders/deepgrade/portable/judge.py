@@ -96,7 +96,7 @@ def judge_case(
     weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
-    structure = structure_problem(got, outputs)
+    structure = structure_problem(got, outputs, hidden)
     if structure and all(isinstance(got_parts[lbl], _Missing) for lbl in exp_parts):
         # nothing to compare: one line for the whole case (and the same line on every case)
         return [
@@ -118,7 +118,9 @@ def judge_case(
             shapes_ok = False  # said once, by the structure line
         elif ga is None:
             shapes_ok = False
-            shape_lines.append(f"{name}expected an array of shape {ea.shape}, got {describe_type(got_parts[label])}")
+            shape_lines.append(
+                f"{name}expected an array of shape {ea.shape}, got {describe_type(got_parts[label], hidden)}"
+            )
         elif ga.shape != ea.shape:
             shapes_ok = False
             shape_lines.append(f"{name}expected shape {ea.shape}, got {ga.shape}")

@@ -63,7 +63,9 @@ class _Missing:
         self.what = what
 
 
-def describe_type(value: Any) -> str:
+def describe_type(value: Any, hidden: bool = False) -> str:
+    """What a value is, in a few words. hidden: a hidden check's value, whose keys (text the
+    student's process chose on hidden inputs) are not repeated."""
     if isinstance(value, _Missing):
         return f"nothing ({value.what} is missing)"
     if value is None:
@@ -73,30 +75,33 @@ def describe_type(value: Any) -> str:
     if isinstance(value, tuple):
         return f"a tuple of {len(value)}"
     if isinstance(value, dict):
-        return f"a dict with keys {sorted(value)[:8]}"
+        return f"a dict of {len(value)} keys" if hidden else f"a dict with keys {sorted(value)[:8]}"
     return type(value).__name__ if not hasattr(value, "type_name") else f"a {value.type_name}"
 
 
-def structure_problem(got: Any, outputs: Any) -> str | None:
+def structure_problem(got: Any, outputs: Any, hidden: bool = False) -> str | None:
     """One line when the returned value is not built as asked (a tuple too short, a dict
-    without the expected keys): said once instead of once per missing part."""
+    without the expected keys): said once instead of once per missing part. hidden: the keys
+    the student's dict has are not repeated (only the expected ones, which are ours)."""
     if isinstance(outputs, dict):
         expected = [str(k) for k in outputs]
         if not isinstance(got, dict):
-            return f"expected a dict with the keys {expected}, got {describe_type(got)}"
+            return f"expected a dict with the keys {expected}, got {describe_type(got, hidden)}"
         missing = [k for k in expected if k not in got]
         if missing:
+            if hidden:
+                return f"the dict returned lacks the keys {missing}; expected the keys {expected}"
             found = sorted(str(k) for k in got)
             return f"the dict returned has the keys {found[:12]}; expected the keys {expected} (missing: {missing})"
         return None
     if isinstance(outputs, (list, tuple)):
         if not isinstance(got, (tuple, list)):
-            return f"expected a tuple of {len(outputs)} values, got {describe_type(got)}"
+            return f"expected a tuple of {len(outputs)} values, got {describe_type(got, hidden)}"
         if len(got) < len(outputs):
             return f"expected a tuple of {len(outputs)} values, got a tuple of {len(got)}"
         for element, spec in zip(got, outputs):
             if isinstance(spec, dict):
-                problem = structure_problem(element, spec)
+                problem = structure_problem(element, spec, hidden)
                 if problem:
                     return problem
     return None
