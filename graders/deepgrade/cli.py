@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
+from . import settings
 from .portable.compare import fmt_points
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
@@ -78,7 +79,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file or folder: {s}")
     executor, options = None, {}
     if args.executor == "dask":
-        scheduler = args.scheduler or os.environ.get("DEEPGRADE_SCHEDULER")
+        scheduler = args.scheduler or settings.get("DEEPGRADE_SCHEDULER")
         if not scheduler:
             raise UsageError("--executor dask needs --scheduler tcp://HOST:8786 (or DEEPGRADE_SCHEDULER)")
         try:

@@ -71,6 +71,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import settings
 from .identity import (  # noqa: F401  (re-exported: the sandbox and tests use them from here)
     SANDBOX_UID_BASE,
     UID_SLOTS,
@@ -152,7 +153,7 @@ _WARNED_FORCED = False
 
 def isolation_mode() -> str:
     global _BWRAP, _WARNED_FORCED
-    if os.environ.get("DEEPGRADE_SANDBOX") == "process":
+    if settings.get("DEEPGRADE_SANDBOX") == "process":
         if not _WARNED_FORCED:
             _WARNED_FORCED = True
             warnings.warn(
@@ -204,6 +205,7 @@ def command(mode: str, limits: Limits, extra_ro: list[str]) -> list[str]:
 # first imported (what worker.py does not import is never executed). Nothing is read from a
 # folder the student can write. -I keeps the working folder and PYTHON* variables out of
 # sys.path; -S then site.main() adds only the interpreter's own site-packages (numpy, tensorflow).
+# DEEPGRADE_IN (the input pipe) is read in the child itself: listed in deepgrade.settings' table.
 BOOT = (
     "import os, sys, site, json, types, importlib.machinery\n"
     "site.main()\n"
