@@ -151,6 +151,14 @@ _BWRAP: bool | None = None
 _WARNED_FORCED = False
 
 
+def fallback_reason() -> str:
+    """Why student code runs in the process fallback, for the warnings: chosen by the variable,
+    or bubblewrap does not work here (never "not available" when it was only not chosen)."""
+    if settings.get("DEEPGRADE_SANDBOX") == "process":
+        return "the process sandbox was chosen by DEEPGRADE_SANDBOX=process (bubblewrap is not used)"
+    return "bubblewrap is not available or cannot make a user namespace here"
+
+
 def isolation_mode() -> str:
     global _BWRAP, _WARNED_FORCED
     if settings.get("DEEPGRADE_SANDBOX") == "process":
@@ -179,7 +187,9 @@ def isolation_mode() -> str:
 def command(mode: str, limits: Limits, extra_ro: list[str]) -> list[str]:
     """The child's command line: the bare interpreter in process mode, bwrap around it otherwise."""
     python = sys.executable
-    boot = [python, "-I", "-S", "-c", BOOT]
+    # -u: the student's print() reaches the log unbuffered (the child is killed, never flushed;
+    # -I ignores PYTHONUNBUFFERED, so it is the flag, not the environment)
+    boot = [python, "-I", "-S", "-u", "-c", BOOT]
     if mode != "bubblewrap":
         return boot
     size = str(limits.disk_bytes)
