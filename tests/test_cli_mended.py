@@ -153,6 +153,17 @@ def test_tensorflows_loading_lines_are_filtered_and_real_errors_kept(tmp_path):
     assert proc.stdout == "TF_CPP_MIN_LOG_LEVEL=2\n"  # set before the import, imported once
 
 
+def test_tensorflow_is_imported_early_only_for_assignments_whose_extras_pull_it():
+    from deepgrade.quiet import needs_tensorflow
+
+    # pyproject.toml: the keras extra holds tensorflow-cpu, tf names deepgrade[keras], reports holds matplotlib
+    assert needs_tensorflow(ROOT, "x", {"extras": ["keras"]})
+    assert needs_tensorflow(ROOT, "x", {"extras": ["tf"]})
+    assert not needs_tensorflow(ROOT, "x", {"extras": ["reports"]})
+    assert not needs_tensorflow(ROOT, "x", {})
+    assert not needs_tensorflow(ROOT, "x", {"extras": ["no_such_extra"]})
+
+
 @pytest.mark.slow
 def test_student_keras_prints_no_tensorflow_log_lines(tmp_path):
     pytest.importorskip("tensorflow")

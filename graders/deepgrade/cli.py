@@ -274,9 +274,9 @@ def _load(args: argparse.Namespace) -> asg.Assignment:
     """The assignment named on the command line; unknown names and bad files become usage errors."""
     try:
         meta = asg.read_meta(args.assignment, args.root)  # cheap checks first, before fixtures are imported
-        if {"keras", "tf"} & set(meta.get("extras", [])):
-            from .quiet import import_tensorflow
+        from .quiet import import_tensorflow, needs_tensorflow
 
+        if needs_tensorflow(args.root, args.assignment, meta):
             import_tensorflow()  # now, without its start-up log lines (the fixtures import it)
         return asg.load(args.assignment, args.root)
     except KeyError as exc:
