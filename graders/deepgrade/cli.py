@@ -376,9 +376,13 @@ def _accept_global_options(p: argparse.ArgumentParser) -> None:
     for action in p._actions:  # argparse keeps its subparsers here; there is no public accessor
         if isinstance(action, argparse._SubParsersAction):
             for verb in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
-                verb.add_argument(
-                    "--course", metavar="DIR", default=argparse.SUPPRESS, help="the course folder (as before the verb)"
-                )
+                if "--course" not in verb._option_string_actions:  # unless the verb defines it itself
+                    verb.add_argument(
+                        "--course",
+                        metavar="DIR",
+                        default=argparse.SUPPRESS,
+                        help="the course folder (as before the verb)",
+                    )
                 _accept_global_options(verb)
 
 
