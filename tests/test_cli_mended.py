@@ -289,3 +289,30 @@ def test_a_measured_run_stamps_now_and_here(tmp_path, monkeypatch):
     (line,) = [ln for ln in (tmp_path / "a" / "thresholds.toml").read_text().splitlines() if ln.startswith("# q: ")]
     assert platform.node() in line and "re-derived" not in line
     assert f"  measured: {line[len('# q: ') :]}" in (tmp_path / "a" / "calibrate-run.log").read_text()
+
+
+def test_from_the_assignments_own_log_the_thresholds_files_stamps_are_kept(tmp_path, monkeypatch):
+    """The committed calibrate-run.log predates `measured:` lines; it was written together with
+    thresholds.toml, whose section comment says where it was measured: that is kept."""
+    monkeypatch.setattr(cal, "load_panel", lambda a: _panel())
+    folder = tmp_path / "a"
+    folder.mkdir()
+    rule = cal.Rule("accuracy", "min", 0.05, "min_accuracy")
+    log = folder / "calibrate-run.log"
+    log.write_text("\n".join(cal.log_block("q", [rule], {"min_accuracy": 0.75}, _measured(), [0])) + "\n")
+    old = "2021-05-06 07:08 UTC, vm, 2 cores, data: shipped"
+    (folder / "thresholds.toml").write_text(f"# q: {old}\n[q]\nmin_accuracy = 0.75\n")
+    text = log.read_text()
+    for _ in range(2):  # twice: a re-derivation of a re-derivation keeps the first stamp
+        cal.calibrate(
+            SimpleNamespace(folder=folder),
+            [0],
+            log=lambda *_: None,
+            previous=cal.measured_from_log(text),
+            previous_provenance=cal.provenance_from_log(text),
+            previous_source=str(log),
+        )
+        text = log.read_text()
+    (line,) = [ln for ln in (folder / "thresholds.toml").read_text().splitlines() if ln.startswith("# q: ")]
+    assert line.startswith(f"# q: {old}; thresholds re-derived") and line.count("re-derived") == 1
+    assert cal.provenance_from_log(text) == {"q": old}

@@ -141,6 +141,19 @@ def provenance_from_log(text: str) -> dict[str, str]:
     return out
 
 
+def recorded_stamps(thresholds_toml: Path) -> dict[str, str]:
+    """{question: where and when its measurements were taken} from thresholds.toml's section
+    comments (``# q: STAMP``, a re-derivation's note after ``; thresholds re-derived`` left out)."""
+    if not thresholds_toml.is_file():
+        return {}
+    out = {}
+    for line in thresholds_toml.read_text().splitlines():
+        m = re.match(r"^# (\w+): (\d{4}-\d\d-\d\d .+)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).split("; thresholds re-derived")[0]
+    return out
+
+
 def measured_from_log(text: str) -> dict[str, list[Measured]]:
     """The measurements a previous run printed, read back ({question: [Measured]}), so that
     thresholds can be re-derived (e.g. after changing a margin) without training again."""
@@ -333,6 +346,10 @@ def calibrate(
     blocks = {}
     stamps: dict[str, str] = {}
     now = stamp(data)
+    # the assignment's own calibrate-run.log was written with thresholds.toml, whose section
+    # comments then say where its blocks without a `measured:` line were measured
+    own_log = Path(previous_source).resolve() == (assignment.folder / "calibrate-run.log").resolve()
+    recorded = recorded_stamps(assignment.folder / "thresholds.toml") if own_log else {}
     for question, raw in panel.RULES.items():
         if questions and question not in questions:
             continue
@@ -348,7 +365,11 @@ def calibrate(
             measured = measure_panel(assignment, question, seeds, panel, log)
         else:
             ran = sorted({seed for m in measured for seed in m.values})
-            provenance = (previous_provenance or {}).get(question) or f"not recorded in {previous_source}"
+            provenance = (
+                (previous_provenance or {}).get(question)
+                or recorded.get(question)
+                or f"not recorded in {previous_source}"
+            )
             stamps[question] = (
                 f"{provenance}; thresholds re-derived from those measurements "
                 f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d')} (--from-log)"
