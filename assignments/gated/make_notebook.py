@@ -171,8 +171,9 @@ def build() -> nbformat.NotebookNode:
         ),
         markdown(
             """
-            The next cell imports Keras (a few seconds). It runs in Jupyter only; the
-            autograder skips it. Note that the GRU must use the lecture's form
+            The next cell imports Keras (a few seconds) if you have it (`pip install
+            tensorflow-cpu`; nothing else in this notebook needs it). It runs in Jupyter only;
+            the autograder skips it. Note that the GRU must use the lecture's form
             (`reset_after=False`): Keras' default keeps two bias vectors per gate.
             """
         ),
@@ -184,9 +185,14 @@ def build() -> nbformat.NotebookNode:
             except NameError:
                 IN_JUPYTER = False
 
+            keras = None
             if IN_JUPYTER:
-                import keras
+                try:
+                    import keras
+                except ImportError:
+                    print("Keras is not installed (pip install tensorflow-cpu): no comparison with its counts")
 
+            if keras is not None:
                 lstm_layer = keras.layers.LSTM(H)
                 lstm_layer.build((None, None, D))
                 gru_layer = keras.layers.GRU(H, reset_after=False)

@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import settings
+
 NAME_RULE = "a lowercase Python name: a letter, then letters, digits or _ (e.g. attention)"
 
 
@@ -185,7 +187,7 @@ def course_for_new(course: Path | str | None = None) -> Path:
     course). Never the source checkout deepgrade runs from."""
     from .assignment import is_course
 
-    given = course or os.environ.get("DEEPGRADE_ROOT")
+    given = course or settings.get("DEEPGRADE_ROOT")
     if given:
         return Path(given).expanduser().resolve()
     here = Path.cwd().resolve()
