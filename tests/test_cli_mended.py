@@ -184,7 +184,18 @@ def test_forced_process_mode_says_it_was_chosen_not_missing(tmp_path, monkeypatc
     nb = tmp_path / "ada.ipynb"
     nbformat.write(filled_notebook("cnn"), nb)
     proc = _cli(
-        ["--course", str(ROOT), "grade", "cnn", str(nb), "--out", str(tmp_path / "g"), "--quiet"],
+        # this repository's course may be readable where the clone lies: accepted for the test
+        [
+            "--course",
+            str(ROOT),
+            "grade",
+            "cnn",
+            str(nb),
+            "--out",
+            str(tmp_path / "g"),
+            "--quiet",
+            "--allow-readable-course",
+        ],
         tmp_path,
         DEEPGRADE_SANDBOX="process",
     )

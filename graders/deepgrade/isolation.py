@@ -518,7 +518,7 @@ _CHECKED: dict[tuple, SetupError | None] = {}
 def allow_readable_course() -> bool:
     """The instructor accepts that the fallback's child may read what ``check_fallback``
     names (``--allow-readable-course``, or DEEPGRADE_ALLOW_READABLE_COURSE=1)."""
-    return os.environ.get(ALLOW_READABLE_ENV, "").strip().lower() in ("1", "yes", "true")
+    return (settings.get(ALLOW_READABLE_ENV) or "").strip().lower() in ("1", "yes", "true")
 
 
 def private_tree(paths: list[str]) -> list[str]:

@@ -49,6 +49,15 @@ SETTINGS: tuple[Setting, ...] = (
         "`isolation.py`",
     ),
     Setting(
+        "DEEPGRADE_ALLOW_READABLE_COURSE",
+        "unset: without bubblewrap, grading stops when the sandbox could read the course or output",
+        "`1` grades anyway in the process fallback although the student's code could read the reference "
+        "solutions, hidden fixtures and results (as `--allow-readable-course`; for Dask workers and "
+        "Gradescope, where there is no command line)",
+        "instructors who accept that risk; the tests",
+        "`isolation.py`",
+    ),
+    Setting(
         "DEEPGRADE_SANDBOX_LOG",
         "unset: the student's output is kept only in an unnamed file",
         "a file to which each sandbox session appends the last 64 KiB of the student's stdout and stderr "
