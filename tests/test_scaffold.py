@@ -208,3 +208,23 @@ def test_notebook_rebuilds_what_was_edited_and_validate_says_so_before(tmp_path,
     assert main(["--course", str(tmp_path), "notebook", "act"]) == 0
     assert notebook.read_bytes() == built
     assert main(["--course", str(tmp_path), "notebook", "nope"]) == 2
+
+
+def test_the_readme_walks_a_new_exercise_to_validate(tmp_path, monkeypatch, capsys):
+    """Every `deepgrade` command of README "Add an exercise", run as written in an empty folder
+    outside the repository: each succeeds, and the path ends with deepgrade validate passing."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Add an exercise") :]
+    block = section[section.index("```bash") + len("```bash") : section.index("```\n", section.index("```bash") + 7)]
+    commands = [ln.split("#")[0].strip() for ln in block.splitlines() if ln.startswith("deepgrade ")]
+    assert any(c.startswith("deepgrade validate") for c in commands)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEEPGRADE_ROOT", raising=False)
+    for command in commands:
+        capsys.readouterr()
+        assert main(shlex.split(command)[1:]) == 0, (command, capsys.readouterr())
+        if command.startswith("deepgrade validate"):
+            assert "all checks pass" in capsys.readouterr().out
+    assert (tmp_path / "dist" / "activations" / "activations.ipynb").is_file()
