@@ -173,3 +173,16 @@ def test_a_trained_assignment_says_what_it_skipped(train):
     report = validate("keras", ROOT, train=train, only={"references", "sandbox"})
     assert report.ok, [str(p) for p in report.problems]
     assert "the sandbox checks skipped (its check models train: --train runs them)" in report.summary
+
+
+def test_an_assignment_that_does_not_load_and_one_without_a_reference(tmp_path, capsys):
+    course = _course(tmp_path)
+    assert main(["--course", str(course), "new", "ex2"]) == 0
+    (course / "solutions" / "ex.py").unlink()
+    _append(course / "assignments" / "ex2" / "fixtures.py", "raise ValueError('bad')\n")
+    status, lines = _run(course, capsys)
+    assert status == 1
+    assert lines == [
+        "solutions/ex.py: ex: no such file: the reference of [questions] ex",
+        "assignments/ex2/fixtures.py: (load): the fixtures failed (fixtures.py, line 26): ValueError: bad",
+    ]

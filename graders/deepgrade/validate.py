@@ -205,6 +205,10 @@ def load_assignment(ctx: Context) -> list[Problem]:
     try:
         ctx.assignment = asg.load(ctx.name, ctx.root)
     except asg.AssignmentError as exc:
+        # the loader's message starts with the file it names: shown relative, like every problem's
+        file, sep, rest = str(exc).partition(": ")
+        if sep and Path(file).is_absolute():
+            return [Problem("load", ctx.rel(Path(file)), "(load)", rest)]
         return [Problem("load", ctx.toml, "(load)", str(exc))]
     except Exception as exc:  # noqa: BLE001 - an author's bug in a file the loader imports
         return [Problem("load", ctx.toml, "(load)", f"the assignment does not load: {type(exc).__name__}: {exc}")]
