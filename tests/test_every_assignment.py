@@ -54,6 +54,15 @@ def _lines(problems) -> list[str]:
 
 
 @pytest.mark.parametrize("name", EVERY)
+def test_validate_passes_with_its_summary_line(name, validated):
+    """`deepgrade validate NAME` finds nothing (each check is asserted alone below)."""
+    report = validated(name)
+    assert report.ok, _lines(report.problems)
+    assert report.summary.startswith(f"{name}: ") and ": all checks pass (" in report.summary
+    assert not report.notes  # nothing skipped: a numpy assignment runs every check
+
+
+@pytest.mark.parametrize("name", EVERY)
 def test_every_question_has_a_reference_that_takes_every_case(name, validated):
     report = validated(name)
     assert not _lines(report.of("load") + report.of("references") + report.of("fixtures"))

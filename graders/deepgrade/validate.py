@@ -73,7 +73,6 @@ class Context:
     catalogue: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
-    workdir: Path | None = None
     _graded: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def rel(self, path: Path) -> str:
@@ -114,9 +113,10 @@ class Context:
 
             from .pipeline import grade_file
 
-            path = self.workdir / f"{self.name}-{key}.ipynb"
-            nbformat.write(make(), path)
-            self._graded[key] = grade_file(self.assignment, path)
+            with tempfile.TemporaryDirectory(prefix="deepgrade-validate-") as tmp:
+                path = Path(tmp) / f"{self.name}-{key}.ipynb"
+                nbformat.write(make(), path)
+                self._graded[key] = grade_file(self.assignment, path)
         return self._graded[key]
 
     def filled(self, overrides: dict | None = None):
@@ -725,20 +725,18 @@ def validate(name: str, root: Path, train: bool = False, only: set[str] | None =
     if ctx.assignment is None:
         return Report(name, problems, [], "", ctx)
     a = ctx.assignment
-    with tempfile.TemporaryDirectory(prefix="deepgrade-validate-") as tmp:
-        ctx.workdir = Path(tmp)
-        for check, fn, sandboxed in CHECKS:
-            if only is not None and check not in only:
-                continue
-            if sandboxed and ctx.trains and not train:
-                if "the sandbox checks" not in " ".join(ctx.notes):
-                    ctx.notes.append("the sandbox checks skipped (its check models train: --train runs them)")
-                continue
-            if sandboxed and [p for p in problems if p.check not in SANDBOXED]:
-                if "not run" not in " ".join(ctx.notes):
-                    ctx.notes.append("the sandbox checks not run: fix the problems above first")
-                continue
-            problems += fn(ctx)
+    for check, fn, sandboxed in CHECKS:
+        if only is not None and check not in only:
+            continue
+        if sandboxed and ctx.trains and not train:
+            if "the sandbox checks" not in " ".join(ctx.notes):
+                ctx.notes.append("the sandbox checks skipped (its check models train: --train runs them)")
+            continue
+        if sandboxed and [p for p in problems if p.check not in SANDBOXED]:
+            if "not run" not in " ".join(ctx.notes):
+                ctx.notes.append("the sandbox checks not run: fix the problems above first")
+            continue
+        problems += fn(ctx)
     seconds = time.monotonic() - started
     summary = (
         f"{name}: {len(a.questions)} question(s), {sum(len(q.cases) for q in a.questions)} case(s), "
