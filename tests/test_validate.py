@@ -186,3 +186,13 @@ def test_an_assignment_that_does_not_load_and_one_without_a_reference(tmp_path, 
         "solutions/ex.py: ex: no such file: the reference of [questions] ex",
         "assignments/ex2/fixtures.py: (load): the fixtures failed (fixtures.py, line 26): ValueError: bad",
     ]
+
+
+def test_one_worker_or_several_find_the_same(tmp_path):
+    """The sandbox checks' notebooks graded one at a time (lazily) or by a pool of workers:
+    the same problems, the same shares."""
+    course = _course(tmp_path)
+    _add_mistake(course, HALF_RIGHT)
+    one, two = validate("ex", course, workers=1), validate("ex", course, workers=2)
+    assert [str(p) for p in one.problems] == [str(p) for p in two.problems] and len(one.problems) == 1
+    assert one.context.stats["shares"] == two.context.stats["shares"]

@@ -8,7 +8,7 @@ deepgrade [--course DIR] list                             the assignments there 
 deepgrade [--course DIR] calibrate ASSIGNMENT [--data DIR] [--seeds S]   thresholds of trained check models
 deepgrade [--course DIR] new NAME [--function F]          a new exercise that grades, or F added to it (scaffold.py)
 deepgrade [--course DIR] notebook NAME                    rebuild the student notebook (authoring.py)
-deepgrade [--course DIR] validate [NAME...] [--train]     prove the assignments grade as they should (validate.py)
+deepgrade [--course DIR] validate [NAME...] [--train] [--workers N]   prove the assignments grade as they should (validate.py)
 deepgrade --version
 
 The course folder (assignments/ + solutions/) is --course DIR, else DEEPGRADE_ROOT, else the
@@ -264,7 +264,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"no assignment named {unknown[0]!r}; available: {', '.join(asg.available(args.root))}")
     failed = 0
     for name in names:
-        report = validate(name, args.root, train=args.train)
+        report = validate(name, args.root, train=args.train, workers=args.workers)
         for problem in report.problems:
             print(problem)
         print(report.summary or f"{name}: not checked further", file=sys.stderr if report.problems else sys.stdout)
@@ -354,6 +354,12 @@ def parser() -> argparse.ArgumentParser:
     va = sub.add_parser("validate", help="prove that assignments grade as they should (one line per problem)")
     va.add_argument("assignments", nargs="*", metavar="NAME", help="the assignments (default: all)")
     va.add_argument("--train", action="store_true", help="also the checks that train models (keras: long)")
+    va.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="notebooks graded at once, >= 1 (default: the number of cores)",
+    )
     va.set_defaults(func=cmd_validate)
     return p
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import re
 import tempfile
 import time
@@ -118,6 +119,37 @@ class Context:
                 nbformat.write(make(), path)
                 self._graded[key] = grade_file(self.assignment, path)
         return self._graded[key]
+
+    def grade_all(self, workers: int) -> None:
+        """Grade the reference's, the stubs' and every sound mistake's notebook at once, ``workers``
+        at a time (batch grading's process pool: executors.LocalExecutor); the checks then read
+        them from the cache. A notebook that cannot be made (a question without a stub) is left
+        to the check that asks for it, which says why."""
+        import nbformat
+
+        from .executors import LocalExecutor, grade_one, init_worker
+        from .results import SubmissionResult
+
+        makers = {"reference": self.filled, "stub": lambda: nbformat.read(self.assignment.notebook, as_version=4)}
+        a = self.assignment
+        for mid in self.sound_mistakes():
+            makers[f"mutant_{mid}"] = lambda mid=mid: self.filled({a.mistakes[mid].function: a.mutants[mid]})
+        with tempfile.TemporaryDirectory(prefix="deepgrade-validate-") as tmp:
+            items = []
+            for key, make in makers.items():
+                if key in self._graded:
+                    continue
+                try:
+                    nb = make()
+                except KeyError:
+                    continue
+                path = Path(tmp) / f"{self.name}-{key}.ipynb"
+                nbformat.write(nb, path)
+                items.append((self.name, str(self.root), str(path), key))  # the key rides as the "student"
+            pool = LocalExecutor(workers, initializer=init_worker, initargs=(self.name, str(self.root)))
+            for row in pool.map_unordered(grade_one, items):
+                result = SubmissionResult.from_dict(row)
+                self._graded[result.student] = result
 
     def filled(self, overrides: dict | None = None):
         """The committed notebook, every stub filled from the reference, then ``overrides``."""
@@ -716,8 +748,11 @@ class Report:
         return not self.problems
 
 
-def validate(name: str, root: Path, train: bool = False, only: set[str] | None = None) -> Report:
-    """Run every check (or those named in ``only``) on one assignment of the course ``root``."""
+def validate(
+    name: str, root: Path, train: bool = False, only: set[str] | None = None, workers: int | None = None
+) -> Report:
+    """Run every check (or those named in ``only``) on one assignment of the course ``root``;
+    the sandbox checks' notebooks are graded ``workers`` at a time (default: one per core)."""
     started = time.monotonic()
     ctx = Context(name, Path(root).resolve(), train)
     problems = read_catalogue(ctx)
@@ -736,6 +771,8 @@ def validate(name: str, root: Path, train: bool = False, only: set[str] | None =
             if "not run" not in " ".join(ctx.notes):
                 ctx.notes.append("the sandbox checks not run: fix the problems above first")
             continue
+        if sandboxed and not ctx._graded and (workers or os.cpu_count() or 1) > 1:
+            ctx.grade_all(workers or os.cpu_count() or 1)
         problems += fn(ctx)
     seconds = time.monotonic() - started
     summary = (
