@@ -196,3 +196,12 @@ def test_one_worker_or_several_find_the_same(tmp_path):
     one, two = validate("ex", course, workers=1), validate("ex", course, workers=2)
     assert [str(p) for p in one.problems] == [str(p) for p in two.problems] and len(one.problems) == 1
     assert one.context.stats["shares"] == two.context.stats["shares"]
+
+
+def test_an_exception_that_is_not_needed_is_named(tmp_path, capsys):
+    """keeps_more_than_half on a mistake that keeps at most half: stale, it would hide a regression."""
+    course = _course(tmp_path)
+    _add_mistake(course, "def ex_plus(x):\n    return x * x + 1.0", 'keeps_more_than_half = "it was, once"\n')
+    status, lines = _run(course, capsys)
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("assignments/ex/mistakes.toml: [ex_plus] keeps_more_than_half: not needed: it keeps ")

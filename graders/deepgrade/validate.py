@@ -16,6 +16,7 @@ order they run; a problem names the file and the key to fix, one line each. The 
                     explanation, and leaves the questions that do not use its function whole;
                     and keeps at most half of its question (problems of kind
                     "mistakes_share"), unless mistakes.toml says ``keeps_more_than_half = "why"``
+                    (and then it must keep more: a stale exception is named)
     hidden          no hidden check shows an expected value (stub and every mistake graded)
     notebook        the notebook is what its builder writes (authoring.built_text)
 
@@ -591,6 +592,15 @@ def check_mistakes_graded(ctx: Context) -> list[Problem]:
                     key,
                     f"keeps {share:.0%} of {m.function} (at most {LIMIT:.0%}): add cases that show it, or "
                     f'{EXCEPTION_KEY} = "why" in its entry',
+                )
+            )
+        elif share <= LIMIT + 1e-9 and mid in allowed:  # a stale exception would hide a regression
+            problems.append(
+                Problem(
+                    "mistakes_share",
+                    ctx.mistakes_toml,
+                    f"[{mid}] {EXCEPTION_KEY}",
+                    f"not needed: it keeps {share:.0%} of {m.function}; remove it, so that the rule holds for it again",
                 )
             )
         named = {d for c in q.checks for d in c.diagnosis}
