@@ -228,3 +228,24 @@ def test_the_readme_walks_a_new_exercise_to_validate(tmp_path, monkeypatch, caps
         if command.startswith("deepgrade validate"):
             assert "all checks pass" in capsys.readouterr().out
     assert (tmp_path / "dist" / "activations" / "activations.ipynb").is_file()
+
+
+def test_function_with_questions_written_another_way(tmp_path, capsys):
+    """[ questions ] with a comment is found; an inline table is refused with a clear line and
+    nothing changed."""
+    assert main(["--course", str(tmp_path), "new", "act"]) == 0
+    toml = tmp_path / "assignments" / "act" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("[questions]\n", "[ questions ]  # points\n"))
+    assert main(["--course", str(tmp_path), "new", "act", "--function", "act2"]) == 0
+    assert asg.read_meta("act", tmp_path)["questions"] == {"act": 2, "act2": 2}
+
+    assert main(["--course", str(tmp_path), "new", "inline"]) == 0
+    toml = tmp_path / "assignments" / "inline" / "assignment.toml"
+    text = toml.read_text().replace("[questions]\ninline = 2\n", "")
+    toml.write_text("questions = { inline = 2 }\n" + text)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(["--course", str(tmp_path), "new", "inline", "--function", "f"]) == 2
+    err = capsys.readouterr().err
+    assert "no [questions] table to add f to" in err and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -240,7 +240,9 @@ def _add_to_cases(text: str, function: str, path: Path) -> str:
 def _add_question(text: str, function: str, path: Path) -> str:
     """assignment.toml with ``function = 2`` as the last entry of [questions]."""
     lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.strip() == "[questions]"), None)
+    start = next(
+        (i for i, ln in enumerate(lines) if re.fullmatch(r"\s*\[\s*questions\s*\]\s*(#.*)?", ln.rstrip("\n"))), None
+    )
     if start is None:
         raise ScaffoldError(f"{path}: no [questions] table to add {function} to")
     end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
@@ -290,6 +292,8 @@ def add_function(name: str, function: str, course: Path) -> list[Path]:
         fixtures: _add_to_cases(fix_text, function, fixtures).rstrip("\n") + "\n" + CASES.format(**fill),
         toml: _add_question(toml.read_text(encoding="utf-8"), function, toml),
     }
+    if function not in tomllib.loads(new_texts[toml]).get("questions", {}):  # a layout the text edit missed
+        raise ScaffoldError(f"{toml}: could not add {function} = 2 to [questions]; nothing was changed")
     for path, text in new_texts.items():
         path.write_text(text, encoding="utf-8")
     from .authoring import builder
