@@ -271,3 +271,31 @@ def test_readme_wheel_commands_work_as_written(clone):
             assert proc.stdout.startswith("deepgrade 0."), proc.stdout
     (whl,) = (clone / "dist").glob("deepgrade-*.whl")
     assert whl.name.startswith("deepgrade-") and (clone / "dg2" / "bin" / "deepgrade").exists()
+
+
+def test_installed_wheel_writes_and_validates_exercises_outside_the_repository(venv, tmp_path):
+    """The course author's path with the installed CLI: new, --function, notebook, validate, in a
+    folder of its own; and validate on a copy of cnn, whose make_notebook.py the verb runs."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for args in (["new", "act"], ["new", "act", "--function", "act_grad"], ["notebook", "act"]):
+        proc = _run(venv, args, course)
+        assert proc.returncode == 0, (args, proc.stderr)
+    shutil.copytree(ROOT / "assignments" / "cnn", course / "assignments" / "cnn")
+    for f in ("cnn.py", "cnn_mistakes.py"):
+        shutil.copy(ROOT / "solutions" / f, course / "solutions" / f)
+    proc = _run(venv, ["validate"], course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [ln.split(":")[0] for ln in lines] == ["act", "cnn"]
+    assert all(": all checks pass (" in ln for ln in lines), lines
+    # a question without its reference: one line, exit 1
+    toml = course / "assignments" / "act" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("act_grad = 2\n", "act_grad = 2\nact_hess = 1\n"))
+    proc = _run(venv, ["validate", "act"], course)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "solutions/act.py: act_hess: no function act_hess, which assignments/act/assignment.toml "
+        "[questions] grades (every student would lose its points)",
+        'assignments/act/fixtures.py: cases()["act_hess"]: no case: nothing grades this question',
+    ]

@@ -1,21 +1,15 @@
 """Build assignments/gated/gated.ipynb: the stubs come from the reference's signatures and
 docstrings, so the notebook cannot drift from the student API.
 
-    python assignments/gated/make_notebook.py
+    deepgrade notebook gated     (runs build() with the course folder on the path)
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
-
-from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub  # noqa: E402
-from solutions import gated  # noqa: E402
+from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub
+from solutions import gated
 
 
 def build() -> nbformat.NotebookNode:
@@ -208,9 +202,3 @@ def build() -> nbformat.NotebookNode:
         code("grader.check_all()"),
     ]
     return new_notebook(cells, "gated")
-
-
-if __name__ == "__main__":
-    out = Path(__file__).with_name("gated.ipynb")
-    nbformat.write(build(), out)
-    print(f"wrote {out}")

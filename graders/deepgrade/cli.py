@@ -6,7 +6,9 @@ deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no
 deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
 deepgrade [--course DIR] list                             the assignments there are
 deepgrade [--course DIR] calibrate ASSIGNMENT [--data DIR] [--seeds S]   thresholds of trained check models
-deepgrade [--course DIR] new NAME                         a new exercise that grades (scaffold.py)
+deepgrade [--course DIR] new NAME [--function F]          a new exercise that grades, or F added to it (scaffold.py)
+deepgrade [--course DIR] notebook NAME                    rebuild the student notebook (authoring.py)
+deepgrade [--course DIR] validate [NAME...] [--train] [--workers N]   prove the assignments grade as they should (validate.py)
 deepgrade gradescope try ZIP NOTEBOOK                     run an autograder zip locally (gradescope_try.py)
 deepgrade --version
 
@@ -237,19 +239,29 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    """A new exercise in the course folder (scaffold.py); never overwrites a file."""
-    from .scaffold import ScaffoldError, course_for_new, new_exercise
+    """A new exercise in the course folder, or a function added to one (scaffold.py); never
+    overwrites a file."""
+    from .authoring import builder
+    from .scaffold import ScaffoldError, add_function, course_for_new, new_exercise
 
     course = course_for_new(args.course)
     try:
-        written = new_exercise(args.name, course)
+        if args.function:
+            written = add_function(args.name, args.function, course)
+        else:
+            written = new_exercise(args.name, course)
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     for path in written:
         print(f"wrote {path}")
+    if args.function and builder(args.name, course) is not None:
+        print(
+            f"next: add the cells of {args.function} to {builder(args.name, course)} "
+            f'(code(stub(reference.{args.function})), check_cell("{args.function}")), then deepgrade notebook {args.name}'
+        )
     print(
         f"next: edit solutions/{args.name}.py and assignments/{args.name}/fixtures.py, rebuild the notebook "
-        f"(python assignments/{args.name}/make_notebook.py), then deepgrade check {args.name} NOTEBOOK "
+        f"(deepgrade notebook {args.name}), then deepgrade validate {args.name} "
         '(README: "Add an exercise")'
     )
     return 0
@@ -280,6 +292,41 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     if keep is not None:
         print(f"kept the Gradescope layout in {keep} (results/results.json)", file=sys.stderr)
     return 0
+
+
+def cmd_notebook(args: argparse.Namespace) -> int:
+    """Rebuild an assignment's student notebook from its reference (authoring.py)."""
+    from .authoring import BuildError, builder, write_notebook
+
+    if args.assignment not in asg.available(args.root):
+        raise UsageError(f"no assignment named {args.assignment!r}; available: {', '.join(asg.available(args.root))}")
+    try:
+        out = write_notebook(args.assignment, args.root)
+    except BuildError as exc:
+        raise UsageError(str(exc)) from None
+    except asg.AssignmentError as exc:
+        raise UsageError(str(exc)) from None
+    script = builder(args.assignment, args.root)
+    print(f"wrote {out} ({'built by ' + str(script) if script else 'from the reference'})")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Every check of validate.py on the named assignments (default: all); one line per problem."""
+    from .validate import validate
+
+    names = args.assignments or asg.available(args.root)
+    unknown = [n for n in names if n not in asg.available(args.root)]
+    if unknown:
+        raise UsageError(f"no assignment named {unknown[0]!r}; available: {', '.join(asg.available(args.root))}")
+    failed = 0
+    for name in names:
+        report = validate(name, args.root, train=args.train, workers=args.workers)
+        for problem in report.problems:
+            print(problem)
+        print(report.summary or f"{name}: not checked further", file=sys.stderr if report.problems else sys.stdout)
+        failed += not report.ok
+    return 1 if failed else 0
 
 
 def _load(args: argparse.Namespace) -> asg.Assignment:
@@ -375,6 +422,7 @@ def parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_list)
     nw = sub.add_parser("new", help="write a new exercise that grades: reference, fixtures, toml, notebook")
     nw.add_argument("name", help="the exercise's name, also its function's (lowercase letters, digits, _)")
+    nw.add_argument("--function", default=None, help="add this function (a question) to the existing exercise NAME")
     nw.set_defaults(func=cmd_new)
     gsc = sub.add_parser("gradescope", help="try a Gradescope autograder zip locally")
     gsc_sub = gsc.add_subparsers(dest="action", required=True)
@@ -385,6 +433,19 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("notebook", help="a notebook as a student would submit it")
     tr.add_argument("--keep", default=None, metavar="DIR", help="copy the layout (source/, results/) to DIR")
     tr.set_defaults(func=cmd_gradescope)
+    nb = sub.add_parser("notebook", help="rebuild an assignment's student notebook from its reference")
+    nb.add_argument("assignment")
+    nb.set_defaults(func=cmd_notebook)
+    va = sub.add_parser("validate", help="prove that assignments grade as they should (one line per problem)")
+    va.add_argument("assignments", nargs="*", metavar="NAME", help="the assignments (default: all)")
+    va.add_argument("--train", action="store_true", help="also the checks that train models (keras: long)")
+    va.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="notebooks graded at once, >= 1 (default: the number of cores)",
+    )
+    va.set_defaults(func=cmd_validate)
     _accept_global_options(p)
     return p
 
