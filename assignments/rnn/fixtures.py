@@ -10,7 +10,7 @@ Ref; the cache never leaves the sandbox. The grader's reference uses its own cac
 A wrong rnn_forward puts wrong hidden states in that cache, and a right rnn_backward
 cannot match the reference on them: each such case carries an ``OwnInput`` (the hidden
 states h their rnn_forward returned), and where h is wrong it also accepts what a right
-function returns on THEIR states (compare.Alternative). Its checks then pass, say that
+function returns on THEIR states (judge.Alternative). Its checks then pass, say that
 rnn_forward is the wrong function, and nothing is lost. Hidden cases compute that value
 with the reference on the student's h; public cases with the pairs the student copy
 ships (the catalogued wrong rnn_step / rnn_forward, ``_wrong_forwards``), so that
@@ -46,7 +46,7 @@ CONS_SIZES = (1, 3, 2, 3, 1)  # N, T, D, H, K
 CONS_EPS = 1e-6
 CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
 CONS_WEIGHT = 2.0  # per gradient, counted only when it passes on a wrong forward: it can only add credit
-# (within the hidden checks' share of the question: compare.split_points; 3.0 when it diluted every check)
+# (within the hidden checks' share of the question: scoring.split_points; 3.0 when it diluted every check)
 CONS_FLAT = 1e-8  # a numerical gradient smaller than this: the forward ignores the input (no credit)
 
 
