@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-LSTM_GATES = ("f", "i", "c", "o")
 GRU_GATES = ("z", "r", "h")
 
 

@@ -60,7 +60,6 @@ __all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
 
 PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
-GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
 @dataclass
