@@ -1,4 +1,4 @@
-"""The fixtures discriminate (issue 12): every catalogued mistake of every numpy assignment,
+"""The fixtures discriminate: every catalogued mistake of every numpy assignment,
 and the independently written wrong implementations of tests/wrong_implementations.py,
 are graded in this process with the grader's own scorer (score.grade_question) and must
 keep at most half of their question, be named by their catalogue entry, and be visible
@@ -40,7 +40,7 @@ EXCEPTIONS = {
     ("rnn", "backward_no_dh0"),
 }
 
-# Mistakes that need the points policy of issue 12 item 3 to fall under half: shape checks
+# Mistakes that need the points policy to fall under half: shape checks
 # worth at most 10% (the value None), and for some also output weights for their question
 # in assignment.toml [points.outputs.<question>] (the main output over the gates or the
 # by-products). With a shape check worth a third of each case and every output weighted
@@ -83,7 +83,7 @@ def _limit_or_xfail(key: tuple[str, str], kept: float, what: str) -> None:
     if key in NEEDS_POLICY and not _policy_in_force(key) and kept > LIMIT:
         needs = NEEDS_POLICY[key]
         pytest.xfail(
-            f"{what} keeps {kept:.0%}: needs the points policy of issue 12 item 3"
+            f"{what} keeps {kept:.0%}: needs shape checks worth at most 10%"
             + (f" with output weights for {needs}" if needs else "")
         )
     assert kept <= LIMIT, f"{what} keeps {kept:.1%} of its question"

@@ -1,4 +1,5 @@
-"""The checks every numpy assignment passes, written once (issue 14 items 5 and 6).
+"""The checks every numpy assignment passes, written once, so that a new assignment is
+tested without a test file of its own.
 
 Parametrised over every assignment found under assignments/ that is graded by calling its
 functions (helpers.numpy_assignments: not one whose cases train models in a harness; those
