@@ -25,7 +25,7 @@ from deepgrade import isolation, sandbox
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile.build import ALL, _with_cell  # noqa: E402
 
-from helpers import ROOT, filled_notebook, grade_notebook, question  # noqa: E402
+from helpers import ROOT, filled_notebook, grade_notebook, question, readable_copy  # noqa: E402
 
 
 @pytest.fixture
@@ -188,10 +188,14 @@ def test_fallback_cannot_read_a_private_course(process_mode, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox has a uid of its own only when the grader is root")
-def test_fallback_warns_when_the_course_is_readable(process_mode, tmp_path):
-    """This repository's solutions/ is world-readable: the grader says so, naming it."""
-    from deepgrade import pipeline
+def test_fallback_warns_when_the_course_is_readable(process_mode, request):
+    """A course whose solutions/ others can read: the grader says so, naming it."""
+    from deepgrade import assignment, pipeline
 
-    private = pipeline.private_paths(__import__("deepgrade.assignment").assignment.load("cnn", ROOT))
+    # a copy with the modes this test needs: this clone may lie in a folder others cannot enter
+    shared = Path(tempfile.mkdtemp(prefix="deepgrade-test-course-"))  # mkdtemp makes it 0700
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    course = readable_copy(shared, ["assignments/cnn", "solutions/cnn.py", "solutions/cnn_mistakes.py"])
+    private = pipeline.private_paths(assignment.load("cnn", course))
     with pytest.warns(RuntimeWarning, match="can read .*solutions/cnn.py.*chmod 700"):
         isolation.check_fallback(private)
