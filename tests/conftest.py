@@ -4,6 +4,9 @@ writes it."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from deepgrade import isolation
@@ -33,3 +36,23 @@ def new_course(tmp_path_factory):
     folder = tmp_path_factory.mktemp("new_course")
     assert main(["--course", str(folder), "new", NEW_EXERCISE]) == 0
     return folder
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Under .ci/run (DEEPGRADE_CI_START set): the times, just above pytest's summary line.
+
+    The sum of every test's setup, call and teardown is what one core would spend with
+    nobody else on the machine; the wall time also counts other people's jobs on a shared
+    machine, and is smaller than the sum when pytest-xdist runs tests side by side.
+    DEEPGRADE_CI_FAST holds the fast subset's line when this run is the slow part."""
+    start = os.environ.get("DEEPGRADE_CI_START")
+    if not start:
+        return
+    reports = [r for rs in terminalreporter.stats.values() for r in rs if isinstance(r, pytest.TestReport)]
+    tests = sum(r.duration for r in reports)
+    part = "slow tests" if os.environ.get("DEEPGRADE_CI_FAST") else "fast subset"
+    write = terminalreporter.write_line
+    write(f"{part}: {tests:.0f} s of tests (setup + call + teardown, summed over workers)")
+    if os.environ.get("DEEPGRADE_CI_FAST"):
+        write(f"fast subset: {os.environ['DEEPGRADE_CI_FAST']}")
+        write(f"whole CI (install and both parts): {time.time() - float(start):.0f} s wall")
