@@ -63,6 +63,7 @@ def test_sandbox_tests_pass_as_an_unprivileged_user():
         )
         unprivileged = isolation.preexec(limits, [], NOBODY, isolation.reach_plan(isolation.needed_paths()))
 
+        # one process (-n 0): the outer run already keeps the cores busy
         cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-n", "0"]
         cmd += [f"--basetemp={tmp / 'pytest'}"]
         cmd += [str(root / "tests" / t) for t in TESTS]
