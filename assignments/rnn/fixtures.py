@@ -39,7 +39,6 @@ from deepgrade.portable.outputs import structure_problem
 
 GRAD_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y", "h0", "x")
 GRAD_OUTPUTS = {k: f"d{k}" for k in GRAD_KEYS}
-PARAM_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
 
 # the consistency check: a tiny RNN so that ~60 forward calls cost a few milliseconds each
 CONS_SIZES = (1, 3, 2, 3, 1)  # N, T, D, H, K
@@ -182,7 +181,11 @@ def _wrong_forwards(assignment) -> dict:
 
 
 def _with_cache(name, desc, x, h0, params, dy, hidden, outputs, rtol=1e-7) -> list[Case]:
-    """The student's rnn_forward (its cache stays in the sandbox), then ``function`` on it."""
+    """Two cases on one rnn: the student's rnn_forward on (x, h0, params), kept in the sandbox
+    (its h comes back, uncompared; its cache stays there), then the question's function
+    (rnn_backward or hidden_grad_norms) on dy and that cache. ``outputs`` names the
+    question's outputs; the OwnInput accepts what a right function returns on the hidden
+    states of a catalogued wrong forward."""
 
     def reference_args(ref, x=x, h0=h0, params=params, dy=dy):
         return (dy, ref.rnn_forward(x, h0, params)[2])

@@ -86,7 +86,6 @@ MAX_VALUE_BYTES = 4 * MAX_RESULT_BYTES
 GRADER_MEMORY_BYTES = 256 * 1024**2
 # the Protocol error's words per kind (a message too long is most likely a value too large)
 _TOO_LONG = f"a message larger than the grader accepts (a value over {MAX_RESULT_BYTES // 2**20} MiB?)"
-GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
 @dataclass
