@@ -92,7 +92,7 @@ MAX_TEXT_EPOCHS = 100  # the per-epoch numbers written into the feedback text, a
 
 
 def per_epoch_lines(history: dict) -> list[str]:
-    """"loss per epoch: 1.200, 0.600, ..." (and accuracy, and their validation twins) from a
+    """ "loss per epoch: 1.200, 0.600, ..." (and accuracy, and their validation twins) from a
     harness's history {metric: (epochs,)}; the student's numbers, so anything that is not a
     finite-size numeric array is left out, and at most MAX_TEXT_EPOCHS values are written."""
     if not isinstance(history, dict):

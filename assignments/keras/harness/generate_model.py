@@ -48,3 +48,38 @@ def codes(text):
     if not isinstance(text, str):
         raise TypeError(f"generate returned a {type(text).__name__}, not a str")
     return np.array([ord(c) for c in text], dtype=np.int64)
+
+
+def stand_in_sampler(probs, temperature, rng):
+    # Not a sampler: an index that depends on everything generate passes to
+    # sample_with_temperature (every probability, the temperature, the rng's next draw).
+    # generate is also run with this in place of the student's sample_with_temperature, so that
+    # a right generate is recognised whatever the student's sampler does (judged on its own).
+    p = np.asarray(probs, dtype=np.float64).ravel()
+    weighted = float(p @ np.arange(1, p.size + 1))  # in [1, V]; rounded so float noise does not matter
+    key = round(weighted * 1000) + round(float(temperature) * 100) + int(rng.integers(1 << 30))
+    return int(key % p.size)
+
+
+def with_sampler(generate, sampler, args):
+    # generate(*args) with `sampler` as the sample_with_temperature it finds in its globals (the
+    # notebook's names), put back afterwards; (text, calls): calls counts the sampler's calls
+    calls = [0]
+
+    def counted(*a, **k):
+        calls[0] += 1
+        return sampler(*a, **k)
+
+    names = getattr(generate, "__globals__", None)
+    if not isinstance(names, dict):
+        return generate(*args), 0
+    missing = object()
+    old = names.get("sample_with_temperature", missing)
+    names["sample_with_temperature"] = counted
+    try:
+        return generate(*args), calls[0]
+    finally:
+        if old is missing:
+            names.pop("sample_with_temperature", None)
+        else:
+            names["sample_with_temperature"] = old
