@@ -173,8 +173,42 @@ def test_temperature_mistakes_are_named(mid):
 def test_augmented_validation_is_caught():
     out = FX.local_outcomes(namespace(make_datasets="datasets_augment_validation"), ["make_datasets"])
     checks = judge(out, "make_datasets")
-    check = next(c for c in checks if c.label.startswith("augmentation on the training data only"))
+    check = next(c for c in checks if c.label.startswith("the validation data is only rescaled"))
     assert not check.passed and "datasets_augment_validation" in check.diagnosis
+    # the exercise's point: augmenting the validation data keeps at most half of the question (issue 20)
+    from deepgrade.portable.compare import question_points
+
+    assert question_points(checks, 2.0) <= 1.0
+
+
+WRONG_AUGMENTATIONS = {
+    "stub": "def build_augmentation():\n    raise NotImplementedError\n",
+    "vertical_no_rescale": (
+        "def build_augmentation():\n"
+        "    return keras.Sequential([layers.RandomFlip('vertical'), layers.RandomRotation(0.1)])\n"
+    ),
+    "only_rescales": "def build_augmentation():\n    return keras.Sequential([layers.Rescaling(1.0 / 255)])\n",
+}
+
+
+@pytest.mark.parametrize("aug", sorted(WRONG_AUGMENTATIONS))
+def test_a_right_make_datasets_keeps_its_points_over_a_wrong_augmentation(aug):
+    """make_datasets is judged on its own (issue 18): the reference's make_datasets pasted in
+    as a cell, beside a wrong build_augmentation, keeps every point, and says where the mistake is."""
+    ns: dict = {}
+    cells = ["import keras\nfrom keras import layers\n", notebook.function_source(REF.make_datasets)]
+    for cell in cells + [WRONG_AUGMENTATIONS[aug]]:
+        exec(compile(cell, "<cell>", "exec"), ns)
+    out = FX.local_outcomes(ns, ["make_datasets", "build_augmentation"])
+    q = A.question("make_datasets")
+    checks = q.extra_check(A, q, out)
+    assert all(c.passed for c in checks), [(c.label, c.details) for c in checks if not c.passed]
+    notes = [d for c in checks for d in c.details]
+    assert len(notes) == 1 and notes[0].startswith("right given your build_augmentation"), notes
+    assert "(see build_augmentation)" in notes[0]
+    # the mistake is charged once: on build_augmentation itself
+    own = A.question("build_augmentation")
+    assert not all(c.passed for c in own.extra_check(A, own, out))
 
 
 # ------------------------------------------------------------------ data pipeline, VGG16, sampling

@@ -150,7 +150,7 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                 name,
                 description,
                 (GENERATE_ALPHABET, *args),
-                harness=harness.program("generate_model", "generate"),
+                harness=harness.program("common", "generate_model", "generate"),
                 compare=False,
                 seconds=20,
                 hidden=hidden,

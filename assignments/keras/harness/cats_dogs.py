@@ -11,7 +11,7 @@ import numpy as np
 from keras import layers
 
 if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _fit, _history, _layers, _require_compiled, _write
+    from .common import _fit, _grader_augmentation, _history, _layers, _require_compiled, _write
 
 
 def _augmentation(namespace, images):
@@ -39,15 +39,7 @@ def _augmentation(namespace, images):
                 )
         except Exception as exc:
             reason = f"build_augmentation raised {type(exc).__name__}: {str(exc)[:150]}"
-    aug = keras.Sequential(
-        [
-            layers.Rescaling(1.0 / 255),
-            layers.RandomFlip("horizontal"),
-            layers.RandomRotation(40 / 360, fill_mode="nearest"),
-            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-        ]
-    )
-    return aug, "the grader's (flip, rotation, translation), because " + reason, True, []
+    return _grader_augmentation(), "the grader's (flip, rotation, translation), because " + reason, True, []
 
 
 def _control(shape):
