@@ -100,6 +100,7 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed, epo
         "history": _history(h),
         "layers": _layers(model),
         "loss": _loss_name(model),
+        "from_logits": bool(getattr(getattr(model, "loss", None), "from_logits", False)),
         "augmentation": used,
         "augmentation_moves": bool(moves),
         "augmentation_layers": tuple(str(t)[:40] for t in aug_layers[:20]),

@@ -135,7 +135,11 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
         if layer is None:
             checks.append(
                 Check(
-                    f"{what}: a {t} layer", False, 0.5, [f"no {t} layer; your layers: {', '.join(by_type) or 'none'}"]
+                    f"{what}: a {t} layer",
+                    False,
+                    0.5,
+                    [f"no {t} layer; your layers: {', '.join(by_type) or 'none'}"],
+                    diagnosis=["augment_no_rescaling"] if t == "Rescaling" else [],
                 )
             )
         else:
@@ -150,6 +154,8 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
                 check.diagnosis.append("augment_shear_as_fraction")
             if not good and t == "RandomZoom" and layer.get("width_factor") is None:
                 check.diagnosis.append("augment_zoom_keeps_aspect")
+            if not good and t == "RandomFlip" and "vertical" in str(layer.get("mode")):
+                check.diagnosis.append("augment_vertical_flip")
             checks.append(check)
     geometric = [
         by_type[t] for t in ("RandomRotation", "RandomTranslation", "RandomShear", "RandomZoom") if t in by_type
@@ -182,6 +188,8 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
         and trn.min() >= -1e-4
         and trn.max() <= 1 + 1e-4
     )
+    # only a rescaling: training=True gives the same images as training=False
+    unmoved = trn.shape == inf.shape == images.shape and np.allclose(trn, inf, atol=1e-3)
     checks.append(
         Check(
             "in training it changes the images and keeps pixels in [0, 1]",
@@ -189,7 +197,9 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
             1.0,
             []
             if ok_tr
-            else [f"output shape {trn.shape}, range [{trn.min():.3g}, {trn.max():.3g}]" if trn.size else "no output"],
+            else [f"output shape {trn.shape}, range [{trn.min():.3g}, {trn.max():.3g}]" if trn.size else "no output"]
+            + (["training=True leaves the images as training=False does: nothing moves them"] if unmoved else []),
+            diagnosis=["cats_no_augmentation"] if unmoved else [],
         )
     )
     return checks
@@ -338,13 +348,16 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
         details.append("the base's weights are trainable in your model: set base.trainable = False before compiling")
     if last_number(v["base_change"], 1) != 0.0:
         details.append(f"training changed the base's weights (largest change {last_number(v['base_change']):.3g})")
+    uses = bool(last_number(v["uses_base"], 0))
+    if not uses:  # a model without the base has nothing to freeze: say that, not "set base.trainable"
+        details = ["your model does not contain the base it was given: the new head must sit on the base's output"]
     checks.append(
         Check(
             "the convolutional base is frozen: its weights are unchanged after training",
             frozen,
             2.0,
             details,
-            diagnosis=[] if frozen else ["transfer_unfrozen"],
+            diagnosis=[] if frozen else (["transfer_unfrozen"] if uses else ["transfer_base_dropped"]),
         )
     )
     shape = tuple(int(x) for x in np.asarray(v["vgg_output_shape"]).ravel())
@@ -357,7 +370,13 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
     if shape not in ((1, 2), (1, 1)):
         det.append(f"output shape {shape} for one 150 x 150 image and 2 classes")
     checks.append(
-        Check("accepts VGG16(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen", ok, 1.0, det)
+        Check(
+            "accepts VGG16(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen",
+            ok,
+            1.0,
+            det,
+            diagnosis=[] if bool(last_number(v["vgg_used"], 0)) else ["transfer_base_dropped"],
+        )
     )
     checks.append(_pretrained_check(v, "resnet", "ResNet50"))
     return checks
@@ -381,5 +400,5 @@ def _pretrained_check(v: dict, key: str, name: str) -> Check:
         used and frozen and not det,
         1.0,
         det,
-        diagnosis=[] if frozen else ["transfer_unfrozen"],
+        diagnosis=["transfer_base_dropped"] if not used else ([] if frozen else ["transfer_unfrozen"]),
     )

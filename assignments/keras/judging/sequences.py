@@ -191,6 +191,9 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
     return [with_curves(check, "build_forecaster", v)]
 
 
+_CONTEXT_LAYERS = ("GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "MultiHeadAttention", "Attention")
+
+
 def check_char(assignment, question, outcomes) -> list[Check]:
     o, v = outcome_value(outcomes, question)
     budget = f"{CHAR['epochs']} epochs, batch {CHAR['batch']}, seed {CHAR['seed']}"
@@ -216,7 +219,8 @@ def check_char(assignment, question, outcomes) -> list[Check]:
     checks.append(
         with_curves(
             Check(
-                f"next-character accuracy after {budget}: {acc:.1%} (needs {need:.1%}: the bigram baseline {bigram:.1%} + {CHAR_MARGIN:.0%})",
+                f"next-character accuracy after {budget}: {acc:.1%} (needs {need:.1%}: the bigram baseline "
+                f"{bigram:.1%} + {100 * CHAR_MARGIN:.1f} points)",
                 acc >= need,
                 2.0,
             ),
@@ -224,6 +228,10 @@ def check_char(assignment, question, outcomes) -> list[Check]:
             v,
         )
     )
+    types = layer_types(v.get("layers"))
+    if acc < need and not any(t in _CONTEXT_LAYERS or t.startswith("Conv") for t in types):
+        checks[-1].details.append(f"your layers: {', '.join(types)}: no layer reads the characters before")
+        checks[-1].diagnosis.append("char_no_context")
     return checks
 
 

@@ -100,6 +100,8 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
     )
     if recurrent and rs[-1]:
         structure.diagnosis.append("stock_sequences_to_dense")
+    if not recurrent and "Dense" in types and not any(t.startswith("Conv") for t in types):
+        structure.diagnosis.append("stock_dense_only")
     if last.get("activation") in ("sigmoid", "tanh"):
         structure.diagnosis.append("stock_sigmoid_output")
     try:
