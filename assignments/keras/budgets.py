@@ -98,6 +98,28 @@ CATS_DOGS_MIN_OVER_CONTROL = float(
 )
 
 
+def calibrated_control_accuracy(seed: int) -> float | None:
+    """Exercise 3's no-convolution control: its held-out accuracy for ``seed`` as the last
+    calibration measured it, or None. Each panel model's run trained the control beside it
+    (with the lecture's augmentation), and recorded accuracy - over_control; the control depends
+    on nothing the student writes, so it is trained once, at calibration, and not per submission.
+    None (train it again) when the panel's runs disagree by more than half a point, or when the
+    images are not the ones calibrated: the instructor's photos or another size (see the README).
+    """
+    if os.environ.get("DEEPGRADE_CATS_DOGS") or CATS_DOGS["size"] != 64:
+        return None
+    rows = [m for m in _T.get("build_cats_dogs_cnn", {}).get("measured", []) if not m.get("control")]
+    found = []
+    for m in rows:
+        seeds, acc, over = m.get("seeds", []), m.get("accuracy", []), m.get("over_control", [])
+        if seed in seeds and len(acc) == len(over) == len(seeds):
+            i = seeds.index(seed)
+            found.append(float(acc[i]) - float(over[i]))
+    if not found or max(found) - min(found) > 0.005:
+        return None
+    return round(sum(found) / len(found), 4)
+
+
 def panel_note(question: str) -> str:
     """What a reasonable model looks like and reaches, from thresholds.toml's measurements (the notebook says it)."""
     rec = _T.get(question, {})

@@ -87,6 +87,18 @@ def _fit(model, name, X, y, **kwargs):
         raise
 
 
+def _loss_name(model):
+    # the compiled loss as a short name: "mse", "binary_crossentropy", a loss object's name
+    loss = getattr(model, "loss", None)
+    return str(loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__))[:60]
+
+
+def _optimizer_name(model):
+    # the compiled optimizer's class, lower case: "rmsprop", "adam"; "" before compile
+    optimizer = getattr(model, "optimizer", None)
+    return type(optimizer).__name__.lower()[:40] if optimizer is not None else ""
+
+
 def _require_compiled(model, name):
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise RuntimeError(name + " must return a compiled model (call model.compile(...) before returning it)")

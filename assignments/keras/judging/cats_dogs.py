@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL
+from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL, calibrated_control_accuracy
 from ..datasets import cats_dogs_data, photo_folder
 from ..plots import with_curves
 from .common import failed_check, last_number, layer_types, outcome_value
@@ -27,14 +27,20 @@ def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | Non
 
 
 def cats_dogs_scores(v: dict) -> dict[str, float] | None:
-    """Held-out accuracy of the student's model and of the grader's no-convolution control."""
+    """Held-out accuracy of the student's model and of the grader's no-convolution control: the
+    control trained in this run when the harness trained it, else its calibrated accuracy."""
     d = cats_dogs_data()
     y = np.sort(d["val_labels"])  # image_dataset_from_directory(shuffle=False) reads cats/ then dogs/
     cut = 0.0 if bool(last_number(v.get("from_logits"), 0)) else 0.5  # a loss with from_logits=True: logits
-    mine, control = _binary_pred(v.get("pred"), len(y), cut), _binary_pred(v.get("control_pred"), len(y))
-    if mine is None or control is None:
+    mine = _binary_pred(v.get("pred"), len(y), cut)
+    if v.get("control_pred") is not None:
+        control = _binary_pred(v.get("control_pred"), len(y))
+        cacc = None if control is None else float((control == (y == 1)).mean())
+    else:
+        cacc = calibrated_control_accuracy(CATS_DOGS["seed"])
+    if mine is None or cacc is None:
         return None
-    acc, cacc = float((mine == (y == 1)).mean()), float((control == (y == 1)).mean())
+    acc = float((mine == (y == 1)).mean())
     return {"accuracy": acc, "control_accuracy": cacc, "over_control": acc - cacc}
 
 
@@ -155,7 +161,13 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
         )
     ok = scores["over_control"] >= CATS_DOGS_MIN_OVER_CONTROL
     control = Check(
-        f"beats a dense network without convolution (trained by the grader on the same data and budget: {cacc:.1%}) "
+        "beats a dense network without convolution ("
+        + (
+            "trained by the grader on the same data and budget"
+            if v.get("control_pred") is not None
+            else "trained by the grader on the same data and budget when the thresholds were calibrated"
+        )
+        + f": {cacc:.1%}) "
         f"by at least {100 * CATS_DOGS_MIN_OVER_CONTROL:.1f} points",
         ok,
         1.0,
