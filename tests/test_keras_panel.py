@@ -271,11 +271,14 @@ def test_the_committed_run_log_gives_the_recorded_thresholds():
     for q, measured in previous.items():
         assert cal.thresholds_from(rules(q), measured) == {r.key: RECORD[q][r.key] for r in rules(q)}
         assert [m.label for m in measured] == [m["label"] for m in RECORD[q]["measured"]]
-        # and the recorded measurements are the logged ones (the log prints 4 significant digits)
+        # and the recorded measurements are the logged ones (the log prints 4 significant digits,
+        # thresholds.toml 5 decimals: -0.003166 is recorded as -0.00317)
         for m, rec in zip(measured, RECORD[q]["measured"]):
             assert sorted(m.values) == rec["seeds"] and m.control == rec["control"], m.label
             for r in rules(q):
-                assert [m.values[s][r.metric] for s in rec["seeds"]] == pytest.approx(rec[r.metric], rel=1e-3), m.label
+                assert [m.values[s][r.metric] for s in rec["seeds"]] == pytest.approx(
+                    rec[r.metric], rel=1e-3, abs=1e-5
+                ), m.label
 
 
 # ------------------------------------------------------------------ exercise 3's control, trained once

@@ -29,7 +29,7 @@ STOCK = {"seed": 0, "epochs": 30, "batch": 16}
 STOCK_MAX_VS_PERSISTENCE = 1.5  # RMSE <= this x the persistence forecast's (tomorrow = today)
 STOCK_MAX_VS_MEAN = 0.25  # RMSE <= this x the RMSE of forecasting the training period's mean
 
-CHAR = {"seed": 0, "epochs": 2, "batch": 32, "T": 100, "n_train": 120_000, "n_test": 20_000}
+CHAR = {"seed": 0, "epochs": 3, "batch": 32, "T": 100, "n_train": 120_000, "n_test": 20_000}
 CHAR_MARGIN = 0.05  # next-character accuracy must beat the bigram baseline by this much
 SAMPLE = {"seed": 0, "n": 4000, "probs": [0.5, 0.25, 0.15, 0.1], "temperatures": [0.5, 2.0]}
 SAMPLE_TOLERANCE = 0.035  # largest allowed |frequency - probability|
