@@ -12,7 +12,7 @@ import nbformat
 
 from deepgrade import assignment as asg
 from deepgrade import notebook, pipeline
-from deepgrade.validate import hidden_expected_strings, hidden_leaks  # noqa: F401 - written once, in validate
+from deepgrade.validate import _formatted, _numbers, hidden_expected_strings, hidden_leaks  # noqa: F401 - written once, in validate
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW_EXERCISE = "dense_relu"  # the exercise `deepgrade new` writes for the tests (conftest.new_course)
