@@ -42,8 +42,10 @@ from .assignment import Assignment, load
 from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission, readable
 from .results import SubmissionResult
+from .sandbox import RunResult
 
 RESULT_VERSION = 1
+OUTCOMES_VERSION = 1  # results/<stem>.outcomes.json: a run's outcomes, re-scored on a points change
 
 
 # --------------------------------------------------------------------------- results on disk
@@ -157,8 +159,10 @@ def grade_batch(
 
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
+    rescore: list[tuple[Submission, RunResult]] = []
     resumed = 0
     key = fingerprint.grading_key(assignment, root)
+    run_key = fingerprint.run_key(key)
     regrading: Counter = Counter()  # why stored results are not reused -> how many
     for sub in submissions:
         target = results_dir / f"{sub.stem}.json"
@@ -168,27 +172,41 @@ def grade_batch(
             _write_result(target, sub, r, key)
             continue
         stored = None if force else _stored(target)
-        if stored and stored.get("sha256") == sub.sha256 and stored.get("assignment") == assignment.name:
-            why = fingerprint.changes(stored.get("key"), key, assignment.name)
-            if why is None and stored.get("result", {}).get("status") != "error":
+        if stored and stored.get("assignment") == assignment.name:
+            verdict = _verdict(stored, sub, key, assignment.name, _outcomes_path(target), run_key)
+            if verdict is None:
                 results[sub.stem] = SubmissionResult.from_dict(stored["result"])
                 resumed += 1
                 continue
+            run, why = verdict
             if why:
                 regrading[why] += 1
+            if run is not None:
+                rescore.append((sub, run))
+                continue
         todo.append(sub)
     for why, n in regrading.items():
         print(f"regrading {n} submission(s): {why}", file=sys.stderr, flush=True)
-    if resumed:
+    if resumed or regrading:
         print(
             f"resuming: {resumed} submission(s) already graded with unchanged files are skipped "
-            f"(--force regrades them); {len(todo)} to grade",
+            f"(--force regrades them); {len(rescore)} re-scored from their stored outcomes without running "
+            f"student code; {len(todo)} to run in the sandbox",
             file=sys.stderr,
             flush=True,
         )
 
+    bar = Progress(len(rescore) + len(todo), enabled=progress)
+    for sub, run in rescore:  # in this process: no sandbox, no student code
+        r = _rescored(assignment, sub, run)
+        if r is None:
+            todo.append(sub)
+            continue
+        results[sub.stem] = r
+        _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
+        bar.update(1)
+
     by_path = {str(sub.path): sub for sub in todo}
-    bar = Progress(len(todo), enabled=progress)
     own_executor = executor is None
     if executor is None:
         executor = (
@@ -196,16 +214,17 @@ def grade_batch(
             if workers == 1 and len(todo) <= 1
             else make_executor("local", workers, assignment.name, root)
         )
-    items = [(assignment.name, str(root), str(sub.path), sub.student) for sub in todo]
+    items = [(assignment.name, str(root), str(sub.path), sub.student, True) for sub in todo]
     try:
         for data in executor.map_unordered(grade_one, items):
             sub = by_path.pop(str(data.get("file")), None)
             if sub is None:
                 continue
-            r = SubmissionResult.from_dict(data)
-            r.file, r.student, r.sha256 = sub.source, sub.student, sub.sha256
-            r.notes = list(sub.notes) + r.notes
+            run = data.pop("run", None)
+            r = _as_batch_row(SubmissionResult.from_dict(data), sub)
             results[sub.stem] = r
+            if isinstance(run, dict):  # before the result: a result never points at stale outcomes
+                _write_outcomes(_outcomes_path(results_dir / f"{sub.stem}.json"), sub, run_key, run)
             _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
             bar.update(1)
     finally:
@@ -220,6 +239,72 @@ def grade_batch(
     ordered = [results[s.stem] for s in submissions]
     write_reports(assignment, submissions, ordered, out)
     return ordered
+
+
+def _as_batch_row(r: SubmissionResult, sub: Submission) -> SubmissionResult:
+    """The row as the batch names it: the submission's source, student, sha256 and notes."""
+    r.file, r.student, r.sha256 = sub.source, sub.student, sub.sha256
+    r.notes = list(sub.notes) + r.notes
+    return r
+
+
+def _verdict(
+    stored: dict, sub: Submission, key: dict, name: str, outcomes: Path, run_key: dict
+) -> tuple[RunResult | None, str] | None:
+    """None: the stored result still holds. Else (the stored run to re-score, or None to
+    re-run; why in words, "" when a failed grading is simply retried)."""
+    if stored.get("sha256") != sub.sha256:
+        return None, "re-run (the notebook changed)"
+    if fingerprint.changes(stored.get("key"), key, name) is None:
+        if stored.get("result", {}).get("status") != "error":
+            return None
+        return None, ""  # the grader failed or its worker was lost last time: run it again
+    same_run = fingerprint.run_key(stored.get("key")) == run_key
+    run = _stored_run(outcomes, sub, run_key) if same_run else None
+    if run is None and same_run and stored.get("result", {}).get("status") == "unreadable":
+        run = RunResult({}, {}, [], "")  # nothing ran for it: re-scoring reads the file again
+    rescored, why = fingerprint.regrade(stored.get("key"), key, name, run is not None)
+    return (run if rescored else None), why
+
+
+def _rescored(assignment: Assignment, sub: Submission, run: RunResult) -> SubmissionResult | None:
+    """The submission graded again from its stored outcomes, in this process (no sandbox);
+    None if that fails (it is then re-run: a damaged store never costs a grade)."""
+    from .pipeline import grade_notebook
+
+    try:
+        r, _ = grade_notebook(assignment, sub.path, run)
+    except Exception:
+        return None
+    if r.sha256 != sub.sha256:  # the file changed since intake: run what is there now
+        return None
+    return _as_batch_row(r, sub)
+
+
+def _outcomes_path(result_path: Path) -> Path:
+    return result_path.with_name(result_path.name[: -len(".json")] + ".outcomes.json")
+
+
+def _write_outcomes(path: Path, sub: Submission, run_key: dict, run: dict) -> None:
+    """The run's outcomes (RunResult.to_dict()), with what they are the outcomes of: the
+    notebook's sha256 and the run key (fingerprint.run_key). Re-scored only while both hold."""
+    payload = {"version": OUTCOMES_VERSION, "sha256": sub.sha256, "run_key": run_key, "run": run}
+    _atomic_write(path, json.dumps(payload, separators=(",", ":")))
+
+
+def _stored_run(path: Path, sub: Submission, run_key: dict) -> RunResult | None:
+    """The stored outcomes of this notebook under this run key, or None (none stored, another
+    notebook or run key, or a damaged file: all re-run). Read as data: arrays with
+    allow_pickle=False (stored.py), every field's kind checked."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != OUTCOMES_VERSION:
+            return None
+        if data.get("sha256") != sub.sha256 or data.get("run_key") != run_key:
+            return None
+        return RunResult.from_dict(data.get("run"))
+    except Exception:  # OSError, ValueError, StoredError, RecursionError...: never a crash
+        return None
 
 
 def _write_result(path: Path, sub: Submission, r: SubmissionResult, key: dict) -> None:

@@ -27,15 +27,25 @@ from .assignment import load
 from .results import SubmissionResult
 
 
-def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
-    """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises."""
-    from .pipeline import grade_file
+def grade_one(assignment_name: str, root: str, path: str, student: str, with_run: bool = False) -> dict:
+    """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises.
+
+    with_run: add under "run" the run's outcomes (``RunResult.to_dict()``) for the batch to
+    store; None when nothing ran or an outcome is of a kind stored.py does not hold."""
+    from .pipeline import grade_notebook
+    from .stored import Unstorable
 
     try:
         assignment = load(assignment_name, Path(root))
-        result = grade_file(assignment, path)
+        result, run = grade_notebook(assignment, path)
         result.student = student
-        return result.to_dict()
+        if not with_run:
+            return result.to_dict()
+        try:
+            stored_run = run.to_dict() if run is not None else None
+        except Unstorable:  # a later change re-runs it instead of re-scoring
+            stored_run = None
+        return {**result.to_dict(), "run": stored_run}
     except Exception as exc:  # a grader bug must cost one row, not the batch
         reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}"
         return SubmissionResult.not_graded(None, path, "error", reason, name=assignment_name, student=student).to_dict()
