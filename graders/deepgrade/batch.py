@@ -6,10 +6,14 @@
 Every submission is graded by ``executors.grade_one`` (one sandbox each) in a
 worker process; the result is written to ``out/results/<stem>.json`` the moment it
 arrives (tmp file + os.replace), so a crash or kill -9 loses only the submissions in
-flight. Running the same command again skips every submission whose file content
-(sha256) and resume key (fingerprint.py: the assignment's files, its reference and
-mistake catalogue, the engine) match its stored result, and says why the others are
-regraded; ``force=True`` regrades them all.
+flight. Each run's outcomes (every StepOutcome of every cell and call) are stored too, in
+``out/results/outcomes/<stem>.json``. Running the same command again skips every
+submission whose file content (sha256) and resume key (fingerprint.py: the assignment's
+files, its reference and mistake catalogue, the engine, the inputs sent) match its stored
+result. Of the others, those whose notebook and run key (what runs: inputs, harnesses,
+sandbox-side code, limits) are unchanged are re-scored here from their stored outcomes,
+without a sandbox (a change of points, weights, policy, catalogue or reference); the rest
+run again. A line says why for each; ``force=True`` runs them all again.
 
 Then, from the stored results:
     final_grades.csv      Otter-Grader's layout (exports.gradebook_rows), then student_id,
@@ -45,7 +49,7 @@ from .results import SubmissionResult
 from .sandbox import RunResult
 
 RESULT_VERSION = 1
-OUTCOMES_VERSION = 1  # results/<stem>.outcomes.json: a run's outcomes, re-scored on a points change
+OUTCOMES_VERSION = 1  # results/outcomes/<stem>.json: a run's outcomes, re-scored on a points change
 
 
 # --------------------------------------------------------------------------- results on disk
@@ -282,13 +286,16 @@ def _rescored(assignment: Assignment, sub: Submission, run: RunResult) -> Submis
 
 
 def _outcomes_path(result_path: Path) -> Path:
-    return result_path.with_name(result_path.name[: -len(".json")] + ".outcomes.json")
+    """results/outcomes/<stem>.json beside results/<stem>.json (a folder of their own: no
+    stem's result can be taken for another's outcomes, and results/*.json stay the results)."""
+    return result_path.parent / "outcomes" / result_path.name
 
 
 def _write_outcomes(path: Path, sub: Submission, run_key: dict, run: dict) -> None:
     """The run's outcomes (RunResult.to_dict()), with what they are the outcomes of: the
     notebook's sha256 and the run key (fingerprint.run_key). Re-scored only while both hold."""
     payload = {"version": OUTCOMES_VERSION, "sha256": sub.sha256, "run_key": run_key, "run": run}
+    path.parent.mkdir(exist_ok=True)
     _atomic_write(path, json.dumps(payload, separators=(",", ":")))
 
 

@@ -1,6 +1,6 @@
 """A lossless JSON form of the values a run's outcomes hold, read back as data.
 
-The batch stores every StepOutcome of a run (``results/<stem>.outcomes.json``) so that a
+The batch stores every StepOutcome of a run (``results/outcomes/<stem>.json``) so that a
 change to points or policy re-scores without running student code again. The values are
 what came back over the wire (numeric arrays, tuples, dicts, None, short strings, the type
 names of values that did not cross) plus the grader's own plain fields (status, seconds,
