@@ -481,3 +481,124 @@ def test_the_run_key_holds_for_points_and_breaks_for_limits():
         "re-scored, no student code runs (the assignment changed (assignment.toml))",
     )
     assert fingerprint.regrade(key, changed_files, "cnn", False)[0] is False
+
+
+# --------------------------------------------------------------------------- keras: re-scoring trains nothing
+
+
+def _keras_course(tmp_path: Path) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(
+        ROOT / "assignments" / "keras",
+        course / "assignments" / "keras",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (course / "solutions").mkdir()
+    for f in ("keras.py", "keras_mistakes.py"):
+        shutil.copy(ROOT / "solutions" / f, course / "solutions" / f)
+    return course
+
+
+def _fail_training(*args, **kwargs):
+    raise AssertionError("a model was trained")
+
+
+def test_keras_a_points_change_trains_nothing_and_updates_every_total(tmp_path, monkeypatch, capsys):
+    """The first batch runs on a stand-in sandbox (the numpy questions answered by the
+    reference in this process, every model question failed: training them is what the slow
+    test below does); after fit_minmax_scaler's points go from 1 to 4, the second batch
+    starts no sandbox and trains no model, and every submission's total grows by 3."""
+    import keras
+    from inprocess import outcomes as inprocess_outcomes
+
+    from deepgrade import assignment as asg
+    from deepgrade import sandbox
+    from deepgrade.plan import call_id
+
+    course = _keras_course(tmp_path)
+    a = asg.load("keras", course)
+    answers = {}
+    for q in a.questions:
+        if any(c.harness for c in q.cases):
+            for c in q.cases:
+                error = {"type": "NotRun", "message": "a model question: not trained in this test", "where": []}
+                answers[call_id(q.name, c)] = sandbox.StepOutcome("error", error=error)
+        else:
+            answers.update(inprocess_outcomes(a, q, {}))
+    assert any(o.ok for o in answers.values()) and not all(o.ok for o in answers.values())
+
+    def stand_in(cells, calls, *args, **kwargs):
+        wrong = any("WRONG_WINDOWS" in src for _, src in cells)
+        ids = [c["id"] for c in calls]
+        assert set(ids) == set(answers)
+        out = {
+            cid: sandbox.StepOutcome("error", error={"type": "ValueError", "message": "wrong", "where": []})
+            if wrong and cid.startswith("make_windows/")
+            else answers[cid]
+            for cid in ids
+        }
+        return sandbox.RunResult({i: sandbox.StepOutcome("ok") for i, _ in cells}, out, [], "stand-in")
+
+    class_dir = tmp_path / "class"
+    class_dir.mkdir()
+    nbformat.write(filled_notebook("keras"), class_dir / "ada.ipynb")
+    nb = filled_notebook("keras")
+    nb.cells.append(nbformat.v4.new_code_cell("WRONG_WINDOWS = 1"))
+    nbformat.write(nb, class_dir / "bob.ipynb")
+    out = tmp_path / "grades"
+    monkeypatch.setattr(sandbox, "run", stand_in)
+    first, _ = _in_process_batch("keras", course, class_dir, out)
+    before = _totals(first)
+    assert before["ada.ipynb"] > before["bob.ipynb"] > 0
+    assert _points(first, "fit_minmax_scaler") == {"ada.ipynb": 1, "bob.ipynb": 1}
+
+    toml = course / "assignments" / "keras" / "assignment.toml"
+    assert "\nfit_minmax_scaler = 1\n" in toml.read_text()
+    toml.write_text(toml.read_text().replace("\nfit_minmax_scaler = 1\n", "\nfit_minmax_scaler = 4\n"))
+    monkeypatch.setattr(sandbox, "run", _no_sandbox)
+    monkeypatch.setattr(keras.Model, "fit", _fail_training)
+    capsys.readouterr()
+    second, a2 = _in_process_batch("keras", course, class_dir, out, executor=_NoRuns())
+    err = capsys.readouterr().err
+    assert "2 re-scored from their stored outcomes" in err and "0 to run in the sandbox" in err
+    after = _totals(second)
+    assert after == {name: pytest.approx(points + 3) for name, points in before.items()}
+    assert _points(second, "fit_minmax_scaler") == {"ada.ipynb": 4, "bob.ipynb": 4}
+    assert all(r.max_points == a.max_points + 3 == a2.max_points for r in second)
+    book = _gradebook(out / "final_grades.csv")
+    assert book["points-per-question"]["fit_minmax_scaler"] == "4"
+
+
+@pytest.mark.slow
+def test_keras_real_run_then_a_points_change_trains_nothing(tmp_path, monkeypatch, capsys):
+    """The reference notebook graded for real (every check model trained in the sandbox);
+    then build_stock_lstm's points go from 3 to 6: its stored outcomes (training histories,
+    predictions) are re-scored with no sandbox and no training, and the total follows."""
+    import keras
+
+    from deepgrade import sandbox
+
+    course = _keras_course(tmp_path)
+    class_dir = tmp_path / "class"
+    class_dir.mkdir()
+    nbformat.write(filled_notebook("keras"), class_dir / "ada.ipynb")
+    out = tmp_path / "grades"
+    (first,), _ = _in_process_batch("keras", course, class_dir, out)
+    assert first.status == "graded" and (out / "results" / "outcomes" / "ada.json").is_file()
+    stock = _points([first], "build_stock_lstm")["ada.ipynb"]
+
+    toml = course / "assignments" / "keras" / "assignment.toml"
+    assert "\nbuild_stock_lstm = 3\n" in toml.read_text()
+    toml.write_text(toml.read_text().replace("\nbuild_stock_lstm = 3\n", "\nbuild_stock_lstm = 6\n"))
+    monkeypatch.setattr(sandbox, "run", _no_sandbox)
+    monkeypatch.setattr(keras.Model, "fit", _fail_training)
+    capsys.readouterr()
+    (second,), _ = _in_process_batch("keras", course, class_dir, out, executor=_NoRuns())
+    assert "1 re-scored from their stored outcomes" in capsys.readouterr().err
+    assert _points([second], "build_stock_lstm")["ada.ipynb"] == pytest.approx(2 * stock, abs=0.02)
+    assert second.points == pytest.approx(first.points + _points([second], "build_stock_lstm")["ada.ipynb"] - stock)
+    assert second.max_points == first.max_points + 3
+    # every other question's checks are judged as they were
+    assert [q.to_dict() for q in second.questions if q.name != "build_stock_lstm"] == [
+        q.to_dict() for q in first.questions if q.name != "build_stock_lstm"
+    ]
