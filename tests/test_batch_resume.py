@@ -602,3 +602,28 @@ def test_keras_real_run_then_a_points_change_trains_nothing(tmp_path, monkeypatc
     assert [q.to_dict() for q in second.questions if q.name != "build_stock_lstm"] == [
         q.to_dict() for q in first.questions if q.name != "build_stock_lstm"
     ]
+
+
+@pytest.mark.parametrize("name", ["cnn", "rnn", "gated"])
+def test_stored_outcomes_rescore_to_the_same_grade_for_every_numpy_assignment(name, tmp_path, monkeypatch):
+    """Graded once in the sandbox, its run stored as JSON and read back, then scored again
+    without the sandbox: the same grade, check by check (a right notebook and one with the
+    catalogue's first mistake, whose diagnosis depends on the outcomes' values)."""
+    from deepgrade import assignment as asg
+    from deepgrade import pipeline, sandbox
+    from helpers import mutant_notebook
+
+    a = asg.load(name, ROOT)
+    first_mistake = next(iter(a.mistakes))
+    for label, nb in (("right", filled_notebook(name)), ("mistake", mutant_notebook(name, first_mistake))):
+        path = tmp_path / f"{label}.ipynb"
+        nbformat.write(nb, path)
+        graded, run = pipeline.grade_notebook(a, path)
+        stored = sandbox.RunResult.from_dict(json.loads(json.dumps(run.to_dict())))
+        with monkeypatch.context() as m:
+            m.setattr(sandbox, "run", _no_sandbox)
+            rescored, _ = pipeline.grade_notebook(a, path, stored)
+        assert rescored.to_dict() == graded.to_dict()
+        if label == "mistake":
+            assert graded.points < a.max_points
+            assert any(d for q in graded.questions for c in q.checks for d in c.diagnosis)
