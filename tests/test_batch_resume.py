@@ -336,7 +336,8 @@ def test_a_changed_input_reruns_the_students_code(tmp_path, monkeypatch, capsys)
 
 def test_a_damaged_or_forged_outcomes_file_is_rerun_never_trusted(tmp_path, monkeypatch, capsys):
     """The stored outcomes are data: a file that is not JSON, a pickle where an array should
-    be, an object array, another notebook's outcomes: each is run again, nothing crashes."""
+    be, an object array, another notebook's outcomes, outcomes lacking a call: each is run
+    again, nothing crashes."""
     import base64
     import io
     import pickle
@@ -348,7 +349,7 @@ def test_a_damaged_or_forged_outcomes_file_is_rerun_never_trusted(tmp_path, monk
     course = _course_copy(tmp_path)
     class_dir = tmp_path / "class"
     class_dir.mkdir()
-    for name in ("a", "b", "c", "d", "e"):
+    for name in ("a", "b", "c", "d", "e", "f"):
         nb = filled_notebook("cnn")
         nb.cells.insert(1, nbformat.v4.new_code_cell(f"student = {name!r}"))
         nbformat.write(nb, class_dir / f"{name}.ipynb")
@@ -369,6 +370,10 @@ def test_a_damaged_or_forged_outcomes_file_is_rerun_never_trusted(tmp_path, monk
     (stored / "c.json").write_text(json.dumps(data))
     # another notebook's outcomes (a copy of e's): never scored as d's
     shutil.copy(stored / "e.json", stored / "d.json")
+    # well-formed, but a call is missing: scoring fails, and it runs instead
+    data = json.loads((stored / "f.json").read_text())
+    del data["run"]["calls"][call]
+    (stored / "f.json").write_text(json.dumps(data))
 
     toml = course / "assignments" / "cnn" / "assignment.toml"
     toml.write_text(toml.read_text().replace("relu = 1\n", "relu = 3\n"))
@@ -378,8 +383,9 @@ def test_a_damaged_or_forged_outcomes_file_is_rerun_never_trusted(tmp_path, monk
     capsys.readouterr()
     results, _ = _in_process_batch("cnn", course, class_dir, out)
     err = capsys.readouterr().err
-    assert len(runs) == 4  # a, b, c, d; e re-scored
-    assert "1 re-scored from their stored outcomes" in err and "4 to run in the sandbox" in err
+    assert len(runs) == 5  # a, b, c, d, f; e re-scored
+    assert "1 re-scored from their stored outcomes" in err and "5 to run in the sandbox" in err
+    assert "f.ipynb failed (KeyError); it runs again" in err
     assert all(r.points == 24 and r.status == "graded" for r in results)
     # and the re-run stored good outcomes again
     assert json.loads((stored / "a.json").read_text())["sha256"] == results[0].sha256

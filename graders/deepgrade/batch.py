@@ -191,16 +191,9 @@ def grade_batch(
         todo.append(sub)
     for why, n in regrading.items():
         print(f"regrading {n} submission(s): {why}", file=sys.stderr, flush=True)
-    if resumed or regrading:
-        print(
-            f"resuming: {resumed} submission(s) already graded with unchanged files are skipped "
-            f"(--force regrades them); {len(rescore)} re-scored from their stored outcomes without running "
-            f"student code; {len(todo)} to run in the sandbox",
-            file=sys.stderr,
-            flush=True,
-        )
 
     bar = Progress(len(rescore) + len(todo), enabled=progress)
+    rescored = 0
     for sub, run in rescore:  # in this process: no sandbox, no student code
         r = _rescored(assignment, sub, run)
         if r is None:
@@ -208,7 +201,16 @@ def grade_batch(
             continue
         results[sub.stem] = r
         _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
+        rescored += 1
         bar.update(1)
+    if resumed or regrading:
+        print(
+            f"resuming: {resumed} submission(s) already graded with unchanged files are skipped "
+            f"(--force runs them again); {rescored} re-scored from their stored outcomes without running "
+            f"student code; {len(todo)} to run in the sandbox",
+            file=sys.stderr,
+            flush=True,
+        )
 
     by_path = {str(sub.path): sub for sub in todo}
     own_executor = executor is None
@@ -278,7 +280,9 @@ def _rescored(assignment: Assignment, sub: Submission, run: RunResult) -> Submis
 
     try:
         r, _ = grade_notebook(assignment, sub.path, run)
-    except Exception:
+    except Exception as exc:  # e.g. outcomes that lack a call: say so, and run it instead
+        what = readable(sub.source, controls=False)
+        print(f"deepgrade: re-scoring {what} failed ({type(exc).__name__}); it runs again", file=sys.stderr)
         return None
     if r.sha256 != sub.sha256:  # the file changed since intake: run what is there now
         return None
