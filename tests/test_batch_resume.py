@@ -432,6 +432,13 @@ def test_step_outcomes_round_trip_field_by_field():
     old = {k: v for k, v in e.to_dict().items() if k != "parts"}
     assert Extended.from_dict(old).parts == []
 
+    # a value of a kind the store does not hold is refused (the batch then stores no outcomes)
+    from deepgrade.stored import Unstorable
+
+    for odd in (object(), {1: np.zeros(1)}, np.array(["text"])):
+        with pytest.raises(Unstorable):
+            StepOutcome("ok", value=odd).to_dict()
+
     run = RunResult({0: StepOutcome("ok"), 4: StepOutcome("timeout")}, {"q/c": o}, ["a note"], "process")
     run_back = RunResult.from_dict(json.loads(json.dumps(run.to_dict())))
     assert sorted(run_back.cells) == [0, 4] and run_back.cells[4].status == "timeout"
@@ -633,3 +640,49 @@ def test_stored_outcomes_rescore_to_the_same_grade_for_every_numpy_assignment(na
         if label == "mistake":
             assert graded.points < a.max_points
             assert any(d for q in graded.questions for c in q.checks for d in c.diagnosis)
+
+
+def test_the_reason_says_whether_deepgrade_changed_what_runs_or_what_scores():
+    from deepgrade import assignment as asg
+    from deepgrade import fingerprint
+
+    a = asg.load("cnn", ROOT)
+    key = fingerprint.grading_key(a, ROOT)
+    scoring = dict(key, engine=dict(key["engine"], source="0" * 64))  # e.g. score.py edited
+    running = dict(scoring, runner="1" * 64)  # e.g. sandbox.py edited
+    assert fingerprint.regrade(scoring, key, "cnn", True) == (
+        True,
+        "re-scored, no student code runs (deepgrade changed (its source))",
+    )
+    assert fingerprint.regrade(running, key, "cnn", True) == (
+        False,
+        "re-run (deepgrade changed (its sandbox-side source))",
+    )
+
+
+def test_the_run_key_moves_with_the_sandbox_side_files_only(tmp_path, monkeypatch):
+    """An edit to a scoring module keeps the run key; one to a module the sandbox receives
+    (portable/, compare.py included) or to the sandbox itself changes it."""
+    from deepgrade import fingerprint
+
+    engine = tmp_path / "deepgrade"
+    shutil.copytree(fingerprint.ENGINE, engine, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(fingerprint, "ENGINE", engine)
+
+    def code_key() -> str:
+        fingerprint._runner_code.cache_clear()
+        return fingerprint._runner_code()
+
+    try:
+        base = code_key()
+        for scoring in ("score.py", "batch.py", "results.py", "report.py"):
+            (engine / scoring).write_text((engine / scoring).read_text() + "\n# edited\n")
+        assert code_key() == base
+        for running in ("portable/compare.py", "portable/worker.py", "sandbox.py", "isolation.py", "notebook.py"):
+            original = (engine / running).read_text()
+            (engine / running).write_text(original + "\n# edited\n")
+            assert code_key() != base, running
+            (engine / running).write_text(original)
+        assert code_key() == base
+    finally:
+        fingerprint._runner_code.cache_clear()

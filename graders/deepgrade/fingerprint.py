@@ -161,10 +161,12 @@ def changes(old: object, new: dict, assignment_name: str) -> str | None:
         reasons.append(
             "the fixtures' inputs changed (data named by DEEPGRADE_CATS_DOGS, DEEPGRADE_KERAS_TEXT or DEEPGRADE_DATA?)"
         )
+    runner_changed = old.get("runner") != new.get("runner")
     if old["engine"] != new["engine"]:
         was, now = old["engine"].get("version"), new["engine"].get("version")
-        reasons.append(f"deepgrade changed ({was} -> {now})" if was != now else "deepgrade changed (its source)")
-    elif old.get("runner") != new.get("runner") and not changed:
+        what = "its sandbox-side source" if runner_changed and not changed else "its source"
+        reasons.append(f"deepgrade changed ({was} -> {now})" if was != now else f"deepgrade changed ({what})")
+    elif runner_changed and not changed:
         reasons.append("the sandbox changed (its limits, or the Python or numpy it runs)")
     return "; ".join(reasons) or None
 
