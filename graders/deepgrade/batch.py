@@ -163,7 +163,7 @@ def grade_batch(
 
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
-    rescore: list[tuple[Submission, RunResult]] = []
+    rescore: list[Submission] = []  # their outcomes are read again one at a time: memory stays flat
     resumed = 0
     key = fingerprint.grading_key(assignment, root)
     run_key = fingerprint.run_key(key)
@@ -177,16 +177,16 @@ def grade_batch(
             continue
         stored = None if force else _stored(target)
         if stored and stored.get("assignment") == assignment.name:
-            verdict = _verdict(stored, sub, key, assignment.name, _outcomes_path(target), run_key)
+            verdict = _verdict(stored, sub, key, assignment.name, results_dir, run_key)
             if verdict is None:
                 results[sub.stem] = SubmissionResult.from_dict(stored["result"])
                 resumed += 1
                 continue
-            run, why = verdict
+            rescorable, why = verdict
             if why:
                 regrading[why] += 1
-            if run is not None:
-                rescore.append((sub, run))
+            if rescorable:
+                rescore.append(sub)
                 continue
         todo.append(sub)
     for why, n in regrading.items():
@@ -194,8 +194,8 @@ def grade_batch(
 
     bar = Progress(len(rescore) + len(todo), enabled=progress)
     rescored = 0
-    for sub, run in rescore:  # in this process: no sandbox, no student code
-        r = _rescored(assignment, sub, run)
+    for sub in rescore:  # in this process: no sandbox, no student code
+        r = _rescored(assignment, sub, results_dir, run_key)
         if r is None:
             todo.append(sub)
             continue
@@ -255,29 +255,37 @@ def _as_batch_row(r: SubmissionResult, sub: Submission) -> SubmissionResult:
 
 
 def _verdict(
-    stored: dict, sub: Submission, key: dict, name: str, outcomes: Path, run_key: dict
-) -> tuple[RunResult | None, str] | None:
-    """None: the stored result still holds. Else (the stored run to re-score, or None to
-    re-run; why in words, "" when a failed grading is simply retried)."""
+    stored: dict, sub: Submission, key: dict, name: str, results_dir: Path, run_key: dict
+) -> tuple[bool, str] | None:
+    """None: the stored result still holds. Else (True: re-score its stored outcomes, False:
+    run it again; why in words, "" when a failed grading is simply retried)."""
     if stored.get("sha256") != sub.sha256:
-        return None, "re-run (the notebook changed)"
+        return False, "re-run (the notebook changed)"
     if fingerprint.changes(stored.get("key"), key, name) is None:
         if stored.get("result", {}).get("status") != "error":
             return None
-        return None, ""  # the grader failed or its worker was lost last time: run it again
-    same_run = fingerprint.run_key(stored.get("key")) == run_key
-    run = _stored_run(outcomes, sub, run_key) if same_run else None
-    if run is None and same_run and stored.get("result", {}).get("status") == "unreadable":
-        run = RunResult({}, {}, [], "")  # nothing ran for it: re-scoring reads the file again
-    rescored, why = fingerprint.regrade(stored.get("key"), key, name, run is not None)
-    return (run if rescored else None), why
+        return False, ""  # the grader failed or its worker was lost last time: run it again
+    usable = fingerprint.run_key(stored.get("key")) == run_key and (
+        stored.get("result", {}).get("status") == "unreadable"  # nothing ran: re-scoring reads the file again
+        or _stored_run(results_dir, sub, run_key) is not None
+    )
+    return fingerprint.regrade(stored.get("key"), key, name, usable)
 
 
-def _rescored(assignment: Assignment, sub: Submission, run: RunResult) -> SubmissionResult | None:
+def _rescored(assignment: Assignment, sub: Submission, results_dir: Path, run_key: dict) -> SubmissionResult | None:
     """The submission graded again from its stored outcomes, in this process (no sandbox);
     None if that fails (it is then re-run: a damaged store never costs a grade)."""
     from .pipeline import grade_notebook
 
+    run = _stored_run(results_dir, sub, run_key)
+    if run is None:  # no outcomes: only an unreadable file is scored without them
+        from . import notebook
+
+        try:
+            notebook.load(sub.path)
+            return None
+        except notebook.NotebookError:
+            run = RunResult({}, {}, [], "")
     try:
         r, _ = grade_notebook(assignment, sub.path, run)
     except Exception as exc:  # e.g. outcomes that lack a call: say so, and run it instead
@@ -303,12 +311,12 @@ def _write_outcomes(path: Path, sub: Submission, run_key: dict, run: dict) -> No
     _atomic_write(path, json.dumps(payload, separators=(",", ":")))
 
 
-def _stored_run(path: Path, sub: Submission, run_key: dict) -> RunResult | None:
+def _stored_run(results_dir: Path, sub: Submission, run_key: dict) -> RunResult | None:
     """The stored outcomes of this notebook under this run key, or None (none stored, another
     notebook or run key, or a damaged file: all re-run). Read as data: arrays with
     allow_pickle=False (stored.py), every field's kind checked."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_outcomes_path(results_dir / f"{sub.stem}.json").read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("version") != OUTCOMES_VERSION:
             return None
         if data.get("sha256") != sub.sha256 or data.get("run_key") != run_key:
