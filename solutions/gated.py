@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-LSTM_GATES = ("f", "i", "c", "o")
 GRU_GATES = ("z", "r", "h")
 
 
@@ -131,8 +130,12 @@ def gru_forward(
     h_prev = h0
     for t in range(T):
         x_t = x[:, t, :] if input_mask is None else x[:, t, :] * input_mask
+        if recurrent_mask is None:  # one GRU step, exactly
+            h_prev, _ = gru_step(x_t, h_prev, params)
+            h[:, t, :] = h_prev
+            continue
         # the dropped units are the same at every step: the network cannot route around them
-        h_in = h_prev if recurrent_mask is None else h_prev * recurrent_mask
+        h_in = h_prev * recurrent_mask
         hx = np.concatenate([h_in, x_t], axis=1)
         z = sigmoid(hx @ params["W_z"] + params["b_z"])
         r = sigmoid(hx @ params["W_r"] + params["b_r"])

@@ -398,6 +398,7 @@ def test_step_outcomes_round_trip_field_by_field():
 
     import numpy as np
 
+    from deepgrade.portable.parts import Record
     from deepgrade.portable.wire import Opaque
     from deepgrade.sandbox import RunResult, StepOutcome
 
@@ -409,28 +410,36 @@ def test_step_outcomes_round_trip_field_by_field():
         np.array(True),
     )
     error = {"type": "ValueError", "message": "bad shape", "where": [{"cell": 3, "line": 7, "code": "x = 1"}]}
-    o = StepOutcome("ok", value=value, error=error, mutated=[0, 2], seconds=1.25, hidden_phase=True)
+    parts = [  # what the sandbox recorded of the calls to the student's parts ([uses])
+        Record("conv2d", (np.ones((2, 2)), 1, "same"), np.zeros(3)),
+        Record("relu", (np.ones(1),), error="ValueError"),
+    ]
+    o = StepOutcome("ok", value=value, error=error, mutated=[0, 2], seconds=1.25, hidden_phase=True, parts=parts)
     back = StepOutcome.from_dict(json.loads(json.dumps(o.to_dict())))
     assert back.status == "ok" and back.error == error and back.mutated == [0, 2] and type(back.mutated) is list
     assert back.seconds == 1.25 and back.hidden_phase is True
+    assert [type(p) for p in back.parts] == [Record, Record] and back.parts[1] == parts[1]
+    (conv_args, conv_value) = back.parts[0].args, back.parts[0].value
+    assert np.array_equal(conv_args[0], np.ones((2, 2))) and conv_args[1:] == (1, "same") and type(conv_args[1]) is int
+    assert np.array_equal(conv_value, np.zeros(3)) and back.parts[0].error is None
     arr, d, opaque, scalar, flag = back.value
     assert type(back.value) is tuple and arr.dtype == np.float64 and np.array_equal(arr, value[0])
     assert d["h"].dtype == np.int32 and list(d["h"]) == [1, 2] and d["mode"] == "concat" and d["none"] is None
     assert isinstance(opaque, Opaque) and opaque.type_name == "Sequential"
     assert type(scalar) is np.float32 and scalar == 0.5 and flag.shape == () and bool(flag)
 
-    # a field the lead adds later (e.g. records of part calls) needs no change here
+    # a field added to StepOutcome later needs no change to the store
     Extended = dataclasses.make_dataclass(
-        "Extended", [("parts", list, dataclasses.field(default_factory=list))], bases=(StepOutcome,)
+        "Extended", [("later", list, dataclasses.field(default_factory=list))], bases=(StepOutcome,)
     )
-    parts = [{"call": "a/b", "value": np.ones((2, 2)), "ok": True}, {"call": "a/c", "value": None, "ok": False}]
-    e = Extended("ok", value=np.zeros(1), parts=parts)
+    later = [{"call": "a/b", "value": np.ones((2, 2)), "ok": True}, {"call": "a/c", "value": None, "ok": False}]
+    e = Extended("ok", value=np.zeros(1), later=later)
     got = Extended.from_dict(json.loads(json.dumps(e.to_dict())))
-    assert got.parts[1] == parts[1] and np.array_equal(got.parts[0]["value"], np.ones((2, 2)))
-    assert got.parts[0]["ok"] is True
+    assert got.later[1] == later[1] and np.array_equal(got.later[0]["value"], np.ones((2, 2)))
+    assert got.later[0]["ok"] is True
     # stored before the field existed: its default
-    old = {k: v for k, v in e.to_dict().items() if k != "parts"}
-    assert Extended.from_dict(old).parts == []
+    old = {k: v for k, v in e.to_dict().items() if k != "later"}
+    assert Extended.from_dict(old).later == []
 
     # a value of a kind the store does not hold is refused (the batch then stores no outcomes)
     from deepgrade.stored import Unstorable
@@ -458,6 +467,8 @@ def test_malformed_stored_outcomes_are_refused():
         {"status": {"s": "ok"}, "value": {"q": 1}},
         {"status": {"s": "ok"}, "value": {"f": "1.5"}},
         {"status": {"s": "ok"}, "value": {"t": {"not": "a list"}}},
+        {"status": {"s": "ok"}, "parts": {"l": [{"c": ["Popen", {"args": {"t": []}}]}]}},  # not a stored class
+        {"status": {"s": "ok"}, "parts": {"l": [{"c": ["Record", {"args": {"t": []}}]}]}},  # no part name
     ):
         with pytest.raises(StoredError):
             StepOutcome.from_dict(bad)
@@ -632,6 +643,8 @@ def test_stored_outcomes_rescore_to_the_same_grade_for_every_numpy_assignment(na
         path = tmp_path / f"{label}.ipynb"
         nbformat.write(nb, path)
         graded, run = pipeline.grade_notebook(a, path)
+        if name == "cnn":  # cnn_forward's calls to the student's parts ([uses]) are stored too
+            assert any(o.parts for o in run.calls.values())
         stored = sandbox.RunResult.from_dict(json.loads(json.dumps(run.to_dict())))
         with monkeypatch.context() as m:
             m.setattr(sandbox, "run", _no_sandbox)

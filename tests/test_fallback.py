@@ -30,8 +30,11 @@ from helpers import ROOT, filled_notebook, grade_notebook, question  # noqa: E40
 
 @pytest.fixture
 def process_mode(monkeypatch):
-    """Process mode with isolation.py's module-level caches reset (and restored afterwards)."""
+    """Process mode with isolation.py's module-level caches reset (and restored afterwards).
+    These tests grade this repository's course, which may be readable by others wherever the
+    clone lies: accepted here (the refusal is test_failclosed.py's)."""
     monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
+    monkeypatch.setenv(isolation.ALLOW_READABLE_ENV, "1")
     monkeypatch.setattr(isolation, "_BWRAP", None)
     monkeypatch.setattr(isolation, "_WARNED_FORCED", False)
     monkeypatch.setattr(isolation, "_CHECKED", {})
@@ -99,7 +102,7 @@ def test_child_cannot_kill_the_grader(tmp_path):
     )
     path = tmp_path / "killer.ipynb"
     nbformat.write(nb, path)
-    env = {**os.environ, "DEEPGRADE_SANDBOX": "process"}
+    env = {**os.environ, "DEEPGRADE_SANDBOX": "process", isolation.ALLOW_READABLE_ENV: "1"}
     code = KILLER.format(tests=str(Path(__file__).parent), root=str(ROOT), path=str(path))
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"the grader died (rc {proc.returncode}): {proc.stderr[-2000:]}"
@@ -148,6 +151,7 @@ def test_failing_bwrap_falls_back(monkeypatch, tmp_path, request):
     os.chmod(fake / "bwrap", 0o755)
     monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
     monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
+    monkeypatch.setenv(isolation.ALLOW_READABLE_ENV, "1")  # this repository's course, wherever it lies
     monkeypatch.setattr(isolation, "_BWRAP", None)
     monkeypatch.setattr(isolation, "_CHECKED", {})
     with pytest.warns(RuntimeWarning, match="bubblewrap"):
@@ -188,10 +192,25 @@ def test_fallback_cannot_read_a_private_course(process_mode, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox has a uid of its own only when the grader is root")
-def test_fallback_warns_when_the_course_is_readable(process_mode, tmp_path):
-    """This repository's solutions/ is world-readable: the grader says so, naming it."""
+def test_fallback_refuses_a_readable_course_and_warns_once_accepted(process_mode, monkeypatch, request):
+    """A course copy others can read (made so here, wherever the clone lies): refused, naming
+    it; accepted by the option, a warning names it."""
+    from test_batch_hostile import private_assignment
+
     from deepgrade import pipeline
 
-    private = pipeline.private_paths(__import__("deepgrade.assignment").assignment.load("cnn", ROOT))
-    with pytest.warns(RuntimeWarning, match="can read .*solutions/cnn.py.*chmod 700"):
+    base = Path(tempfile.mkdtemp(prefix="deepgrade-test-readable-"))
+    request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
+    private_assignment(base / "course")
+    for dirpath, _, filenames in os.walk(base):
+        os.chmod(dirpath, 0o755)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    private = pipeline.private_paths(__import__("deepgrade.assignment").assignment.load("cnn", base / "course"))
+    monkeypatch.delenv(isolation.ALLOW_READABLE_ENV)
+    with pytest.raises(
+        isolation.SetupError, match="could read .*/course/solutions.*chmod 700.*--allow-readable-course"
+    ):
         isolation.check_fallback(private)
+    with pytest.warns(RuntimeWarning, match="can read .*/course/solutions.*chmod 700"):
+        isolation.check_fallback(private, allow_readable=True)

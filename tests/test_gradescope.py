@@ -166,3 +166,19 @@ def test_no_notebook_submitted(autograder_zip, tmp_path):
     subprocess.run([str(root / "run_autograder")], env=env, check=True, capture_output=True, timeout=300)
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == 0 and "No notebook" in data["output"]
+
+
+def test_several_notebooks_are_chosen_among_by_the_batchs_rule(autograder_zip, tmp_path):
+    """An empty cnn.ipynb beside a complete my_work.ipynb: my_work is graded, as the batch would,
+    and the output names the file graded and the one that was not."""
+    root = helpers.unpack_autograder(autograder_zip, tmp_path)
+    a = asg.load("cnn", ROOT)
+    run_autograder(root, helpers.filled_notebook("cnn"), filename="my_work.ipynb")
+    (root / "submission" / "cnn.ipynb").write_bytes(b"")
+    env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRADE_ROOT", "PYTHONPATH")}
+    env["AUTOGRADER_ROOT"] = str(root)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    subprocess.run([str(root / "run_autograder")], env=env, check=True, capture_output=True, timeout=600, cwd=root)
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == a.max_points
+    assert "graded my_work.ipynb" in data["output"] and "not graded: cnn.ipynb" in data["output"]

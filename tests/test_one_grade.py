@@ -33,6 +33,7 @@ from deepgrade.portable.compare import (
     judge_call,
     judge_case,
     score_question,
+    split_points,
 )
 from deepgrade.sandbox import StepOutcome
 from deepgrade.score import grade_question
@@ -118,41 +119,69 @@ def _functions(cells: list[tuple[int, str]]) -> dict:
 
 @pytest.mark.parametrize("name", NUMPY_ASSIGNMENTS)
 def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
+    """grader.check shows what the public checks earn in the grade, of what they are worth there
+    (split_points of the whole grade: public and hidden checks, extra checks too)."""
     a = asg.load(name, ROOT)
     data = make_student_copy(a, tmp_path / name) / "_deepgrade_check" / "public.json"
     differences = []
     kept: list[bool] = []
     kept_uncatalogued: list[bool] = []
+    kept_composite: list[str] = []
     seen = 0
     for label, nb in _notebooks(name):
         cells = notebook.code_cells(nb)
         _, run = pipeline.grade_cells(a, cells)
         functions = _functions(cells)
+        wrong_part = a.mistakes[label].function if label in a.mistakes else None
         for q in a.questions:
             outcomes = {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}
-            graded = grade_question(a, q, outcomes, public_only=True)
+            graded = grade_question(a, q, outcomes, others=run.calls)
+            split = split_points(graded.checks, q.points)
+            public, public_max = round(split.public, 2), round(split.public_max, 2)
             points, max_points, checks = student_runner.run_question(q.name, functions, data)
             seen += 1
+            if wrong_part in a.uses.get(q.name, []) and label not in RAISES_IN_COMPOSITE.get(q.name, {}):
+                # a catalogued mistake in a part: the right composite keeps all its points in the
+                # grade (hidden checks too) and its public points in grader.check
+                if not (points == public == public_max and graded.points == q.points):
+                    kept_composite.append(
+                        f"{label} / {q.name}: grader.check {points}, grade {public} of {public_max}, "
+                        f"whole question {graded.points} of {q.points}"
+                    )
             if label in RIGHT_NEXT_TO_WRONG_FORWARD and q.name in ("rnn_backward", "hidden_grad_norms"):
                 # wrong forward + right backward: the right function keeps its public points
-                kept.append(points == graded.points == q.points)
+                kept.append(points == public == public_max)
             if label in UNCATALOGUED_FORWARD and q.name in ("rnn_backward", "hidden_grad_norms"):
                 # a wrong forward in no catalogue: the grade judges the right backward on its
                 # states with the reference (full points); grader.check cannot, says so, and
                 # gives less, never more
-                kept_uncatalogued.append(graded.points == q.points and points < graded.points)
+                kept_uncatalogued.append(public == public_max and points < public)
                 continue
-            if points != graded.points or max_points != q.points:
+            if points != public or max_points != public_max:
                 differences.append(
-                    f"{label} / {q.name}: grader.check {points}, public checks at grading {graded.points}\n"
+                    f"{label} / {q.name}: grader.check {points} of {max_points}, "
+                    f"public checks at grading {public} of {public_max}\n"
                     f"    check: {[(c.label, c.passed, c.weight) for c in checks]}\n"
-                    f"    grade: {[(c.label, c.passed, c.weight) for c in graded.checks]}"
+                    f"    grade: {[(c.label, c.passed, c.weight) for c in graded.checks if not c.hidden]}"
                 )
     assert seen >= 2 * len(a.questions)
     assert not differences, "\n".join(differences)
+    assert not kept_composite, "\n".join(kept_composite)
     if name == "rnn":
         assert len(kept) == 2 * len(RIGHT_NEXT_TO_WRONG_FORWARD) and all(kept), kept
         assert len(kept_uncatalogued) == 2 * len(UNCATALOGUED_FORWARD) and all(kept_uncatalogued), kept_uncatalogued
+
+
+# A part's mistake that makes any right composite raise (its value cannot be used: a wrong
+# shape), so that the composite cannot be judged there: the feedback names the part instead.
+RAISES_IN_COMPOSITE: dict[str, dict[str, str]] = {
+    "conv2d": {
+        "pad_channels_too": "the padded image gains channels, which no kernel of the case has: any conv2d raises"
+    },
+    "cnn_forward": {
+        "pool_drops_edges": "the pooled map is smaller, so its flattened length no longer fits W: any dense raises"
+    },
+}
 
 
 UNCATALOGUED_FORWARD = {"sigmoid forward + right backward"}
@@ -163,11 +192,20 @@ RIGHT_NEXT_TO_WRONG_FORWARD = {
 }
 
 
-def test_grader_check_says_hidden_checks_are_not_included(tmp_path):
+def test_grader_check_says_what_the_hidden_checks_hold(tmp_path):
+    """The points shown are the public checks' points in the grade; the rest is the hidden checks'."""
     a = asg.load("gated", ROOT)
     data = make_student_copy(a, tmp_path / "gated") / "_deepgrade_check" / "public.json"
     text = student_runner.check("embedding_lookup", {"embedding_lookup": a.reference.embedding_lookup}, data)
-    assert "hidden checks are not included" in text and "2 / 2 points" in text
+    q = a.question("embedding_lookup")
+    public = sum(1 for c in q.cases if not c.hidden and c.compare)
+    assert 0 < public < len(q.cases)
+    points, max_points, _ = student_runner.run_question(
+        "embedding_lookup", {"embedding_lookup": a.reference.embedding_lookup}, data
+    )
+    assert points == max_points < q.points
+    assert f"{points:g} / {max_points:g} points" in text
+    assert f"hold the other {round(q.points - max_points, 2):g} of the question's {q.points:g} points" in text
 
 
 # --------------------------------------------------------------------------- the points policy

@@ -268,7 +268,8 @@ def test_grader_check_keeps_a_right_backward_whole_next_to_a_wrong_forward(rnn, 
 
     functions = {"rnn_forward": _wrong_forwards(rnn)[mid], function: getattr(rnn.reference, function)}
     points, max_points, checks = student_runner.run_question(function, functions, public_json)
-    assert points == max_points == rnn.question(function).points, [(c.label, c.details) for c in checks if not c.passed]
+    # every public point the question's public checks are worth in the grade
+    assert points == max_points > 0, [(c.label, c.details) for c in checks if not c.passed]
     via = [c for c in checks if any(OWN_STATES in d for d in c.details)]
     assert bool(via) is (mid not in STATES_RIGHT)
 

@@ -28,6 +28,7 @@ TESTS = [
     "test_sandbox_channel.py",
     "test_sandbox_leftovers.py",
     "test_batch_hostile.py",
+    "test_failclosed.py",
 ]
 NOBODY = 65534
 

@@ -16,6 +16,7 @@ from deepgrade import assignment as asg
 from deepgrade import notebook
 from deepgrade.cli import main
 from deepgrade.portable import wire
+from deepgrade.portable.compare import split_points
 from deepgrade.student import make_student_copy
 from helpers import ROOT, filled_notebook
 
@@ -154,8 +155,17 @@ def test_grader_check_in_notebook_diagnoses_like_the_grader(tmp_path):
     assert "true convolution" in wrong  # the catalogue's explanation of flipped_kernel
     assert "hidden check:" not in wrong  # the student copy has no hidden fixture
     right = _check_output(nb, "max_pool2d")
-    assert "4 / 4 points" in right and "FAIL" not in right
-    assert "hidden checks are not included" in right  # the points are the public checks' only
+    # the public checks' points in the grade, of what they are worth there; the rest is hidden:
+    # max_pool2d's public cases weigh what the toml's policy gives them among all its cases
+    pool = a.question("max_pool2d")
+    weight = {c.hidden: 0.0 for c in pool.cases}
+    for c in pool.cases:
+        weight[c.hidden] += a.policy.case_weight("max_pool2d", c.outputs)
+    public_max = round(
+        4 * (weight[False] + a.policy.no_mutation) / (sum(weight.values()) + 2 * a.policy.no_mutation), 2
+    )
+    assert f"{public_max:g} / {public_max:g} points" in right and "FAIL" not in right
+    assert f"hold the other {round(4 - public_max, 2):g} of the question's 4 points" in right
     # the points shown are those the same public checks earn at grading (tests/test_one_grade.py)
     from deepgrade import pipeline
     from deepgrade.plan import call_id
@@ -163,5 +173,6 @@ def test_grader_check_in_notebook_diagnoses_like_the_grader(tmp_path):
 
     _, run = pipeline.grade_cells(a, notebook.code_cells(nb), questions=["conv2d_single"])
     q = a.question("conv2d_single")
-    graded = grade_question(a, q, {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}, True)
-    assert f"{graded.points:g} / 4 points" in wrong
+    graded = grade_question(a, q, {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases})
+    split = split_points(graded.checks, q.points)
+    assert f"{round(split.public, 2):g} / {round(split.public_max, 2):g} points" in wrong

@@ -172,6 +172,20 @@ def cases() -> dict[str, list[Case]]:
             (-np.abs(rng.normal(size=(7, 8))) - 0.1, 3, 3, "same"),
             hidden=True,
         ),
+        # pre-activation maps (pooling before ReLU, or after a leaky one) are negative in places:
+        # a window over the border must still take the largest REAL value
+        Case(
+            "hidden_negative_5x5_c2",
+            "5x5 map with 2 channels of negative values, 2x2 windows, stride 2, 'same'",
+            (-np.abs(rng.normal(size=(5, 5, 2))) - 0.1,),
+            hidden=True,
+        ),
+        Case(
+            "hidden_negative_4x7_s2",
+            "4x7 map of negative values, 3x3 windows, stride 2, 'same'",
+            (-np.abs(rng.normal(size=(4, 7))) - 0.1, 3, 2, "same"),
+            hidden=True,
+        ),
     ]
     flatten = [
         Case("lecture", "the lecture's 3x3 pooled feature map", (arr(LECTURE["pooled"]["slide"]),)),

@@ -202,6 +202,24 @@ def cases() -> dict[str, list[Case]]:
                 hidden=True,
             )
         )
+    # one mask at a time, on more steps and units: a mask drawn anew at each step, or the wrong
+    # mask on the wrong input, cannot agree with the given one by chance here
+    gru_forward += [
+        Case(
+            "hidden_recurrent_mask_only",
+            "a GRU over T = 6 steps, 3 samples, D = 3, H = 5, recurrent dropout rate 0.5 only",
+            (rng.normal(size=(3, 6, 3)), rng.normal(size=(3, 5)), random_params(rng, "zrh", 3, 5)),
+            kwargs={"recurrent_mask": mask(rng, (3, 5), 0.5)},
+            hidden=True,
+        ),
+        Case(
+            "hidden_input_mask_only",
+            "a GRU over T = 5 steps, 2 samples, D = 6, H = 4, input dropout rate 0.5 only",
+            (rng.normal(size=(2, 5, 6)), rng.normal(size=(2, 4)), random_params(rng, "zrh", 6, 4)),
+            kwargs={"input_mask": mask(rng, (2, 6), 0.5)},
+            hidden=True,
+        ),
+    ]
 
     # ---------------------------------------------------------------- bidirectional_forward
     gru1b = {k: -v for k, v in gru1.items()}

@@ -174,6 +174,11 @@ class Assignment:
         raise KeyError(name)
 
     @property
+    def uses(self) -> dict[str, list[str]]:
+        """assignment.toml ``[uses]``: question -> the student's other functions it calls."""
+        return self.contract.uses if self.contract is not None else {}
+
+    @property
     def max_points(self) -> float:
         return sum(q.points for q in self.questions)
 

@@ -26,6 +26,11 @@ Then, from the stored results:
     feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py)
     summary.html, summary.json        the class summary (histogram.png too with matplotlib)
 
+A sandbox that cannot start (isolation.SetupError: bubblewrap gone, Python unreadable to
+the sandbox uid, a readable course in the fallback) is the grader's failure: the batch
+stops at once and raises it, writing no row for it and no reports; the results stored
+before stay, so the same command after the fix grades the others.
+
 Where the grading runs is an executor (executors.py): a local process pool by default,
 in this process (serial), or a Dask cluster (executors_dask.py).
 """
@@ -45,6 +50,7 @@ from . import exports, fingerprint, report, summary
 from .assignment import Assignment, load
 from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission, readable
+from .isolation import SetupError
 from .results import SubmissionResult
 from .sandbox import RunResult
 
@@ -153,13 +159,12 @@ def grade_batch(
             "only (no network or filesystem isolation)",
             file=sys.stderr,
         )
-        # the gradebook and the other students' results must be out of the child's reach too
+        # the gradebook and the other students' results must be out of the child's reach too:
+        # SetupError (the paths and the fix) before anyone is graded, unless accepted
         from .isolation import check_fallback
         from .pipeline import private_paths
 
-        reason = check_fallback([*private_paths(assignment), str(out.resolve())])
-        if reason:
-            print(f"deepgrade: warning: {reason}", file=sys.stderr)
+        check_fallback([*private_paths(assignment), str(out.resolve())])
 
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
@@ -221,8 +226,13 @@ def grade_batch(
             else make_executor("local", workers, assignment.name, root)
         )
     items = [(assignment.name, str(root), str(sub.path), sub.student, True) for sub in todo]
+    setup_failure = None
+    stream = executor.map_unordered(grade_one, items)
     try:
-        for data in executor.map_unordered(grade_one, items):
+        for data in stream:
+            if "setup_failure" in data:  # the sandbox cannot start: stop, record nothing for anyone
+                setup_failure = str(data["setup_failure"])
+                break
             sub = by_path.pop(str(data.get("file")), None)
             if sub is None:
                 continue
@@ -235,8 +245,13 @@ def grade_batch(
             bar.update(1)
     finally:
         bar.close()
+        if hasattr(stream, "close"):
+            stream.close()  # cancels what is queued; what is in flight is not recorded
         if own_executor and hasattr(executor, "close"):
             executor.close()
+    if setup_failure is not None:
+        # no row, no gradebook: a run after the fix grades everyone not graded yet
+        raise SetupError(setup_failure)
     for sub in by_path.values():  # lost by the executor: a row now, regraded next time
         r = _not_graded(assignment, sub, "error", "the grading worker was lost; run the command again to regrade")
         results[sub.stem] = r

@@ -16,6 +16,7 @@ from .portable import wire
 MAX_CHANNEL_BYTES = 256 * 1024 * 1024
 MAX_LINE_BYTES = wire.MAX_ARRAY_BYTES * 4 // 3 + (1 << 20)  # one array of the largest size, base64
 MAX_BRACKETS = 1_000_000  # '[' and '{' in one message (a list of 10,000 numbers has 20,000)
+MAX_PART_RECORDS = 512  # portable.parts.MAX_RECORDS
 MAX_DEPTH = 64  # a message around a wire value nested 20 deep needs about 45
 
 
@@ -82,7 +83,22 @@ def decode_message(line: bytes) -> dict:
         s = msg.get("seconds", 0)
         if not isinstance(s, (int, float)) or isinstance(s, bool):
             raise ChannelError("malformed 'seconds'")
+        _check_parts(msg.get("parts", []))
     return msg
+
+
+def _check_parts(records) -> None:
+    """The calls a function made to the student's other functions (portable/parts.py)."""
+    if not isinstance(records, list) or len(records) > MAX_PART_RECORDS:
+        raise ChannelError("malformed 'parts'")
+    for r in records:
+        if (
+            not isinstance(r, dict)
+            or not isinstance(r.get("part"), str)
+            or not isinstance(r.get("args"), dict)
+            or not (isinstance(r.get("value"), dict) or isinstance(r.get("error"), str))
+        ):
+            raise ChannelError("malformed 'parts'")
 
 
 def _check_error(error) -> None:

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
+from .isolation import SetupError
 from .portable.compare import fmt_points
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
@@ -73,6 +74,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     assignment = _load(args)
     out = _out_folder(args.out)
+    _allow_readable(args)
     for s in args.submissions:
         if not os.path.lexists(s):
             raise UsageError(f"no such file or folder: {s}")
@@ -127,8 +129,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"(deepgrade grade {args.assignment} {path} grades a folder)"
         )
     assignment = _load(args)
+    _allow_readable(args)
     print(report.feedback_text(grade_file(assignment, path)), end="")
     return 0
+
+
+def _allow_readable(args: argparse.Namespace) -> None:
+    """--allow-readable-course, by the environment so that the grading processes see it too
+    (isolation.check_fallback)."""
+    if args.allow_readable_course:
+        from .isolation import ALLOW_READABLE_ENV
+
+        os.environ[ALLOW_READABLE_ENV] = "1"
 
 
 def cmd_student(args: argparse.Namespace) -> int:
@@ -236,6 +248,12 @@ def _load(args: argparse.Namespace) -> asg.Assignment:
         raise UsageError(str(exc)) from None
 
 
+ALLOW_HELP = (
+    "without bubblewrap, grade even though student code could read the reference solutions, fixtures "
+    "or results (default: refuse and name them)"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="deepgrade", description="Grade deep-learning notebooks, safely and with diagnostic feedback.")
     p.add_argument("--version", action="version", version=f"deepgrade {_version()}")
@@ -271,10 +289,12 @@ def parser() -> argparse.ArgumentParser:
         help="the Dask scheduler for --executor dask (tcp://HOST:8786; pip install deepgrade[cluster])",
     )
     g.add_argument("--quiet", action="store_true", help="no progress bar, no gradebook on stdout")
+    g.add_argument("--allow-readable-course", action="store_true", help=ALLOW_HELP)
     g.set_defaults(func=cmd_grade)
     c = sub.add_parser("check", help="grade one notebook and print the feedback")
     c.add_argument("assignment")
     c.add_argument("notebook")
+    c.add_argument("--allow-readable-course", action="store_true", help=ALLOW_HELP)
     c.set_defaults(func=cmd_check)
     s = sub.add_parser("student", help="write the student's copy of an assignment (notebook + public checks)")
     s.add_argument("assignment")
@@ -317,6 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (UsageError, asg.CourseNotFound) as exc:
         print(f"deepgrade: error: {exc}", file=sys.stderr)
+        return 2
+    except SetupError as exc:  # the sandbox cannot start: nobody was graded by it
+        print(
+            f"deepgrade: error: the grader's sandbox cannot run, so no grade was recorded "
+            f"(the grader's failure, not a student's): {exc}",
+            file=sys.stderr,
+        )
         return 2
     except OSError as exc:  # a folder that cannot be written, a file that cannot be read
         print(f"deepgrade: error: {exc}", file=sys.stderr)

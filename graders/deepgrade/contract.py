@@ -23,6 +23,9 @@ assignment, the pipeline and the reports read them from this module.
     [points]       the points policy (compare.Policy: shape, no_mutation, expected_error,
                    [points.outputs.<question>] output weights)
     [tolerances.<question>]  rtol, atol for every case of that question
+    [uses]         question = ["part", ...]: the student's other functions that question's
+                   function calls (cnn_forward = ["conv2d", "relu", ...]); it is judged on the
+                   student's own parts too, so a part's mistake costs points only under the part
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ TOP_KEYS = {
     "limits": "a table",
     "points": "a table (the points policy)",
     "tolerances": "a table of tables: [tolerances.<question>] rtol, atol",
+    "uses": 'a table: question = ["the questions its function calls", ...]',
 }
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
@@ -98,6 +102,7 @@ class Contract:
     student_check: str | None = None
     policy: Policy = field(default_factory=Policy)
     tolerances: dict[str, dict[str, float]] = field(default_factory=dict)
+    uses: dict[str, list[str]] = field(default_factory=dict)
 
     def meta(self, raw: dict) -> dict:
         """The toml's table with the normalised values (what ``Assignment.meta`` holds)."""
@@ -200,7 +205,34 @@ def check(raw: dict, file: Path, name: str) -> Contract:
         student_check=student_check,
         policy=_policy(raw.get("points"), fail),
         tolerances=_tolerances(raw.get("tolerances", {}), questions, fail),
+        uses=_uses(raw.get("uses", {}), questions, fail),
     )
+
+
+def _uses(table: Any, questions: dict, fail) -> dict[str, list[str]]:
+    """``[uses]``: each question's parts are other questions, with no cycle (a part of a part is
+    listed too when the question's function reaches it: bidirectional_forward -> lstm_step)."""
+    if not isinstance(table, dict):
+        raise fail("uses", TOP_KEYS["uses"])
+    out: dict[str, list[str]] = {}
+    for q, parts in table.items():
+        key = f"[uses] {q}"
+        if q not in questions:
+            raise fail(key, f"names no question; the questions are {', '.join(questions)}")
+        if not _strings(parts):
+            raise fail(key, f'a list of question names, e.g. {q} = ["{next(iter(questions))}"], not {parts!r}')
+        unknown = [p for p in parts if p not in questions or p == q]
+        if unknown:
+            raise fail(key, f"{unknown[0]!r} is not another question of this assignment")
+        out[q] = list(dict.fromkeys(parts))
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(p == goal or (p not in seen and reaches(p, goal, seen | {p})) for p in out.get(start, []))
+
+    for q in out:
+        if reaches(q, q, {q}):
+            raise fail(f"[uses] {q}", "a cycle: a question cannot use itself through its parts")
+    return out
 
 
 def _limits(table: Any, fail) -> Limits:

@@ -30,8 +30,12 @@ from .results import SubmissionResult
 def grade_one(assignment_name: str, root: str, path: str, student: str, with_run: bool = False) -> dict:
     """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises.
 
+    A sandbox that cannot start is no row: ``{"file": path, "setup_failure": message}``,
+    on which the batch stops (isolation.SetupError).
+
     with_run: add under "run" the run's outcomes (``RunResult.to_dict()``) for the batch to
     store; None when nothing ran or an outcome is of a kind stored.py does not hold."""
+    from .isolation import SetupError
     from .pipeline import grade_notebook
     from .stored import Unstorable
 
@@ -46,6 +50,8 @@ def grade_one(assignment_name: str, root: str, path: str, student: str, with_run
         except Unstorable:  # a later change re-runs it instead of re-scoring
             stored_run = None
         return {**result.to_dict(), "run": stored_run}
+    except SetupError as exc:  # the grader's set-up, not this student: nobody is graded
+        return {"file": path, "setup_failure": str(exc)}
     except Exception as exc:  # a grader bug must cost one row, not the batch
         reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}"
         return SubmissionResult.not_graded(None, path, "error", reason, name=assignment_name, student=student).to_dict()

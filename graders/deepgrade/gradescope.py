@@ -22,7 +22,9 @@ expected values never appear: the engine's feedback for hidden fixtures never sh
 
 results.json is always the grader's (``run``): the notebook is read into memory before
 any student code runs, the file is written once grading is over, through a new file
-swapped into place, and a grading failure gives 0 points and the reason. run_autograder
+swapped into place, and a grading failure gives 0 points and the reason. A sandbox that
+cannot start (isolation.SetupError) is an autograder failure: no test, score 0, the reason
+for the instructor only (``setup_failure``). run_autograder
 locks the autograder's files to root for the process fallback (see the README) and
 writes a minimal results.json itself if Python did not finish; it always exits 0.
 """
@@ -44,6 +46,7 @@ import zipfile
 from pathlib import Path
 
 from .assignment import Assignment, project_root
+from .portable.compare import split_points
 from .results import SubmissionResult, fmt_points
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -301,7 +304,7 @@ def results_json(result: SubmissionResult) -> dict:
     """
     tests = []
     for q in result.questions:
-        total = sum(c.weight for c in q.checks) or 1.0
+        split = split_points(q.checks, q.max_points)
         groups = [
             ("public", "visible", [c for c in q.checks if not c.hidden]),
             ("hidden", "after_published", [c for c in q.checks if c.hidden]),
@@ -310,9 +313,10 @@ def results_json(result: SubmissionResult) -> dict:
         for kind, visibility, checks in groups:
             if len(groups) == 1:
                 max_score, score = q.max_points, q.points
+            elif kind == "public":
+                max_score, score = split.public_max, split.public
             else:
-                max_score = q.max_points * sum(c.weight for c in checks) / total
-                score = q.max_points * sum(c.weight for c in checks if c.passed) / total
+                max_score, score = split.hidden_max, split.hidden
             tests.append(
                 {
                     "name": f"{q.name} ({kind} checks)" if len(groups) > 1 else q.name,
@@ -343,11 +347,32 @@ def not_graded(reason: str, assignment: Assignment | None = None, name: str = ""
     return results_json(SubmissionResult.not_graded(assignment, "", "error", reason, name=name))
 
 
-def find_notebook(folder: Path, expected_name: str) -> Path | None:
-    """The submitted notebook: the one named like the assignment's, else the first .ipynb.
+SETUP_FAILURE_OUTPUT = (
+    "The autograder could not start its sandbox, so your notebook was not run and has not been graded. "
+    "This is the autograder's failure, not yours: your instructor can see why and will regrade it."
+)
 
-    Regular files only, found without following symbolic links (a submission is a
-    student's upload: a link could name any file of the autograder)."""
+
+def setup_failure(reason: str) -> dict:
+    """results.json when the sandbox cannot start (isolation.SetupError): an autograder
+    failure, not a grade. No test (no question is marked failed), score 0, a sentence for the
+    student; the reason for the instructor in the hidden stdout (printed by ``run``) and in
+    extra_data. Gradescope's results format has no failure flag: this is its documented
+    minimum (a top-level score and output, https://gradescope-autograders.readthedocs.io/en/latest/specs/)."""
+    return {
+        "score": 0,
+        "output": SETUP_FAILURE_OUTPUT,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"deepgrade": {"status": "autograder-failure", "reason": reason}},
+        "tests": [],
+    }
+
+
+def find_notebooks(folder: Path) -> list[Path]:
+    """Every notebook of a submission folder, regular files only, found without following
+    symbolic links (a submission is a student's upload: a link could name any file of the
+    autograder)."""
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
@@ -355,11 +380,15 @@ def find_notebook(folder: Path, expected_name: str) -> Path | None:
             p = Path(dirpath) / f
             if p.suffix == ".ipynb" and stat.S_ISREG(os.lstat(p).st_mode):
                 found.append(p)
-    found.sort()
-    for p in found:
-        if p.name == expected_name:
-            return p
-    return found[0] if found else None
+    return sorted(found)
+
+
+def find_notebook(folder: Path, expected_name: str) -> tuple[Path | None, list[Path]]:
+    """The submitted notebook, by the batch's rule (intake.choose_notebook: not empty, named like
+    the assignment's, the newest), and the notebooks not graded."""
+    from .intake import choose_notebook
+
+    return choose_notebook(find_notebooks(folder), expected_name)
 
 
 def read_regular(path: Path, limit: int) -> bytes:
@@ -391,7 +420,7 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
     from .pipeline import grade_file
 
     assignment = asg.load(name, root)
-    path = find_notebook(submission, assignment.notebook.name)
+    path, others = find_notebook(submission, assignment.notebook.name)
     if path is None:
         return not_graded(
             f"No notebook (.ipynb) was found in your submission. Upload {assignment.notebook.name}.", assignment
@@ -406,6 +435,15 @@ def grade_submission(root: Path, name: str, submission: Path) -> dict:
         copy.write_bytes(data)
         result = grade_file(assignment, copy)
     result.file = path.name
+    if others:
+        from .intake import readable
+
+        rel = [readable(str(p.relative_to(submission))) for p in [path, *others]]
+        result.notes.insert(
+            0,
+            f"graded {rel[0]} (not empty, named like {assignment.notebook.name} first, then the newest); "
+            f"not graded: {', '.join(rel[1:])}",
+        )
     print(f"sandbox: {result.isolation}", flush=True)  # for the instructor (stdout is hidden)
     return results_json(result)
 
@@ -433,10 +471,15 @@ def write_results(out: Path, data: dict) -> None:
 def run(root: Path, name: str, submission: Path, out: Path) -> dict:
     """Grade one submission and write results.json, whatever happens: a grading failure
     (the engine's exception, a crash) gives 0 points and the reason."""
+    from .isolation import SetupError
+
     os.environ["DEEPGRADE_ROOT"] = str(root)
     try:
         data = grade_submission(root, name, submission)
         json.dumps(data, allow_nan=False)  # Gradescope reads strict JSON: no NaN score
+    except SetupError as exc:  # the autograder's set-up: no grade, never per-test zeros
+        print(f"deepgrade: the sandbox cannot run, this submission was not graded: {exc}", flush=True)
+        data = setup_failure(str(exc))
     except Exception as exc:
         traceback.print_exc()  # for the instructor (stdout_visibility is hidden)
         assignment = None

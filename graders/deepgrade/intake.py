@@ -445,6 +445,21 @@ def _rank(e: _Entry, file_name: str, notebook: str, order: int) -> tuple:
     return (e.size != 0, named, e.time or 0.0, _natural(file_name), _natural("/".join(e.rel)), order)
 
 
+def choose_notebook(paths: list[Path], notebook: str) -> tuple[Path | None, list[Path]]:
+    """Among one student's notebook files, the one graded by the batch's rule (``_rank``: not
+    empty, named like the assignment's notebook, the newest, then by name) and the others.
+    Gradescope uses it too, so a submission with several notebooks is graded alike."""
+    ranked = []
+    for order, path in enumerate(paths):
+        st = os.lstat(path)
+        entry = _Entry((path.name,), str(path), path, time=st.st_mtime, size=st.st_size)
+        ranked.append((_rank(entry, path.name, notebook, order), path))
+    if not ranked:
+        return None, []
+    ranked.sort(key=lambda r: r[0], reverse=True)
+    return ranked[0][1], [p for _, p in ranked[1:]]
+
+
 def _assign(entries: list[_Entry], notebook: str) -> list[Submission]:
     """Group entries by student (identity rules 1-3), choose one notebook each (rule 4)."""
     students: dict[tuple, list[tuple[int, _Entry, tuple]]] = {}

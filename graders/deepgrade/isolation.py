@@ -5,7 +5,8 @@ capability, whoever runs the grader. It gets the engine's code and its work over
 the grader made (never as files in a folder it can write), and a private working folder.
 
 **bubblewrap** (``bwrap``, where it works with the flags below; the probe runs the same
-command line, as the same user, so a machine where they fail falls back): its own user
+command line, environment and user, so a machine where they fail falls back, and every
+sandbox then runs the executable the probe tested, by its absolute path): its own user
 namespace mapped to uid/gid 65534 with every capability dropped (``--cap-drop ALL``),
 ``--disable-userns``, no_new_privs, ``--new-session``, ``--die-with-parent``, no network,
 its own PID, IPC and UTS namespaces, the system and the Python installation bound
@@ -31,23 +32,29 @@ where writable) above, in a private empty working folder it owns (0700) inside a
 grader-made folder it cannot list, with HOME and TMPDIR there. If the Python installation
 lies below a folder others cannot pass (a venv whose Python is under /root, 0700), the
 child gets a private mount namespace in which an empty tmpfs covers that folder with only
-the Python installation bound back (``reach_plan``); where the kernel refuses, every run
-says the Python installation is unreadable. What the fallback protects and what it does not:
+the Python installation bound back (``reach_plan``); where the kernel refuses, grading
+stops saying the Python installation is unreadable (SetupError). What the fallback protects and what it does not:
 
 * by permissions only: it can read whatever "others" can read on the machine. The grader
-  checks, before the first run, whether the sandbox uid can read the reference solutions
-  and the assignment folder (the batch can add the output folder), and warns naming them
-  (the fix: ``chmod 700`` the course folder). It cannot signal or ptrace the grader or
-  other sandboxes, and cannot write the grader's files or the Python installation.
+  checks, before the first run, whether the sandbox uid can read anything in the course's
+  assignments/ and solutions/ (the batch adds the output folder), and if it can, refuses
+  to grade (``SetupError``: the paths and the fix, ``chmod 700`` the course folder) unless
+  the instructor accepts it (``--allow-readable-course``, DEEPGRADE_ALLOW_READABLE_COURSE=1;
+  then a warning names them). It cannot signal or ptrace the grader or other sandboxes,
+  and cannot write the grader's files or the Python installation.
 * not protected: the network, the machine's shared ``/tmp`` and ``/dev/shm`` (it can write
   there, as its own uid), the disk (only a per-file cap, ``Limits.file_bytes``; the working
   folder is deleted after each submission), the inode count, and whatever "others" may
   read (world-readable files, ``/proc``).
-* when the grader is not root: the child runs as the grader's user (loud warning): it can
-  read and write whatever that user can, reference solutions included, and signal the
-  grader (the grader makes itself non-dumpable, so at least no ptrace). Processes it
-  detaches from its session are not killed. Use bubblewrap, or run the grader as root,
-  for untrusted classes.
+* when the grader is not root: the child runs as the grader's user: it can read and write
+  whatever that user can, reference solutions included (so refused unless accepted as
+  above; then a loud warning), and signal the grader (the grader makes itself
+  non-dumpable, so at least no ptrace). Processes it detaches from its session are not
+  killed. Use bubblewrap, or run the grader as root, for untrusted classes.
+
+**Set-up failures** (``SetupError``): no sandbox uid, the fallback's checks above, bwrap
+or Python failing when a sandbox starts. They are the grader's, never a student's: the
+caller grades nobody (sandbox.run says when a start counts as the set-up's).
 
 Leftovers: cgroups are named ``deepgrade-<grader pid>-<random>`` and temporary folders
 ``deepgrade-<grader pid>-*``; ``reclaim()`` (run once per grading process) removes those
@@ -124,14 +131,30 @@ BWRAP_IDENTITY = [
 ]
 
 
+class SetupError(RuntimeError):
+    """The sandbox could not be made: the grader's failure, never a student's. Nobody is
+    graded while it lasts (the batch stops, ``check`` exits 2, Gradescope reports an
+    autograder failure); the message is one line, the cause then the fix."""
+
+    def __init__(self, cause: str, fix: str | None = None) -> None:
+        super().__init__(cause if fix is None else f"{cause}; fix: {fix}")
+
+
 def bwrap_available() -> bool:
-    """bubblewrap runs here with exactly the identity flags, binds and user the sandbox uses
-    (as the sandbox uid when the grader is root), and the Python installation works inside."""
-    exe = shutil.which("bwrap")
-    if not exe:
+    """bubblewrap runs here with exactly the identity flags, binds, environment and user the
+    sandbox uses (as the sandbox uid when the grader is root), and the Python installation
+    works inside. The executable found on PATH is resolved to an absolute path, and that
+    path, once it passed, is what every sandbox runs (``command``): the launch's fixed PATH
+    never looks bwrap up again."""
+    global _BWRAP_EXE
+    found = shutil.which("bwrap")
+    if not found:
+        _BWRAP_EXE = None
         return False
-    cmd = command("bubblewrap", Limits(disk_bytes=1024**2), [])
+    exe = os.path.realpath(found)
+    cmd = command("bubblewrap", Limits(disk_bytes=1024**2), [], bwrap=exe)
     cmd = cmd[: cmd.index("-c") + 1] + ["import site; site.main(); import numpy"]
+    env = {k: v for k, v in environment("/sandbox", 0, 0).items() if not k.startswith("DEEPGRADE_")}
     try:
         probe = subprocess.run(
             cmd,
@@ -139,14 +162,29 @@ def bwrap_available() -> bool:
             timeout=60,
             stdin=subprocess.DEVNULL,
             cwd="/",
+            env=env,
             preexec_fn=preexec(Limits(), [], sandbox_uid(), reach_plan(needed_paths())),
         )
     except (OSError, subprocess.SubprocessError, RuntimeError):
+        _BWRAP_EXE = None
         return False
-    return probe.returncode == 0
+    _BWRAP_EXE = exe if probe.returncode == 0 else None
+    return _BWRAP_EXE is not None
+
+
+def bwrap_executable() -> str:
+    """The absolute path of the bubblewrap the probe tested (probing now if it has not run)."""
+    if _BWRAP_EXE is None and not bwrap_available():
+        raise SetupError(
+            "bubblewrap was chosen but no working bwrap is found on PATH any more",
+            "reinstall bubblewrap (Debian package 'bubblewrap') or set DEEPGRADE_SANDBOX=process",
+        )
+    assert _BWRAP_EXE is not None
+    return _BWRAP_EXE
 
 
 _BWRAP: bool | None = None
+_BWRAP_EXE: str | None = None  # the absolute path the probe tested
 _WARNED_FORCED = False
 
 
@@ -175,14 +213,15 @@ def isolation_mode() -> str:
     return "bubblewrap" if _BWRAP else "process"
 
 
-def command(mode: str, limits: Limits, extra_ro: list[str]) -> list[str]:
-    """The child's command line: the bare interpreter in process mode, bwrap around it otherwise."""
+def command(mode: str, limits: Limits, extra_ro: list[str], bwrap: str | None = None) -> list[str]:
+    """The child's command line: the bare interpreter in process mode, bwrap around it otherwise
+    (``bwrap``: the executable to run; by default the one the probe tested, by absolute path)."""
     python = sys.executable
     boot = [python, "-I", "-S", "-c", BOOT]
     if mode != "bubblewrap":
         return boot
     size = str(limits.disk_bytes)
-    cmd = ["bwrap", *BWRAP_IDENTITY, "--proc", "/proc", "--dev", "/dev"]
+    cmd = [bwrap or bwrap_executable(), *BWRAP_IDENTITY, "--proc", "/proc", "--dev", "/dev"]
     cmd += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
     for d in ("/usr", "/lib", "/lib64", "/bin", "/etc"):
         if os.path.exists(d):
@@ -432,7 +471,7 @@ def make_workdir(parent: Path, uid: int | None) -> Path:
 _PROBE = (
     "import json, os, sys\n"
     "out = {}\n"
-    "for p in json.loads(sys.argv[1]):\n"
+    "for p in json.loads(sys.stdin.read()):\n"
     "    try:\n"
     "        if os.path.isdir(p): os.listdir(p)\n"
     "        else: os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK))\n"
@@ -442,56 +481,130 @@ _PROBE = (
     "print(json.dumps(out))\n"
 )
 
-_CHECKED: dict[tuple, str | None] = {}
+ALLOW_READABLE_ENV = "DEEPGRADE_ALLOW_READABLE_COURSE"
+MAX_PROBED = 20_000  # paths tried as the sandbox uid (a course and a class's results fit)
+
+_CHECKED: dict[tuple, SetupError | None] = {}
 
 
-def check_fallback(private: list[str]) -> str | None:
-    """As the sandbox uid, try the Python installation and the grader's private paths.
+def allow_readable_course() -> bool:
+    """The instructor accepts that the fallback's child may read what ``check_fallback``
+    names (``--allow-readable-course``, or DEEPGRADE_ALLOW_READABLE_COURSE=1)."""
+    return os.environ.get(ALLOW_READABLE_ENV, "").strip().lower() in ("1", "yes", "true")
 
-    Returns a reason the sandbox cannot run (the Python installation is unreadable), else
-    None; warns (once per set of paths) naming the private paths the child could read."""
+
+def private_tree(paths: list[str]) -> list[str]:
+    """Each path, and for a folder every folder and file below it (without following links),
+    each once: a folder that others cannot list may still hold a file they can read by its
+    name."""
+    out: dict[str, None] = {}
+    for p in paths:
+        if not os.path.lexists(p):
+            continue
+        out[p] = None
+        if os.path.isdir(p) and not os.path.islink(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+                out.update(dict.fromkeys(os.path.join(dirpath, n) for n in (*dirnames, *sorted(filenames))))
+                if len(out) > MAX_PROBED:
+                    return list(out)[:MAX_PROBED]
+    return list(out)
+
+
+def _shown(paths: list[str], limit: int = 6) -> str:
+    """The readable paths in one line, top-most only (a readable folder stands for what is
+    below it; ancestors looked up in a set: a class's thousands of results cost one pass)."""
+    readable = set(paths)
+
+    def covered(p: str) -> bool:
+        parent = os.path.dirname(p)
+        while parent and parent != p:
+            if parent in readable:
+                return True
+            p, parent = parent, os.path.dirname(parent)
+        return False
+
+    top = [p for p in paths if not covered(p)]
+    more = f" (and {len(top) - limit} more)" if len(top) > limit else ""
+    return ", ".join(top[:limit]) + more
+
+
+def check_fallback(private: list[str], allow_readable: bool | None = None) -> None:
+    """Before the fallback's first run: as the sandbox uid, try the Python installation and
+    every private path (the reference solutions, the fixtures, the batch's output folder).
+
+    Raises SetupError when the Python installation is unreadable to that uid, or when it can
+    read a private path and the instructor has not accepted that (``allow_readable``,
+    default: ``allow_readable_course()``); then it warns instead, naming them. When the
+    grader is not root the child is the grader's own user: what it may read is what the
+    grader may (os.access), refused likewise unless accepted. Checked once per uid, set of
+    paths and choice."""
+    allow = allow_readable_course() if allow_readable is None else allow_readable
     uid = sandbox_uid()
-    key = (uid, tuple(sorted(private)))
-    if key in _CHECKED:
-        return _CHECKED[key]
-    reason = None
-    if uid is None:
+    key = (uid, tuple(sorted(private)), allow)
+    if key not in _CHECKED:
+        _CHECKED[key] = _check_fallback(uid, private, allow)
+    failure = _CHECKED[key]
+    if failure is not None:
+        raise SetupError(str(failure))
+
+
+_ACCEPT = (
+    "or, to grade anyway and accept that student code can read them, pass --allow-readable-course "
+    f"({ALLOW_READABLE_ENV}=1)"
+)
+
+
+def _check_fallback(uid: int | None, private: list[str], allow: bool) -> SetupError | None:
+    if uid is None:  # the child is this very user: it reads what we read
+        readable = [p for p in private_tree(private) if os.access(p, os.R_OK)]
+        if readable and not allow:
+            return SetupError(
+                f"without bubblewrap and with a grader that is not root, student code runs as your own user "
+                f"and could read {_shown(readable)} (reference solutions, fixtures or results)",
+                f"install bubblewrap (Debian package 'bubblewrap') or run the grader as root, {_ACCEPT}",
+            )
         warnings.warn(
             "process-mode sandbox and the grader is not root: student code runs as YOUR user and can read "
             "and write whatever you can (reference solutions included) and signal the grader. Use "
             "bubblewrap, or run the grader as root, for a real class.",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    else:
-        paths = [p for p in private if os.path.exists(p)]
-        try:
-            probe = subprocess.run(
-                [sys.executable, "-I", "-c", "import numpy\n" + _PROBE, json.dumps(paths)],
-                preexec_fn=preexec(Limits(), [], uid, reach_plan(needed_paths()), _no_namespaces_filter()),
-                capture_output=True,
-                text=True,
-                timeout=60,
-                cwd="/",
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-            )
-            readable = [p for p, ok in json.loads(probe.stdout).items() if ok] if probe.returncode == 0 else None
-        except (OSError, subprocess.SubprocessError, ValueError):
-            readable = None
-        if readable is None:
-            reason = (
-                f"the sandbox user (uid {uid}) cannot run the Python installation at {sys.prefix} "
-                "(a virtual environment under /root, or a folder of mode 0700?): make it readable to others "
-                "(chmod o+rx on it and its parents) or move it, or use bubblewrap"
-            )
-            warnings.warn(reason, RuntimeWarning, stacklevel=3)
-        elif readable:
-            warnings.warn(
-                f"the process-mode sandbox (uid {uid}) can read {', '.join(readable)}: student code could read "
-                "reference solutions, fixtures or results. Fix: chmod 700 the course folder and the output "
-                "folder (or their parents).",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-    _CHECKED[key] = reason
-    return reason
+        return None
+    paths = private_tree(private)
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-I", "-c", "import numpy\n" + _PROBE],
+            input=json.dumps(paths),
+            preexec_fn=preexec(Limits(), [], uid, reach_plan(needed_paths()), _no_namespaces_filter()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
+        readable = [p for p, ok in json.loads(probe.stdout).items() if ok] if probe.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError):
+        readable = None
+    if readable is None:
+        return SetupError(
+            f"the sandbox user (uid {uid}) cannot run the Python installation at {sys.prefix}",
+            "make it readable to others (chmod o+rx on it and its parents; a virtual environment under /root "
+            "or a folder of mode 0700 is not) or move it, or install bubblewrap",
+        )
+    if readable and not allow:
+        return SetupError(
+            f"without bubblewrap the sandbox (uid {uid}) could read {_shown(readable)}: student code could "
+            "read reference solutions, fixtures or results",
+            f"chmod 700 the course folder and the output folder (or a parent of each), install bubblewrap, {_ACCEPT}",
+        )
+    if readable:
+        warnings.warn(
+            f"the process-mode sandbox (uid {uid}) can read {_shown(readable)}: student code could read "
+            "reference solutions, fixtures or results (accepted with --allow-readable-course). Fix: chmod 700 "
+            "the course folder and the output folder (or their parents).",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    return None

@@ -40,12 +40,13 @@ def limits_for(assignment: Assignment) -> sandbox.Limits:
 
 
 def private_paths(assignment: Assignment) -> list[str]:
-    """What the sandbox must not read: the assignment folder (hidden fixtures) and the
-    reference solutions (checked before a process-mode run; see isolation.check_fallback)."""
+    """What the sandbox must not read: the assignment folder (hidden fixtures), its reference
+    solutions, and every other assignment and solution (checked before a process-mode run;
+    see isolation.check_fallback)."""
     paths = [str(assignment.folder)]
     solutions = assignment.folder.parent.parent / "solutions"
     paths += [str(solutions / f"{assignment.name}.py"), str(solutions / f"{assignment.name}_mistakes.py")]
-    return paths
+    return paths + [str(assignment.folder.parent), str(solutions)]
 
 
 def run_cells(
@@ -75,8 +76,11 @@ def score_run(
         if questions is not None and q.name not in questions:
             continue
         outcomes = {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}
-        result = grade_question(assignment, q, outcomes)
-        if q.name not in defined and all(not o.ok for o in outcomes.values()):
+        result = grade_question(assignment, q, outcomes, others=run.calls)
+        kinds = {(o.error or {}).get("type") for o in outcomes.values() if not o.ok}
+        if q.name not in defined and "Missing" in kinds and all(_missing(o) for o in outcomes.values()):
+            # only when the name is nowhere: a lambda, a def inside an if or an assignment
+            # defines it too, and then its calls' own errors are what the student must see
             result = missing_question(q, f"no function named {q.name} is defined in the notebook")
         results.append(result)
     return results
@@ -95,6 +99,11 @@ def grade_cells(
     if defined is None:
         defined = notebook.defined_functions(cells)
     return score_run(assignment, run, defined, questions), run
+
+
+def _missing(outcome: sandbox.StepOutcome) -> bool:
+    """A call that did not run because its function does not exist (or a call depending on one)."""
+    return not outcome.ok and (outcome.error or {}).get("type") in ("Missing", "Skipped")
 
 
 def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResult:

@@ -39,6 +39,9 @@ def build_calls(assignment: Assignment, questions: list[str] | None = None) -> l
             returns = _returns(case)
             if returns is not None:
                 call["returns"] = returns
+            parts = assignment.uses.get(q.name)
+            if parts and case.harness is None and (case.function or q.name) == q.name:
+                call["parts"] = parts  # its calls to the student's other functions are recorded
             calls.append(call)
     return calls
 

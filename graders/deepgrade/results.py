@@ -84,6 +84,7 @@ def check_from_dict(d: dict) -> Check:
         list(d.get("diagnosis", [])),
         bool(d.get("hidden", False)),
         valid_attachments(d.get("attachments", [])),
+        bool(d.get("extra", False)),
     )
 
 

@@ -21,7 +21,6 @@ outcomes are recorded from the first run only.
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import os
@@ -40,6 +39,7 @@ from .channel import MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_mes
 from .isolation import (
     Cgroup,
     Limits,
+    SetupError,
     _no_namespaces_filter,
     check_fallback,
     command,
@@ -56,9 +56,10 @@ from .isolation import (
     sandbox_uid,
 )
 from .portable import wire
-from .stored import StoredError, decode_value, encode_value
+from .portable.parts import read_records
+from .stored import StoredError, decode_fields, encode_fields
 
-__all__ = ["Limits", "RunResult", "StepOutcome", "isolation_mode", "run"]
+__all__ = ["Limits", "RunResult", "SetupError", "StepOutcome", "isolation_mode", "run"]
 
 PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
@@ -81,6 +82,8 @@ class StepOutcome:
     # ran with the hidden calls (a public case that depends on a hidden one): whatever it
     # returned or said may carry hidden inputs, so it must be shown as a hidden check
     hidden_phase: bool = False
+    # the calls it made to the student's other functions ([uses]): portable.parts.Record list
+    parts: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,23 +92,16 @@ class StepOutcome:
     def to_dict(self) -> dict:
         """Every field, by name, in stored.py's lossless form (a field added later is
         stored too). Raises stored.Unstorable for a value of a kind it does not hold."""
-        return {f.name: encode_value(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return encode_fields(self)
 
     @classmethod
     def from_dict(cls, data: object) -> StepOutcome:
         """Back from ``to_dict()``; a field the stored form lacks gets its default.
         Raises stored.StoredError on anything malformed."""
-        if not isinstance(data, dict):
-            raise StoredError("a stored outcome that is not an object")
-        values = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                values[f.name] = decode_value(data[f.name])
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise StoredError(f"a stored outcome without {f.name!r}")
-        if not isinstance(values.get("status"), str):
+        outcome = decode_fields(cls, data)
+        if not isinstance(outcome.status, str):
             raise StoredError("a stored outcome without a status")
-        return cls(**values)
+        return outcome
 
 
 @dataclass
@@ -184,6 +180,13 @@ def run(
     cells: (index, source) in notebook order. calls: plan entries for the worker
     (id, function, args, kwargs as wire values, optional keep / returns / seconds / harness /
     hidden). private: paths the sandbox must not be able to read (checked in process mode).
+
+    Raises SetupError when the sandbox cannot be made: no sandbox uid, the fallback's checks
+    (isolation.check_fallback), a child that cannot be started (bwrap or Python missing, its
+    cgroup or mounts refused), or a first start that never reports ready (its first message,
+    sent before any student code runs). That is the grader's failure, never a student's: no
+    outcome is recorded. A child that dies later (a crash, os._exit, a signal, out of memory)
+    is the student's: recorded, and the child restarted.
     """
     limits = limits or Limits()
     mode = isolation_mode()
@@ -194,15 +197,14 @@ def run(
         try:
             uid = sandbox_uid()
         except (OSError, RuntimeError) as exc:
-            state.notes.append(f"the sandbox could not start: no sandbox user ({exc})")
-            return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
+            raise SetupError(
+                f"no sandbox uid could be taken: {exc}",
+                "free or remove what the message names (the uid slots' locks live in /run/deepgrade-uids), then run again",
+            ) from None
         if mode == "process":
             if uid is None:
                 guard_grader()
-            reason = check_fallback([str(p) for p in private or []])
-            if reason:
-                state.notes.append(f"the sandbox could not start: {reason}")
-                return state.result(mode, "not run: the sandbox could not start (the grader's set-up, see the notes)")
+            check_fallback([str(p) for p in private or []])  # SetupError: nobody is graded
         workdir = make_workdir(parent, uid) if mode == "process" else None
         reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
         spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach)
@@ -250,6 +252,7 @@ class _State:
         self.results_calls: dict[str, StepOutcome] = {}
         self.stopped_cells: set[int] = set()
         self.first_start_failure = 0.0  # when the current streak of failed starts began
+        self.ready = False  # a child has reported (before any student code): the set-up works
         self.notes: list[str] = []
         self.deadline = time.monotonic() + limits.total_seconds
 
@@ -347,14 +350,17 @@ def _session(spec: _Spec, state: _State) -> bool:
             os.close(fd)
         log.close()
         cgroup.close()
-        state.notes.append(f"the sandbox could not start: {exc}")
-        return True
+        # bwrap or Python missing, a cgroup or mount refused between fork and exec: the
+        # grader's set-up, at the first start as at a restart (no student code runs in it)
+        raise SetupError(f"the sandbox could not start: {exc}", _setup_fix(spec.mode, cmd[0])) from None
     os.close(ch_w)
     os.close(in_r)
     fcntl.fcntl(in_w, fcntl.F_SETFL, fcntl.fcntl(in_w, fcntl.F_GETFL) | os.O_NONBLOCK)
     channel = _Channel(state, limits, cgroup)
     try:
         finished = channel.serve(ch_r, in_w)
+    except _NeverReady:
+        raise SetupError(_never_ready(proc, log), _setup_fix(spec.mode, cmd[0])) from None
     finally:
         _stop(proc, cgroup, spec.uid)
         _keep_log(log)
@@ -365,6 +371,47 @@ def _session(spec: _Spec, state: _State) -> bool:
             pass
         log.close()
     return finished
+
+
+class _NeverReady(Exception):
+    """No child of this run ever reported ready (see run)."""
+
+
+def _never_ready(proc: subprocess.Popen, log) -> str:
+    """Why the first start failed: the exit status and the last line the child wrote (no
+    student code has run: the text is the system's, bwrap's or Python's)."""
+    try:
+        code = proc.wait(timeout=2)  # its pipe closed as it ended: reap it
+    except subprocess.TimeoutExpired:
+        code = None
+    if code is None:
+        how = "did not report ready in time"
+    elif code < 0:
+        how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with status {code}"
+    last = ""
+    try:
+        size = log.seek(0, os.SEEK_END)
+        log.seek(max(0, size - 4096))
+        lines = [ln.strip() for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        last = "".join(ch if ch.isprintable() else "?" for ch in lines[-1][:300]) if lines else ""
+    except (OSError, ValueError):
+        pass
+    return f"the sandbox's Python process {how} before running anything" + (f" ({last})" if last else "")
+
+
+def _setup_fix(mode: str, exe: str) -> str:
+    if mode == "bubblewrap":
+        return (
+            f"reinstall or repair bubblewrap ({exe}) so that it runs for this user here (Debian package "
+            "'bubblewrap'), or set DEEPGRADE_SANDBOX=process (weaker isolation, see the README); "
+            "DEEPGRADE_SANDBOX_LOG=FILE keeps the sandbox's own output"
+        )
+    return (
+        "make the Python installation runnable by the sandbox user (README: without bubblewrap); "
+        "DEEPGRADE_SANDBOX_LOG=FILE keeps the sandbox's own output"
+    )
 
 
 class _Channel:
@@ -495,6 +542,7 @@ class _Channel:
             if self.current is None and self.expect and msg["step"] == self.expect[0]:
                 self.current = self.expect.popleft()
                 self.started_any = True
+                self.state.ready = True
                 self.state.first_start_failure = 0.0  # a new streak of failed starts starts over
                 self.discard = False
                 self.clock = time.monotonic()
@@ -536,6 +584,8 @@ class _Channel:
                 self.state.first_start_failure = self.state.first_start_failure or now
                 patience = 2 * self.limits.cell_seconds + 5
                 if now - self.state.first_start_failure > patience or now + 1 >= self.state.deadline:
+                    if not self.state.ready:
+                        raise _NeverReady  # no child ever started: the set-up, not the student
                     self.state.notes.append("the Python process could not start or ended before the first cell")
                     return True
                 time.sleep(1.0)
@@ -587,11 +637,12 @@ def _error(error: dict | None, state: _State) -> dict | None:
 def _call_outcome(msg: dict, state: _State) -> StepOutcome:
     seconds = float(msg.get("seconds", 0) or 0)
     hidden = msg["id"] in state.hidden_set
+    records = read_records(msg.get("parts"))  # plain values; malformed entries are dropped
     if not msg["ok"]:
         error = _error(msg["error"], state)
         if hidden:
             error["hidden"] = True
-        return StepOutcome("error", error=error, seconds=seconds)
+        return StepOutcome("error", error=error, seconds=seconds, parts=records)
     try:
         value = wire.decode(msg["value"])
     except (wire.WireError, RecursionError) as exc:
@@ -599,7 +650,7 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
             "error",
             error=_grader_error("Unreadable", f"the value returned could not be read: {exc}"),
         )
-    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds)
+    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds, parts=records)
 
 
 def _keep_log(log) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import composite
 from .assignment import Assignment, Case, Question
 from .plan import call_id
 from .portable.compare import (
@@ -89,8 +90,22 @@ def grade_case(
 ) -> CaseResult:
     """One compared case's outcome, judged (expected and mutant outputs computed here).
 
-    outcomes: the question's other calls (the intermediate of a case with ``own_input``)."""
+    outcomes: every call's outcome (the intermediate of a case with ``own_input``; a part of a
+    composite that never finished on its own checks)."""
     returned = outcome.ok and case.expect_error is None
+    if not returned:
+        alternative = None
+    elif case.own_input is not None:
+        alternative = own_alternative_for(assignment, question, case, outcomes or {})
+    else:
+        alternative = composite.alternative_for(assignment, question, case, outcome.parts)
+    cause = (
+        None
+        if outcome.ok
+        else composite.cause_for(
+            assignment, question, case, outcome.status, outcome.error, outcome.parts, outcomes or {}
+        )
+    )
     # a public case that had to run after hidden calls (it depends on one) could carry what
     # they saw: it is shown as a hidden check
     hidden = case.hidden or outcome.hidden_phase
@@ -110,25 +125,34 @@ def grade_case(
         assignment.mutant_outputs(case, question.name) if returned else {},
         assignment.explanations,
         assignment.policy,
-        own_alternative_for(assignment, question, case, outcomes or {}) if returned else None,
+        alternative,
+        cause,
     )
 
 
 def grade_question(
-    assignment: Assignment, question: Question, outcomes: dict[str, StepOutcome], public_only: bool = False
+    assignment: Assignment,
+    question: Question,
+    outcomes: dict[str, StepOutcome],
+    public_only: bool = False,
+    others: dict[str, StepOutcome] | None = None,
 ) -> QuestionResult:
     """The question's checks and points.
 
     public_only: score only the public cases (no hidden case, no extra check such as a
     consistency check that needs the grader's own calls): what ``grader.check`` reports.
+    others: every call of the submission (a part's own outcomes name the cause of a composite's).
     """
+    everything = {**(others or {}), **outcomes}
     results = [
-        grade_case(assignment, question, case, outcomes[call_id(question.name, case)], outcomes)
+        grade_case(assignment, question, case, outcomes[call_id(question.name, case)], everything)
         for case in question.cases
         if case.compare and not (public_only and case.hidden)
     ]
     extra: list[Check] = []
     if question.extra_check is not None and not public_only:
         extra = question.extra_check(assignment, question, outcomes)
+        for c in extra:
+            c.extra = True
     points, checks = score_question(results, extra, question.points, assignment.policy, assignment.explanations)
     return QuestionResult(question.name, points, question.points, checks)

@@ -15,21 +15,28 @@ each kind has its own tag here, and arrays are wire's: base64 ``.npy``, decoded 
     {"f": 0.5}    a float             {"a": "<npy>"}    a numeric ndarray (wire.py)
     {"s": "x"}    a str               {"g": "<npy>"}    a numpy scalar (kept a scalar)
     {"x": "T"}    an Opaque (a value that crossed as its type name only)
+    {"c": ["Record", {field: v}]}    an instance of a dataclass named in CLASSES, field
+                  by field (portable.parts.Record: a part call the sandbox recorded)
 
 ``encode_value`` raises ``Unstorable`` on anything else (the batch then stores no outcomes
 and a later change re-runs); ``decode_value`` raises ``StoredError`` on anything malformed
-and never executes or unpickles what it reads.
+and never executes or unpickles what it reads: a class is only ever one of CLASSES, built
+from its fields. ``encode_fields`` / ``decode_fields`` do a whole dataclass (StepOutcome).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from .portable import wire
+from .portable.parts import Record
 
 MAX_DEPTH = 40
+# the dataclasses an outcome's fields may hold, by name: the only classes decode_value builds
+CLASSES: dict[str, type] = {"Record": Record}
 
 
 class Unstorable(TypeError):
@@ -64,11 +71,14 @@ def encode_value(value: Any, _depth: int = 0) -> dict:
         return {"d": {k: encode_value(v, _depth + 1) for k, v in value.items()}}
     if type(value) is wire.Opaque:
         return {"x": value.type_name}
+    if CLASSES.get(type(value).__name__) is type(value):
+        return {"c": [type(value).__name__, encode_fields(value, _depth + 1)]}
     if isinstance(value, (np.ndarray, np.generic)):
         encoded = wire.encode(value)
-        if "a" not in encoded:  # an object or string array: not a value the wire gives back
+        body = encoded.get("a", encoded.get("g"))  # wire's base64 .npy, whichever tag it gives
+        if not isinstance(body, str):  # an object or string array: not a value the wire gives back
             raise Unstorable(f"array of dtype {np.asarray(value).dtype}")
-        return {"g" if isinstance(value, np.generic) else "a": encoded["a"]}
+        return {"g" if isinstance(value, np.generic) else "a": body}
     raise Unstorable(f"a value of type {type(value).__name__}")
 
 
@@ -103,4 +113,32 @@ def decode_value(data: Any, _depth: int = 0) -> Any:
                 raise StoredError("a stored scalar that is not 0-d")
             return arr[()]
         return arr
+    if tag == "c":
+        if type(body) is not list or len(body) != 2 or body[0] not in CLASSES:
+            raise StoredError("malformed or unknown stored class")
+        return decode_fields(CLASSES[body[0]], body[1], _depth + 1)
     raise StoredError(f"unknown tag {tag!r}")
+
+
+def encode_fields(obj: Any, _depth: int = 0) -> dict:
+    """{field name: encoded value} for every field of the dataclass instance ``obj`` (a field
+    added to its class later is stored too, with no change here)."""
+    return {f.name: encode_value(getattr(obj, f.name), _depth + 1) for f in dataclasses.fields(obj)}
+
+
+def decode_fields(cls: type, data: Any, _depth: int = 0) -> Any:
+    """``cls`` built from ``encode_fields``' form; a field the stored form lacks gets its
+    default (it was stored before the field existed), a stored field the class lacks is
+    ignored. Raises StoredError on anything malformed or a required field missing."""
+    if type(data) is not dict:
+        raise StoredError(f"a stored {cls.__name__} that is not an object")
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            values[f.name] = decode_value(data[f.name], _depth + 1)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise StoredError(f"a stored {cls.__name__} without {f.name!r}")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise StoredError(f"a stored {cls.__name__} that cannot be rebuilt ({type(exc).__name__})") from None

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import portable
+from . import composite, portable
 from .assignment import Assignment, Case, Question, Ref
 from .notebook import strip_outputs
 from .plan import _returns
 from .portable import wire
+from .portable.compare import group_weight
 
 PORTABLE = Path(portable.__file__).resolve().parent
 
@@ -64,7 +65,7 @@ def public_data(assignment: Assignment) -> dict:
             if case.harness is not None:
                 continue  # harness cases (model training) run only in the grader
             cases.append(_case_entry(assignment, q, case))
-        questions[q.name] = {"points": q.points, "cases": cases}
+        questions[q.name] = {"points": q.points, "cases": cases, "hidden_weight": hidden_weight(assignment, q)}
         if _trains_locally(assignment, q):
             questions[q.name]["trained"] = True
     explanations = assignment.explanations
@@ -77,6 +78,23 @@ def public_data(assignment: Assignment) -> dict:
     if any(q.get("trained") for q in questions.values()):
         data["student_check"] = assignment.student_check
     return data
+
+
+def hidden_weight(assignment: Assignment, q: Question) -> float:
+    """What the question's hidden checks weigh in the grade (every compared case that runs with
+    the hidden calls: hidden, or reading a hidden call's value), known before any call; with the
+    public checks' own weight it gives what the public checks are worth (compare.split_points)."""
+    hidden = {c.name for c in q.cases if c.hidden}
+    grew = True
+    while grew:  # a case that reads a hidden-phase call's value runs in the hidden phase too
+        grew = False
+        for c in q.cases:
+            refs = [a.case for a in [*c.args, *c.kwargs.values()] if isinstance(a, Ref)]
+            if c.name not in hidden and any(r in hidden for r in refs):
+                hidden.add(c.name)
+                grew = True
+    group = [(c.outputs, c.expect_error is not None) for c in q.cases if c.compare and c.name in hidden]
+    return group_weight(assignment.policy, q.name, group)
 
 
 def _trains_locally(assignment: Assignment, question) -> bool:
@@ -113,6 +131,9 @@ def _case_entry(assignment: Assignment, q: Question, case: Case) -> dict:
         entry["mutants"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, question).items()}
         if case.own_input is not None:
             entry["own_input"] = _own_input_entry(assignment, q, case)
+        parts = composite.candidates(assignment, q, case)
+        if parts["parts"]:
+            entry["parts"] = parts  # judged on the student's own parts too (composite.py)
     return entry
 
 

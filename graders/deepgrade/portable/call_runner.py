@@ -7,7 +7,9 @@ the student's functions exactly as grading does. Numpy and the standard library 
 A call is a dict: ``id``, ``function``, ``args`` and ``kwargs`` (wire values, or
 ``{"r": [call id, index]}``: an element of what an earlier call with ``keep`` returned),
 optional ``keep``, ``returns`` (the tuple elements that are compared; the others, e.g. a
-cache, never leave) and ``harness`` (source defining ``run(namespace, *args, **kwargs)``).
+cache, never leave), ``harness`` (source defining ``run(namespace, *args, **kwargs)``) and
+``parts`` (the student's other functions this one calls, assignment.toml ``[uses]``: each call
+to them is recorded, parts.Recorder, and sent back as ``"parts"``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
     from . import wire
+    from .parts import Recorder
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
+    from parts import Recorder
 
 
 def resolve(arg, kept: dict):
@@ -90,6 +94,8 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
     except LookupError as exc:
         return {"ok": False, "error": {"type": "Skipped", "message": str(exc), "where": []}}
     before = [copy.deepcopy(a) for a in args]
+    recorder = Recorder((call.get("parts") or []) if harness is None else [])
+    records = {"parts": recorder.records} if recorder.names else {}
     start = time.perf_counter()
     try:
         if harness is not None:
@@ -97,9 +103,10 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
             exec(compile(harness, "<deepgrade harness>", "exec"), harness_ns)
             value = harness_ns["run"](namespace, *args, **kwargs)
         else:
-            value = target(*args, **kwargs)
+            with recorder.around(target):
+                value = target(*args, **kwargs)
     except BaseException as exc:  # SystemExit too: it is the student's failure, not ours
-        return {"ok": False, "error": describe_error(exc), "seconds": time.perf_counter() - start}
+        return {"ok": False, "error": describe_error(exc), "seconds": time.perf_counter() - start, **records}
     seconds = time.perf_counter() - start
     if call.get("keep"):
         kept[call["id"]] = value
@@ -115,4 +122,4 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
                 "where": [],
             },
         }
-    return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds}
+    return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds, **records}

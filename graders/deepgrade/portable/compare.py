@@ -118,6 +118,9 @@ class Check:
     # pictures the grader drew for this check (never paths, never parsed from details):
     # {"title": str, "media_type": "image/png", "data": base64 str}
     attachments: list[dict] = field(default_factory=list)
+    # an assignment's own check (fixtures CHECKS), not one of its cases: it is scored with the
+    # hidden checks and does not change what the public checks are worth (split_points)
+    extra: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -128,6 +131,7 @@ class Check:
             "diagnosis": self.diagnosis,
             "hidden": self.hidden,
             "attachments": self.attachments,
+            "extra": self.extra,
         }
 
 
@@ -222,13 +226,15 @@ def same_output(a: Any, b: Any, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
 
 
 def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float, hidden: bool) -> list[str]:
-    """A few differing cells and counts; hidden fixtures never show expected numbers."""
+    """A few differing cells and counts; hidden fixtures never show expected numbers.
+
+    NaN and infinite values are reported as such (how many, and where on a public check); the
+    largest difference is taken over the cells finite in both, and says so when that is not all."""
     lines = []
-    nan = np.isnan(got)
-    if nan.any():
-        lines.append(f"{int(nan.sum())} of {got.size} values are NaN")
-    if np.isinf(got).any():
-        lines.append(f"{int(np.isinf(got).sum())} of {got.size} values are infinite")
+    for what, mask in (("NaN", np.isnan(got)), ("infinite", np.isinf(got))):
+        if mask.any():
+            first = tuple(int(i) for i in np.argwhere(mask)[0])
+            lines.append(f"{int(mask.sum())} of {got.size} values are {what}; the first at {_index(first)}")
     bad = ~close(expected, got, rtol, atol)
     where = np.argwhere(bad)
     if not hidden:
@@ -238,23 +244,24 @@ def value_details(expected: np.ndarray, got: np.ndarray, rtol: float, atol: floa
             if e == g:  # equal to 6 digits: show where they differ
                 e, g = f"{expected[t]:.17g}", f"{got[t]:.17g}"
             lines.append(f"at {_index(t)}: expected {e}, got {g}")
-        if len(where) > MAX_SHOWN_DIFFS:
-            lines.append(f"({len(where)} of {got.size} cells differ)")
-        elif len(where) > 1:
+        if len(where) > 1:
             lines.append(f"({len(where)} of {got.size} cells differ)")
     else:
         first = tuple(int(i) for i in where[0]) if len(where) else ()
         lines.append(f"{len(where)} of {got.size} cells differ; the first at {_index(first)}")
-    finite = np.isfinite(got)
+    finite = np.isfinite(got) & np.isfinite(expected)
     if finite.any() and expected.size:
-        err = float(np.max(np.abs(got[finite] - expected[finite]))) if finite.any() else float("nan")
-        scale = float(np.max(np.abs(expected))) or 1.0
+        err = float(np.max(np.abs(got[finite] - expected[finite])))
+        scale = float(np.max(np.abs(expected[np.isfinite(expected)]))) or 1.0
+        over = "" if finite.all() else f" over the {int(finite.sum())} cells that are finite"
         if hidden:
             # the absolute difference would give the expected values away where got is 0
             # (and err / relative would give max |expected|): a relative size only
-            lines.append(f"largest difference {err / scale:.2g} relative to the expected values' size")
+            lines.append(f"largest difference{over} {err / scale:.2g} relative to the expected values' size")
         else:
-            lines.append(f"largest difference {err:.3g} (relative {err / scale:.2g})")
+            lines.append(f"largest difference{over} {err:.3g} (relative {err / scale:.2g})")
+    elif expected.size:
+        lines.append("no cell is a finite number: nothing to measure a difference on")
     return lines
 
 
@@ -533,10 +540,13 @@ def judge_call(
     explain: dict[str, str],
     policy: Policy,
     alternative: Alternative | None = None,
+    cause: str | None = None,
 ) -> CaseResult:
     """Judge one call's outcome (a returned value, or an error) the same way everywhere.
 
-    alternative: what the case also accepts (``own_alternative``), or None."""
+    alternative: what the case also accepts (``own_alternative``, or the reference composition
+    over the student's own parts), or None. cause: for a call that did not return, the line that
+    names the student's other function that made it fail (parts.raised_part), or None."""
     if expect_error is not None:
         raised = not ok and (error or {}).get("type") == expect_error
         detail = [] if raised else [f"expected {expect_error} to be raised, but {_what_happened(ok, error)}"]
@@ -545,7 +555,7 @@ def judge_call(
     if not ok:
         weight = policy.case_weight(question, outputs)
         err = error or {"type": "Error", "message": "failed", "where": []}
-        return CaseResult(label, hidden, [error_check(label, hidden, err, weight)])
+        return CaseResult(label, hidden, [error_check(label, hidden, err, weight, cause)])
     shape_weight, value_weights = policy.case_weights(question, outputs)
     checks = judge_case(
         label, hidden, value, expected, outputs, mutants, explain, rtol, atol, shape_weight, value_weights, alternative
@@ -696,8 +706,12 @@ def _numpy2_hint(kind: str, message: str) -> str | None:
     return f"np.{name} was removed in numpy 2: use {_NUMPY2_REMOVED[name]} instead"
 
 
-def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Check:
+def error_check(case_label: str, hidden: bool, error: dict, weight: float, cause: str | None = None) -> Check:
     """A call that raised, hung or crashed: the student's own line, not our internals.
+
+    cause: a line naming another of the student's functions as the reason (a part it calls that
+    raised, is missing or never finishes); it replaces what the error itself would say (a stub
+    part's NotImplementedError must not call this function unimplemented).
 
     error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}. Errors
     reported by the sandbox carry "from": "sandbox" (their frames' code is the grader's copy
@@ -739,6 +753,8 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float) -> Ch
         text = [f"raised {kind}: {message}" if message else f"raised {kind}"]
         if hint:
             text.append(hint)
+    if cause:
+        text = [cause]
     where = error.get("where") if isinstance(error.get("where"), list) else []
     for frame in where[-2:]:
         if not isinstance(frame, dict):
@@ -777,9 +793,57 @@ def explain_once(checks: list[Check], explain: dict[str, str]) -> list[Check]:
 
 
 def question_points(checks: list[Check], points: float) -> float:
-    """Partial credit: the question's points times the weight of the checks passed."""
-    total = sum(c.weight for c in checks) or 1.0
-    return round(points * sum(c.weight for c in checks if c.passed) / total, 2)
+    """Partial credit: the question's points times the weight of the checks passed (the public
+    checks' share fixed by the cases' weights: ``split_points``)."""
+    if not any(c.extra for c in checks):
+        total = sum(c.weight for c in checks) or 1.0
+        return round(points * sum(c.weight for c in checks if c.passed) / total, 2)
+    return round(split_points(checks, points).total, 2)
+
+
+@dataclass
+class PointsSplit:
+    """A question's points between its public checks (what ``grader.check`` runs) and the rest."""
+
+    public: float
+    public_max: float
+    hidden: float
+    hidden_max: float
+
+    @property
+    def total(self) -> float:
+        return self.public + self.hidden
+
+
+def split_points(checks: list[Check], points: float, hidden_weight: float | None = None) -> PointsSplit:
+    """The public checks are worth the question's points times their weight over the weight of
+    every case's checks (public and hidden: fixed by the fixtures and the policy, whatever the
+    student wrote); the hidden checks, with an assignment's own checks (``extra``), share the rest.
+    With no extra check this is exactly points x (weight passed / weight of all).
+
+    hidden_weight: the hidden cases' weight when the hidden checks are not in ``checks`` (the
+    student copy's ``grader.check``, which runs only the public checks)."""
+    public = [c for c in checks if not c.hidden]
+    hidden = [c for c in checks if c.hidden]
+    w_public = sum(c.weight for c in public)
+    w_hidden = sum(c.weight for c in hidden)
+    w_cases = hidden_weight if hidden_weight is not None else sum(c.weight for c in hidden if not c.extra)
+    whole = w_public + (w_cases if w_cases > 0 else w_hidden)
+    public_max = points * w_public / whole if whole > 0 else 0.0
+    earned = public_max * sum(c.weight for c in public if c.passed) / w_public if w_public > 0 else 0.0
+    hidden_max = points - public_max if whole > 0 else points
+    got = hidden_max * sum(c.weight for c in hidden if c.passed) / w_hidden if w_hidden > 0 else 0.0
+    return PointsSplit(earned, public_max, got, hidden_max)
+
+
+def group_weight(policy: Policy, question: str, cases: list[tuple[Any, bool]]) -> float:
+    """The weight of a group of cases' checks, known before any call: each case (outputs, expects
+    an error) is worth its shape and values (or ``expected_error``), plus one "does not modify
+    its inputs" check when a case returns values. What ``judge_call`` and ``score_question`` give."""
+    total = sum(policy.expected_error if raises else policy.case_weight(question, outputs) for outputs, raises in cases)
+    if any(not raises for _, raises in cases):
+        total += policy.no_mutation
+    return total
 
 
 def fmt_points(x: float) -> str:

@@ -15,36 +15,43 @@ import traceback
 from pathlib import Path
 
 try:  # inside the student copy, a package next to the notebook
-    from . import call_runner, wire
+    from . import call_runner, parts, wire
     from .compare import (
+        BUILTIN_EXCEPTIONS,
         Check,
         Policy,
+        fmt_points,
         format_question,
         judge_call,
         own_alternative,
         question_points,
         score_question,
+        split_points,
         wrong_intermediate,
     )
 except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.BOOT)
     import call_runner
+    import parts
     import wire
     from compare import (
+        BUILTIN_EXCEPTIONS,
         Check,
         Policy,
+        fmt_points,
         format_question,
         judge_call,
         own_alternative,
         question_points,
         score_question,
+        split_points,
         wrong_intermediate,
     )
 
 DATA = Path(__file__).with_name("public.json")
 _NOT_SENT = (
-    "public checks only: these points are what the same checks earn when your notebook is graded; "
-    "hidden checks are not included (other shapes and settings, and any check that needs the grader), "
-    "and your grade counts them too"
+    "public checks only: {public} of the {public_max} points they are worth in your grade, as "
+    "grading counts them; the hidden checks (other shapes and settings, and any check that needs the "
+    "grader) hold the other {hidden_max} of the question's {points} points"
 )
 
 
@@ -90,7 +97,9 @@ def _trained_checks(name: str, functions: dict, explain: dict, data_file: Path |
 
 
 def run_question(name: str, functions: dict, data_file: Path | None = None) -> tuple[float, float, list[Check]]:
-    """Run one question's public cases with the student's functions; return (points, max, checks)."""
+    """Run one question's public cases with the student's functions; return (points, max, checks):
+    what the public checks earn in the grade, of what they are worth there (``split_points``).
+    A question trained in the student's kernel: its own checks, of the question's points."""
     data = _load(data_file)
     q = data["questions"][name]
     explain = data["explanations"]
@@ -102,12 +111,19 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
     returned_values: dict = {}  # what each call sent back (an intermediate a later case reads)
     results = []
     for case in q["cases"]:
-        out = call_runner.run_call(case, functions, kept, _student_error)
+        composite = case.get("parts") or {}
+        call = dict(case, parts=composite.get("parts", []))  # the recorder's list of names
+        out = call_runner.run_call(call, functions, kept, _student_error)
         if out["ok"]:
             returned_values[case["id"]] = wire.decode(out["value"])
         if not case["compare"]:
             continue
         returned = out["ok"] and not case["expect_error"]
+        records = parts.read_records(out.get("parts"))
+        alternative = None
+        if returned:
+            alternative = _alternative(case, returned_values) or _part_alternative(name, case, composite, records)
+        cause = None if out["ok"] else _part_cause(name, composite, records, out.get("error"))
         results.append(
             judge_call(
                 name,
@@ -125,11 +141,13 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
                 {mid: wire.decode(v) for mid, v in case["mutants"].items()} if returned else {},
                 explain,
                 policy,
-                _alternative(case, returned_values) if returned else None,
+                alternative,
+                cause,
             )
         )
-    points, checks = score_question(results, [], q["points"], policy, explain)
-    return points, q["points"], checks
+    _, checks = score_question(results, [], q["points"], policy, explain)
+    split = split_points(checks, q["points"], q.get("hidden_weight", 0.0))
+    return round(split.public, 2), round(split.public_max, 2), checks
 
 
 def _alternative(case: dict, returned_values: dict):
@@ -161,13 +179,55 @@ def _alternative(case: dict, returned_values: dict):
     )
 
 
+def _part_alternative(name: str, case: dict, composite: dict, records: list):
+    """The grader's rule for a composite (composite.alternative_for), from what public.json ships:
+    a catalogued mistake of a part whose trace the student's part calls match gives what a right
+    composite returns over it. A wrong part outside the catalogue: this check cannot judge the
+    composite there (the grade can); it says so and gives less, never more."""
+    if not composite or not records:
+        return None
+    rtol, atol = case["rtol"], case["atol"]
+    for candidate in composite.get("candidates", []):
+        trace = [(p, wire.decode(a), wire.decode(v)) for p, a, v in candidate["trace"]]
+        if parts.trace_matches(trace, records, rtol, atol):
+            return parts.alternative(name, [candidate["part"]], wire.decode(candidate["expected"]))
+    wrong = []
+    for p, a, v in composite.get("reference_trace", []):
+        args, value = wire.decode(a), wire.decode(v)
+        for r in records:
+            if r.part == p and r.error is None and parts.same_value(r.args, args, rtol, atol):
+                if not parts.same_value(r.value, value, rtol, atol) and p not in wrong:
+                    wrong.append(p)
+                break
+    if not wrong:
+        return None
+    unknown = parts.alternative(name, wrong, None)
+    return unknown
+
+
+def _part_cause(name: str, composite: dict, records: list, error) -> str | None:
+    """Why a composite call did not return, when one of its parts is the cause (see parts.py)."""
+    names = composite.get("parts", [])
+    if not names:
+        return None
+    safe = lambda kind: kind if kind in BUILTIN_EXCEPTIONS else "an exception of a class defined in the notebook"  # noqa: E731
+    return parts.raised_part(name, records, safe) or parts.missing_part(name, error or {}, names)
+
+
 def check(name: str, functions: dict, data_file: Path | None = None) -> str:
     """Print the feedback; raise AssertionError (Otter shows it as a failed test) if a check fails."""
     points, max_points, checks = run_question(name, functions, data_file)
-    trained = _load(data_file)["questions"][name].get("trained")
-    text = (
-        "\n".join(format_question(name, points, max_points, checks)) + f"\n  ({TRAINED_NOTE if trained else _NOT_SENT})"
-    )
+    q = _load(data_file)["questions"][name]
+    note = TRAINED_NOTE
+    if not q.get("trained"):
+        hidden_max = fmt_points(round(q["points"] - max_points, 2))
+        note = _NOT_SENT.format(
+            public=fmt_points(points),
+            public_max=fmt_points(max_points),
+            hidden_max=hidden_max,
+            points=fmt_points(q["points"]),
+        )
+    text = "\n".join(format_question(name, points, max_points, checks)) + f"\n  ({note})"
     _show_pictures(checks)
     if not all(c.passed for c in checks):
         raise AssertionError("\n" + text)
