@@ -31,6 +31,9 @@ def mode(request, monkeypatch):
     monkeypatch.setattr(isolation, "_CHECKED", {})
     if request.param == "process":
         monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
+        # the fallback's behaviour on this repository's course (others may read it where the
+        # clone lies): accepted, as --allow-readable-course; test_failclosed.py tests the refusal
+        monkeypatch.setenv(isolation.ALLOW_READABLE_ENV, "1")
     else:
         monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
         if not isolation.bwrap_available():

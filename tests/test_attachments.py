@@ -23,7 +23,7 @@ import numpy as np
 from deepgrade import assignment as asg
 from deepgrade import batch, report
 from deepgrade.pipeline import SubmissionResult
-from deepgrade.portable.compare import Check
+from deepgrade.portable.feedback import Check
 from deepgrade.score import QuestionResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

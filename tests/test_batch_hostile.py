@@ -37,6 +37,9 @@ def mode(request, monkeypatch):
         if os.geteuid() != 0:
             pytest.skip("the fallback run by a normal user runs student code as that user (documented)")
         monkeypatch.setenv("DEEPGRADE_SANDBOX", "process")
+        # the fallback's behaviour on this repository's course (others may read it where the
+        # clone lies): accepted, as --allow-readable-course; test_failclosed.py tests the refusal
+        monkeypatch.setenv(isolation.ALLOW_READABLE_ENV, "1")
     else:
         monkeypatch.delenv("DEEPGRADE_SANDBOX", raising=False)
         if not isolation.bwrap_available():
@@ -145,6 +148,9 @@ def test_hostile_class(tmp_path, mode, request):
                 # message ("LEAK [<the hidden input>]") never
                 if c.hidden and "LEAK [" in " ".join(c.details):
                     problems.append(f"{stem}: a hidden check shows the student's text: {c.details}")
+        # nothing the student's process sent is quoted in the grader's own words
+        if any("LEAK" in n for n in r.notes):
+            problems.append(f"{stem}: a note quotes the student's text: {r.notes}")
     assert not problems, "\n".join(problems)
     assert rows["honest"].points == assignment.max_points
     assert rows["stub"].points == 0
@@ -169,6 +175,11 @@ def test_hostile_class(tmp_path, mode, request):
     assert (out / "summary.html").exists() and (out / "histogram.png").stat().st_size > 1000
     assert len(list((out / "results").glob("*.json"))) == len(expect)
     print(f"the hostile batch ({mode}) took {elapsed:.0f} s")  # speed is shown, not asserted
+    # forged messages quoting the hidden inputs: refused in the grader's words (issue 19)
+    forged = rows["forged_text"]
+    relu = next(q for q in forged.questions if q.name == "relu")
+    assert not any("LEAK" in " ".join(c.details) for c in relu.checks if c.hidden)
+    assert any("forged messages on the grader's channel were ignored" in n for n in forged.notes), forged.notes
     # the honest one's public feedback keeps the student's messages; no hidden one does
     leak = rows["hidden_leak"]
     softmax = next(q for q in leak.questions if q.name == "softmax")

@@ -398,7 +398,7 @@ def test_step_outcomes_round_trip_field_by_field():
 
     import numpy as np
 
-    from deepgrade.portable.parts import Record
+    from deepgrade.portable.dependencies import Record
     from deepgrade.portable.wire import Opaque
     from deepgrade.sandbox import RunResult, StepOutcome
 

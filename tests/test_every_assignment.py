@@ -173,7 +173,7 @@ def _differs(a: asg.Assignment, case, function: str, mid: str) -> bool:
     if got is None:
         return True  # it raised
     expected = a.expected(case, function)
-    e, g = compare.parts(expected, case.outputs), compare.parts(got, case.outputs)
+    e, g = outputs.parts(expected, case.outputs), outputs.parts(got, case.outputs)
     return any(not compare.same_output(g[k], e[k], case.rtol, case.atol) for k in e)
 
 
@@ -193,7 +193,7 @@ def _same_somewhere(a: asg.Assignment, function: str, mid: str, other: str) -> b
         outputs = a.mutant_outputs(case, function)
         if outputs.get(mid) is None or outputs.get(other) is None:
             continue
-        x, y = compare.parts(outputs[mid], case.outputs), compare.parts(outputs[other], case.outputs)
+        x, y = outputs.parts(outputs[mid], case.outputs), outputs.parts(outputs[other], case.outputs)
         if all(compare.same_output(x[k], y[k], case.rtol, case.atol) for k in x):
             return True
     return False

@@ -14,7 +14,7 @@ import pytest
 from inprocess import grade
 
 from deepgrade import assignment as asg
-from deepgrade.portable import compare
+from deepgrade.portable import outputs
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
 
 MISTAKES = tomllib.loads((ROOT / "assignments" / "gated" / "mistakes.toml").read_text())
@@ -80,10 +80,10 @@ def test_wrong_gates_dict_reported_as_missing_not_crash(tmp_path):
 
 def test_parts_flattens_a_dict_inside_a_tuple():
     value = (np.zeros(2), {"f": np.ones(2), "i": np.ones(2)})
-    out = compare.parts(value, ["h", {"f": "forget gate f", "i": "input gate i"}])
+    out = outputs.parts(value, ["h", {"f": "forget gate f", "i": "input gate i"}])
     assert list(out) == ["h", "forget gate f", "input gate i"]
-    missing = compare.parts(np.zeros(2), ["h", {"f": "forget gate f"}])
-    assert isinstance(missing["forget gate f"], compare._Missing)
+    missing = outputs.parts(np.zeros(2), ["h", {"f": "forget gate f"}])
+    assert isinstance(missing["forget gate f"], outputs._Missing)
 
 
 def test_cli_grade_writes_gradebook(tmp_path, monkeypatch):

@@ -22,7 +22,8 @@ import pytest
 import helpers
 from deepgrade import assignment as asg
 from deepgrade import cli
-from deepgrade.portable.compare import _fmt, as_array, parts
+from deepgrade.portable.compare import _fmt, as_array
+from deepgrade.portable.outputs import parts
 
 ROOT = helpers.ROOT
 

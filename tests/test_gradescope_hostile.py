@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 import helpers
@@ -365,3 +366,41 @@ def test_a_grader_that_cannot_start_still_leaves_a_results_json(root, tmp_path):
     (root / "source" / "graders" / "deepgrade" / "gradescope.py").write_text("this is not Python\n")
     data, _ = run_autograder(root, "process", tmp_path, helpers.filled_notebook("cnn"))
     assert data["score"] == 0 and "exit status 1" in data["output"]
+
+
+# --------------------------------------------------------------------------- hidden inputs in forged messages
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_forged_messages_never_show_hidden_inputs_in_results_json(root, tmp_path, mode):
+    """issue 19, item 4: test_grader_leaks.py's notebook (every function writes its inputs into
+    forged channel messages) under Gradescope: results.json, as written before the scores are
+    published (hidden tests included, as the instructor sees them), holds no hidden input."""
+    import test_grader_leaks as leaks
+
+    nb = helpers.filled_notebook("cnn", leaks.FORGERS)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(leaks.PRELUDE))
+    data, log = run_autograder(root, mode, tmp_path, nb)
+    text = json.dumps(data)
+    shown = sorted(s for s in leaks._input_strings(True, leaks.FORGERS) if s in text)
+    assert not shown, shown[:10]
+    # the same numbers are found where they are the student's own (public checks)
+    flatten = next(q for q in A.questions if q.name == "flatten")
+    public = [repr([np.asarray(c.args[0]).ravel().tolist()]) for c in flatten.cases if not c.hidden]
+    assert any(json.dumps(t)[1:-1] in text for t in public), text[:2000]
+    assert_isolation(log, mode)
+
+
+def test_a_notebook_python_cannot_read_gets_its_reason(root, tmp_path):
+    """issue 19, item 7: JSON nested 100,000 deep is "unreadable" with its reason, and a cell
+    of 600,000 chained attributes costs that cell only: never "the grader failed"."""
+    (root / "submission" / "cnn.ipynb").write_bytes(
+        b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    )
+    data, log = run_autograder(root, "process", tmp_path)
+    assert data["score"] == 0 and "nested too deeply" in data["output"], data
+    assert "grader failed" not in json.dumps(data)
+    nb = helpers.filled_notebook("cnn")
+    nb.cells.append(nbformat.v4.new_code_cell("x" + ".a" * 600_000))
+    data, log = run_autograder(root, "process", tmp_path, nb)
+    assert data["score"] == A.max_points, data["output"]

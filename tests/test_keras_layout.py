@@ -194,7 +194,7 @@ class NoDeepgrade:  # the student's kernel: deepgrade is not installed
 sys.meta_path.insert(0, NoDeepgrade())
 sys.path.insert(0, sys.argv[1])
 from _deepgrade_check import fixtures
-from _deepgrade_check.compare import Check
+from _deepgrade_check.feedback import Check
 
 cases = fixtures.cases()
 assert cases["build_stock_lstm"][0].harness.startswith('\"\"\"What every harness shares')

@@ -24,17 +24,10 @@ from deepgrade import notebook, pipeline
 from deepgrade.plan import _returns, call_id
 from deepgrade.portable import student_runner
 from deepgrade.portable.call_runner import select
-from deepgrade.portable.compare import (
-    NOT_YET,
-    Check,
-    Policy,
-    explain_once,
-    format_question,
-    judge_call,
-    judge_case,
-    score_question,
-    split_points,
-)
+from deepgrade.portable.feedback import Check, explain_once, format_question
+from deepgrade.portable.judge import judge_call, judge_case
+from deepgrade.portable.policy import Policy
+from deepgrade.portable.scoring import NOT_YET, score_question, split_points
 from deepgrade.sandbox import StepOutcome
 from deepgrade.score import grade_question
 from deepgrade.student import make_student_copy

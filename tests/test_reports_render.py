@@ -108,7 +108,7 @@ def test_attached_picture_displays(tmp_path):
 
     from deepgrade import report
     from deepgrade.pipeline import SubmissionResult
-    from deepgrade.portable.compare import Check
+    from deepgrade.portable.feedback import Check
     from deepgrade.score import QuestionResult
 
     fig = plt.figure(figsize=(4, 3), dpi=100)

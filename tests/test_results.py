@@ -10,7 +10,7 @@ from deepgrade import assignment as asg
 from deepgrade import gradescope
 from deepgrade.executors import grade_one
 from deepgrade.pipeline import grade_file
-from deepgrade.portable.compare import Check
+from deepgrade.portable.feedback import Check
 from deepgrade.results import QuestionResult, SubmissionResult, attachment, check_from_dict
 from helpers import ROOT
 

@@ -29,6 +29,10 @@ TESTS = [
     "test_sandbox_leftovers.py",
     "test_batch_hostile.py",
     "test_failclosed.py",
+    "test_sandbox_writable.py",
+    "test_grader_leaks.py",
+    "test_grader_memory.py",
+    "test_notebook_shapes.py",
 ]
 NOBODY = 65534
 

@@ -16,7 +16,7 @@ from deepgrade import assignment as asg
 from deepgrade import notebook
 from deepgrade.cli import main
 from deepgrade.portable import wire
-from deepgrade.portable.compare import split_points
+from deepgrade.portable.scoring import split_points
 from deepgrade.student import make_student_copy
 from helpers import ROOT, filled_notebook
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from deepgrade.assignment import Case, seeded
 from deepgrade.plan import call_id
-from deepgrade.portable.compare import Check, same_output
+from deepgrade.portable.compare import same_output
+from deepgrade.portable.feedback import Check
 
 LSTM_OUTPUTS = [
     "h_t",

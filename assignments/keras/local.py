@@ -19,7 +19,7 @@ except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.por
     from . import wire  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from deepgrade.portable.compare import Check
+    from deepgrade.portable.feedback import Check
 
 
 class Outcome:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from deepgrade.portable.compare import Check
+    from deepgrade.portable.feedback import Check
 
 MAX_CURVE_POINTS = 1000  # a history is the student's numbers: plot a bounded number of them
 

@@ -34,7 +34,8 @@ import types
 import numpy as np
 
 from deepgrade.assignment import Case, OwnInput, Ref, seeded
-from deepgrade.portable.compare import Check, error_check, structure_problem
+from deepgrade.portable.feedback import Check, error_check
+from deepgrade.portable.outputs import structure_problem
 
 GRAD_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y", "h0", "x")
 GRAD_OUTPUTS = {k: f"d{k}" for k in GRAD_KEYS}

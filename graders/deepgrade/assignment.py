@@ -41,7 +41,8 @@ import numpy as np
 
 from . import contract
 from .contract import AssignmentError, Contract
-from .portable.compare import Policy, labels, same_output, wrong_intermediate
+from .portable.outputs import labels
+from .portable.policy import Policy
 
 
 @dataclass
@@ -209,77 +210,6 @@ class Assignment:
         if callable(args):
             args = args(self.reference)
         return tuple(copy.deepcopy(args))
-
-    def producer(self, question: Question, case: Case) -> Case:
-        """The earlier case whose output ``case.own_input`` reads."""
-        return next(c for c in question.cases if c.name == case.own_input.case)
-
-    def own_reference(self, question: Question, case: Case) -> Any:
-        """The reference's intermediate for a case with ``own_input`` (e.g. its hidden states)."""
-        value = self.expected(self.producer(question, case), question.name)
-        return value if case.own_input.index is None else value[case.own_input.index]
-
-    def own_expected(self, question: Question, case: Case, own: Any) -> Any:
-        """What a right function returns on the student's intermediate ``own`` (the reference,
-        called here on private copies)."""
-        args = case.own_input.reference_args(self.reference, copy.deepcopy(own))
-        with np.errstate(all="ignore"):
-            return getattr(self.reference, case.function or question.name)(*args, **copy.deepcopy(case.kwargs))
-
-    def own_mutants(self, question: Question, case: Case, own: Any) -> dict[str, Any]:
-        """Each catalogued mistake of the case's function on the student's intermediate ``own``
-        (so that its mistake is named next to a wrong producer too); those that raise are left out."""
-        fn_name = case.function or question.name
-        outs = {}
-        for mid, mistake in self.mistakes.items():
-            if mistake.function != fn_name or mid not in self.mutants:
-                continue
-            try:
-                args = case.own_input.reference_args(self.reference, copy.deepcopy(own))
-                with np.errstate(all="ignore"):
-                    outs[mid] = self.mutants[mid](*args, **copy.deepcopy(case.kwargs))
-            except Exception:
-                continue
-        return outs
-
-    def own_candidates(self, question: Question, case: Case) -> list[tuple[Any, Any, dict[str, Any]]]:
-        """(intermediate, what a right function returns on it, each catalogued mistake's output
-        on it) for each known wrong producer whose intermediate on this case differs from the
-        reference's: what a public case is judged with, by the grader and in the student copy alike."""
-
-        def compute() -> list:
-            producer = self.producer(question, case)
-            fn_name = producer.function or question.name
-            known = (
-                case.own_input.producers(self)
-                if case.own_input.producers is not None
-                else {
-                    mid: f
-                    for mid, f in self.mutants.items()
-                    if mid in self.mistakes and self.mistakes[mid].function == fn_name
-                }
-            )
-            reference = self.own_reference(question, case)
-            out: list = []
-            for _, fn in sorted(known.items()):
-                try:
-                    with np.errstate(all="ignore"):
-                        value = fn(*copy.deepcopy(producer.args), **copy.deepcopy(producer.kwargs))
-                    own = value if case.own_input.index is None else value[case.own_input.index]
-                    own = np.asarray(own, dtype=np.float64)
-                except Exception:
-                    continue
-                if not wrong_intermediate(own, reference, case.rtol, case.atol):
-                    continue
-                if any(same_output(own, c[0], case.rtol, case.atol) for c in out):
-                    continue  # two mistakes that give the same intermediate: one pair
-                try:
-                    out.append((own, self.own_expected(question, case, own), self.own_mutants(question, case, own)))
-                except Exception:
-                    continue
-            return out
-
-        return self._memo("own_candidates", case, question.name, compute)
 
     def mutant_outputs(self, case: Case, function: str) -> dict[str, Any]:
         """Each catalogued mistake's output on this case. A mistake that raises has no output

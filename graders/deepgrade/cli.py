@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import assignment as asg
 from .isolation import SetupError
-from .portable.compare import fmt_points
+from .portable.feedback import fmt_points
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
 # `deepgrade list` and `--version` must stay fast.

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .portable.compare import Policy
+from .portable.policy import Policy
 
 # The limits' defaults (assignment.toml [limits]); Case.seconds None means call_seconds.
 LIMIT_DEFAULTS: dict[str, float] = {

@@ -46,7 +46,7 @@ import zipfile
 from pathlib import Path
 
 from .assignment import Assignment, project_root
-from .portable.compare import split_points
+from .portable.scoring import split_points
 from .results import SubmissionResult, fmt_points
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash

@@ -10,15 +10,17 @@ sandbox then runs the executable the probe tested, by its absolute path): its ow
 namespace mapped to uid/gid 65534 with every capability dropped (``--cap-drop ALL``),
 ``--disable-userns``, no_new_privs, ``--new-session``, ``--die-with-parent``, no network,
 its own PID, IPC and UTS namespaces, the system and the Python installation bound
-read-only. When the grader is root, bwrap itself is started as an unprivileged uid of the
+read-only, and the new root and /dev read-only. When the grader is root, bwrap itself is started as an unprivileged uid of the
 grading process's own (see below): run as root, the user namespace maps 65534 to host uid
 0, and the child, though without capabilities, passed owner checks on root's files (it
 read /etc/shadow, measured). Writable: the working folder ``/sandbox`` (also HOME),
-``/tmp`` and ``/dev/shm``, each a tmpfs capped at ``Limits.disk_bytes`` (nothing lands on
-the host disk; all is gone when the child exits). tmpfs inodes are not capped by
+``/tmp`` and ``/dev/shm``, each a tmpfs capped at ``Limits.disk_bytes`` and the three
+together at most ``Limits.memory_bytes`` (``tmpfs_bytes``; nothing lands on the host disk;
+all is gone when the child exits). tmpfs inodes are not capped by
 bubblewrap 0.8 (no ``nr_inodes`` option): every inode costs about 1 KiB of kernel memory,
 which the memory cgroup charges to the sandbox (a million empty files: 0.96 GB in 24 s,
-measured), so the memory limit and the time limit bound them. cgroups (v1 or v2), where
+measured) where there is one; the grader also counts them from outside
+(``filecount.py``, every second) and stops the sandbox past ``Limits.inodes``. cgroups (v1 or v2), where
 writable, cap memory and process count; rlimits cap CPU time, file size and open files
 everywhere.
 
@@ -107,6 +109,7 @@ class Limits:
     file_bytes: int = 64 * 1024**2
     open_files: int = 256
     disk_bytes: int = 256 * 1024**2  # each writable tmpfs (bubblewrap): /sandbox, /tmp, /dev/shm
+    inodes: int = 100_000  # files and folders in them together (bubblewrap; filecount.py), ~1 KiB each
 
 
 # --- bubblewrap -------------------------------------------------------------------------
@@ -220,7 +223,7 @@ def command(mode: str, limits: Limits, extra_ro: list[str], bwrap: str | None = 
     boot = [python, "-I", "-S", "-c", BOOT]
     if mode != "bubblewrap":
         return boot
-    size = str(limits.disk_bytes)
+    size = str(tmpfs_bytes(limits))
     cmd = [bwrap or bwrap_executable(), *BWRAP_IDENTITY, "--proc", "/proc", "--dev", "/dev"]
     cmd += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
     for d in ("/usr", "/lib", "/lib64", "/bin", "/etc"):
@@ -233,8 +236,21 @@ def command(mode: str, limits: Limits, extra_ro: list[str], bwrap: str | None = 
     for path in extra_ro:
         cmd += ["--ro-bind", path, path]
     cmd += ["--size", size, "--tmpfs", "/sandbox"]
+    # bwrap's new root and its /dev are tmpfs of no size (a notebook wrote 384 MiB into /):
+    # read-only once every mount is made; the capped tmpfs mounted on them stay writable
+    cmd += ["--remount-ro", "/dev", "--remount-ro", "/"]
     cmd += ["--chdir", "/sandbox", *boot]
     return cmd
+
+
+WRITABLE_TMPFS = 3  # /sandbox, /tmp, /dev/shm: the only writable places under bubblewrap
+
+
+def tmpfs_bytes(limits: Limits) -> int:
+    """Each writable tmpfs's size: ``Limits.disk_bytes``, but never so much that the three
+    together exceed the memory limit (tmpfs pages are memory: a cgroup charges them to the
+    sandbox; without a cgroup, as a normal user, only these sizes bound them)."""
+    return max(1024**2, min(limits.disk_bytes, limits.memory_bytes // WRITABLE_TMPFS))
 
 
 # The child's first step: read deepgrade.portable from the grader's pipe (a length line,

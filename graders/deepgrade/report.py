@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .portable.compare import Check, fmt_points, format_question
+from .portable.feedback import Check, fmt_points, format_question
 from .results import (  # noqa: F401 - attachment, valid_attachments: the reports' API too
     MEDIA_TYPES,
     SubmissionResult,

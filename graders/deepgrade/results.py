@@ -19,7 +19,7 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
-from .portable.compare import Check, fmt_points
+from .portable.feedback import Check, fmt_points
 
 __all__ = [
     "Check",

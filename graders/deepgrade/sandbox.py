@@ -13,6 +13,20 @@ The results channel is decoded by a total, bounded decoder (line length, total b
 message count, nesting depth, every field's type): anything malformed or out of turn
 costs only the step it arrived in, with a reason; the grader never raises on it.
 
+Nothing the student's process sent is ever quoted in what the grader says (protocol
+errors, notes, incidents): those name the kind of violation only, in fixed words
+(``channel.KINDS``), since a hidden call's inputs are in that process's memory. What the
+student's code itself reports (an exception's type and message, a returned value) is
+shown only as compare.error_check and compare.judge_case allow (nothing of it on a hidden
+check); type names of returned objects (``wire.Opaque``) are dropped from hidden calls.
+
+Memory: one submission's channel carries at most ``MAX_CHANNEL_BYTES`` over all its
+restarts, one line at most ``MAX_LINE_BYTES`` (a longer one is skipped, costing its
+step), and the values kept for comparison at most ``MAX_VALUE_BYTES`` counted as float64
+(what the comparison makes of them). The grader's own memory for a submission stays
+below about ``GRADER_MEMORY_BYTES`` (measured by tests/test_grader_memory.py). Decoding
+happens inside the submission's wall-clock budget.
+
 A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
 hangs, crashes the interpreter or exhausts memory is recorded and the child is started
 again with that step skipped, so one bad cell costs only what depends on it. Cell
@@ -35,7 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import portable
-from .channel import MAX_CHANNEL_BYTES, MAX_LINE_BYTES, ChannelError, decode_message  # noqa: F401
+from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
+from .filecount import FileCount
 from .isolation import (
     Cgroup,
     Limits,
@@ -54,15 +69,24 @@ from .isolation import (
     reach_plan,
     reclaim,
     sandbox_uid,
+    tmpfs_bytes,
 )
 from .portable import wire
-from .portable.parts import read_records
+from .portable.dependencies import read_records
 from .stored import StoredError, decode_fields, encode_fields
 
 __all__ = ["Limits", "RunResult", "SetupError", "StepOutcome", "isolation_mode", "run"]
 
 PORTABLE = Path(portable.__file__).resolve().parent
 MAX_RESTARTS = 12
+WATCH_SECONDS = 1.0  # how often a bubblewrap sandbox's file count is read (filecount.py)
+# the values one submission's calls return, counted as float64 (the comparison converts them)
+MAX_VALUE_BYTES = 4 * MAX_RESULT_BYTES
+# a line being decoded (~3.5x its length: the text, its str, base64's bytes, the array),
+# the kept values and their float64 copies while comparing, with room to spare
+GRADER_MEMORY_BYTES = 256 * 1024**2
+# the Protocol error's words per kind (a message too long is most likely a value too large)
+_TOO_LONG = f"a message larger than the grader accepts (a value over {MAX_RESULT_BYTES // 2**20} MiB?)"
 GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
@@ -82,7 +106,7 @@ class StepOutcome:
     # ran with the hidden calls (a public case that depends on a hidden one): whatever it
     # returned or said may carry hidden inputs, so it must be shown as a hidden check
     hidden_phase: bool = False
-    # the calls it made to the student's other functions ([uses]): portable.parts.Record list
+    # the calls it made to the student's other functions ([uses]): portable.dependencies.Record list
     parts: list = field(default_factory=list)
 
     @property
@@ -146,6 +170,8 @@ def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tupl
         return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
     if kind == "memory":
         return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
+    if kind == "files":  # each file costs kernel memory: the memory status, with its own reason
+        return "memory", f"{what} made more than {limits.inodes:,} files and folders (the sandbox's limit)"
     return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
 
 
@@ -210,8 +236,8 @@ def run(
         spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach)
         restarts = 0
         while True:
-            if _session(spec, state):
-                break
+            if _session(spec, state) or state.received > MAX_CHANNEL_BYTES:
+                break  # done, or the submission's whole channel budget is spent: no restart
             state.skip_after_hang()
             if state.first_start_failure:
                 continue  # a failed start is retried until its patience runs out, not counted
@@ -219,6 +245,8 @@ def run(
             if restarts > MAX_RESTARTS or time.monotonic() >= state.deadline:
                 state.notes.append("the time budget for this submission ran out; remaining steps were not run")
                 break
+        if state.received > MAX_CHANNEL_BYTES:
+            return state.result(mode, "not run: the submission had sent more data than the grader accepts")
         return state.result(mode)
     finally:
         # fd-based: never follows a symlink the student planted; FIFOs are unlinked, not opened
@@ -255,6 +283,8 @@ class _State:
         self.ready = False  # a child has reported (before any student code): the set-up works
         self.notes: list[str] = []
         self.deadline = time.monotonic() + limits.total_seconds
+        self.received = 0  # bytes on the results channel, over every restart
+        self.value_bytes = 0  # returned values kept, as float64 bytes
 
     def phases(self) -> list[list[tuple[str, dict]]]:
         """The work for a new child: the cells that did not hang or crash (they define the
@@ -356,7 +386,8 @@ def _session(spec: _Spec, state: _State) -> bool:
     os.close(ch_w)
     os.close(in_r)
     fcntl.fcntl(in_w, fcntl.F_SETFL, fcntl.fcntl(in_w, fcntl.F_GETFL) | os.O_NONBLOCK)
-    channel = _Channel(state, limits, cgroup)
+    watch = FileCount(proc.pid, tmpfs_bytes(limits)) if spec.mode == "bubblewrap" else None
+    channel = _Channel(state, limits, cgroup, watch)
     try:
         finished = channel.serve(ch_r, in_w)
     except _NeverReady:
@@ -417,8 +448,10 @@ def _setup_fix(mode: str, exe: str) -> str:
 class _Channel:
     """The grader's side of one child's pipes: feeds the phases, reads and judges the reports."""
 
-    def __init__(self, state: _State, limits: Limits, cgroup: Cgroup) -> None:
+    def __init__(self, state: _State, limits: Limits, cgroup: Cgroup, watch: FileCount | None = None) -> None:
         self.state = state
+        self.watch = watch
+        self.watched = time.monotonic()
         self.cgroup = cgroup
         self.limits = limits
         self.phases = deque(state.phases())
@@ -448,15 +481,25 @@ class _Channel:
 
     def serve(self, ch_r: int, in_w: int) -> bool:
         buffer = bytearray()
+        skipping = False
         self._feed()
         stop_kind = None
         finished = False
         while not finished:
             now = time.monotonic()
             budget = self.state.budget(self.current) if self.current else self.limits.cell_seconds
-            timeout = max(0.0, min(self.clock + budget, self.state.deadline) - now)
+            ends = min(self.clock + budget, self.state.deadline)
+            timeout = max(0.0, ends - now)
+            if self.watch is not None:
+                timeout = min(timeout, WATCH_SECONDS)
             wlist = [in_w] if self.out and in_w is not None else []
             ready, writable, _ = select.select([ch_r], wlist, [], timeout)
+            if self.watch is not None and time.monotonic() - self.watched >= WATCH_SECONDS:
+                self.watched = time.monotonic()
+                used = self.watch.used()
+                if used is not None and used > self.limits.inodes:
+                    stop_kind = "files"
+                    break
             if writable:
                 try:
                     n = os.write(in_w, self.out[: 1 << 16])
@@ -467,7 +510,7 @@ class _Channel:
                     self.out.clear()
                     in_w = None
             if not ready:
-                if not writable:
+                if not writable and time.monotonic() >= ends:
                     stop_kind = "timeout"
                     break
                 continue
@@ -475,24 +518,32 @@ class _Channel:
             if not chunk:
                 stop_kind = "eof"
                 break
-            self.received += len(chunk)
-            if self.received > MAX_CHANNEL_BYTES:
+            self.state.received += len(chunk)
+            if self.state.received > MAX_CHANNEL_BYTES:
                 stop_kind = "flood"
                 break
             buffer += chunk
             while not finished:
                 nl = buffer.find(b"\n")
                 if nl < 0:
-                    if len(buffer) > MAX_LINE_BYTES:
-                        stop_kind = "flood"
+                    if len(buffer) > MAX_LINE_BYTES or (skipping and buffer):
+                        # never held whole: dropped as it comes, up to its end
+                        if not skipping:
+                            self._violation("message too long")
+                        skipping = True
+                        buffer.clear()
                     break
                 line = bytes(buffer[:nl])
                 del buffer[: nl + 1]
+                if skipping:  # the end of a line too long
+                    skipping = False
+                    continue
                 self.messages += 1
                 if self.messages > self.max_messages:
                     stop_kind = "flood"
                     break
                 finished = self._handle(line)
+                del line
             if stop_kind:
                 break
             self._feed()
@@ -508,33 +559,31 @@ class _Channel:
             return self._accept(msg)
         except ChannelError as exc:
             self._violation(str(exc))
-        except Exception as exc:  # total: nothing the student sends may raise in the grader
-            self._violation(f"unreadable message ({type(exc).__name__})")
+        except Exception:  # total: nothing the student sends may raise in the grader
+            self._violation("not a message of the protocol")
         return False
 
-    def _violation(self, reason: str) -> None:
+    def _violation(self, kind: str) -> None:
+        kind = kind if kind in KINDS else "not a message of the protocol"  # fixed words only
         if self.current is not None:
-            self.state.record(
-                self.current,
-                StepOutcome(
-                    "error",
-                    error=_grader_error(
-                        "Protocol", f"the grader's results channel received a malformed or forged message ({reason})"
-                    ),
-                ),
+            message = (
+                _TOO_LONG
+                if kind == "message too long"
+                else f"the grader's results channel received a malformed or forged message ({kind})"
             )
+            self.state.record(self.current, StepOutcome("error", error=_grader_error("Protocol", message)))
             self.current = None
             self.clock = time.monotonic()
             self.discard = True  # the step's own report, if it comes, is not believed
         else:
-            self.stray.append(reason)
+            self.stray.append(kind)
 
     def _note_stray(self) -> None:
+        # no count: how many were sent is the student's number to choose
         if self.stray:
-            self.state.notes.append(
-                f"{len(self.stray)} malformed or forged message(s) on the grader's channel were ignored "
-                f"(first: {self.stray[0]})"
-            )
+            note = f"malformed or forged messages on the grader's channel were ignored (first: {self.stray[0]})"
+            if note not in self.state.notes:
+                self.state.notes.append(note)
 
     def _accept(self, msg: dict) -> bool:
         ev = msg["ev"]
@@ -549,7 +598,7 @@ class _Channel:
                 return False
             if self.discard:
                 return False
-            raise ChannelError(f"a step started out of turn: {msg['step'][:60]!r}")
+            raise ChannelError("a step started out of turn")
         if ev == "done":
             if self.current is None and not self.expect and self.end_sent:
                 return True
@@ -560,7 +609,7 @@ class _Channel:
         if self.current != step:
             if self.discard:
                 return False
-            raise ChannelError(f"a result for a step that is not running: {step[:60]!r}")
+            raise ChannelError("a result for a step that is not running")
         if ev == "cell":
             outcome = StepOutcome("ok" if msg["ok"] else "error", error=_error(msg["error"], self.state))
         else:
@@ -573,9 +622,13 @@ class _Channel:
     def _stopped(self, stop_kind: str | None) -> bool:
         self._note_stray()
         if stop_kind == "flood":
-            self.state.notes.append(
-                "the submission sent more data than allowed on the grader's channel; it was stopped"
-            )
+            note = "the submission sent more data than allowed on the grader's channel; it was stopped"
+            if note not in self.state.notes:
+                self.state.notes.append(note)
+        if stop_kind == "files" and self.current is None:
+            note = f"the submission made more than {self.limits.inodes:,} files and folders; it was stopped"
+            if note not in self.state.notes:
+                self.state.notes.append(note)
         if self.current is None:
             if not self.started_any:
                 # a start can fail for a moment (a neighbour's fork bomb holding every process
@@ -637,7 +690,15 @@ def _error(error: dict | None, state: _State) -> dict | None:
 def _call_outcome(msg: dict, state: _State) -> StepOutcome:
     seconds = float(msg.get("seconds", 0) or 0)
     hidden = msg["id"] in state.hidden_set
-    records = read_records(msg.get("parts"))  # plain values; malformed entries are dropped
+    try:  # the calls it made to its parts: plain values; malformed entries are dropped
+        records = read_records(msg.get("parts"))
+    except Exception:
+        records = []
+    records_size = sum(_float64_bytes((r.args, r.value)) for r in records)
+    if state.value_bytes + records_size > MAX_VALUE_BYTES:
+        records = []  # over the submission's budget: judged without them (no alternative)
+    else:
+        state.value_bytes += records_size
     if not msg["ok"]:
         error = _error(msg["error"], state)
         if hidden:
@@ -645,12 +706,49 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
         return StepOutcome("error", error=error, seconds=seconds, parts=records)
     try:
         value = wire.decode(msg["value"])
-    except (wire.WireError, RecursionError) as exc:
-        return StepOutcome(
-            "error",
-            error=_grader_error("Unreadable", f"the value returned could not be read: {exc}"),
-        )
-    return StepOutcome("ok", value=value, mutated=list(msg.get("mutated", [])), seconds=seconds, parts=records)
+    except Exception:  # WireError, RecursionError, MemoryError: its text may quote the value
+        return StepOutcome("error", error=_grader_error("Unreadable", UNREADABLE))
+    size = _float64_bytes(value)
+    if size > MAX_RESULT_BYTES or state.value_bytes + size > MAX_VALUE_BYTES:
+        return StepOutcome("error", error=_grader_error("Unreadable", TOO_LARGE))
+    state.value_bytes += size
+    if hidden:
+        value = _blind(value)
+    # argument indices the call really has: any other number would be shown to the student
+    # ("argument N was changed") as the student's process chose it
+    n_args = len(state.calls[msg["id"]].get("args", [])) if msg["id"] in state.calls else 0
+    mutated = sorted({i for i in msg.get("mutated", []) if 0 <= i < n_args})
+    return StepOutcome("ok", value=value, mutated=mutated, seconds=seconds, parts=records)
+
+
+UNREADABLE = "the value returned could not be read (not plain numbers, tuples, dicts, None or short strings)"
+TOO_LARGE = (
+    f"the value returned is too large: the grader accepts up to {MAX_RESULT_BYTES // 2**20} MiB "
+    f"per value and {MAX_VALUE_BYTES // 2**20} MiB for all values of a submission (as float64)"
+)
+
+
+def _float64_bytes(value: object) -> int:
+    """What a decoded value costs the comparison: 8 bytes per number of its arrays."""
+    if isinstance(value, (tuple, list)):
+        return sum(_float64_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_float64_bytes(v) for v in value.values())
+    if hasattr(value, "size") and hasattr(value, "dtype"):
+        return 8 * int(value.size)
+    return 0
+
+
+def _blind(value: object) -> object:
+    """A hidden call's value without the type names of objects that did not cross the wire
+    (a class the student named after the inputs would be described by name)."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_blind(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _blind(v) for k, v in value.items()}
+    if isinstance(value, wire.Opaque):
+        return wire.Opaque("object")
+    return value
 
 
 def _keep_log(log) -> None:

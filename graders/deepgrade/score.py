@@ -8,77 +8,18 @@ the very code ``grader.check`` runs in the student's copy.
 
 from __future__ import annotations
 
-import numpy as np
-
-from . import composite
+from . import dependencies
 from .assignment import Assignment, Case, Question
 from .plan import call_id
-from .portable.compare import (
-    Alternative,
-    CaseResult,
-    Check,
-    judge_call,
-    own_alternative,
-    same_output,
-    score_question,
-    wrong_intermediate,
-)
+from .portable.feedback import Check
+from .portable.judge import CaseResult, judge_call
+from .portable.scoring import score_question
 from .results import QuestionResult
 from .sandbox import StepOutcome
 
 
 def case_label(case: Case) -> str:
     return ("hidden check: " if case.hidden else "") + case.description
-
-
-def own_alternative_for(
-    assignment: Assignment, question: Question, case: Case, outcomes: dict[str, StepOutcome]
-) -> Alternative | None:
-    """What a case with ``own_input`` also accepts, from the intermediate the student's own
-    earlier call returned. Public cases: the pairs the student copy ships (so grader.check
-    judges them exactly so); hidden cases: what the reference returns on the student's own
-    intermediate, computed here."""
-    spec = case.own_input
-    if spec is None:
-        return None
-    producer = assignment.producer(question, case)
-    got = outcomes.get(call_id(question.name, producer))
-    own = None
-    if got is not None and got.ok:
-        own = got.value
-        if spec.index is not None:
-            own = own[spec.index] if isinstance(own, tuple) and len(own) > spec.index else None
-    reference = assignment.own_reference(question, case)
-    candidates: list = []
-    if wrong_intermediate(own, reference, case.rtol, case.atol):
-        # public cases: the pairs the student copy ships, so grader.check judges them alike;
-        # an intermediate none of them matches (a wrong forward in no catalogue) is judged
-        # here with the reference, as hidden cases are: a right function never loses points
-        # to a wrong one. grader.check cannot do that: it says so and gives less, never more.
-        candidates = list(assignment.own_candidates(question, case)) if not case.hidden else []
-        # (a forward that returns zeros ignores its input: it makes no backward right)
-        try:
-            degenerate = not case.hidden and not np.any(np.asarray(own, dtype=np.float64))
-        except (TypeError, ValueError):  # not numbers: nothing to judge a backward on
-            degenerate = True
-        if not degenerate and not any(same_output(own, c[0], case.rtol, case.atol) for c in candidates):
-            try:
-                candidates.append(
-                    (own, assignment.own_expected(question, case, own), assignment.own_mutants(question, case, own))
-                )
-            except Exception:  # the reference cannot run on it (e.g. it overflows): no alternative
-                pass
-    return own_alternative(
-        case.function or question.name,
-        producer.function or question.name,
-        spec.what,
-        own,
-        reference,
-        candidates,
-        case.rtol,
-        case.atol,
-        spec.see,
-    )
 
 
 def grade_case(
@@ -96,13 +37,13 @@ def grade_case(
     if not returned:
         alternative = None
     elif case.own_input is not None:
-        alternative = own_alternative_for(assignment, question, case, outcomes or {})
+        alternative = dependencies.own_alternative_for(assignment, question, case, outcomes or {})
     else:
-        alternative = composite.alternative_for(assignment, question, case, outcome.parts)
+        alternative = dependencies.alternative_for(assignment, question, case, outcome.parts)
     cause = (
         None
         if outcome.ok
-        else composite.cause_for(
+        else dependencies.cause_for(
             assignment, question, case, outcome.status, outcome.error, outcome.parts, outcomes or {}
         )
     )

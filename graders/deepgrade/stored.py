@@ -16,7 +16,7 @@ each kind has its own tag here, and arrays are wire's: base64 ``.npy``, decoded 
     {"s": "x"}    a str               {"g": "<npy>"}    a numpy scalar (kept a scalar)
     {"x": "T"}    an Opaque (a value that crossed as its type name only)
     {"c": ["Record", {field: v}]}    an instance of a dataclass named in CLASSES, field
-                  by field (portable.parts.Record: a part call the sandbox recorded)
+                  by field (portable.dependencies.Record: a part call the sandbox recorded)
 
 ``encode_value`` raises ``Unstorable`` on anything else (the batch then stores no outcomes
 and a later change re-runs); ``decode_value`` raises ``StoredError`` on anything malformed
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .portable import wire
-from .portable.parts import Record
+from .portable.dependencies import Record
 
 MAX_DEPTH = 40
 # the dataclasses an outcome's fields may hold, by name: the only classes decode_value builds

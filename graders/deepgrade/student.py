@@ -19,12 +19,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import composite, portable
+from . import dependencies, portable
 from .assignment import Assignment, Case, Question, Ref
 from .notebook import strip_outputs
 from .plan import _returns
 from .portable import wire
-from .portable.compare import group_weight
+from .portable.scoring import group_weight
 
 PORTABLE = Path(portable.__file__).resolve().parent
 
@@ -131,29 +131,29 @@ def _case_entry(assignment: Assignment, q: Question, case: Case) -> dict:
         entry["mutants"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, question).items()}
         if case.own_input is not None:
             entry["own_input"] = _own_input_entry(assignment, q, case)
-        parts = composite.candidates(assignment, q, case)
+        parts = dependencies.candidates(assignment, q, case)
         if parts["parts"]:
-            entry["parts"] = parts  # judged on the student's own parts too (composite.py)
+            entry["parts"] = parts  # judged on the student's own parts too (dependencies.py)
     return entry
 
 
 def _own_input_entry(assignment: Assignment, q: Question, case: Case) -> dict:
     """What grader.check needs to judge a public case on the student's own intermediate as the
-    grader does (score.own_alternative_for): the reference's intermediate (public: it is an
+    grader does (dependencies.own_alternative_for): the reference's intermediate (public: it is an
     expected output of a public case) and, for each catalogued wrong producer, its
     intermediate with what a right function and each catalogued mistake return on it.
     No reference code."""
-    producer = assignment.producer(q, case)
+    producer = dependencies.producer_case(assignment, q, case)
     return {
         "case": producer.name,
         "index": case.own_input.index,
         "function": producer.function or q.name,
         "what": case.own_input.what,
         "see": case.own_input.see,
-        "reference": wire.encode(assignment.own_reference(q, case)),
+        "reference": wire.encode(dependencies.own_reference(assignment, q, case)),
         "candidates": [
             [wire.encode(i), wire.encode(e), {mid: wire.encode(v) for mid, v in m.items()}]
-            for i, e, m in assignment.own_candidates(q, case)
+            for i, e, m in dependencies.own_candidates(assignment, q, case)
         ],
     }
 

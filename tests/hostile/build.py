@@ -307,9 +307,48 @@ def build_corpus(
         full=False,
     )
 
+    # issue 19: the hidden inputs written into forged channel messages (in the step, and
+    # between steps after a forged report closed it) must never be quoted back; the root
+    # of the sandbox is not a place to write 384 MiB
+    add(
+        "forged_text",
+        _with_function(
+            "relu",
+            "def relu(x):\n    import os, sys, json, numpy as np\n    fd = int(os.environ['DEEPGRADE_FD'])\n"
+            "    s = 'LEAK ' + repr(np.asarray(x).ravel().tolist())\n"
+            "    f = sys._getframe(1)\n"
+            "    while f is not None and not isinstance(f.f_locals.get('call'), dict):\n        f = f.f_back\n"
+            "    cid = f.f_locals['call']['id'] if f is not None else '?'\n"
+            "    lines = [{'ev': 'call', 'id': cid, 'ok': False, 'error': {'type': s[:90], 'message': s}},"
+            " {'ev': 'start', 'step': s}, {'ev': s[:60]}, {'ev': 'call', 'id': s, 'ok': True, 'value': {'x': s[:99]}}]\n"
+            "    os.write(fd, ''.join(json.dumps(m) + '\\n' for m in lines).encode())\n"
+            "    return np.maximum(x, 0)",
+        ),
+        zero=["relu"],
+        full=False,
+    )
+    add(
+        "root_fill",
+        _with_cell(
+            ref,
+            "import os\nchunk = b'x' * (32 * 1024 * 1024)\nfor d in ('/', '/dev'):\n"
+            "    for k in range(12):\n        try:\n            with open(os.path.join(d, f'fill{k}'), 'wb') as fh:\n"
+            "                fh.write(chunk)\n        except OSError as e:\n            print(e)\n            break",
+        ),
+    )
+
+    # shapes Python's own parsers cannot take (issue 19): a RecursionError or MemoryError in
+    # the grader's ast.parse; the cell fails in the sandbox, the rest keeps its marks
+    add("attribute_chain", _with_cell(ref, "x" + ".a" * 600_000))
+    add("unary_minus", _with_cell(ref, "-" * 100_000 + "1"))
+
     # files that are not (this assignment's) notebooks
     raw: dict[str, bytes] = {
         "invalid_json": b'{"cells": [ {"cell_type": "code", ',
+        "deep_json_notebook": b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
         "empty_file": b"",
         "binary_file": bytes(range(256)) * 40,
     }
@@ -337,6 +376,14 @@ def build_corpus(
         "status": "unreadable",
         "incident": None,
         "reason": "not valid notebook JSON",
+        "at_most": {},
+    }
+    expect["deep_json_notebook"] = {
+        "zero": ALL,
+        "full": False,
+        "status": "unreadable",
+        "incident": None,
+        "reason": "nested too deeply",
         "at_most": {},
     }
     expect["empty_file"] = {

@@ -8,9 +8,9 @@ from ..generation import GENERATE, _generation_expectations
 from .common import failed_check
 
 try:
-    from deepgrade.portable.compare import Check
+    from deepgrade.portable.feedback import Check
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..compare import Check  # type: ignore[no-redef]
+    from ..feedback import Check  # type: ignore[no-redef]
 
 
 def check_generate(assignment, question, outcomes) -> list[Check]:

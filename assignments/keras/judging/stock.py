@@ -11,9 +11,9 @@ from ..plots import with_curves, with_price_plot
 from .common import failed_check, last_number, layer_types, outcome_value
 
 try:
-    from deepgrade.portable.compare import Check
+    from deepgrade.portable.feedback import Check
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..compare import Check  # type: ignore[no-redef]
+    from ..feedback import Check  # type: ignore[no-redef]
 
 
 def check_split_order(assignment, question, outcomes) -> list[Check]:

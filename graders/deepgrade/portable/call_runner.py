@@ -22,10 +22,10 @@ import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
     from . import wire
-    from .parts import Recorder
+    from .dependencies import Recorder
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
-    from parts import Recorder
+    from dependencies import Recorder
 
 
 def resolve(arg, kept: dict):

@@ -15,37 +15,21 @@ import traceback
 from pathlib import Path
 
 try:  # inside the student copy, a package next to the notebook
-    from . import call_runner, parts, wire
-    from .compare import (
-        BUILTIN_EXCEPTIONS,
-        Check,
-        Policy,
-        fmt_points,
-        format_question,
-        judge_call,
-        own_alternative,
-        question_points,
-        score_question,
-        split_points,
-        wrong_intermediate,
-    )
+    from . import call_runner, dependencies, wire
+    from .dependencies import own_alternative, wrong_intermediate
+    from .feedback import BUILTIN_EXCEPTIONS, Check, fmt_points, format_question
+    from .judge import judge_call
+    from .policy import Policy
+    from .scoring import question_points, score_question, split_points
 except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.BOOT)
     import call_runner
-    import parts
+    import dependencies
     import wire
-    from compare import (
-        BUILTIN_EXCEPTIONS,
-        Check,
-        Policy,
-        fmt_points,
-        format_question,
-        judge_call,
-        own_alternative,
-        question_points,
-        score_question,
-        split_points,
-        wrong_intermediate,
-    )
+    from dependencies import own_alternative, wrong_intermediate
+    from feedback import BUILTIN_EXCEPTIONS, Check, fmt_points, format_question
+    from judge import judge_call
+    from policy import Policy
+    from scoring import question_points, score_question, split_points
 
 DATA = Path(__file__).with_name("public.json")
 _NOT_SENT = (
@@ -119,7 +103,7 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
         if not case["compare"]:
             continue
         returned = out["ok"] and not case["expect_error"]
-        records = parts.read_records(out.get("parts"))
+        records = dependencies.read_records(out.get("parts"))
         alternative = None
         if returned:
             alternative = _alternative(case, returned_values) or _part_alternative(name, case, composite, records)
@@ -151,7 +135,7 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
 
 
 def _alternative(case: dict, returned_values: dict):
-    """The grader's rule for a public case with an own_input (score.own_alternative_for),
+    """The grader's rule for a public case with an own_input (dependencies.own_alternative_for),
     from the pairs public.json ships."""
     spec = case.get("own_input")
     if not spec:
@@ -180,7 +164,7 @@ def _alternative(case: dict, returned_values: dict):
 
 
 def _part_alternative(name: str, case: dict, composite: dict, records: list):
-    """The grader's rule for a composite (composite.alternative_for), from what public.json ships:
+    """The grader's rule for a composite (dependencies.alternative_for), from what public.json ships:
     a catalogued mistake of a part whose trace the student's part calls match gives what a right
     composite returns over it. A wrong part outside the catalogue: this check cannot judge the
     composite there (the grade can); it says so and gives less, never more."""
@@ -189,19 +173,19 @@ def _part_alternative(name: str, case: dict, composite: dict, records: list):
     rtol, atol = case["rtol"], case["atol"]
     for candidate in composite.get("candidates", []):
         trace = [(p, wire.decode(a), wire.decode(v)) for p, a, v in candidate["trace"]]
-        if parts.trace_matches(trace, records, rtol, atol):
-            return parts.alternative(name, [candidate["part"]], wire.decode(candidate["expected"]))
+        if dependencies.trace_matches(trace, records, rtol, atol):
+            return dependencies.alternative(name, [candidate["part"]], wire.decode(candidate["expected"]))
     wrong = []
     for p, a, v in composite.get("reference_trace", []):
         args, value = wire.decode(a), wire.decode(v)
         for r in records:
-            if r.part == p and r.error is None and parts.same_value(r.args, args, rtol, atol):
-                if not parts.same_value(r.value, value, rtol, atol) and p not in wrong:
+            if r.part == p and r.error is None and dependencies.same_value(r.args, args, rtol, atol):
+                if not dependencies.same_value(r.value, value, rtol, atol) and p not in wrong:
                     wrong.append(p)
                 break
     if not wrong:
         return None
-    unknown = parts.alternative(name, wrong, None)
+    unknown = dependencies.alternative(name, wrong, None)
     return unknown
 
 
@@ -211,7 +195,7 @@ def _part_cause(name: str, composite: dict, records: list, error) -> str | None:
     if not names:
         return None
     safe = lambda kind: kind if kind in BUILTIN_EXCEPTIONS else "an exception of a class defined in the notebook"  # noqa: E731
-    return parts.raised_part(name, records, safe) or parts.missing_part(name, error or {}, names)
+    return dependencies.raised_part(name, records, safe) or dependencies.missing_part(name, error or {}, names)
 
 
 def check(name: str, functions: dict, data_file: Path | None = None) -> str:

@@ -1,4 +1,13 @@
-"""A function judged on its own when it calls the student's other functions (its parts).
+"""A function judged on its own when it reads what the student's other functions made.
+
+Two ways, one rule (``judge.Alternative``: a second expected value the case accepts):
+
+- **Own input**: ``rnn_backward`` reads the hidden states in the cache of the student's own
+  ``rnn_forward``; where those differ from the reference's, it is also right when it returns
+  what a right function returns on THEIR states (``own_alternative``; the grader's side:
+  dependencies.own_alternative_for).
+- **Parts**: a function that calls the student's other functions (below).
+
 
 ``cnn_forward`` calls the student's ``conv2d``, ``relu``, ...; ``lstm_forward`` calls their
 ``lstm_step``. A right composite over a wrong part returns what the reference composition
@@ -11,7 +20,7 @@ a ``Recorder`` wraps each declared part in the function's globals for the durati
 and records every call it makes to them: the arguments (bound to the part's own signature, in
 its order, defaults filled in) and what the part returned or raised. The records come back as
 plain wire values. The grader replays the reference composition in its own process, answering
-each of its part calls with the student's record for the same arguments (``composite.py``); the
+each of its part calls with the student's record for the same arguments (the grader's dependencies.py); the
 student copy, which has no reference, matches the records against traces the grader computed
 for the catalogued mistakes of each part (public cases only).
 
@@ -30,10 +39,12 @@ import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
     from . import wire
-    from .compare import Alternative, as_array
+    from .compare import as_array, same_output
+    from .judge import Alternative
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
-    from compare import Alternative, as_array
+    from compare import as_array, same_output
+    from judge import Alternative
 
 MAX_RECORDS = 512  # part calls recorded per call of a composite (an LSTM over T steps makes T)
 MAX_RECORD_CHARS = 8 * 1024 * 1024  # encoded size of one call's records; past it recording stops
@@ -220,7 +231,7 @@ def alternative(question: str, wrong_parts: list[str], expected: Any) -> Alterna
 def raised_part(question: str, records: list[Record], safe) -> str | None:
     """For ``grader.check`` (no reference to replay): a composite call that raised where one of its
     parts raised first names that part (``safe(type name)`` says how the exception may be named).
-    The grader says more precisely which part is wrong (composite.cause_for)."""
+    The grader says more precisely which part is wrong (dependencies.cause_for on the grader's side)."""
     for r in records:
         if r.error is not None:
             return (
@@ -239,3 +250,54 @@ def missing_part(question: str, error: dict, parts: list[str]) -> str | None:
         if f"'{p}'" in message:
             return f"your {question} calls {p}, which is not defined in the notebook: define {p} first (see {p})"
     return None
+
+
+# --------------------------------------------------------------------------- own input
+
+
+def wrong_intermediate(own: Any, reference: Any, rtol: float, atol: float) -> bool:
+    """Is the student's intermediate usable (finite numbers of the reference's shape) and
+    other than the reference's? Only then does a case accept an alternative."""
+    a, r = as_array(own), as_array(reference)
+    if a is None or r is None or a.shape != r.shape or not np.all(np.isfinite(a)):
+        return False
+    return not same_output(a, r, rtol, atol)
+
+
+def own_alternative(
+    question: str,
+    producer: str,
+    what: str,
+    own: Any,
+    reference: Any,
+    candidates: list[tuple[Any, Any, dict[str, Any]]],
+    rtol: float,
+    atol: float,
+    see: str | None = None,
+) -> Alternative | None:
+    """The alternative of a case whose ``question`` function reads ``what`` (e.g. "hidden
+    states") from what the student's ``producer`` returned (``own``; ``reference``: the
+    reference's). None where the intermediate is right (or unusable): the reference alone
+    judges. ``candidates``: (intermediate, what a right function returns on it, each
+    catalogued mistake's output on it); the one whose intermediate is the student's gives the
+    expected value and the mistakes' outputs. The grader computes
+    the student's own pair on hidden cases; public cases use the pairs shipped with the
+    student copy (the catalogue's wrong producers), so grader.check judges them the same.
+    see: where the feedback sends the student (default: the producer).
+    """
+    if not wrong_intermediate(own, reference, rtol, atol):
+        return None
+    expected, mutants = next(
+        ((alt, muts) for inter, alt, muts in candidates if same_output(own, inter, rtol, atol)), (None, {})
+    )
+    see = see or f"see {producer}"
+    wrong = f"your {producer} is wrong here: its {what} differ from the reference's ({see})"
+    return Alternative(
+        expected,
+        f"right for the {what} your {producer} produced: your {question} is right, your {producer} is wrong ({see})",
+        f"{wrong}; your {question} does not return what a right {question} returns on them either "
+        "(the differences below are from that)",
+        f"{wrong}, and {question} reads them from your cache: fix {producer} first "
+        f"(this check cannot tell here whether {question} is right)",
+        dict(mutants),
+    )

@@ -1,11 +1,17 @@
-"""A composite function judged on the student's own parts, in the grader's process.
+"""A function judged on what the student's other functions made, in the grader's process.
+
+Own input (``assignment.OwnInput``: rnn_backward reads the student's own forward's cache) and
+parts (assignment.toml ``[uses]``: cnn_forward calls the student's conv2d, ...): one rule,
+a second expected value the case accepts (``judge.Alternative``); the student copy's side of
+both is ``portable/dependencies.py``.
+
 
 A question's function that calls the student's other functions (assignment.toml ``[uses]``:
 ``cnn_forward`` calls ``conv2d``, ``relu``, ...) is right when it equals the reference, or when it
 equals the reference composition over the student's parts as they are: a right ``cnn_forward``
 over a wrong ``conv2d`` keeps its points, and the mistake is charged once, under ``conv2d``.
 
-The sandbox records every call the student's function makes to its parts (``portable/parts.py``:
+The sandbox records every call the student's function makes to its parts (``portable/dependencies.py``:
 arguments and what came back, as plain values). Here the reference composite is replayed with
 its parts answering from those records: a call with the same arguments as a recorded one
 returns what the student's part returned; any other call is the reference's own. The reference
@@ -28,16 +34,21 @@ from typing import Any
 import numpy as np
 
 from .assignment import Assignment, Case, Question
+from .plan import call_id
 from .portable import wire
-from .portable.compare import BUILTIN_EXCEPTIONS, Alternative
-from .portable.parts import (
+from .portable.compare import same_output
+from .portable.dependencies import (
     Record,
     alternative,
     bound_values,
     degenerate,
     missing_part,
+    own_alternative,
     same_value,
+    wrong_intermediate,
 )
+from .portable.feedback import BUILTIN_EXCEPTIONS
+from .portable.judge import Alternative
 
 
 class PartRaised(Exception):
@@ -325,3 +336,134 @@ def _traced_run(
     except Exception:
         return log, None
     return log, value
+
+
+# --------------------------------------------------------------------------- own input
+# A case whose function reads an intermediate the student's own earlier call made (rnn_backward
+# reads the hidden states of their rnn_forward: assignment.OwnInput).
+
+
+def producer_case(assignment: Assignment, question: Question, case: Case) -> Case:
+    """The earlier case whose output ``case.own_input`` reads."""
+    return next(c for c in question.cases if c.name == case.own_input.case)
+
+
+def own_reference(assignment: Assignment, question: Question, case: Case) -> Any:
+    """The reference's intermediate for a case with ``own_input`` (e.g. its hidden states)."""
+    value = assignment.expected(producer_case(assignment, question, case), question.name)
+    return value if case.own_input.index is None else value[case.own_input.index]
+
+
+def own_expected(assignment: Assignment, question: Question, case: Case, own: Any) -> Any:
+    """What a right function returns on the student's intermediate ``own`` (the reference,
+    called here on private copies)."""
+    args = case.own_input.reference_args(assignment.reference, copy.deepcopy(own))
+    with np.errstate(all="ignore"):
+        return getattr(assignment.reference, case.function or question.name)(*args, **copy.deepcopy(case.kwargs))
+
+
+def own_mutants(assignment: Assignment, question: Question, case: Case, own: Any) -> dict[str, Any]:
+    """Each catalogued mistake of the case's function on the student's intermediate ``own``
+    (so that its mistake is named next to a wrong producer too); those that raise are left out."""
+    fn_name = case.function or question.name
+    outs = {}
+    for mid, mistake in assignment.mistakes.items():
+        if mistake.function != fn_name or mid not in assignment.mutants:
+            continue
+        try:
+            args = case.own_input.reference_args(assignment.reference, copy.deepcopy(own))
+            with np.errstate(all="ignore"):
+                outs[mid] = assignment.mutants[mid](*args, **copy.deepcopy(case.kwargs))
+        except Exception:
+            continue
+    return outs
+
+
+def own_candidates(assignment: Assignment, question: Question, case: Case) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """(intermediate, what a right function returns on it, each catalogued mistake's output
+    on it) for each known wrong producer whose intermediate on this case differs from the
+    reference's: what a public case is judged with, by the grader and in the student copy alike."""
+
+    def compute() -> list:
+        producer = producer_case(assignment, question, case)
+        fn_name = producer.function or question.name
+        known = (
+            case.own_input.producers(assignment)
+            if case.own_input.producers is not None
+            else {
+                mid: f
+                for mid, f in assignment.mutants.items()
+                if mid in assignment.mistakes and assignment.mistakes[mid].function == fn_name
+            }
+        )
+        reference = own_reference(assignment, question, case)
+        out: list = []
+        for _, fn in sorted(known.items()):
+            try:
+                with np.errstate(all="ignore"):
+                    value = fn(*copy.deepcopy(producer.args), **copy.deepcopy(producer.kwargs))
+                own = value if case.own_input.index is None else value[case.own_input.index]
+                own = np.asarray(own, dtype=np.float64)
+            except Exception:
+                continue
+            if not wrong_intermediate(own, reference, case.rtol, case.atol):
+                continue
+            if any(same_output(own, c[0], case.rtol, case.atol) for c in out):
+                continue  # two mistakes that give the same intermediate: one pair
+            try:
+                out.append(
+                    (own, own_expected(assignment, question, case, own), own_mutants(assignment, question, case, own))
+                )
+            except Exception:
+                continue
+        return out
+
+    return assignment._memo("own_candidates", case, question.name, compute)
+
+
+def own_alternative_for(assignment: Assignment, question: Question, case: Case, outcomes: dict) -> Alternative | None:
+    """What a case with ``own_input`` also accepts, from the intermediate the student's own
+    earlier call returned. Public cases: the pairs the student copy ships (so grader.check
+    judges them exactly so); hidden cases: what the reference returns on the student's own
+    intermediate, computed here."""
+    spec = case.own_input
+    if spec is None:
+        return None
+    producer = producer_case(assignment, question, case)
+    got = outcomes.get(call_id(question.name, producer))
+    own = None
+    if got is not None and got.ok:
+        own = got.value
+        if spec.index is not None:
+            own = own[spec.index] if isinstance(own, tuple) and len(own) > spec.index else None
+    reference = own_reference(assignment, question, case)
+    candidates: list = []
+    if wrong_intermediate(own, reference, case.rtol, case.atol):
+        # public cases: the pairs the student copy ships, so grader.check judges them alike;
+        # an intermediate none of them matches (a wrong forward in no catalogue) is judged
+        # here with the reference, as hidden cases are: a right function never loses points
+        # to a wrong one. grader.check cannot do that: it says so and gives less, never more.
+        candidates = list(own_candidates(assignment, question, case)) if not case.hidden else []
+        # (a forward that returns zeros ignores its input: it makes no backward right)
+        try:
+            degenerate = not case.hidden and not np.any(np.asarray(own, dtype=np.float64))
+        except (TypeError, ValueError):  # not numbers: nothing to judge a backward on
+            degenerate = True
+        if not degenerate and not any(same_output(own, c[0], case.rtol, case.atol) for c in candidates):
+            try:
+                candidates.append(
+                    (own, own_expected(assignment, question, case, own), own_mutants(assignment, question, case, own))
+                )
+            except Exception:  # the reference cannot run on it (e.g. it overflows): no alternative
+                pass
+    return own_alternative(
+        case.function or question.name,
+        producer.function or question.name,
+        spec.what,
+        own,
+        reference,
+        candidates,
+        case.rtol,
+        case.atol,
+        spec.see,
+    )
