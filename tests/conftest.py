@@ -50,3 +50,20 @@ def new_course(tmp_path_factory):
     folder = tmp_path_factory.mktemp("new_course")
     assert main(["--course", str(folder), "new", NEW_EXERCISE]) == 0
     return folder
+
+
+@pytest.fixture(scope="session")
+def validated(new_course):
+    """``validated(name)``: deepgrade validate's report on an assignment of this repository (or on
+    the `deepgrade new` exercise), computed once per session (it grades a notebook per mistake)."""
+    from deepgrade.validate import validate
+    from helpers import ROOT
+
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = validate(name, new_course if name == NEW_EXERCISE else ROOT)
+        return cache[name]
+
+    return get

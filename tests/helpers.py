@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import shutil
 import zipfile
 from pathlib import Path
 
 import nbformat
-import numpy as np
 
 from deepgrade import assignment as asg
 from deepgrade import notebook, pipeline
+from deepgrade.validate import hidden_expected_strings, hidden_leaks  # noqa: F401 - written once, in validate
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW_EXERCISE = "dense_relu"  # the exercise `deepgrade new` writes for the tests (conftest.new_course)
@@ -88,57 +87,3 @@ def numpy_assignments(root: Path = ROOT) -> list[str]:
         if not any(c.harness for q in a.questions for c in q.cases):
             out.append(name)
     return out
-
-
-# ---------------------------------------------------------------- hidden checks show no expected value
-
-
-def _formatted(x: float) -> set[str]:
-    """Ways a number could be printed; integers and short numbers are left out (they occur
-    naturally in counts and sizes)."""
-    if not np.isfinite(x) or float(x).is_integer():
-        return set()
-    out = {f"{x:.6g}", f"{x:.5g}", f"{x:.4g}", f"{x:.6f}", repr(float(x))}
-    return {s for s in out if len(s.lstrip("-").replace(".", "").lstrip("0")) >= 4}
-
-
-def _numbers(value) -> list[float]:
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _numbers(v)]
-    if isinstance(value, (tuple, list)):
-        return [x for v in value for x in _numbers(v)]
-    if isinstance(value, (np.ndarray, float, np.floating)):
-        arr = np.asarray(value)
-        return [float(x) for x in arr.ravel()] if arr.dtype.kind == "f" else []
-    return []
-
-
-def hidden_expected_strings(a: asg.Assignment) -> set[str]:
-    """Every way the expected values of the hidden cases could appear in feedback."""
-    strings: set[str] = set()
-    for q in a.questions:
-        for case in q.cases:
-            if case.hidden and case.compare and case.expect_error is None:
-                for x in _numbers(a.expected(case, case.function or q.name)):
-                    strings |= _formatted(x)
-    return strings
-
-
-def hidden_leaks(results, secrets: set[str]) -> tuple[list, int]:
-    """(hidden checks whose text shows an expected value, how many hidden checks failed)."""
-    leaks, failed = [], 0
-    for r in results:
-        for q in r.questions:
-            for c in q.checks:
-                if not c.hidden:
-                    continue
-                failed += not c.passed
-                text = c.label + "\n" + "\n".join(c.details)
-                shown = [s for s in secrets if s in text]
-                # no 'expected 1.5, got ...', and no failed one that says what it expected and got
-                said = not c.passed and any(
-                    "expected" in d and "got" in d and "expected shape" not in d for d in c.details
-                )
-                if shown or said or re.search(r"expected:? *[-+]?(\d|nan|inf)", text):
-                    leaks.append((q.name, c.label, shown[:5], text))
-    return leaks, failed

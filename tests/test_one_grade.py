@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import tomllib
 import types
 
 import numpy as np
@@ -133,7 +134,8 @@ def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
             public, public_max = round(split.public, 2), round(split.public_max, 2)
             points, max_points, checks = student_runner.run_question(q.name, functions, data)
             seen += 1
-            if wrong_part in a.uses.get(q.name, []) and label not in RAISES_IN_COMPOSITE.get(q.name, {}):
+            # (unless its catalogue entry says why no right composite can run with it)
+            if wrong_part in a.uses.get(q.name, []) and label not in breaks_composites(a):
                 # a catalogued mistake in a part: the right composite keeps all its points in the
                 # grade (hidden checks too) and its public points in grader.check
                 if not (points == public == public_max and graded.points == q.points):
@@ -165,16 +167,10 @@ def test_grader_check_gives_the_public_points_of_the_grade(name, tmp_path):
         assert len(kept_uncatalogued) == 2 * len(UNCATALOGUED_FORWARD) and all(kept_uncatalogued), kept_uncatalogued
 
 
-# A part's mistake that makes any right composite raise (its value cannot be used: a wrong
-# shape), so that the composite cannot be judged there: the feedback names the part instead.
-RAISES_IN_COMPOSITE: dict[str, dict[str, str]] = {
-    "conv2d": {
-        "pad_channels_too": "the padded image gains channels, which no kernel of the case has: any conv2d raises"
-    },
-    "cnn_forward": {
-        "pool_drops_edges": "the pooled map is smaller, so its flattened length no longer fits W: any dense raises"
-    },
-}
+def breaks_composites(a: asg.Assignment) -> set[str]:
+    """Mistakes whose value no right composite can use (mistakes.toml ``breaks_composites``)."""
+    catalogue = tomllib.loads((a.folder / "mistakes.toml").read_text())
+    return {mid for mid, entry in catalogue.items() if "breaks_composites" in entry}
 
 
 UNCATALOGUED_FORWARD = {"sigmoid forward + right backward"}
@@ -363,12 +359,18 @@ def test_wrong_gradient_key_names_are_said_once():
     outcomes = _outcomes(a, q, transform=lambda g: {f"d{k}": v for k, v in g.items()})
     r = grade_question(a, q, outcomes)
     assert r.points <= 0.1 * q.points  # only what the grader-only checks may give
-    case_checks = [c for c in r.checks if "keys" in " ".join(c.details) and "expected the keys" in c.details[0]]
+    # public checks name the keys found; hidden checks only the keys missing (the keys a student's
+    # process chose on hidden inputs are not repeated)
+    case_checks = [
+        c for c in r.checks if c.details and ("expected the keys" in c.details[0] or "lacks the keys" in c.details[0])
+    ]
     compared = [c for c in q.cases if c.compare and c.expect_error is None]
     assert len(case_checks) == len(compared)  # one per compared case, not one per key
     text = "\n".join(format_question(q.name, r.points, q.points, r.checks))
-    assert text.count("expected the keys") == 1, text
-    assert "'dW_xh'" in text and "'W_xh'" in text and f"and {len(compared) - 1} more with the same result" in text
+    assert text.count("expected the keys") == 1 and text.count("lacks the keys") == 1, text
+    public = sum(1 for c in compared if not c.hidden)
+    assert "'dW_xh'" in text and "'W_xh'" in text
+    assert f"and {public - 1} more with the same result" in text and f"and {len(compared) - public - 1} more" in text
 
 
 def test_the_same_mistake_refers_to_the_same_mistake():

@@ -1,11 +1,14 @@
-"""`pip install deepgrade` as an instructor does it: build the wheel, install it into a fresh
+"""Installing deepgrade as an instructor does it: build the wheel, install it into a fresh
 venv (numpy and nbformat only: no matplotlib, no TensorFlow) and grade from a folder outside
-the repository, the course folder given by --course, DEEPGRADE_ROOT or found by walking up."""
+the repository, the course folder given by --course, DEEPGRADE_ROOT or found by walking up;
+and the README's install commands, read from its marked blocks and run as written (so this
+fails when they drift)."""
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -194,3 +197,105 @@ def test_installed_wheel_exports_a_gradescope_autograder(venv, tmp_path):
     assert built.returncode == 0, built.stderr
     (whl,) = (tmp_path / "w").glob("deepgrade-*.whl")
     assert "deepgrade/pipeline.py" in zipfile.ZipFile(whl).namelist()
+
+
+# --------------------------------------------------------------------------- the README's commands
+
+
+def readme_commands(tag: str) -> list[str]:
+    """The shell lines of README.md's ```bash block between <!-- TAG:start ...--> and
+    <!-- TAG:end -->, comments and blank lines dropped."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(rf"<!-- {tag}:start[^>]*-->\s*```bash\n(.*?)```\s*<!-- {tag}:end -->", text, re.S)
+    assert m, f"README.md has no ```bash block between <!-- {tag}:start --> and <!-- {tag}:end -->"
+    return [line.split("  #", 1)[0].strip() for line in m.group(1).splitlines() if line.split("  #", 1)[0].strip()]
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> Path:
+    """A home folder holding `deepgrade/`, what a clone gives pip: the sources, pyproject.toml,
+    README.md (copied clean: no build/ or egg-info of the tree)."""
+    home = tmp_path_factory.mktemp("home")
+    src = home / "deepgrade"
+    shutil.copytree(ROOT / "graders", src / "graders", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for f in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / f, src / f)
+    return home
+
+
+def _shell(line: str, home: Path) -> subprocess.CompletedProcess:
+    """One README line in bash, in the folder holding deepgrade/, with ~ that folder."""
+    return subprocess.run(
+        ["bash", "-c", line], capture_output=True, text=True, cwd=home, timeout=900, env={**_env(), "HOME": str(home)}
+    )
+
+
+def test_the_readme_says_deepgrade_is_not_on_pypi():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "not on PyPI" in readme
+    for line in readme_commands("install") + readme_commands("wheel"):
+        assert not re.search(r"pip install '?deepgrade", line), line  # PyPI has no such package
+
+
+def test_readme_install_commands_work_as_written(clone):
+    """Every line of the README's install block, as written; only the [keras] line gets --dry-run
+    (TensorFlow and its data sets are resolved, not downloaded: about 600 MB)."""
+    lines = readme_commands("install")
+    assert lines[0] == "python3 -m venv ~/dg"
+    assert "~/dg/bin/pip install ./deepgrade" in lines and "~/dg/bin/pip install './deepgrade[keras]'" in lines
+    for line in lines:
+        run = line.replace(" install ", " install --dry-run ", 1) if "[keras]" in line else line
+        proc = _shell(run, clone)
+        assert proc.returncode == 0, (line, proc.stdout[-2000:], proc.stderr[-2000:])
+        if "[keras]" in line:  # what it would install: TensorFlow among it
+            assert re.search(r"Would install .*tensorflow[-_]cpu-2\.21\.0", proc.stdout), proc.stdout[-2000:]
+        if line.endswith("--version"):
+            assert proc.stdout.startswith("deepgrade 0."), proc.stdout
+    dg = clone / "dg" / "bin"
+    # the [reports] line installed matplotlib; the plain install grades from outside the clone
+    assert subprocess.run([str(dg / "python"), "-c", "import matplotlib"], env=_env()).returncode == 0
+    listed = subprocess.run(
+        [str(dg / "deepgrade"), "list", "--course", str(ROOT)], capture_output=True, text=True, env=_env()
+    )
+    assert listed.returncode == 0 and listed.stdout.startswith("cnn "), listed.stderr
+
+
+def test_readme_wheel_commands_work_as_written(clone):
+    """The README's wheel block, after its install block made ~/dg (the pip that builds it)."""
+    if not (clone / "dg" / "bin" / "pip").exists():
+        assert _shell("python3 -m venv ~/dg", clone).returncode == 0
+    for line in readme_commands("wheel"):
+        proc = _shell(line, clone)
+        assert proc.returncode == 0, (line, proc.stdout[-2000:], proc.stderr[-2000:])
+        if line.endswith("--version"):
+            assert proc.stdout.startswith("deepgrade 0."), proc.stdout
+    (whl,) = (clone / "dist").glob("deepgrade-*.whl")
+    assert whl.name.startswith("deepgrade-") and (clone / "dg2" / "bin" / "deepgrade").exists()
+
+
+def test_installed_wheel_writes_and_validates_exercises_outside_the_repository(venv, tmp_path):
+    """The course author's path with the installed CLI: new, --function, notebook, validate, in a
+    folder of its own; and validate on a copy of cnn, whose make_notebook.py the verb runs."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for args in (["new", "act"], ["new", "act", "--function", "act_grad"], ["notebook", "act"]):
+        proc = _run(venv, args, course)
+        assert proc.returncode == 0, (args, proc.stderr)
+    shutil.copytree(ROOT / "assignments" / "cnn", course / "assignments" / "cnn")
+    for f in ("cnn.py", "cnn_mistakes.py"):
+        shutil.copy(ROOT / "solutions" / f, course / "solutions" / f)
+    proc = _run(venv, ["validate"], course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [ln.split(":")[0] for ln in lines] == ["act", "cnn"]
+    assert all(": all checks pass (" in ln for ln in lines), lines
+    # a question without its reference: one line, exit 1
+    toml = course / "assignments" / "act" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("act_grad = 2\n", "act_grad = 2\nact_hess = 1\n"))
+    proc = _run(venv, ["validate", "act"], course)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "solutions/act.py: act_hess: no function act_hess, which assignments/act/assignment.toml "
+        "[questions] grades (every student would lose its points)",
+        'assignments/act/fixtures.py: cases()["act_hess"]: no case: nothing grades this question',
+    ]

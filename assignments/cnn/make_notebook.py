@@ -1,21 +1,15 @@
 """Build assignments/cnn/cnn.ipynb: the stubs come from the reference's signatures and
 docstrings, so the notebook cannot drift from the student API.
 
-    python assignments/cnn/make_notebook.py
+    deepgrade notebook cnn     (runs build() with the course folder on the path)
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
-
-from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub  # noqa: E402
-from solutions import cnn  # noqa: E402
+from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub
+from solutions import cnn
 
 
 def build() -> nbformat.NotebookNode:
@@ -189,9 +183,3 @@ def build() -> nbformat.NotebookNode:
         code("grader.check_all()"),
     ]
     return new_notebook(cells, "cnn")
-
-
-if __name__ == "__main__":
-    out = Path(__file__).with_name("cnn.ipynb")
-    nbformat.write(build(), out)
-    print(f"wrote {out}")

@@ -50,6 +50,7 @@ CATS_DOGS_SIZE_RANGE = (32, 256)
 
 def _cats_dogs_size() -> int:
     """Pixels per side the cats-vs-dogs images are graded at: DEEPGRADE_CATS_DOGS_SIZE, else 64."""
+    # the course folder's code reads its variables itself; they are listed in deepgrade.settings' table
     raw = os.environ.get("DEEPGRADE_CATS_DOGS_SIZE", "").strip()
     if not raw:
         return 64

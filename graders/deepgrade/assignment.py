@@ -26,7 +26,6 @@ import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
-import os
 import re
 import sys
 import tomllib
@@ -39,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from . import contract
+from . import contract, settings
 from .contract import AssignmentError, Contract
 from .portable.outputs import labels
 from .portable.policy import Policy
@@ -267,7 +266,7 @@ def project_root(course: Path | str | None = None) -> Path:
     Raises CourseNotFound saying what to do. A wheel holds no course: a pip-installed
     deepgrade needs 1, 2 or 3.
     """
-    for given, what in ((course, "--course "), (os.environ.get("DEEPGRADE_ROOT"), "DEEPGRADE_ROOT=")):
+    for given, what in ((course, "--course "), (settings.get("DEEPGRADE_ROOT"), "DEEPGRADE_ROOT=")):
         if given:
             folder = Path(given).expanduser().resolve()
             if not is_course(folder):

@@ -154,8 +154,10 @@ def grade_batch(
     from . import sandbox
 
     if sandbox.isolation_mode() != "bubblewrap":
+        from .isolation import fallback_reason
+
         print(
-            "deepgrade: warning: bubblewrap is not available; student code runs with resource limits "
+            f"deepgrade: warning: {fallback_reason()}; student code runs with resource limits "
             "only (no network or filesystem isolation)",
             file=sys.stderr,
         )

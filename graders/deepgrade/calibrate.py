@@ -21,7 +21,9 @@ student's copy, so that grader.check applies the same thresholds), and the measu
 printed to ``assignments/<name>/calibrate-run.log``. Both files are merged: a run replaces the
 sections of the questions it calibrated (``--question NAME``: that one) and keeps the others'
 thresholds, margins and measurements. ``--from-log FILE`` re-derives the thresholds from the
-measurements an earlier run printed (no training).
+measurements an earlier run printed (no training); the thresholds then carry the log's own
+provenance (when, where and on what data it was measured: each log block's ``measured:`` line),
+never today's date and this machine.
 """
 
 from __future__ import annotations
@@ -110,6 +112,46 @@ def log_line(m: Measured, seed: int) -> str:
 
 _LOG_LINE = re.compile(r"^  (panel|control)\s+(.*) \(seed (-?\d+)\): (.*)$")
 _LOG_HEAD = re.compile(r"^(\w+): \d+ panel models")
+
+
+_LOG_STAMP = re.compile(r"^  measured: (.+)$")
+
+
+def stamp(data: str | None) -> str:
+    """Where and when measurements are taken now: the provenance written beside them."""
+    return (
+        f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {platform.node()}, "
+        f"{os.cpu_count()} cores, data: {data or 'shipped'}"
+    )
+
+
+def provenance_from_log(text: str) -> dict[str, str]:
+    """{question: the provenance its block's ``  measured: ...`` line states} (the last block of a
+    question wins, as in measured_from_log); questions whose block has none are absent."""
+    out: dict[str, str] = {}
+    question = None
+    for line in text.splitlines():
+        head = _LOG_HEAD.match(line)
+        if head:
+            question = head.group(1)
+            continue
+        m = _LOG_STAMP.match(line)
+        if m and question is not None:
+            out[question] = m.group(1).strip()
+    return out
+
+
+def recorded_stamps(thresholds_toml: Path) -> dict[str, str]:
+    """{question: where and when its measurements were taken} from thresholds.toml's section
+    comments (``# q: STAMP``, a re-derivation's note after ``; thresholds re-derived`` left out)."""
+    if not thresholds_toml.is_file():
+        return {}
+    out = {}
+    for line in thresholds_toml.read_text().splitlines():
+        m = re.match(r"^# (\w+): (\d{4}-\d\d-\d\d .+)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).split("; thresholds re-derived")[0]
+    return out
 
 
 def measured_from_log(text: str) -> dict[str, list[Measured]]:
@@ -210,17 +252,17 @@ def _toml_sections(text: str) -> dict[str, list[str]]:
     return sections
 
 
-def write_thresholds(path: Path, results: dict, seeds: list[int], data: str | None) -> None:
+def write_thresholds(
+    path: Path, results: dict, seeds: list[int], data: str | None, stamps: dict[str, str] | None = None
+) -> None:
     """thresholds.toml: per question its thresholds, then every measurement behind them
     ([[question.measured]] tables: label, control, seeds, one list per metric). Merged: the
-    questions in results replace their sections; the other questions' sections stay as written."""
+    questions in results replace their sections; the other questions' sections stay as written.
+    stamps: {question: provenance} for measurements not taken now (--from-log); else now, here."""
     sections = _toml_sections(path.read_text()) if path.is_file() else {}
-    stamp = (
-        f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {platform.node()}, "
-        f"{os.cpu_count()} cores, data: {data or 'shipped'}"
-    )
+    now = stamp(data)
     for question, (rules, thresholds, measured) in results.items():
-        lines = [f"# {question}: {stamp}", f"[{question}]"]
+        lines = [f"# {question}: {(stamps or {}).get(question, now)}", f"[{question}]"]
         for rule in rules:
             sign = "<=" if rule.kind == "max" else ">="
             lines.append(
@@ -244,11 +286,19 @@ def write_thresholds(path: Path, results: dict, seeds: list[int], data: str | No
 
 
 def log_block(
-    question: str, rules: list[Rule], thresholds: dict, measured: list[Measured], seeds: list[int]
+    question: str,
+    rules: list[Rule],
+    thresholds: dict,
+    measured: list[Measured],
+    seeds: list[int],
+    provenance: str | None = None,
 ) -> list[str]:
-    """One question's part of calibrate-run.log: its header, every measurement, its thresholds."""
+    """One question's part of calibrate-run.log: its header, where and when it was measured
+    (provenance, when known), every measurement, its thresholds."""
     panel = sum(not m.control for m in measured)
     lines = [f"{question}: {panel} panel models, {len(measured) - panel} controls, seeds {seeds}"]
+    if provenance:
+        lines.append(f"  measured: {provenance}")
     lines += [log_line(m, seed) for m in measured for seed in m.values]
     lines.append(f"{question}: " + ", ".join(f"{r.key} = {thresholds[r.key]}" for r in rules))
     return lines
@@ -280,16 +330,26 @@ def calibrate(
     write: bool = True,
     log=print,
     previous: dict[str, list[Measured]] | None = None,
+    previous_provenance: dict[str, str] | None = None,
+    previous_source: str = "an earlier run's log",
 ) -> dict[str, dict[str, float]]:
     """Measure the panels, set the thresholds, merge them into thresholds.toml and the
     measurements into calibrate-run.log (only these questions' sections change);
     {question: {key: threshold}}.
 
     previous: measurements read back from an earlier run's output (measured_from_log): used
-    instead of training for the questions they cover."""
+    instead of training for the questions they cover; previous_provenance (provenance_from_log)
+    is where and when they were measured, kept in both files (previous_source names the log when
+    it does not say)."""
     panel = load_panel(assignment)
     results = {}
     blocks = {}
+    stamps: dict[str, str] = {}
+    now = stamp(data)
+    # the assignment's own calibrate-run.log was written with thresholds.toml, whose section
+    # comments then say where its blocks without a `measured:` line were measured
+    own_log = Path(previous_source).resolve() == (assignment.folder / "calibrate-run.log").resolve()
+    recorded = recorded_stamps(assignment.folder / "thresholds.toml") if own_log else {}
     for question, raw in panel.RULES.items():
         if questions and question not in questions:
             continue
@@ -300,17 +360,27 @@ def calibrate(
         )
         measured = previous[question] if previous and question in previous else None
         ran = seeds
+        provenance = now
         if measured is None:
             measured = measure_panel(assignment, question, seeds, panel, log)
         else:
             ran = sorted({seed for m in measured for seed in m.values})
+            provenance = (
+                (previous_provenance or {}).get(question)
+                or recorded.get(question)
+                or f"not recorded in {previous_source}"
+            )
+            stamps[question] = (
+                f"{provenance}; thresholds re-derived from those measurements "
+                f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d')} (--from-log)"
+            )
         thresholds = thresholds_from(rules, measured)
         log(f"{question}: " + ", ".join(f"{k} = {v}" for k, v in thresholds.items()))
         results[question] = (rules, thresholds, measured)
-        blocks[question] = log_block(question, rules, thresholds, measured, ran)
+        blocks[question] = log_block(question, rules, thresholds, measured, ran, provenance)
     if write and results:
         path = assignment.folder / "thresholds.toml"
-        write_thresholds(path, results, seeds, data)
+        write_thresholds(path, results, seeds, data, stamps)
         log(f"wrote {path}")
         log_path = assignment.folder / "calibrate-run.log"
         log_path.write_text(merge_log(log_path.read_text() if log_path.is_file() else "", blocks))

@@ -6,8 +6,13 @@ deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no
 deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
 deepgrade [--course DIR] list                             the assignments there are
 deepgrade [--course DIR] calibrate ASSIGNMENT [--data DIR] [--seeds S]   thresholds of trained check models
-deepgrade [--course DIR] new NAME                         a new exercise that grades (scaffold.py)
+deepgrade [--course DIR] new NAME [--function F]          a new exercise that grades, or F added to it (scaffold.py)
+deepgrade [--course DIR] notebook NAME                    rebuild the student notebook (authoring.py)
+deepgrade [--course DIR] validate [NAME...] [--train] [--workers N]   prove the assignments grade as they should (validate.py)
+deepgrade gradescope try ZIP NOTEBOOK                     run an autograder zip locally (gradescope_try.py)
 deepgrade --version
+
+--course DIR may also follow the verb (deepgrade list --course DIR).
 
 The course folder (assignments/ + solutions/) is --course DIR, else DEEPGRADE_ROOT, else the
 working directory or its nearest parent holding assignments/ (assignment.project_root).
@@ -22,6 +27,7 @@ import sys
 from pathlib import Path
 
 from . import assignment as asg
+from . import settings
 from .isolation import SetupError
 from .portable.feedback import fmt_points
 
@@ -72,6 +78,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from . import batch
     from .executors import make_executor
 
+    if not args.submissions:
+        raise UsageError(_second_missing(args, "SUBMISSION...", "submissions"))
     assignment = _load(args)
     out = _out_folder(args.out)
     _allow_readable(args)
@@ -80,7 +88,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file or folder: {s}")
     executor, options = None, {}
     if args.executor == "dask":
-        scheduler = args.scheduler or os.environ.get("DEEPGRADE_SCHEDULER")
+        scheduler = args.scheduler or settings.get("DEEPGRADE_SCHEDULER")
         if not scheduler:
             raise UsageError("--executor dask needs --scheduler tcp://HOST:8786 (or DEEPGRADE_SCHEDULER)")
         try:
@@ -120,6 +128,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from . import report
     from .pipeline import grade_file
 
+    if args.notebook is None:
+        raise UsageError(_second_missing(args, "NOTEBOOK", "notebook"))
     path = Path(args.notebook)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
@@ -203,44 +213,130 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--seeds takes whole numbers separated by commas, not {args.seeds!r}") from None
     assignment = _load(args)
-    previous = None
+    previous = provenance = None
     if args.from_log:
-        from .calibrate import measured_from_log
+        from .calibrate import measured_from_log, provenance_from_log
 
         log_file = Path(args.from_log)
         if not log_file.is_file():
             raise UsageError(f"no such file: {log_file}")
-        previous = measured_from_log(log_file.read_text())
+        text = log_file.read_text()
+        previous, provenance = measured_from_log(text), provenance_from_log(text)
     try:
-        calibrate(assignment, seeds, args.question or None, args.data, write=not args.dry_run, previous=previous)
+        calibrate(
+            assignment,
+            seeds,
+            args.question or None,
+            args.data,
+            write=not args.dry_run,
+            previous=previous,
+            previous_provenance=provenance,
+            previous_source=args.from_log or "",
+        )
     except CalibrationError as exc:
         raise UsageError(str(exc)) from None
     return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    """A new exercise in the course folder (scaffold.py); never overwrites a file."""
-    from .scaffold import ScaffoldError, course_for_new, new_exercise
+    """A new exercise in the course folder, or a function added to one (scaffold.py); never
+    overwrites a file."""
+    from .authoring import builder
+    from .scaffold import ScaffoldError, add_function, course_for_new, new_exercise
 
     course = course_for_new(args.course)
     try:
-        written = new_exercise(args.name, course)
+        if args.function:
+            written = add_function(args.name, args.function, course)
+        else:
+            written = new_exercise(args.name, course)
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     for path in written:
         print(f"wrote {path}")
+    if args.function and builder(args.name, course) is not None:
+        print(
+            f"next: add the cells of {args.function} to {builder(args.name, course)} "
+            f'(code(stub(reference.{args.function})), check_cell("{args.function}")), then deepgrade notebook {args.name}'
+        )
     print(
         f"next: edit solutions/{args.name}.py and assignments/{args.name}/fixtures.py, rebuild the notebook "
-        f"(python assignments/{args.name}/make_notebook.py), then deepgrade check {args.name} NOTEBOOK "
+        f"(deepgrade notebook {args.name}), then deepgrade validate {args.name} "
         '(README: "Add an exercise")'
     )
     return 0
 
 
+def _second_missing(args: argparse.Namespace, usage: str, what: str) -> str:
+    """`deepgrade grade FOLDER`: one argument where two are needed. Most often the assignment
+    was forgotten, so say that and list the assignments, unless the one given is an assignment."""
+    names = asg.available(args.root)
+    if args.assignment in names:
+        return f"no {what} given: deepgrade {args.command} {args.assignment} {usage}"
+    return (
+        f"the assignment name is missing: deepgrade {args.command} ASSIGNMENT {usage} "
+        f"({args.assignment!r} is not an assignment; the assignments: {', '.join(names) or 'none'})"
+    )
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    """`deepgrade gradescope try ZIP NOTEBOOK`: the zip's run_autograder, run here (gradescope_try.py)."""
+    from .gradescope_try import TryError, summary, try_zip
+
+    keep = _out_folder(args.keep, "--keep") if args.keep else None
+    try:
+        data = try_zip(Path(args.zip), Path(args.notebook), keep=keep)
+    except TryError as exc:
+        raise UsageError(str(exc)) from None
+    print(summary(data))
+    if keep is not None:
+        print(f"kept the Gradescope layout in {keep} (results/results.json)", file=sys.stderr)
+    return 0
+
+
+def cmd_notebook(args: argparse.Namespace) -> int:
+    """Rebuild an assignment's student notebook from its reference (authoring.py)."""
+    from .authoring import BuildError, builder, write_notebook
+
+    if args.assignment not in asg.available(args.root):
+        raise UsageError(f"no assignment named {args.assignment!r}; available: {', '.join(asg.available(args.root))}")
+    try:
+        out = write_notebook(args.assignment, args.root)
+    except BuildError as exc:
+        raise UsageError(str(exc)) from None
+    except asg.AssignmentError as exc:
+        raise UsageError(str(exc)) from None
+    script = builder(args.assignment, args.root)
+    print(f"wrote {out} ({'built by ' + str(script) if script else 'from the reference'})")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Every check of validate.py on the named assignments (default: all); one line per problem."""
+    from .validate import validate
+
+    names = args.assignments or asg.available(args.root)
+    unknown = [n for n in names if n not in asg.available(args.root)]
+    if unknown:
+        raise UsageError(f"no assignment named {unknown[0]!r}; available: {', '.join(asg.available(args.root))}")
+    failed = 0
+    for name in names:
+        report = validate(name, args.root, train=args.train, workers=args.workers)
+        for problem in report.problems:
+            print(problem)
+        print(report.summary or f"{name}: not checked further", file=sys.stderr if report.problems else sys.stdout)
+        failed += not report.ok
+    return 1 if failed else 0
+
+
 def _load(args: argparse.Namespace) -> asg.Assignment:
     """The assignment named on the command line; unknown names and bad files become usage errors."""
     try:
-        asg.read_meta(args.assignment, args.root)  # cheap checks first, before fixtures are imported
+        meta = asg.read_meta(args.assignment, args.root)  # cheap checks first, before fixtures are imported
+        from .quiet import import_tensorflow, needs_tensorflow
+
+        if needs_tensorflow(args.root, args.assignment, meta):
+            import_tensorflow()  # now, without its start-up log lines (the fixtures import it)
         return asg.load(args.assignment, args.root)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
@@ -267,7 +363,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade notebooks (files or folders) into a gradebook")
     g.add_argument("assignment")
-    g.add_argument("submissions", nargs="+", help="notebooks, folders of notebooks, LMS zip exports")
+    g.add_argument(
+        "submissions", nargs="*", metavar="SUBMISSION", help="notebooks, folders of notebooks, LMS zip exports"
+    )
     g.add_argument("--out", default="grades", help="output folder (default: grades)")
     g.add_argument(
         "--workers", type=_positive_int, default=None, help="parallel graders, >= 1 (default: the number of cores)"
@@ -293,7 +391,7 @@ def parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_grade)
     c = sub.add_parser("check", help="grade one notebook and print the feedback")
     c.add_argument("assignment")
-    c.add_argument("notebook")
+    c.add_argument("notebook", nargs="?", metavar="NOTEBOOK")
     c.add_argument("--allow-readable-course", action="store_true", help=ALLOW_HELP)
     c.set_defaults(func=cmd_check)
     s = sub.add_parser("student", help="write the student's copy of an assignment (notebook + public checks)")
@@ -306,8 +404,13 @@ def parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export an assignment for another platform")
     ex_sub = ex.add_subparsers(dest="target", required=True)
     gs = ex_sub.add_parser("gradescope", help="write a Gradescope autograder zip")
-    gs.add_argument("assignment")
-    gs.add_argument("-o", "--out", default="autograder.zip")
+    gs.add_argument("assignment", help="the assignment to export (deepgrade list)")
+    gs.add_argument(
+        "-o",
+        "--out",
+        default="autograder.zip",
+        help="the zip to write (default: autograder.zip); upload it to Gradescope",
+    )
     gs.set_defaults(func=cmd_export)
     cal = sub.add_parser("calibrate", help="set trained check models' thresholds from a panel of reasonable models")
     cal.add_argument("assignment")
@@ -323,8 +426,49 @@ def parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_list)
     nw = sub.add_parser("new", help="write a new exercise that grades: reference, fixtures, toml, notebook")
     nw.add_argument("name", help="the exercise's name, also its function's (lowercase letters, digits, _)")
+    nw.add_argument("--function", default=None, help="add this function (a question) to the existing exercise NAME")
     nw.set_defaults(func=cmd_new)
+    gsc = sub.add_parser("gradescope", help="try a Gradescope autograder zip locally")
+    gsc_sub = gsc.add_subparsers(dest="action", required=True)
+    tr = gsc_sub.add_parser(
+        "try", help="run the zip's run_autograder on one notebook in a temporary Gradescope layout, print the score"
+    )
+    tr.add_argument("zip", help="the autograder zip (deepgrade export gradescope)")
+    tr.add_argument("notebook", help="a notebook as a student would submit it")
+    tr.add_argument("--keep", default=None, metavar="DIR", help="copy the layout (source/, results/) to DIR")
+    tr.set_defaults(func=cmd_gradescope)
+    nb = sub.add_parser("notebook", help="rebuild an assignment's student notebook from its reference")
+    nb.add_argument("assignment")
+    nb.set_defaults(func=cmd_notebook)
+    va = sub.add_parser("validate", help="prove that assignments grade as they should (one line per problem)")
+    va.add_argument("assignments", nargs="*", metavar="NAME", help="the assignments (default: all)")
+    va.add_argument("--train", action="store_true", help="also the checks that train models (keras: long)")
+    va.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="notebooks graded at once, >= 1 (default: the number of cores)",
+    )
+    va.set_defaults(func=cmd_validate)
+    _accept_global_options(p)
     return p
+
+
+def _accept_global_options(p: argparse.ArgumentParser) -> None:
+    """--course after the verb too (deepgrade list --course DIR), on every verb and sub-verb.
+    SUPPRESS: a verb's parser sets args.course only when given there, so that the value given
+    before the verb is not reset to None."""
+    for action in p._actions:  # argparse keeps its subparsers here; there is no public accessor
+        if isinstance(action, argparse._SubParsersAction):
+            for verb in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                if "--course" not in verb._option_string_actions:  # unless the verb defines it itself
+                    verb.add_argument(
+                        "--course",
+                        metavar="DIR",
+                        default=argparse.SUPPRESS,
+                        help="the course folder (as before the verb)",
+                    )
+                _accept_global_options(verb)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     try:
-        args.root = None if args.command == "new" else asg.project_root(args.course)
+        args.root = None if args.command in ("new", "gradescope") else asg.project_root(args.course)
         return args.func(args)
     except (UsageError, asg.CourseNotFound) as exc:
         print(f"deepgrade: error: {exc}", file=sys.stderr)

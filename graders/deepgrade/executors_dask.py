@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import settings
+
 SCHEDULER_ENV = "DEEPGRADE_SCHEDULER"
 MAX_SHIPPED_BYTES = 64 * 1024**2
 
@@ -84,7 +86,7 @@ class DaskExecutor:
     def __init__(
         self, scheduler_address: str | None = None, *, client=None, retries: int = 2, timeout: float = 60
     ) -> None:
-        scheduler_address = scheduler_address or os.environ.get(SCHEDULER_ENV)
+        scheduler_address = scheduler_address or settings.get(SCHEDULER_ENV)
         if client is None and not scheduler_address:
             raise ValueError(
                 f"the dask executor needs a scheduler address: --scheduler tcp://HOST:8786 or {SCHEDULER_ENV}"

@@ -45,6 +45,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from . import settings
 from .assignment import Assignment, project_root
 from .portable.scoring import split_points
 from .results import SubmissionResult, fmt_points
@@ -502,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m deepgrade.gradescope")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="grade a Gradescope submission folder into results.json")
-    r.add_argument("--root", default=os.environ.get("DEEPGRADE_ROOT", "/autograder/source"))
+    r.add_argument("--root", default=settings.get("DEEPGRADE_ROOT") or "/autograder/source")
     r.add_argument("--assignment", required=True)
     r.add_argument("--submission", default="/autograder/submission")
     r.add_argument("--out", default="/autograder/results/results.json")

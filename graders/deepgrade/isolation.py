@@ -80,6 +80,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import settings
 from .identity import (  # noqa: F401  (re-exported: the sandbox and tests use them from here)
     SANDBOX_UID_BASE,
     UID_SLOTS,
@@ -191,9 +192,17 @@ _BWRAP_EXE: str | None = None  # the absolute path the probe tested
 _WARNED_FORCED = False
 
 
+def fallback_reason() -> str:
+    """Why student code runs in the process fallback, for the warnings: chosen by the variable,
+    or bubblewrap does not work here (never "not available" when it was only not chosen)."""
+    if settings.get("DEEPGRADE_SANDBOX") == "process":
+        return "the process sandbox was chosen by DEEPGRADE_SANDBOX=process (bubblewrap is not used)"
+    return "bubblewrap is not available or cannot make a user namespace here"
+
+
 def isolation_mode() -> str:
     global _BWRAP, _WARNED_FORCED
-    if os.environ.get("DEEPGRADE_SANDBOX") == "process":
+    if settings.get("DEEPGRADE_SANDBOX") == "process":
         if not _WARNED_FORCED:
             _WARNED_FORCED = True
             warnings.warn(
@@ -220,7 +229,9 @@ def command(mode: str, limits: Limits, extra_ro: list[str], bwrap: str | None = 
     """The child's command line: the bare interpreter in process mode, bwrap around it otherwise
     (``bwrap``: the executable to run; by default the one the probe tested, by absolute path)."""
     python = sys.executable
-    boot = [python, "-I", "-S", "-c", BOOT]
+    # -u: the student's print() reaches the log unbuffered (the child is killed, never flushed;
+    # -I ignores PYTHONUNBUFFERED, so it is the flag, not the environment)
+    boot = [python, "-I", "-S", "-u", "-c", BOOT]
     if mode != "bubblewrap":
         return boot
     size = str(tmpfs_bytes(limits))
@@ -259,6 +270,7 @@ def tmpfs_bytes(limits: Limits) -> int:
 # first imported (what worker.py does not import is never executed). Nothing is read from a
 # folder the student can write. -I keeps the working folder and PYTHON* variables out of
 # sys.path; -S then site.main() adds only the interpreter's own site-packages (numpy, tensorflow).
+# DEEPGRADE_IN (the input pipe) is read in the child itself: listed in deepgrade.settings' table.
 BOOT = (
     "import os, sys, site, json, types, importlib.machinery\n"
     "site.main()\n"
@@ -506,7 +518,7 @@ _CHECKED: dict[tuple, SetupError | None] = {}
 def allow_readable_course() -> bool:
     """The instructor accepts that the fallback's child may read what ``check_fallback``
     names (``--allow-readable-course``, or DEEPGRADE_ALLOW_READABLE_COURSE=1)."""
-    return os.environ.get(ALLOW_READABLE_ENV, "").strip().lower() in ("1", "yes", "true")
+    return (settings.get(ALLOW_READABLE_ENV) or "").strip().lower() in ("1", "yes", "true")
 
 
 def private_tree(paths: list[str]) -> list[str]:

@@ -48,7 +48,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import portable
+from . import portable, settings
 from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
 from .filecount import FileCount
 from .isolation import (
@@ -754,7 +754,7 @@ def _blind(value: object) -> object:
 def _keep_log(log) -> None:
     """For an instructor debugging a submission: DEEPGRADE_SANDBOX_LOG=FILE appends the last
     64 KiB of the child's stdout/stderr (read from the grader's own unnamed file) to FILE."""
-    dest = os.environ.get("DEEPGRADE_SANDBOX_LOG")
+    dest = settings.get("DEEPGRADE_SANDBOX_LOG")
     if not dest:
         return
     try:

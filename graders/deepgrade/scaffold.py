@@ -1,27 +1,33 @@
-"""``deepgrade new NAME``: a new exercise that already grades, in the course folder.
+"""``deepgrade new NAME``: a new exercise that already grades, in the course folder; and
+``deepgrade new NAME --function F``: one more function (question) in an existing exercise.
 
-Writes (and refuses to overwrite any of them):
+``new NAME`` writes (and refuses to overwrite any of them):
 
-    solutions/NAME.py                  the reference: one function, NAME(x, w, b)
+    solutions/NAME.py                  the reference: one function, NAME(x), a placeholder
     solutions/NAME_mistakes.py         the mistake catalogue's implementations (none yet)
     assignments/NAME/assignment.toml   the contract (contract.py): title, points, limits
-    assignments/NAME/fixtures.py       a public and a hidden case (inputs only)
+    assignments/NAME/fixtures.py       a public and a hidden case per function (inputs only)
     assignments/NAME/mistakes.toml     the catalogue's explanations (none yet)
-    assignments/NAME/make_notebook.py  builds the notebook from the reference (authoring.py)
-    assignments/NAME/NAME.ipynb        built by running make_notebook.py
+    assignments/NAME/NAME.ipynb        built from the reference (authoring.built_text)
 
-The reference-filled notebook earns full marks and the stub 0 (tests/test_scaffold.py);
-the README's "Add an exercise" says how to grow it into a real one.
+``new NAME --function F`` adds F to solutions/NAME.py, ``F_cases()`` to fixtures.py (and to
+``cases()``), ``F = 2`` to [questions], and rebuilds the notebook (the assignment's own
+make_notebook.py, if it has one, must be given F's cells by hand: it is its author's).
+
+The exercise passes ``deepgrade validate NAME`` as written (tests/test_scaffold.py); the
+README's "Add an exercise" says how to grow it into a real one.
 """
 
 from __future__ import annotations
 
+import ast
 import keyword
 import os
 import re
-import subprocess
-import sys
+import tomllib
 from pathlib import Path
+
+from . import settings
 
 NAME_RULE = "a lowercase Python name: a letter, then letters, digits or _ (e.g. attention)"
 
@@ -33,22 +39,23 @@ class ScaffoldError(Exception):
 REFERENCE = '''"""The reference solution of the {name} assignment. Never given to students.
 
 Every function here is one question (assignment.toml [questions]); the notebook's stubs
-are built from their signatures and docstrings (make_notebook.py). Check each one against
-an independent implementation (a library, a hand calculation, a numerical gradient).
+are built from their signatures and docstrings (deepgrade notebook {name}). Check each one
+against an independent implementation (a library, a hand calculation, a numerical gradient).
 """
 
 from __future__ import annotations
+'''
 
-import numpy as np
+FUNCTION = '''
 
+def {function}(x):
+    """{function}(x): REPLACE this docstring and the body with what {function} computes.
+    Students read this docstring above their stub: say what to compute and the shapes.
 
-def {name}(x, w, b):
-    """A dense layer followed by ReLU: max(0, x @ w + b).
-
-    x: inputs, shape (n, d); w: weights, shape (d, k); b: biases, shape (k,).
-    Returns an array of shape (n, k).
+    x: an array, shape (n, d).
+    Returns an array of shape (n, d).
     """
-    return np.maximum(0.0, x @ w + b)
+    return x * x  # a placeholder computation: replace it
 '''
 
 MISTAKES = '''"""The {name} assignment's catalogue of realistic wrong implementations.
@@ -57,10 +64,10 @@ Each function is one mistake: its name is the mistake's id in assignments/{name}
 its signature that of the function it replaces. The grader runs every mistake on every
 fixture; when a student's output equals a mistake's, the feedback names it. Example:
 
-    def {name}_no_relu(x, w, b):
-        return x @ w + b
+    def {name}_cubed(x):
+        return x * x * x
 
-    MUTANTS = {{"{name}_no_relu": {name}_no_relu}}
+    MUTANTS = {{"{name}_cubed": {name}_cubed}}
 """
 
 from __future__ import annotations
@@ -86,7 +93,7 @@ memory_gb = 2
 
 FIXTURES = '''"""Fixtures of the {name} assignment: inputs only (the grader computes every expected
 value from the reference). Public cases are shown to students in grader.check; hidden
-ones (hidden=True) only in the grade, drawn from a fixed seed."""
+ones (hidden=True) only in the grade, drawn from a fixed seed, on other shapes."""
 
 from __future__ import annotations
 
@@ -96,86 +103,40 @@ from deepgrade.assignment import Case, seeded
 
 
 def cases() -> dict[str, list[Case]]:
-    rng = seeded({seed})
-    x = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
-    w = np.array([[1.0, 0.0], [0.5, -1.0], [2.0, 1.0]])
-    b = np.array([0.5, -0.5])
+    """Every question's cases, by function name."""
     return {{
-        "{name}": [
-            Case("small", "2 samples, 3 inputs, 2 units", (x, w, b)),
-            Case(
-                "hidden_5x4x3",
-                "5 samples, 4 inputs, 3 units",
-                (rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=3)),
-                hidden=True,
-            ),
-        ]
+        "{name}": {name}_cases(),
     }}
 '''
 
-MISTAKES_TOML = """# The {name} assignment's mistake catalogue: what students read when their output equals
-# what that mistake produces. Implementations: solutions/{name}_mistakes.py (same ids).
-# Example:
-#
-# [{name}_no_relu]
-# function = "{name}"
-# title = "ReLU left out"
-# explanation = \"\"\"
-# Your output has negative values: apply ReLU, max(0, z), to x @ w + b.\"\"\"
-"""
+CASES = '''
 
-MAKE_NOTEBOOK = '''"""Build assignments/{name}/{name}.ipynb: the stubs come from the reference's signatures
-and docstrings, so the notebook cannot drift from the student API.
-
-    python assignments/{name}/make_notebook.py
-"""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-import nbformat
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "graders")]
-
-from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub  # noqa: E402
-from solutions import {name} as reference  # noqa: E402
-
-
-def build() -> nbformat.NotebookNode:
-    cells = [
-        markdown(
-            """
-            # Assignment: {name}
-
-            Implement each function where it says `# YOUR CODE HERE`, then run the
-            `grader.check(...)` cell under it: it runs the public checks. Your grade also
-            uses hidden checks on other inputs, so make your functions general.
-            """
-        ),
-        code(
-            """
-            import numpy as np
-            import otter
-
-            grader = otter.Notebook()
-            """
-        ),
-        markdown("## {name}"),
-        code(stub(reference.{name})),
-        check_cell("{name}"),
-        markdown("## Check everything\\n\\nRun every public check once more before you submit."),
-        code("grader.check_all()"),
+def {function}_cases() -> {returns}:
+    """{function}: a public case (grader.check shows it) and a hidden one on another shape."""
+{imports}    rng = seeded({seed})
+    return [
+        Case("small", "2 x 3 values", (np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.5]]),)),
+        Case("hidden_4x5", "4 x 5 random values", (rng.normal(size=(4, 5)),), hidden=True),
     ]
-    return new_notebook(cells, "{name}")
+'''
 
+# inside F_cases when the fixtures file does not bind these names itself
+CASES_IMPORTS = """    import numpy as np
 
-if __name__ == "__main__":
-    out = Path(__file__).with_name("{name}.ipynb")
-    nbformat.write(build(), out)
-    print(f"wrote {{out}}")
+    from deepgrade.assignment import Case, seeded
+
+"""
+
+MISTAKES_TOML = '''# The {name} assignment's mistake catalogue: what students read when their output equals
+# what that mistake produces. Implementations: solutions/{name}_mistakes.py (same ids).
+# A mistake wrong only on unusual inputs may keep more than half of its question if its
+# entry says why (keeps_more_than_half = "..."). Example:
+#
+# [{name}_cubed]
+# function = "{name}"
+# title = "cubed instead of squared"
+# explanation = """
+# Your output is x * x * x: square x instead."""
 '''
 
 
@@ -185,32 +146,47 @@ def course_for_new(course: Path | str | None = None) -> Path:
     course). Never the source checkout deepgrade runs from."""
     from .assignment import is_course
 
-    given = course or os.environ.get("DEEPGRADE_ROOT")
+    given = course or settings.get("DEEPGRADE_ROOT")
     if given:
         return Path(given).expanduser().resolve()
     here = Path.cwd().resolve()
     return next((p for p in (here, *here.parents) if is_course(p)), here)
 
 
+def _seed(name: str) -> int:
+    return 20260000 + sum(map(ord, name)) % 10000  # fixed per name: the same fixtures every run
+
+
+def _check_name(name: str, what: str = "an exercise") -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
+        raise ScaffoldError(f"{name!r} cannot name {what}: use {NAME_RULE}")
+
+
 def files(name: str) -> dict[str, str]:
     """Relative path -> text of every file of a new exercise (the notebook is built after)."""
-    seed = 20260000 + sum(map(ord, name)) % 10000  # fixed per name: the same fixtures every run
-    fill = {"name": name, "seed": seed}
+    fill = {"name": name, "function": name, "seed": _seed(name), "imports": "", "returns": "list[Case]"}
     return {
-        f"solutions/{name}.py": REFERENCE.format(**fill),
+        f"solutions/{name}.py": REFERENCE.format(**fill) + FUNCTION.format(**fill),
         f"solutions/{name}_mistakes.py": MISTAKES.format(**fill),
         f"assignments/{name}/assignment.toml": TOML.format(**fill),
-        f"assignments/{name}/fixtures.py": FIXTURES.format(**fill),
+        f"assignments/{name}/fixtures.py": FIXTURES.format(**fill) + CASES.format(**fill),
         f"assignments/{name}/mistakes.toml": MISTAKES_TOML.format(**fill),
-        f"assignments/{name}/make_notebook.py": MAKE_NOTEBOOK.format(**fill),
     }
+
+
+def _build(name: str, course: Path) -> Path:
+    from .authoring import BuildError, write_notebook
+
+    try:
+        return write_notebook(name, course)
+    except BuildError as exc:
+        raise ScaffoldError(str(exc)) from None
 
 
 def new_exercise(name: str, course: Path) -> list[Path]:
     """Write a new exercise into ``course`` and build its notebook; returns the files written.
     Raises ScaffoldError (nothing written) for a bad name or a file that exists."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
-        raise ScaffoldError(f"{name!r} cannot name an exercise: use {NAME_RULE}")
+    _check_name(name)
     course = Path(course)
     texts = files(name)
     targets = [course / rel for rel in texts] + [course / "assignments" / name]
@@ -223,9 +199,107 @@ def new_exercise(name: str, course: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    make = course / "assignments" / name / "make_notebook.py"
-    proc = subprocess.run([sys.executable, str(make)], capture_output=True, text=True, cwd=course, timeout=300)
-    notebook = course / "assignments" / name / f"{name}.ipynb"
-    if proc.returncode != 0 or not notebook.is_file():
-        raise ScaffoldError(f"{make} failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
-    return [*written, notebook]
+    return [*written, _build(name, course)]
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _add_to_cases(text: str, function: str, path: Path) -> str:
+    """fixtures.py with ``"function": function_cases(),`` added to the dict cases() returns
+    (as deepgrade new writes it), else with cases() wrapped to add it."""
+    tree = ast.parse(text)
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "cases"), None)
+    if fn is None:
+        raise ScaffoldError(f"{path}: no function cases() to add {function}'s cases to")
+    last = fn.body[-1]
+    lines = text.splitlines(keepends=True)
+    if isinstance(last, ast.Return) and isinstance(last.value, ast.Dict) and last.value.end_lineno > last.lineno:
+        # the closing brace is on a line of its own: the new entry goes just above it
+        close = last.value.end_lineno - 1
+        indent = " " * (len(lines[close - 1]) - len(lines[close - 1].lstrip())) if close > last.lineno else "        "
+        if last.value.keys and not lines[close - 1].rstrip().endswith((",", "{")):
+            lines[close - 1] = lines[close - 1].rstrip("\n").rstrip() + ",\n"
+        lines.insert(close, f'{indent}"{function}": {function}_cases(),\n')
+        return "".join(lines)
+    return text + (
+        f"\n\n_cases_before_{function} = cases\n\n\n"
+        "def cases() -> dict:\n"
+        f'    """The cases above, and {function}\'s."""\n'
+        f'    return {{**_cases_before_{function}(), "{function}": {function}_cases()}}\n'
+    )
+
+
+def _add_question(text: str, function: str, path: Path) -> str:
+    """assignment.toml with ``function = 2`` as the last entry of [questions]."""
+    lines = text.splitlines(keepends=True)
+    start = next(
+        (i for i, ln in enumerate(lines) if re.fullmatch(r"\s*\[\s*questions\s*\]\s*(#.*)?", ln.rstrip("\n"))), None
+    )
+    if start is None:
+        raise ScaffoldError(f"{path}: no [questions] table to add {function} to")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    last = max(i for i in range(start, end) if lines[i].strip() and not lines[i].lstrip().startswith("#"))
+    if not lines[last].endswith("\n"):
+        lines[last] += "\n"
+    lines.insert(last + 1, f"{function} = 2\n")
+    return "".join(lines)
+
+
+def add_function(name: str, function: str, course: Path) -> list[Path]:
+    """Add the question ``function`` to the exercise ``name`` of ``course``: its reference
+    (placeholder), its cases, its [questions] entry, its notebook cell. Returns the files
+    changed. Raises ScaffoldError, having changed nothing, when it cannot."""
+    from .assignment import available
+
+    _check_name(function, "a function")
+    course = Path(course)
+    if name not in available(course):
+        raise ScaffoldError(f"no exercise {name!r} in {course / 'assignments'} (deepgrade new {name} makes one)")
+    reference = course / "solutions" / f"{name}.py"
+    fixtures = course / "assignments" / name / "fixtures.py"
+    toml = course / "assignments" / name / "assignment.toml"
+    for path in (reference, fixtures):
+        if not path.is_file():
+            raise ScaffoldError(f"{path}: no such file")
+    questions = tomllib.loads(toml.read_text(encoding="utf-8")).get("questions", {})
+    ref_text, fix_text = reference.read_text(encoding="utf-8"), fixtures.read_text(encoding="utf-8")
+    try:
+        ref_tree, fix_tree = ast.parse(ref_text), ast.parse(fix_text)
+    except SyntaxError as exc:
+        raise ScaffoldError(f"{exc.filename or 'a file'}: line {exc.lineno}: {exc.msg}") from None
+    if function in questions or function in _top_level_names(ref_tree):
+        raise ScaffoldError(f"{function} is already a question of {name} or a function of {reference}")
+    if f"{function}_cases" in _top_level_names(fix_tree):
+        raise ScaffoldError(f"{fixtures} already defines {function}_cases")
+    fill = {
+        "function": function,
+        "seed": _seed(function),
+    }
+    if {"np", "Case", "seeded"} <= _top_level_names(fix_tree):
+        fill |= {"imports": "", "returns": "list[Case]"}
+    else:  # no annotation naming Case: without `from __future__ import annotations` it is evaluated
+        fill |= {"imports": CASES_IMPORTS, "returns": "list"}
+    new_texts = {
+        reference: ref_text.rstrip("\n") + "\n" + FUNCTION.format(**fill),
+        fixtures: _add_to_cases(fix_text, function, fixtures).rstrip("\n") + "\n" + CASES.format(**fill),
+        toml: _add_question(toml.read_text(encoding="utf-8"), function, toml),
+    }
+    if function not in tomllib.loads(new_texts[toml]).get("questions", {}):  # a layout the text edit missed
+        raise ScaffoldError(f"{toml}: could not add {function} = 2 to [questions]; nothing was changed")
+    for path, text in new_texts.items():
+        path.write_text(text, encoding="utf-8")
+    from .authoring import builder
+
+    if builder(name, course) is not None:
+        return list(new_texts)  # its own make_notebook.py: the caller says what to add there
+    return [*new_texts, _build(name, course)]

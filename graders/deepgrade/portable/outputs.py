@@ -90,7 +90,7 @@ def structure_problem(got: Any, outputs: Any, hidden: bool = False) -> str | Non
         missing = [k for k in expected if k not in got]
         if missing:
             if hidden:
-                return f"the dict returned lacks the keys {missing}; expected the keys {expected}"
+                return f"the dict returned lacks the keys {missing}"
             found = sorted(str(k) for k in got)
             return f"the dict returned has the keys {found[:12]}; expected the keys {expected} (missing: {missing})"
         return None

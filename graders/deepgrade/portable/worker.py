@@ -38,6 +38,7 @@ CELL_PREFIX = "<cell "
 
 
 def _channel():
+    # read here, not through deepgrade.settings (not importable in the sandbox); listed in its table
     fd = int(os.environ["DEEPGRADE_FD"])
     return os.fdopen(fd, "w", buffering=1, encoding="utf-8")
 
@@ -106,7 +107,7 @@ def run_call(call: dict, namespace: dict, kept: dict) -> dict:
 def _items():
     """The grader's work, one JSON object a line on the input pipe, read only as needed:
     the cells, then (once they have run) the public calls, then the hidden calls."""
-    fd = int(os.environ["DEEPGRADE_IN"])
+    fd = int(os.environ["DEEPGRADE_IN"])  # listed in deepgrade.settings' table, read here (sandbox)
     os.set_inheritable(fd, False)  # not handed on to the student's subprocesses
     with os.fdopen(fd, "rb") as inp:
         for line in inp:
