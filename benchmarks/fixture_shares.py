@@ -1,4 +1,5 @@
-"""Print, per numpy assignment, what answers that are not right keep (issue 12).
+"""Print, per numpy assignment, what answers that are not right keep, to see
+how well the fixtures discriminate.
 
     .venv/bin/python benchmarks/fixture_shares.py [cnn rnn gated]
 

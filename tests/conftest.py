@@ -4,6 +4,9 @@ writes it."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from deepgrade import isolation
@@ -67,3 +70,23 @@ def validated(new_course):
         return cache[name]
 
     return get
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Under .ci/run (CI_TIMES_START set): the times, just above pytest's summary line.
+
+    The sum of every test's setup, call and teardown is the run's length on one worker (each
+    in wall time: other jobs on a shared machine lengthen it too); pytest's own wall time is
+    smaller when pytest-xdist runs tests side by side. CI_TIMES_FAST holds the fast subset's
+    figures when this run is the slow part."""
+    start = os.environ.get("CI_TIMES_START")
+    if not start:
+        return
+    reports = [r for rs in terminalreporter.stats.values() for r in rs if isinstance(r, pytest.TestReport)]
+    tests = sum(r.duration for r in reports)
+    part = "slow tests" if os.environ.get("CI_TIMES_FAST") else "fast subset"
+    write = terminalreporter.write_line
+    write(f"{part}: {tests:.0f} s of tests (setup + call + teardown, summed over workers)")
+    if os.environ.get("CI_TIMES_FAST"):
+        write(f"fast subset: {os.environ['CI_TIMES_FAST']}")
+        write(f"whole CI (install and both parts): {time.time() - float(start):.0f} s wall")

@@ -1,5 +1,5 @@
 """Pictures in feedback are structured data the grader drew (Check.attachments), never
-files named in text (issue 10, item 9).
+files named in text: the sandbox's output is the student's, and a path in it may point anywhere.
 
 The attack this closes: an exception class named like one of the grader's statuses
 ("Timeout") with the message ``learning curves: PATH`` used to make the reports copy and

@@ -1,4 +1,6 @@
-"""The Gradescope autograder against a student who is trying (issue 10, items 5, 6, 10).
+"""The Gradescope autograder against a student who is trying: on Gradescope the
+student's code runs in the grader's own container, so every attack must still leave the
+grade the grader wrote.
 
 The exported zip is unpacked into a Gradescope-like root (source, submission, results)
 that other users can traverse, as /autograder is, and run_autograder runs with

@@ -1,4 +1,5 @@
-"""Both identity attacks of issue 11, graded for real (sandbox): every student keeps their
+"""Both identity attacks (a class folder's subfolders taken as students; an upload posing
+as other students), graded for real (sandbox): every student keeps their
 own grade. Expected points are independent of deepgrade's bookkeeping: a notebook filled
 from the reference earns every point, the untouched student notebook none."""
 

@@ -1,4 +1,4 @@
-"""Odd inputs of issue 11: each gets a row with its reason, the batch completes, and every
+"""Odd inputs a class hands in (unreadable, duplicated, misnamed): each gets a row with its reason, the batch completes, and every
 other student's row is intact (final_grades.csv, canvas.csv, moodle.csv, feedback and the
 summary all written).
 

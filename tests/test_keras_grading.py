@@ -177,6 +177,7 @@ print("STUDENT CHECK OK")
 """
 
 
+@pytest.mark.slow
 def test_grader_check_trains_in_the_student_copy(tmp_path):
     import subprocess
     import sys

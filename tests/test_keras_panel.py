@@ -1,4 +1,5 @@
-"""Thresholds of the keras check models come from a panel (issue 12, item 7).
+"""Thresholds of the keras check models come from a panel: reasonable models the
+grader's budget trains, so that a threshold is a measurement and not a guess.
 
 The full measurement (every panel model and control over three seeds) is recorded by
 `deepgrade calibrate keras` in assignments/keras/thresholds.toml; these tests prove that

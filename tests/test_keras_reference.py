@@ -134,6 +134,7 @@ def test_persistence_is_a_fair_baseline():
     assert persistence < np.var(yte)
 
 
+@pytest.mark.slow
 def test_unfrozen_base_loses_the_frozen_checks():
     out = FX.local_outcomes(namespace(build_transfer_model="transfer_unfrozen"), ["build_transfer_model"])
     checks = {c.label.split(":")[0]: c for c in judge(out, "build_transfer_model")}
@@ -146,6 +147,7 @@ def test_unfrozen_base_loses_the_frozen_checks():
     assert not resnet.passed and "transfer_unfrozen" in resnet.diagnosis
 
 
+@pytest.mark.slow
 def test_dense_only_digits_model_loses_the_structure_check():
     out = FX.local_outcomes(namespace(build_digit_cnn="digits_no_convolution"), ["build_digit_cnn"])
     checks = judge(out, "build_digit_cnn")

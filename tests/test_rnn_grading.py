@@ -179,8 +179,8 @@ def test_grader_check_in_the_student_copy(tmp_path, rnn):
 
 
 # ---------------------------------------------------------------- the consistency check only adds
-# (issue 12): graded in this process with the grader's scorer, the reference rnn_backward
-# next to each catalogued wrong rnn_step / rnn_forward.
+# (a wrong step or forward must not earn it): graded in this process with the grader's
+# scorer, the reference rnn_backward next to each catalogued wrong rnn_step / rnn_forward.
 
 
 def _forward_from_step(step):
@@ -419,7 +419,7 @@ def test_backward_consistent_with_its_wrong_forward_gains_credit(rnn):
     assert all("your rnn_forward is wrong" in " ".join(c.details) for c in cons)
 
 
-# ------------------------------------------------ the vanishing-gradient story (issue 13 item 6)
+# ------------------------------------------------ the vanishing-gradient story: the problem, then the remedy
 
 PROBLEM, REMEDY = "hidden check: the problem:", "hidden check: the remedy:"
 

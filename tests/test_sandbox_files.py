@@ -146,7 +146,8 @@ def test_hidden_inputs_never_reach_cells_or_public_calls(mode):
     """A hidden call writes its input where a re-run cell and a public call would look, then
     crashes the process: the cell's outcome stays the first run's, and the public call ran
     before any hidden input existed in the sandbox."""
-    spots = "[os.path.join(os.environ['HOME'], 'leak'), '/tmp/deepgrade-leak', '/dev/shm/deepgrade-leak']"
+    leak = f"deepgrade-leak-{os.getpid()}"  # the fallback's /tmp is shared with other graders
+    spots = f"[os.path.join(os.environ['HOME'], 'leak'), '/tmp/{leak}', '/dev/shm/{leak}']"
     cells = [
         (0, "import os, numpy as np\n"),
         (
@@ -178,7 +179,7 @@ def test_hidden_inputs_never_reach_cells_or_public_calls(mode):
     try:
         run = _run(cells, calls, sandbox.Limits(cell_seconds=20, total_seconds=60))
     finally:
-        for p in ("/tmp/deepgrade-leak", "/dev/shm/deepgrade-leak"):
+        for p in (f"/tmp/{leak}", f"/dev/shm/{leak}"):
             if os.path.exists(p):
                 os.remove(p)
     assert run.cells[1].ok, run.cells[1].error  # the first run's outcome, not the re-run's

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from deepgrade import assignment as asg
 from deepgrade.cli import main
 from deepgrade.validate import CHECKS, validate
 
@@ -151,8 +152,10 @@ def test_validate_names_every_check_and_leaves_a_place_for_more():
         "fixtures",
         "catalogue",
         "mistakes_show",
+        "uses",
         "sandbox",
         "mistakes_graded",
+        "dependencies",
         "hidden",
         "notebook",
     ]
@@ -205,3 +208,22 @@ def test_an_exception_that_is_not_needed_is_named(tmp_path, capsys):
     status, lines = _run(course, capsys)
     assert status == 1 and len(lines) == 1
     assert lines[0].startswith("assignments/ex/mistakes.toml: [ex_plus] keeps_more_than_half: not needed: it keeps ")
+
+
+def test_uses_must_be_what_the_reference_calls(tmp_path, capsys):
+    """[uses] declares what the reference's function calls, no more and no less: a part it never
+    calls, and a question's function it calls undeclared, are one line each naming the toml."""
+    course = _course(tmp_path)
+    assert main(["--course", str(course), "new", "ex", "--function", "twice"]) == 0
+    toml = course / "assignments" / "ex" / "assignment.toml"
+    _append(toml, '\n[uses]\nex = ["twice"]\n')
+    status, lines = _run(course, capsys, "ex")
+    assert status == 1
+    assert any("assignment.toml: [uses] ex: the reference's ex never calls twice" in line for line in lines), lines
+    reference = course / "solutions" / "ex.py"
+    reference.write_text(reference.read_text().replace("return x * x", "return twice(x) * 0 + x * x", 1))
+    toml.write_text(toml.read_text().replace('\n[uses]\nex = ["twice"]\n', ""))
+    asg._CACHE.clear()  # the reference changed on disk (one process per command outside tests)
+    status, lines = _run(course, capsys, "ex")
+    assert status == 1
+    assert any("[uses] ex: the reference's ex calls twice: declare it" in line for line in lines), lines

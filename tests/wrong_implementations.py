@@ -1,4 +1,5 @@
-"""Wrong implementations written independently of the mistake catalogue (issue 12).
+"""Wrong implementations written independently of the mistake catalogue, to show that the
+fixtures discriminate beyond the mistakes they were written for.
 
 Each is a plausible student answer, written from scratch here in a student's own style
 (loops, weight slices, helper variables), not copied from solutions/*_mistakes.py: the

@@ -10,7 +10,7 @@ Ref; the cache never leaves the sandbox. The grader's reference uses its own cac
 A wrong rnn_forward puts wrong hidden states in that cache, and a right rnn_backward
 cannot match the reference on them: each such case carries an ``OwnInput`` (the hidden
 states h their rnn_forward returned), and where h is wrong it also accepts what a right
-function returns on THEIR states (compare.Alternative). Its checks then pass, say that
+function returns on THEIR states (judge.Alternative). Its checks then pass, say that
 rnn_forward is the wrong function, and nothing is lost. Hidden cases compute that value
 with the reference on the student's h; public cases with the pairs the student copy
 ships (the catalogued wrong rnn_step / rnn_forward, ``_wrong_forwards``), so that
@@ -39,14 +39,13 @@ from deepgrade.portable.outputs import structure_problem
 
 GRAD_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y", "h0", "x")
 GRAD_OUTPUTS = {k: f"d{k}" for k in GRAD_KEYS}
-PARAM_KEYS = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
 
 # the consistency check: a tiny RNN so that ~60 forward calls cost a few milliseconds each
 CONS_SIZES = (1, 3, 2, 3, 1)  # N, T, D, H, K
 CONS_EPS = 1e-6
 CONS_TOL = 1e-6  # relative error; central differences in float64 reach ~1e-9 here
 CONS_WEIGHT = 2.0  # per gradient, counted only when it passes on a wrong forward: it can only add credit
-# (within the hidden checks' share of the question: compare.split_points; 3.0 when it diluted every check)
+# (within the hidden checks' share of the question: scoring.split_points; 3.0 when it diluted every check)
 CONS_FLAT = 1e-8  # a numerical gradient smaller than this: the forward ignores the input (no credit)
 
 
@@ -182,7 +181,11 @@ def _wrong_forwards(assignment) -> dict:
 
 
 def _with_cache(name, desc, x, h0, params, dy, hidden, outputs, rtol=1e-7) -> list[Case]:
-    """The student's rnn_forward (its cache stays in the sandbox), then ``function`` on it."""
+    """Two cases on one rnn: the student's rnn_forward on (x, h0, params), kept in the sandbox
+    (its h comes back, uncompared; its cache stays there), then the question's function
+    (rnn_backward or hidden_grad_norms) on dy and that cache. ``outputs`` names the
+    question's outputs; the OwnInput accepts what a right function returns on the hidden
+    states of a catalogued wrong forward."""
 
     def reference_args(ref, x=x, h0=h0, params=params, dy=dy):
         return (dy, ref.rnn_forward(x, h0, params)[2])

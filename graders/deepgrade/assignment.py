@@ -61,7 +61,7 @@ class OwnInput:
     """A case whose function reads an intermediate that the student's own earlier call made
     (rnn_backward reads the hidden states in their rnn_forward's cache). Where that
     intermediate is wrong, the case also accepts what a right function returns on it
-    (compare.Alternative), so that a right function never loses points to a wrong one.
+    (judge.Alternative), so that a right function never loses points to a wrong one.
 
     case: the earlier case of the same question (keep=True) whose returned element
         ``index`` is the intermediate (its ``outputs`` must name that element, so that it

@@ -98,7 +98,7 @@ class Progress:
         self.start = time.monotonic()
         self.last = 0.0
 
-    def update(self, n: int = 1, label: str = "") -> None:
+    def update(self, n: int = 1) -> None:
         self.done += n
         if not self.enabled:
             return

@@ -79,16 +79,12 @@ def load_panel(assignment: Assignment) -> ModuleType:
     return module
 
 
-def _fixtures(assignment: Assignment) -> ModuleType:
-    return assignment.fixtures
-
-
 def measure_panel(
     assignment: Assignment, question: str, seeds: list[int], panel: ModuleType | None = None, log=print
 ) -> list[Measured]:
     """Train every panel model and control of one question over the seeds; their metrics."""
     panel = panel or load_panel(assignment)
-    fx = _fixtures(assignment)
+    fx = assignment.fixtures
     base = dict(vars(assignment.reference)) if assignment.reference is not None else {}
     rows = [(row, False) for row in panel.PANELS.get(question, [])]
     rows += [(row, True) for row in panel.CONTROLS.get(question, [])]

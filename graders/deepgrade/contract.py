@@ -20,7 +20,7 @@ assignment, the pipeline and the reports read them from this module.
     [questions]    function = points (>= 0), one per student function, in notebook order
     [limits]       cell_seconds, call_seconds (per call, when a case sets none),
                    total_seconds, memory_gb; disk_mb, inodes (whole numbers)
-    [points]       the points policy (compare.Policy: shape, no_mutation, expected_error,
+    [points]       the points policy (portable/policy.Policy: shape, no_mutation, expected_error,
                    [points.outputs.<question>] output weights)
     [tolerances.<question>]  rtol, atol for every case of that question
     [uses]         question = ["part", ...]: the student's other functions that question's

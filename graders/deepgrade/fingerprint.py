@@ -12,7 +12,7 @@ What runs (a change re-runs the student's code in the sandbox):
 
 What scores (a change re-scores the stored outcomes, no student code runs):
 
-    engine   deepgrade's version and a sha256 of all the engine's files (*.py, *.html, *.css)
+    engine   deepgrade's version and a sha256 of all the engine's own files (*.py)
     files    sha256 of every file in assignments/<name>/ (assignment.toml, fixtures.py,
              mistakes.toml, data files, ...) and of solutions/<name>.py and
              solutions/<name>_mistakes.py, by path relative to the course folder
@@ -58,10 +58,10 @@ def version() -> str:
 
 @cache
 def engine_key() -> dict[str, str]:
-    """{"version": ..., "source": sha256 over the engine's files, names included}."""
+    """{"version": ..., "source": sha256 over the engine's .py files, names included}."""
     h = hashlib.sha256()
     for p in sorted(ENGINE.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".html", ".css") and not _SKIP_PARTS & set(p.parts):
+        if p.is_file() and p.suffix == ".py" and not _SKIP_PARTS & set(p.parts):
             h.update(p.relative_to(ENGINE).as_posix().encode() + b"\0" + _sha256(p).encode() + b"\n")
     return {"version": version(), "source": h.hexdigest()}
 

@@ -189,9 +189,6 @@ requires-python = ">=3.11"
 
 [tool.setuptools.packages.find]
 where = ["graders"]
-
-[tool.setuptools.package-data]
-deepgrade = ["*.html", "*.css"]
 """
 
 

@@ -577,10 +577,3 @@ def describe(subs: list[Submission]) -> str:
     dup = sum(1 for s in subs if s.status == "duplicate")
     skipped = sum(1 for s in subs if s.status == "skipped")
     return f"{to_grade} submission(s) to grade, {dup} duplicate(s), {skipped} file(s) not graded"
-
-
-def is_within(path: Path, folder: Path) -> bool:
-    try:
-        return os.path.commonpath([os.path.realpath(path), os.path.realpath(folder)]) == os.path.realpath(folder)
-    except ValueError:
-        return False

@@ -2,8 +2,8 @@
 
 load the notebook          notebook.load        -> code cells
 run it in a sandbox        sandbox.run          -> plain arrays per call
-compare with the reference score.grade_question (compare.judge_case)
-diagnose                   compare.judge_case against the mistake catalogue
+compare with the reference score.grade_question (judge.judge_case)
+diagnose                   judge.judge_case against the mistake catalogue
 score                      score.grade_question -> points per question
 report                     report.*             -> text, JSON, HTML, CSV
 """

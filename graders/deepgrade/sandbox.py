@@ -17,7 +17,7 @@ Nothing the student's process sent is ever quoted in what the grader says (proto
 errors, notes, incidents): those name the kind of violation only, in fixed words
 (``channel.KINDS``), since a hidden call's inputs are in that process's memory. What the
 student's code itself reports (an exception's type and message, a returned value) is
-shown only as compare.error_check and compare.judge_case allow (nothing of it on a hidden
+shown only as feedback.error_check and judge.judge_case allow (nothing of it on a hidden
 check); type names of returned objects (``wire.Opaque``) are dropped from hidden calls.
 
 Memory: one submission's channel carries at most ``MAX_CHANNEL_BYTES`` over all its
@@ -87,7 +87,6 @@ MAX_VALUE_BYTES = 4 * MAX_RESULT_BYTES
 GRADER_MEMORY_BYTES = 256 * 1024**2
 # the Protocol error's words per kind (a message too long is most likely a value too large)
 _TOO_LONG = f"a message larger than the grader accepts (a value over {MAX_RESULT_BYTES // 2**20} MiB?)"
-GRADER_ERRORS = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
 
 
 @dataclass

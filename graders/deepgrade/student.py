@@ -83,7 +83,7 @@ def public_data(assignment: Assignment) -> dict:
 def hidden_weight(assignment: Assignment, q: Question) -> float:
     """What the question's hidden checks weigh in the grade (every compared case that runs with
     the hidden calls: hidden, or reading a hidden call's value), known before any call; with the
-    public checks' own weight it gives what the public checks are worth (compare.split_points)."""
+    public checks' own weight it gives what the public checks are worth (scoring.split_points)."""
     hidden = {c.name for c in q.cases if c.hidden}
     grew = True
     while grew:  # a case that reads a hidden-phase call's value runs in the hidden phase too

@@ -45,6 +45,7 @@ import numpy as np
 from . import assignment as asg
 from .portable import compare
 from .portable import outputs as output_parts
+from .portable.feedback import fmt_points
 
 LIMIT = 0.5  # the share of its question a catalogued mistake may keep
 COMPOSITE_KEY = "breaks_composites"  # mistakes.toml: why a part's mistake makes a composite unjudgeable
@@ -489,7 +490,7 @@ def check_sandbox(ctx: Context) -> list[Problem]:
                     "sandbox",
                     ctx.reference_file,
                     q.name,
-                    f"the reference earns {compare.fmt_points(q.points)}/{compare.fmt_points(q.max_points)} through the "
+                    f"the reference earns {fmt_points(q.points)}/{fmt_points(q.max_points)} through the "
                     f"sandbox ({', '.join(failed[:3]) or 'no check'}): {_first_line(_failing_details(q))}",
                 )
             )
@@ -507,7 +508,7 @@ def check_sandbox(ctx: Context) -> list[Problem]:
                     "sandbox",
                     nb_file,
                     q.name,
-                    f"the untouched stub earns {compare.fmt_points(q.points)} (must be 0, failing with NotImplementedError)"
+                    f"the untouched stub earns {fmt_points(q.points)} (must be 0, failing with NotImplementedError)"
                     + ("" if q.checks else ": no check"),
                 )
             )

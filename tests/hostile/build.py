@@ -230,7 +230,7 @@ def build_corpus(
         at_most={q: "honest" for q in ALL},
     )
 
-    # issue 10's attacks: escape by remount and .pth, planted links and FIFOs, forged channel
+    # attacks on the sandbox itself: escape by remount and .pth, planted links and FIFOs, forged channel
     # messages, disk fill, hidden inputs in exception messages
     import sysconfig
 

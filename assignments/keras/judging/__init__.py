@@ -93,7 +93,7 @@ def measure(name: str, outcomes: dict) -> dict[str, float] | None:
 
 
 def _explained(fn):
-    """Add the catalogue's explanation under each check that names a mistake (compare.explain_diagnoses)."""
+    """Add the catalogue's explanation under each check that names a mistake (feedback.explain_diagnoses)."""
 
     @functools.wraps(fn)
     def wrapper(assignment, question, outcomes):
