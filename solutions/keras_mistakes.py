@@ -513,6 +513,139 @@ def cats_loss_mismatch(input_shape=(150, 150, 3)):
     return model
 
 
+# ------------------------------------------------------------------ issue 20: submissions that were not named
+
+
+def inverse_swaps_min_max(scaled, data_min, data_max):
+    """The inverse with min and max swapped: scaled * (data_min - data_max) + data_max."""
+    import numpy as np
+
+    return np.asarray(scaled, dtype=np.float64) * (data_min - data_max) + data_max
+
+
+def stock_dense_only(window):
+    """A stock model of Dense layers only: the window flattened, no recurrent layer."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(window, 1)),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def generate_last_char_only(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char):
+    """Feeds the model only the last character, not the window."""
+    import numpy as np
+
+    last, out = seed_text[-1], []
+    for _ in range(n_chars):
+        ids = np.array([[char_to_index[last]]])
+        p = np.asarray(model.predict(ids, verbose=0), dtype=np.float64)[0, -1]
+        w = p ** (1.0 / temperature)
+        w = w / w.sum()
+        last = index_to_char[int(rng.choice(len(w), p=w))]
+        out.append(last)
+    return "".join(out)
+
+
+def cats_no_sigmoid(input_shape=(150, 150, 3)):
+    """The reference CNN with a linear output, compiled with binary_crossentropy (which expects probabilities)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def augment_vertical_flip():
+    """The lecture's augmentation with RandomFlip("vertical") instead of horizontal_flip=True."""
+    import math
+
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
+            layers.RandomFlip("vertical"),
+        ]
+    )
+
+
+def augment_no_rescaling():
+    """The lecture's augmentation without rescale=1./255: pixels stay in [0, 255]."""
+    import math
+
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(x_factor=math.tan(math.radians(0.2)), y_factor=0.0, fill_mode="nearest"),
+            layers.RandomZoom(height_factor=0.2, width_factor=0.2, fill_mode="nearest"),
+            layers.RandomFlip("horizontal"),
+        ]
+    )
+
+
+def char_no_context(vocab_size):
+    """Embedding then Dense: each position sees only its own character (at best a bigram model)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            layers.Embedding(vocab_size, 32),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(vocab_size, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def transfer_base_dropped(base, num_classes):
+    """A new model that never uses the base it was given (only the new head, on the raw pixels)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=base.input_shape[1:])
+    x = layers.Flatten()(inputs)
+    x = layers.Dense(64, activation="relu")(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 MUTANTS = {
     "digits_no_convolution": digits_no_convolution,
     "transfer_unfrozen": transfer_unfrozen,
@@ -550,4 +683,12 @@ MUTANTS = {
     "cats_no_convolution": cats_no_convolution,
     "cats_softmax_one_unit": cats_softmax_one_unit,
     "cats_loss_mismatch": cats_loss_mismatch,
+    "inverse_swaps_min_max": inverse_swaps_min_max,
+    "stock_dense_only": stock_dense_only,
+    "generate_last_char_only": generate_last_char_only,
+    "cats_no_sigmoid": cats_no_sigmoid,
+    "augment_vertical_flip": augment_vertical_flip,
+    "augment_no_rescaling": augment_no_rescaling,
+    "char_no_context": char_no_context,
+    "transfer_base_dropped": transfer_base_dropped,
 }

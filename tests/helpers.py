@@ -87,3 +87,24 @@ def numpy_assignments(root: Path = ROOT) -> list[str]:
         if not any(c.harness for q in a.questions for c in q.cases):
             out.append(name)
     return out
+
+
+def readable_copy(dest: Path, parts: list[str], root: Path = ROOT) -> Path:
+    """Copy ``parts`` (paths relative to root) into dest with folders 0755 and files 0644
+    (0755 when executable): a course any user can read, wherever this clone lies (a clone
+    in a folder of mode 0700 is readable by nobody else). Caches and virtual environments
+    are left out. Returns dest."""
+    skip = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".ruff_cache", "*.egg-info", "build")
+    for part in parts:
+        src, to = root / part, dest / part
+        to.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, to, ignore=skip)
+        else:
+            shutil.copy2(src, to)
+    for folder, _dirs, files in os.walk(dest):
+        os.chmod(folder, 0o755)
+        for f in files:
+            p = os.path.join(folder, f)
+            os.chmod(p, 0o755 if os.stat(p).st_mode & 0o100 else 0o644)
+    return dest

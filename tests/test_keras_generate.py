@@ -151,3 +151,91 @@ def test_hostile_outputs_are_judged_not_trusted():
         }
         checks = q.extra_check(A, q, outcomes)
         assert checks and not any(c.passed for c in checks)
+
+
+# ------------------------------------------------------------------ judged on its own (issue 18)
+
+
+def notebook_namespace(**sources: str) -> dict:
+    """The notebook's names as the sandbox has them: the reference's generate and
+    sample_with_temperature pasted in as cells (one dict of globals), then ``sources`` (cells)."""
+    from deepgrade import notebook
+
+    ns: dict = {}
+    for fn in (REF.generate, REF.sample_with_temperature):
+        exec(compile("import numpy as np\n" + notebook.function_source(fn), "<cell>", "exec"), ns)
+    for name, source in sources.items():
+        exec(compile(source, f"<cell {name}>", "exec"), ns)
+    return ns
+
+
+WRONG_SAMPLERS = {
+    # p ** T instead of p ** (1 / T)
+    "power": """
+def sample_with_temperature(probs, temperature, rng):
+    w = probs ** temperature
+    return int(rng.choice(len(w), p=w / w.sum()))
+""",
+    # the stub, unanswered
+    "stub": """
+def sample_with_temperature(probs, temperature, rng):
+    raise NotImplementedError
+""",
+    # forgets to return
+    "no_return": """
+def sample_with_temperature(probs, temperature, rng):
+    w = probs ** (1 / temperature)
+    rng.choice(len(w), p=w / w.sum())
+""",
+}
+
+
+def judge_namespace(ns: dict):
+    out = FX.local_outcomes(ns, ["generate"])
+    q = A.question("generate")
+    return q.extra_check(A, q, out)
+
+
+@pytest.mark.parametrize("sampler", sorted(WRONG_SAMPLERS))
+def test_a_right_generate_keeps_its_points_over_a_wrong_sampler(sampler):
+    checks = judge_namespace(notebook_namespace(sampler=WRONG_SAMPLERS[sampler]))
+    assert len(checks) == len(FX.GENERATE)
+    for c in checks:
+        assert c.passed, (c.label, c.details)
+        assert not c.diagnosis
+        (note,) = c.details
+        assert "sample_with_temperature" in note and "(see sample_with_temperature)" in note
+        if sampler == "power":
+            assert note.startswith("right given your sample_with_temperature")
+        else:
+            assert "with yours it raised" in note
+    # and the sampler itself loses its points, once, on its own question
+    out = FX.local_outcomes(notebook_namespace(sampler=WRONG_SAMPLERS[sampler]), ["sample_with_temperature"])
+    q = A.question("sample_with_temperature")
+    assert not any(c.passed for c in q.extra_check(A, q, out))
+
+
+def test_the_stand_in_sees_what_generate_passes_to_the_sampler():
+    """A generate that passes the sampler a wrong temperature, or the first position's
+    probabilities, is still wrong over a wrong sampler: the stand-in depends on every argument."""
+    from deepgrade import notebook
+
+    src = notebook.function_source(REF.generate)
+    call = "sample_with_temperature(probs, temperature, rng)]"
+    assert src.count(call) == 1 and src.count("[0, -1]") == 1
+    for wrong in (
+        src.replace(call, "sample_with_temperature(probs, 2 * temperature, rng)]"),
+        src.replace("[0, -1]", "[0, 0]"),
+    ):
+        ns = notebook_namespace(sampler=WRONG_SAMPLERS["power"])
+        exec(compile(wrong, "<cell>", "exec"), ns)
+        checks = judge_namespace(ns)
+        assert not any(c.passed for c in checks), [(c.label, c.details) for c in checks]
+
+
+def test_the_stand_in_expectations_ship_for_the_public_cases():
+    """grader.check in the student's copy judges generate on its own too: the shipped file
+    holds the reference's text with the stand-in sampler, and it differs from the real text."""
+    shipped = json.loads(FX.GENERATE_PUBLIC.read_text())
+    for name, d in shipped.items():
+        assert len(d["stand_in"]) == len(d["expected"]) and d["stand_in"] != d["expected"], name

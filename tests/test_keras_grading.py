@@ -38,6 +38,15 @@ ROUNDS = [
         "generate_seed_not_slid",
         "cats_no_convolution",
     ],
+    [  # the wrong submissions issue 20 found unnamed
+        "inverse_swaps_min_max",
+        "stock_dense_only",
+        "generate_last_char_only",
+        "augment_vertical_flip",
+        "char_no_context",
+        "transfer_base_dropped",
+        "cats_no_sigmoid",
+    ],
 ]
 
 
@@ -95,7 +104,7 @@ def test_untouched_notebook_gets_zero(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mistakes", ROUNDS, ids=["round1", "round2"])
+@pytest.mark.parametrize("mistakes", ROUNDS, ids=["round1", "round2", "round3"])
 def test_negative_controls_lose_their_points_with_a_reason(mistakes):
     functions = {A.mistakes[m].function: A.mutants[m] for m in mistakes}
     assert len(functions) == len(mistakes)

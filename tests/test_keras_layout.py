@@ -66,8 +66,10 @@ def test_every_model_case_sends_common_and_its_harness():
             seen += 1
             parts = [p for p in from_harness if p in case.harness]
             if q.name == "generate":
-                model, run = ((HARNESS / f).read_text() for f in ("generate_model.py", "generate.py"))
-                assert case.harness == model + "\n\n" + run
+                common, model, run = (
+                    (HARNESS / f).read_text() for f in ("common.py", "generate_model.py", "generate.py")
+                )
+                assert case.harness == common + "\n\n" + model + "\n\n" + run
             else:
                 assert case.harness.startswith((HARNESS / "common.py").read_text()), q.name
                 assert len(parts) == 2, (q.name, len(parts))  # common.py and the question's own file

@@ -152,6 +152,7 @@ def test_each_mistake_differs_from_the_reference_on_a_public_case(mid):
 ROUNDS = [
     ["scaler_fit_on_all", "windows_off_by_one", "split_shuffled", "inverse_forgets_min"],
     ["scaler_divides_by_max", "windows_no_feature_axis", "split_test_first", "inverse_times_max"],
+    ["inverse_swaps_min_max"],
 ]
 
 

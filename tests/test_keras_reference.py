@@ -169,14 +169,144 @@ def test_temperature_mistakes_are_named(mid):
     out = FX.local_outcomes(namespace(sample_with_temperature=mid), ["sample_with_temperature"])
     checks = judge(out, "sample_with_temperature")
     assert not any(c.passed for c in checks)
-    assert all(mid in c.diagnosis for c in checks)
+    assert all(mid in c.diagnosis for c in checks if c.label.startswith("frequencies"))
 
 
 def test_augmented_validation_is_caught():
     out = FX.local_outcomes(namespace(make_datasets="datasets_augment_validation"), ["make_datasets"])
     checks = judge(out, "make_datasets")
-    check = next(c for c in checks if c.label.startswith("augmentation on the training data only"))
+    check = next(c for c in checks if c.label.startswith("the validation data is only rescaled"))
     assert not check.passed and "datasets_augment_validation" in check.diagnosis
+    # the exercise's point: augmenting the validation data keeps at most half of the question (issue 20)
+    from deepgrade.portable.scoring import question_points
+
+    assert question_points(checks, 2.0) <= 1.0
+
+
+WRONG_AUGMENTATIONS = {
+    "stub": "def build_augmentation():\n    raise NotImplementedError\n",
+    "vertical_no_rescale": (
+        "def build_augmentation():\n"
+        "    return keras.Sequential([layers.RandomFlip('vertical'), layers.RandomRotation(0.1)])\n"
+    ),
+    "only_rescales": "def build_augmentation():\n    return keras.Sequential([layers.Rescaling(1.0 / 255)])\n",
+}
+
+
+@pytest.mark.parametrize("aug", sorted(WRONG_AUGMENTATIONS))
+def test_a_right_make_datasets_keeps_its_points_over_a_wrong_augmentation(aug):
+    """make_datasets is judged on its own (issue 18): the reference's make_datasets pasted in
+    as a cell, beside a wrong build_augmentation, keeps every point, and says where the mistake is."""
+    ns: dict = {}
+    cells = ["import keras\nfrom keras import layers\n", notebook.function_source(REF.make_datasets)]
+    for cell in cells + [WRONG_AUGMENTATIONS[aug]]:
+        exec(compile(cell, "<cell>", "exec"), ns)
+    out = FX.local_outcomes(ns, ["make_datasets", "build_augmentation"])
+    q = A.question("make_datasets")
+    checks = q.extra_check(A, q, out)
+    assert all(c.passed for c in checks), [(c.label, c.details) for c in checks if not c.passed]
+    notes = [d for c in checks for d in c.details]
+    assert len(notes) == 1 and notes[0].startswith("right given your build_augmentation"), notes
+    assert "(see build_augmentation)" in notes[0]
+    # the mistake is charged once: on build_augmentation itself
+    own = A.question("build_augmentation")
+    assert not all(c.passed for c in own.extra_check(A, own, out))
+
+
+# ------------------------------------------------------------------ issue 20: every wrong submission named
+
+
+@pytest.mark.parametrize(
+    "mid,check_label",
+    [
+        ("augment_vertical_flip", "horizontal_flip=True"),
+        ("augment_no_rescaling", "rescale=1./255"),
+        ("cats_no_augmentation", "in training it changes the images"),
+    ],
+)
+def test_augmentation_mistakes_are_named_under_build_augmentation(mid, check_label):
+    out = FX.local_outcomes(namespace(build_augmentation=mid), ["build_augmentation"])
+    checks = judge(out, "build_augmentation")
+    check = next(c for c in checks if c.label.startswith(check_label))
+    assert not check.passed and mid in check.diagnosis, [(c.label, c.diagnosis) for c in checks]
+    assert A.mistakes[mid].explanation in check.details
+
+
+def test_a_dropped_base_is_named_dropped_not_unfrozen():
+    out = FX.local_outcomes(namespace(build_transfer_model="transfer_base_dropped"), ["build_transfer_model"])
+    checks = judge(out, "build_transfer_model")
+    named = {m for c in checks if not c.passed for m in c.diagnosis}
+    assert named == {"transfer_base_dropped"}, [(c.label, c.diagnosis, c.details) for c in checks]
+    assert not any("trainable = False before compiling" in d for c in checks for d in c.details)
+    from deepgrade.portable.scoring import question_points
+
+    assert question_points(checks, 3.0) <= 1.5
+
+
+def test_a_dense_only_stock_model_is_named():
+    out = FX.local_outcomes(namespace(build_stock_lstm="stock_dense_only"), ["build_stock_lstm"])
+    checks = judge(out, "build_stock_lstm")
+    structure = next(c for c in checks if c.label.startswith("a stacked recurrent model"))
+    assert not structure.passed and "stock_dense_only" in structure.diagnosis
+
+
+@pytest.mark.slow
+def test_a_character_model_without_context_is_named():
+    out = FX.local_outcomes(namespace(build_char_model="char_no_context"), ["build_char_model"])
+    checks = judge(out, "build_char_model")
+    acc = checks[-1]
+    assert not acc.passed and "char_no_context" in acc.diagnosis, (acc.label, acc.details)
+    assert "+ 0%" not in acc.label and " points)" in acc.label  # the margin as computed, in points
+
+
+def _cats_value(last: dict, loss: str = "binary_crossentropy", from_logits: bool = False, correct: float = 1.0):
+    """A cats-vs-dogs harness value as the sandbox sends it: the reference's layers with ``last``
+    as the output layer, and predictions that are right on a share ``correct`` of the images."""
+    n = len(FX.cats_dogs_data()["val_labels"])
+    y = np.sort(FX.cats_dogs_data()["val_labels"]).astype(float)
+    said = np.where(np.arange(n) < correct * n, y, 1 - y)
+    # a sigmoid's probabilities, or a linear output's logits (+2 for dogs, -2 for cats)
+    pred = said * 0.8 + 0.1 if last.get("activation") == "sigmoid" else said * 4.0 - 2.0
+    layers_ = (
+        {"type": "Conv2D", "filters": 16, "activation": "relu"},
+        {"type": "MaxPooling2D"},
+        {"type": "Conv2D", "filters": 32, "activation": "relu"},
+        {"type": "MaxPooling2D"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 64, "activation": "relu"},
+        last,
+    )
+    return {
+        "pred": pred.reshape(n, 1),
+        "control_pred": np.full((n, 1), 0.4),
+        "history": {"loss": np.array([0.7, 0.5])},
+        "layers": layers_,
+        "loss": loss,
+        "from_logits": from_logits,
+        "augmentation": "yours (build_augmentation)",
+        "augmentation_moves": True,
+        "augmentation_layers": ("Rescaling", "RandomFlip"),
+        "output_shape_150": np.array([1, 1]),
+        "fit_seconds": 1.0,
+    }
+
+
+def test_a_cats_cnn_without_sigmoid_is_named_and_keeps_at_most_a_quarter():
+    from types import SimpleNamespace
+
+    from deepgrade.portable.scoring import question_points
+
+    q = A.question("build_cats_dogs_cnn")
+    linear = {"type": "Dense", "units": 1, "activation": "linear"}
+    for from_logits, most in ((False, 0.75), (True, 2.25)):
+        o = SimpleNamespace(ok=True, status="ok", error=None, value=_cats_value(linear, from_logits=from_logits))
+        checks = q.extra_check(A, q, {"build_cats_dogs_cnn/train": o})
+        assert question_points(checks, 3.0) == most, [(c.label, c.passed) for c in checks]
+        named = any("cats_no_sigmoid" in c.diagnosis for c in checks)
+        assert named is not from_logits  # from_logits=True is right Keras: only the lecture's structure is missed
+    sigmoid = {"type": "Dense", "units": 1, "activation": "sigmoid"}
+    o = SimpleNamespace(ok=True, status="ok", error=None, value=_cats_value(sigmoid))
+    assert question_points(q.extra_check(A, q, {"build_cats_dogs_cnn/train": o}), 3.0) == 3.0
 
 
 # ------------------------------------------------------------------ data pipeline, VGG16, sampling
@@ -253,6 +383,24 @@ def test_sample_with_temperature_follows_the_formula(temperature):
     # within 5 standard errors of each expected frequency
     se = np.sqrt(want * (1 - want) / n)
     assert np.all(np.abs(counts / n - want) <= 5 * se + 1e-9), (counts / n, want)
+
+
+def test_a_sampler_that_accepts_temperature_zero_loses_that_check_only():
+    """The notebook asks for ValueError when temperature <= 0, and the grader checks it."""
+    src = """
+def sample_with_temperature(probs, temperature, rng):
+    import numpy as np
+
+    w = np.asarray(probs, dtype=np.float64) ** (1.0 / max(temperature, 1e-3))
+    return int(rng.choice(len(w), p=w / w.sum()))
+"""
+    ns: dict = {}
+    exec(compile(src, "<cell>", "exec"), ns)
+    checks = judge(FX.local_outcomes(ns, ["sample_with_temperature"]), "sample_with_temperature")
+    assert [c.passed for c in checks] == [True, True, False], [(c.label, c.details) for c in checks]
+    assert checks[-1].label.startswith("raises ValueError")
+    ref = judge(FX.local_outcomes(namespace(), ["sample_with_temperature"]), "sample_with_temperature")
+    assert len(ref) == 3 and all(c.passed for c in ref)
 
 
 def test_sample_with_temperature_rejects_non_positive():

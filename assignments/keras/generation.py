@@ -3,12 +3,15 @@ generate_model.py, plain numpy) and a seeded rng; the text must equal the refere
 
 The grader computes the expected text and each catalogued mistake's in its own process; the
 public cases' codes ship as data/generate_public.json (the student's copy has no reference).
-Texts travel as character codes: int64 arrays (n_chars,).
+Texts travel as character codes: int64 arrays (n_chars,). generate is also run with a stand-in
+in place of sample_with_temperature (harness/generate.py), and compared with the reference's
+generate run with the same stand-in: a right generate over a wrong sampler keeps its points.
 """
 
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +35,20 @@ def _generation_namespace() -> dict:
     return ns
 
 
-def generation_outputs(generate_fn) -> dict:
-    """{case name: the codes of generate_fn's text, or None if it raised}, with the grader's model and rng."""
+def generation_outputs(generate_fn, stand_in: bool = False) -> dict:
+    """{case name: the codes of generate_fn's text, or None if it raised}, with the grader's model
+    and rng; with ``stand_in``, generate_fn runs with harness/generate_model.py's stand-in sampler
+    as its sample_with_temperature (a copy of the function with those globals: nothing changes
+    in generate_fn's module)."""
     ns = _generation_namespace()
+    if stand_in:
+        generate_fn = types.FunctionType(
+            generate_fn.__code__,
+            {**generate_fn.__globals__, "sample_with_temperature": ns["stand_in_sampler"]},
+            generate_fn.__name__,
+            generate_fn.__defaults__,
+            generate_fn.__closure__,
+        )
     out = {}
     for name, _, (seed_text, n, t, rs, ms), _ in GENERATE:
         try:
@@ -48,13 +62,15 @@ GENERATE_PUBLIC = DATA / "generate_public.json"
 
 
 def public_generation(reference, mutants: dict) -> dict:
-    """What data/generate_public.json holds: the public cases' expected codes and each mistake's."""
-    ref = generation_outputs(reference)
+    """What data/generate_public.json holds: the public cases' expected codes, the reference's
+    codes with the stand-in sampler, and each mistake's codes."""
+    ref, stand_in = generation_outputs(reference), generation_outputs(reference, stand_in=True)
     muts = {mid: generation_outputs(fn) for mid, fn in sorted(mutants.items())}
     public = [name for name, _, _, hidden in GENERATE if not hidden]
     return {
         name: {
             "expected": ref[name].tolist(),
+            "stand_in": stand_in[name].tolist(),
             "mutants": {mid: out[name].tolist() for mid, out in muts.items() if out[name] is not None},
         }
         for name in public
@@ -62,21 +78,27 @@ def public_generation(reference, mutants: dict) -> dict:
 
 
 def _generation_expectations(assignment) -> dict:
-    """The grader: computed from the reference and the catalogue; the student's copy: the shipped public file."""
+    """{case: {"expected", "stand_in", "mutants"}}: the grader computes them from the reference
+    and the catalogue; the student's copy reads the shipped public file."""
     reference = getattr(getattr(assignment, "reference", None), "generate", None)
     if reference is not None:
         mids = [mid for mid, m in assignment.mistakes.items() if m.function == "generate"]
-        ref = generation_outputs(reference)
+        ref, stand_in = generation_outputs(reference), generation_outputs(reference, stand_in=True)
         muts = {mid: generation_outputs(assignment.mutants[mid]) for mid in mids if mid in assignment.mutants}
         return {
             name: {
                 "expected": ref[name],
+                "stand_in": stand_in[name],
                 "mutants": {mid: out[name] for mid, out in muts.items() if out[name] is not None},
             }
             for name in ref
         }
     data = json.loads(GENERATE_PUBLIC.read_text())
     return {
-        name: {"expected": np.asarray(d["expected"]), "mutants": {m: np.asarray(v) for m, v in d["mutants"].items()}}
+        name: {
+            "expected": np.asarray(d["expected"]),
+            "stand_in": np.asarray(d["stand_in"]),
+            "mutants": {m: np.asarray(v) for m, v in d["mutants"].items()},
+        }
         for name, d in data.items()
     }

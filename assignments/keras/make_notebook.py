@@ -26,18 +26,18 @@ epochs and batch size and a time limit, and measures it on data your code never 
 
 | function | what the grader does with it |
 |---|---|
-| `fit_minmax_scaler`, `make_windows`, `split_chronological`, `inverse_minmax` | exercise 1's data pipeline in numpy: compared with the reference on public and hidden series |
-| `build_stock_lstm` | trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
+| `fit_minmax_scaler`, `make_windows`, `split_chronological`, `inverse_minmax` | section 1 (the lecture's exercise 1): the data pipeline in numpy, compared with the reference on public and hidden series |
+| `build_stock_lstm` | section 1: trains {stock_epochs} epochs (batch {stock_batch}) on GOOG's daily closes and forecasts the held-out last 200 days: RMSE in dollars <= {stock_vs_mean} x a training-mean forecast's and <= {stock_vs_p} x the persistence forecast's |
 | `build_digit_cnn` | trains {digits_epochs} epochs (batch {digits_batch}) on sklearn's 8x8 digits, needs >= {digits_min} held-out accuracy |
-| `build_augmentation`, `make_datasets` | reads a generated two-class image folder |
-| `build_cats_dogs_cnn` | exercise 3: trains {cats_epochs} epochs (batch {cats_batch}) on two-class image folders with your augmentation, judged on held-out images (>= {cats_min}) and against a dense network without convolution (+{cats_over} points) |
+| `build_augmentation`, `make_datasets` | applies your augmentation to random images; reads a generated two-class image folder with your `make_datasets` (and the grader's augmentation in place of yours, so that a mistake in `build_augmentation` costs points only once) |
+| `build_cats_dogs_cnn` | section 5 (the lecture's exercise 3): trains {cats_epochs} epochs (batch {cats_batch}) on two-class image folders with your augmentation, judged on held-out images (>= {cats_min}) and against a dense network without convolution (+{cats_over} points) |
 | `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head {transfer_epochs} epochs on digits 5-9 (>= {transfer_min}); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
 | `build_order_classifier` | trains {order_epochs} epochs on "good ... not ... bad" vs "bad ... not ... good" (>= {order_min}) |
 | `build_forecaster` | trains {forecast_epochs} epochs (batch {forecast_batch}) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= {forecast_max} x) |
 | `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, 100 characters per sequence): must beat the bigram baseline by {char_margin} points |
-| `generate` | exercise 2: generates text with a fixed model and the grader's random generator; compared character for character |
-| `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula |
+| `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula; checks that `temperature <= 0` raises `ValueError` |
+| `generate` | section 13 (the lecture's exercise 2): generates text with a fixed model and the grader's random generator; compared character for character, and judged with a stand-in for your `sample_with_temperature` too, so that a mistake there costs points only once |
 
 Compile classifiers with integer labels in mind (`sparse_categorical_crossentropy` for
 several classes, `binary_crossentropy` with one sigmoid output for two). Training budgets are
@@ -45,8 +45,8 @@ short: pick a learning rate that learns quickly (for the character model, e.g.
 `keras.optimizers.Adam(0.01)`). The curves of your training (loss and accuracy per epoch)
 come back with your feedback.
 
-`grader.check("name")` runs the checks on your own machine: it may train for fewer epochs
-than the grader does, and says so.
+`grader.check("name")` runs the checks on your own machine: it trains your model as the
+grader does (the same data, seeds, epochs and batch size), so it takes as long.
 
 Do not put long training runs at the top level of a cell: the grader executes every cell.
 Demonstrations below only run when you set `TRAIN_DEMOS = True`.
@@ -61,7 +61,7 @@ from keras import layers
 
 TRAIN_DEMOS = False  # set True to run the (slow) demonstrations in this notebook"""
 
-GOOG = """## Exercise 1: Google stock prices
+GOOG = """## 1. Google stock prices (the lecture's exercise 1)
 
 The lecture's first exercise predicts GOOG's closing price from the previous days. The data:
 the 1,000 daily closes of GOOG from 25 February 2013 to 13 February 2017 (fpp2's `goog`,
@@ -131,32 +131,33 @@ Your feedback shows the predicted against the real price.""",
     X, y = make_windows(scaled, 20)
     X_train, y_train, X_test, y_test = split_chronological(X, y, 200)
     model = build_stock_lstm(20)
-    model.fit(X_train, y_train, epochs=30, batch_size=32, verbose=0)
+    model.fit(X_train, y_train, epochs={stock_epochs}, batch_size={stock_batch}, verbose=0)  # the grader's budget
     predicted = inverse_minmax(model.predict(X_test, verbose=0)[:, 0], lo, hi)
     real = inverse_minmax(y_test, lo, hi)
     print("RMSE in dollars:", np.sqrt(np.mean((predicted - real) ** 2)))""",
     ),
     (
         "build_digit_cnn",
-        """## 1. A CNN in four steps
+        """## 2. A CNN in four steps
 
 The lecture's CNN: **1.** convolution + ReLU (`layers.Conv2D(filters, kernel_size, activation="relu")`),
 **2.** max pooling (`layers.MaxPooling2D(2)`), **3.** flattening (`layers.Flatten()`),
 **4.** a fully connected classifier (`layers.Dense(..., activation="softmax")`).
 
 Write `build_digit_cnn(input_shape=(8, 8, 1), num_classes=10)` returning a **compiled** model
-(`optimizer="adam"`, `loss="sparse_categorical_crossentropy"`, `metrics=["accuracy"]`).
+for the integer labels 0-9: `loss="sparse_categorical_crossentropy"` (e.g. with `optimizer="adam"`,
+`metrics=["accuracy"]`).
 The grader trains it on `sklearn.datasets.load_digits()` (pixels divided by 16).""",
         """if TRAIN_DEMOS:
     from sklearn.datasets import load_digits
     d = load_digits()
     X = (d.images / 16.0).astype("float32")[..., None]
     model = build_digit_cnn()
-    model.fit(X[:1400], d.target[:1400], epochs=5, validation_data=(X[1400:], d.target[1400:]))""",
+    model.fit(X[:1400], d.target[:1400], epochs={digits_epochs}, batch_size={digits_batch}, validation_data=(X[1400:], d.target[1400:]))""",
     ),
     (
         "build_augmentation",
-        """## 2. Data augmentation in Keras 3
+        """## 3. Data augmentation in Keras 3
 
 The lecture's `ImageDataGenerator` is gone from Keras 3. Each of its arguments is now a
 *preprocessing layer* that you put in a `keras.Sequential`:
@@ -184,7 +185,7 @@ Write `build_augmentation()` returning that `keras.Sequential`.""",
     ),
     (
         "make_datasets",
-        """## 3. Reading images from folders
+        """## 4. Reading images from folders
 
 `flow_from_directory` is replaced by `keras.utils.image_dataset_from_directory(directory,
 image_size=(150, 150), batch_size=32, label_mode="binary")`, which returns a `tf.data.Dataset`
@@ -202,7 +203,7 @@ With the real Kaggle data: download *Dogs vs. Cats*, make `train/cats`, `train/d
     ),
     (
         "build_cats_dogs_cnn",
-        """## Exercise 3: cats and dogs with a CNN
+        """## 5. Cats and dogs with a CNN (the lecture's exercise 3)
 
 The lecture's exercise: a binary CNN with the four steps (convolution + ReLU, max pooling,
 flattening, fully connected) on 150 x 150 colour images read from `train/cats`, `train/dogs`,
@@ -211,7 +212,8 @@ flattening, fully connected) on 150 x 150 colour images read from `train/cats`, 
 Write `build_cats_dogs_cnn(input_shape=(150, 150, 3))` returning a **compiled** model for pixels
 in [0, 1]: blocks of `Conv2D(..., activation="relu")` and `MaxPooling2D(2)`, then `Flatten`,
 `Dense(..., activation="relu")` and **one** sigmoid output, `Dense(1, activation="sigmoid")`,
-compiled with `loss="binary_crossentropy"` and `metrics=["accuracy"]` (labels: 0 = cats, 1 = dogs).
+compiled with `loss="binary_crossentropy"` (labels: 0 = cats, 1 = dogs; add `metrics=["accuracy"]`
+to see the accuracy per epoch in your feedback).
 
 How the grader trains it: it writes the images into class folders, reads them with
 `image_dataset_from_directory(..., label_mode="binary", batch_size={cats_batch})`, maps **your**
@@ -239,7 +241,7 @@ held-out accuracy, and {cats_over} points above the dense network.""",
     ),
     (
         "build_transfer_model",
-        """## 4. Transfer learning on a frozen convolutional base
+        """## 6. Transfer learning on a frozen convolutional base
 
 Reuse a convolutional base trained on another task, **freeze** it (`base.trainable = False`,
 before `compile`) and put a new classifier on top (e.g. `Flatten`, `Dense`, then
@@ -260,7 +262,7 @@ that average them away (`GlobalAveragePooling2D`) reached under 50% in the grade
     ),
     (
         "build_stacked_gru",
-        """## 5. Stacked recurrent layers with dropout
+        """## 7. Stacked recurrent layers with dropout
 
 The lecture's model: `GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True)`
 then `GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5)` then `Dense(1)`, on
@@ -271,14 +273,15 @@ recurrent layer but the last must return its whole sequence. Compile with
     ),
     (
         "build_bidirectional_gru",
-        """## 6. A bidirectional GRU
+        """## 8. A bidirectional GRU
 
-`layers.Bidirectional(layers.GRU(32))` then `Dense(1)`, inputs `(None, n_features)`.""",
+`layers.Bidirectional(layers.GRU(32))` then `Dense(1)`, inputs `(None, n_features)`, compiled
+like section 7's model: `optimizer="rmsprop", loss="mae"`.""",
         None,
     ),
     (
         "build_order_classifier",
-        """## 7. Order matters
+        """## 9. Order matters
 
 Sequences of word ids hold the words "good" (1), "not" (2) and "bad" (3) among filler words.
 Label 1: "good ... not ... bad"; label 0: "bad ... not ... good". Both classes hold the *same
@@ -289,16 +292,16 @@ output.""",
     ),
     (
         "build_forecaster",
-        """## 8. Forecasting a series that has structure
+        """## 10. Forecasting a series that has structure
 
-Exercise 1 showed that daily prices are close to a random walk: no model beats persistence
+Section 1 showed that daily prices are close to a random walk: no model beats persistence
 (tomorrow = today) by much. Where a series has structure, a recurrent model does much better
 than persistence. Here: `vega_datasets`' hourly Seattle temperatures (a daily cycle), windows
 of 24 hours, predicting **6 hours ahead** (standardised values). The grader needs an MSE at
 most {forecast_max} x the persistence forecast's.
 
 Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
-(no activation), compiled with `loss="mse"`.""",
+(no activation), compiled with a regression loss: `loss="mse"` (or `"mae"`).""",
         """if TRAIN_DEMOS:
     from vega_datasets import data as vega
     temps = vega.seattle_temps()["temp"].to_numpy()
@@ -306,7 +309,7 @@ Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, ou
     ),
     (
         "build_char_model",
-        """## 9. Character-level text generation
+        """## 11. Character-level text generation
 
 The lecture generates text one character at a time. Write `build_char_model(vocab_size)`:
 input `(batch, T)` integer character ids, output `(batch, T, vocab_size)` probabilities of the
@@ -320,7 +323,7 @@ bigram baseline (predicting the most frequent follower of each character).""",
     ),
     (
         "sample_with_temperature",
-        """## 10. Sampling with a temperature
+        """## 12. Sampling with a temperature
 
 To generate, draw the next character from the predicted probabilities reweighted by a
 temperature T: `p ** (1 / T)`, renormalised to sum to 1. Low T: safe, repetitive text; high
@@ -330,7 +333,7 @@ T: surprising text. Use only numpy and the generator you are given:
     ),
     (
         "generate",
-        """## Exercise 2: text generation, the whole loop
+        """## 13. Text generation, the whole loop (the lecture's exercise 2)
 
 `generate(model, seed_text, n_chars, temperature, rng, char_to_index, index_to_char)` writes
 `n_chars` new characters after `seed_text`, one at a time:
@@ -340,7 +343,7 @@ T: surprising text. Use only numpy and the generator you are given:
 2. `model.predict(ids, verbose=0)` gives `(1, T, V)` probabilities: take those of the
    **last** position, `[0, -1]`;
 3. draw the next character's index with `sample_with_temperature(probs, temperature, rng)`
-   (section 10: one `rng.choice(len(p), p=p)` per character, nothing else drawn from `rng`)
+   (section 12: one `rng.choice(len(p), p=p)` per character, nothing else drawn from `rng`)
    and turn it back into a character with `index_to_char`;
 4. **slide the window**: drop its first character and append the new one; repeat.
 
@@ -396,9 +399,9 @@ def fill(text: str) -> str:
 
 
 def build() -> nbformat.NotebookNode:
-    cells = [
-        new_code_cell("import otter\n\ngrader = otter.Notebook()"),
+    cells = [  # the title first, then the grader
         new_markdown_cell(fill(INTRO_TEMPLATE)),
+        new_code_cell("import otter\n\ngrader = otter.Notebook()"),
         new_code_cell(IMPORTS),
     ]
     ref = _reference()
@@ -411,7 +414,7 @@ def build() -> nbformat.NotebookNode:
         cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
         cells.append(new_code_cell(f'grader.check("{name}")'))
         if demo:
-            cells.append(new_code_cell(demo))
+            cells.append(new_code_cell(fill(demo)))  # a demo trains with the grader's budget
     return new_notebook(cells, "keras")
 
 

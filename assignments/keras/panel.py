@@ -379,10 +379,11 @@ RULES = {
         ("vs_persistence", "max", 1.25, "max_vs_persistence"),
         ("vs_mean", "max", 1.25, "max_vs_mean"),
     ],
-    # next-character accuracy over the bigram baseline: the panel's worst minus 1 point. (The
-    # worst, GRU 128 with RMSprop 3e-3 on seed 1, is 1.2 points above the bigram baseline after
-    # the 2 graded epochs, and the no-recurrence control reaches 0.2 points below it: a wider
-    # margin would let the control pass.)
+    # next-character accuracy over the bigram baseline: the panel's worst minus 1 point. 3 graded
+    # epochs: the worst, GRU 128 with RMSprop 3e-3, is 6.4-6.5 points above the bigram baseline,
+    # and the no-recurrence control 0.3-1.2 points below it, so the control misses the threshold
+    # (+5.4 points) by more than 5 points on every seed. (With 2 epochs the worst was 1.2 points
+    # above the baseline, the control 0.2 below: a margin of 0.2 points, printed as "+ 0%".)
     "build_char_model": [("over_bigram", "min", 0.01, "margin")],
     # accuracies: the panel's worst minus a few points; the forecaster's MSE ratio: worst x 1.25
     "build_digit_cnn": [("accuracy", "min", 0.03, "min_accuracy")],

@@ -1,7 +1,7 @@
 """Pictures for the feedback, drawn in the grading process (or grader.check's kernel) from
 numbers the harness returned, and attached to a check as data (Check.attachments: title,
-media type, base64 PNG); report.py names and writes the files. Without matplotlib there is no
-picture, and the feedback says the same in numbers.
+media type, base64 PNG); report.py names and writes the files. The per-epoch numbers are
+written into the text in every case; matplotlib (in the ``keras`` extra) draws the pictures.
 """
 
 from __future__ import annotations
@@ -88,16 +88,39 @@ def png_attachment(title: str, png: bytes) -> dict:
     return {"title": title, "media_type": "image/png", "data": base64.b64encode(png).decode()}
 
 
+MAX_TEXT_EPOCHS = 100  # the per-epoch numbers written into the feedback text, at most
+
+
+def per_epoch_lines(history: dict) -> list[str]:
+    """ "loss per epoch: 1.200, 0.600, ..." (and accuracy, and their validation twins) from a
+    harness's history {metric: (epochs,)}; the student's numbers, so anything that is not a
+    finite-size numeric array is left out, and at most MAX_TEXT_EPOCHS values are written."""
+    if not isinstance(history, dict):
+        return []
+    lines = []
+    for k in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        v = history.get(k)
+        if not isinstance(v, np.ndarray) or v.dtype.kind not in "biuf" or v.size == 0:
+            continue
+        values = np.asarray(v, dtype=np.float64).ravel()
+        shown = ", ".join(f"{x:.3f}" for x in values[:MAX_TEXT_EPOCHS])
+        more = f", ... ({values.size} epochs)" if values.size > MAX_TEXT_EPOCHS else ""
+        lines.append(f"{k} per epoch: {shown}{more}")
+    return lines
+
+
 def with_curves(check: Check, name: str, value: dict) -> Check:
-    """Attach the learning curves of a harness's ``value["history"]`` ({metric: (epochs,)}) to
-    ``check``, with the loss and accuracy per epoch in its details."""
-    png = learning_curves(name, value.get("history"))
+    """Write the loss and accuracy per epoch of a harness's ``value["history"]`` ({metric:
+    (epochs,)}) into ``check``'s details, and attach the learning curves' picture when
+    matplotlib can draw it: the numbers are there with or without the picture."""
+    history = value.get("history") if isinstance(value, dict) else None
+    lines = per_epoch_lines(history)
+    check.details.extend(lines)
+    png = learning_curves(name, history)
     if png:
-        hist = value["history"]
-        for k in ("loss", "accuracy"):
-            if k in hist:
-                check.details.append(f"{k} per epoch: " + ", ".join(f"{v:.3f}" for v in np.asarray(hist[k]).ravel()))
         check.attachments.append(png_attachment(f"{name}: learning curves", png))
+    elif lines and _pyplot() is None:
+        check.details.append("(no picture of the learning curves: matplotlib is not installed where this was graded)")
     return check
 
 

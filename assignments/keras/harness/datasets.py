@@ -1,5 +1,9 @@
 """make_datasets: write two class folders, read them with the student's function, and
-report the batches (shapes, pixel range, labels, per-image sums on two passes)."""
+report the batches (shapes, pixel range, labels, per-image sums on two passes).
+
+make_datasets is judged on its own: it runs with the grader's augmentation as the
+build_augmentation it calls, so that a mistake in the student's build_augmentation is charged
+once, under build_augmentation."""
 
 import os
 import shutil
@@ -10,7 +14,7 @@ import keras
 import numpy as np
 
 if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _write
+    from .common import _grader_augmentation, _with_name, _write
 
 
 def _sums(ds):
@@ -28,7 +32,13 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed):
     _write(os.path.join(root, "train"), train_images, train_labels)
     _write(os.path.join(root, "validation"), val_images, val_labels)
     keras.utils.set_random_seed(int(seed))
-    train_ds, val_ds = namespace["make_datasets"](os.path.join(root, "train"), os.path.join(root, "validation"))
+    (train_ds, val_ds), calls = _with_name(
+        namespace["make_datasets"],
+        "build_augmentation",
+        _grader_augmentation,
+        os.path.join(root, "train"),
+        os.path.join(root, "validation"),
+    )
     xb, yb = next(iter(train_ds))
     xb, yb = np.asarray(xb), np.asarray(yb)
     t1, tl1, tshapes = _sums(train_ds)
@@ -50,4 +60,5 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed):
         "val_sums": (v1, v2),
         "val_labels": (vl1, vl2),
         "shapes": str(sorted(tshapes | vshapes)),
+        "augmentation_calls": calls,
     }

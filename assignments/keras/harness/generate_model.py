@@ -1,7 +1,7 @@
 """Exercise 2's fixed character model with Keras' predict API, in plain numpy (float64), so that
 the grader computes the expected text in its own process, exactly, without TensorFlow.
 
-Sent before generate.py (no common.py); the grader also runs it in its own process.
+Sent after common.py, before generate.py; the grader also runs it in its own process.
 """
 
 import numpy as np
@@ -48,3 +48,14 @@ def codes(text):
     if not isinstance(text, str):
         raise TypeError(f"generate returned a {type(text).__name__}, not a str")
     return np.array([ord(c) for c in text], dtype=np.int64)
+
+
+def stand_in_sampler(probs, temperature, rng):
+    # Not a sampler: an index that depends on everything generate passes to
+    # sample_with_temperature (every probability, the temperature, the rng's next draw).
+    # generate is also run with this in place of the student's sample_with_temperature, so that
+    # a right generate is recognised whatever the student's sampler does (judged on its own).
+    p = np.asarray(probs, dtype=np.float64).ravel()
+    weighted = float(p @ np.arange(1, p.size + 1))  # in [1, V]; rounded so float noise does not matter
+    key = round(weighted * 1000) + round(float(temperature) * 100) + int(rng.integers(1 << 30))
+    return int(key % p.size)

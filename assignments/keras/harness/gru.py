@@ -1,4 +1,4 @@
-"""build_stacked_gru / build_bidirectional_gru: built and run on a blank batch (2, 7, n_features)."""
+"""build_stacked_gru / build_bidirectional_gru: built and run on a blank batch (2, 7, n_features); layers, loss, optimizer."""
 
 from typing import TYPE_CHECKING
 
@@ -6,11 +6,16 @@ import keras
 import numpy as np
 
 if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _layers
+    from .common import _layers, _loss_name, _optimizer_name
 
 
 def run(namespace, function, n_features):
     keras.utils.set_random_seed(0)
     model = namespace[function](int(n_features))
     out = np.asarray(model.predict(np.zeros((2, 7, int(n_features)), "float32"), verbose=0))
-    return {"layers": _layers(model), "output_shape": np.array(out.shape)}
+    return {
+        "layers": _layers(model),
+        "output_shape": np.array(out.shape),
+        "loss": _loss_name(model),
+        "optimizer": _optimizer_name(model),
+    }

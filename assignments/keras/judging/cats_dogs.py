@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL
+from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL, calibrated_control_accuracy
 from ..datasets import cats_dogs_data, photo_folder
 from ..plots import with_curves
-from .common import failed_check, layer_types, outcome_value
+from .common import failed_check, last_number, layer_types, outcome_value
 
 try:
     from deepgrade.portable.feedback import Check
@@ -15,24 +15,32 @@ except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.por
     from ..feedback import Check  # type: ignore[no-redef]
 
 
-def _binary_pred(pred: np.ndarray, n: int) -> np.ndarray | None:
-    """Class 1 ("dogs") decisions from (n,) or (n, 1) sigmoid outputs or (n, 2) softmax ones; None if neither."""
+def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | None:
+    """Class 1 ("dogs") decisions from (n,) or (n, 1) sigmoid outputs (``cut`` 0 for logits) or
+    (n, 2) softmax ones; None if neither."""
     pred = np.asarray(pred, dtype=np.float64)
     if pred.shape in ((n,), (n, 1)):
-        return pred.reshape(n) > 0.5
+        return pred.reshape(n) > cut
     if pred.shape == (n, 2):
         return pred.argmax(1) == 1
     return None
 
 
 def cats_dogs_scores(v: dict) -> dict[str, float] | None:
-    """Held-out accuracy of the student's model and of the grader's no-convolution control."""
+    """Held-out accuracy of the student's model and of the grader's no-convolution control: the
+    control trained in this run when the harness trained it, else its calibrated accuracy."""
     d = cats_dogs_data()
     y = np.sort(d["val_labels"])  # image_dataset_from_directory(shuffle=False) reads cats/ then dogs/
-    mine, control = _binary_pred(v.get("pred"), len(y)), _binary_pred(v.get("control_pred"), len(y))
-    if mine is None or control is None:
+    cut = 0.0 if bool(last_number(v.get("from_logits"), 0)) else 0.5  # a loss with from_logits=True: logits
+    mine = _binary_pred(v.get("pred"), len(y), cut)
+    if v.get("control_pred") is not None:
+        control = _binary_pred(v.get("control_pred"), len(y))
+        cacc = None if control is None else float((control == (y == 1)).mean())
+    else:
+        cacc = calibrated_control_accuracy(CATS_DOGS["seed"])
+    if mine is None or cacc is None:
         return None
-    acc, cacc = float((mine == (y == 1)).mean()), float((control == (y == 1)).mean())
+    acc = float((mine == (y == 1)).mean())
     return {"accuracy": acc, "control_accuracy": cacc, "over_control": acc - cacc}
 
 
@@ -76,6 +84,19 @@ def _cats_dogs_structure(v: dict) -> Check:
             f"two softmax outputs with binary labels need loss='sparse_categorical_crossentropy', not {v.get('loss')!r}"
         )
         diagnosis.append("cats_loss_mismatch")
+    elif units == 1 and act in (None, "linear"):
+        logits = bool(last_number(v.get("from_logits"), 0))
+        problems.append(
+            "the output is Dense(1) without an activation"
+            + (
+                " (with from_logits=True the loss is right, but the lecture's output is a probability)"
+                if logits
+                else ": binary_crossentropy reads it as a probability"
+            )
+            + ": use Dense(1, activation='sigmoid')"
+        )
+        if not logits:
+            diagnosis.append("cats_no_sigmoid")
     elif not (units in (1, 2) and act in ("sigmoid", "softmax")):
         problems.append(
             f"the last layer is {last.get('type')} with {units} units and activation {act!r}: use Dense(1, activation='sigmoid')"
@@ -117,9 +138,12 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
         control = Check("beats the same task without convolution", False, 1.0, ["not checked: no usable predictions"])
         return [acc_check, control, structure]
     acc, cacc = scores["accuracy"], scores["control_accuracy"]
+    # without a sigmoid (and without from_logits=True) the outputs are not probabilities: an
+    # accuracy read at 0.5 is not the model's, and the mistake keeps at most a quarter of the question
+    not_probabilities = "cats_no_sigmoid" in structure.diagnosis
     acc_check = Check(
         f"accuracy on {len(d['val'])} held-out images after {budget}: {acc:.1%} (needs {CATS_DOGS_MIN_ACCURACY:.1%})",
-        acc >= CATS_DOGS_MIN_ACCURACY,
+        acc >= CATS_DOGS_MIN_ACCURACY and not not_probabilities,
         2.0,
         [
             f"data: {d['source']}, read from class folders (train/cats, train/dogs, validation/...) at "
@@ -129,17 +153,31 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
             + "; the validation images are only rescaled",
         ],
     )
+    if not_probabilities:
+        acc_check.details.insert(
+            0,
+            "not counted: your outputs are not probabilities (no sigmoid on the last layer), so the accuracy read "
+            "at 0.5 is not your model's",
+        )
     ok = scores["over_control"] >= CATS_DOGS_MIN_OVER_CONTROL
     control = Check(
-        f"beats a dense network without convolution (trained by the grader on the same data and budget: {cacc:.1%}) "
-        f"by at least {100 * CATS_DOGS_MIN_OVER_CONTROL:.0f} points",
+        "beats a dense network without convolution ("
+        + (
+            "trained by the grader on the same data and budget"
+            if v.get("control_pred") is not None
+            else "trained by the grader on the same data and budget when the thresholds were calibrated"
+        )
+        + f": {cacc:.1%}) "
+        f"by at least {100 * CATS_DOGS_MIN_OVER_CONTROL:.1f} points",
         ok,
         1.0,
         [] if ok else [f"yours {acc:.1%}, the no-convolution model {cacc:.1%}"],
         diagnosis=[m for m in structure.diagnosis if m == "cats_no_convolution"] if not ok else [],
     )
     if not acc_check.passed:
-        acc_check.diagnosis += [m for m in structure.diagnosis if m in ("cats_softmax_one_unit", "cats_loss_mismatch")]
+        acc_check.diagnosis += [
+            m for m in structure.diagnosis if m in ("cats_softmax_one_unit", "cats_loss_mismatch", "cats_no_sigmoid")
+        ]
         acc_check.diagnosis += _augmentation_diagnosis(v)
     return [with_curves(acc_check, "build_cats_dogs_cnn", v), control, structure]
 

@@ -3,6 +3,8 @@ the transfer model on a frozen base."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..budgets import DIGITS, DIGITS_MIN_ACCURACY, TRANSFER, TRANSFER_MIN_ACCURACY
@@ -133,7 +135,11 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
         if layer is None:
             checks.append(
                 Check(
-                    f"{what}: a {t} layer", False, 0.5, [f"no {t} layer; your layers: {', '.join(by_type) or 'none'}"]
+                    f"{what}: a {t} layer",
+                    False,
+                    0.5,
+                    [f"no {t} layer; your layers: {', '.join(by_type) or 'none'}"],
+                    diagnosis=["augment_no_rescaling"] if t == "Rescaling" else [],
                 )
             )
         else:
@@ -148,6 +154,8 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
                 check.diagnosis.append("augment_shear_as_fraction")
             if not good and t == "RandomZoom" and layer.get("width_factor") is None:
                 check.diagnosis.append("augment_zoom_keeps_aspect")
+            if not good and t == "RandomFlip" and "vertical" in str(layer.get("mode")):
+                check.diagnosis.append("augment_vertical_flip")
             checks.append(check)
     geometric = [
         by_type[t] for t in ("RandomRotation", "RandomTranslation", "RandomShear", "RandomZoom") if t in by_type
@@ -180,6 +188,8 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
         and trn.min() >= -1e-4
         and trn.max() <= 1 + 1e-4
     )
+    # only a rescaling: training=True gives the same images as training=False
+    unmoved = trn.shape == inf.shape == images.shape and np.allclose(trn, inf, atol=1e-3)
     checks.append(
         Check(
             "in training it changes the images and keeps pixels in [0, 1]",
@@ -187,16 +197,31 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
             1.0,
             []
             if ok_tr
-            else [f"output shape {trn.shape}, range [{trn.min():.3g}, {trn.max():.3g}]" if trn.size else "no output"],
+            else [f"output shape {trn.shape}, range [{trn.min():.3g}, {trn.max():.3g}]" if trn.size else "no output"]
+            + (["training=True leaves the images as training=False does: nothing moves them"] if unmoved else []),
+            diagnosis=["cats_no_augmentation"] if unmoved else [],
         )
     )
     return checks
 
 
+def _augmentation_fails(assignment, outcomes) -> bool:
+    """Whether the student's build_augmentation fails its own checks (False when it was not graded here)."""
+    if (outcomes or {}).get("build_augmentation/apply") is None:
+        return False
+    own = check_augmentation(assignment, SimpleNamespace(name="build_augmentation"), outcomes)
+    return not all(c.passed for c in own)
+
+
 def check_datasets(assignment, question, outcomes) -> list[Check]:
+    """make_datasets judged on its own (harness/datasets.py runs it with the grader's augmentation).
+
+    Weights: reading the folders (batch shape, labels, rescaling) 0.5 each; the training data
+    augmented 1; the validation data only rescaled 3, the exercise's point ("validation data
+    shouldn't be augmented"): augmenting it keeps 2.5 of 5.5."""
     o, v = outcome_value(outcomes, question, "folders")
     if v is None:
-        return [failed_check("reads the generated image folders", o, 4.0)]
+        return [failed_check("reads the generated image folders", o, 5.5)]
     tr, ytr, va, yva = image_folder_data()
     checks = []
     shape = tuple(int(x) for x in np.asarray(v["batch_shape"]).ravel())
@@ -205,7 +230,7 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
         Check(
             "training batches of 32 images of 150 x 150 x 3",
             ok,
-            1.0,
+            0.5,
             [] if ok else [f"your first batch has shape {shape}"],
         )
     )
@@ -216,7 +241,7 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
         Check(
             "pixels rescaled to [0, 1] (training and validation)",
             ok,
-            1.0,
+            0.5,
             []
             if ok
             else [f"training pixels in [{lo:.3g}, {hi:.3g}], validation in [{vlo:.3g}, {vhi:.3g}]: rescale by 1/255"],
@@ -228,7 +253,7 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
         Check(
             "binary labels (0 = cats, 1 = dogs)",
             bool(ok),
-            1.0,
+            0.5,
             []
             if ok
             else [
@@ -236,31 +261,48 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
             ],
         )
     )
-    expected = np.sort(va.reshape(len(va), -1).astype(float).sum(axis=1) / 255)
-    v1, v2 = (np.sort(np.asarray(x, float)) for x in v["val_sums"])
-    val_ok = v1.shape == expected.shape and np.allclose(v1, expected, rtol=1e-4) and np.allclose(v1, v2, rtol=1e-6)
     t1, t2 = (np.sort(np.asarray(x, float)) for x in v["train_sums"])
     tr_aug = t1.shape == t2.shape == (len(tr),) and not np.allclose(t1, t2, rtol=1e-4)
-    details = []
-    if not val_ok:
-        details.append(
-            "the validation images are not the original pictures / 255 (the same on every pass): validation data must not be augmented"
-        )
-    if not tr_aug:
-        details.append(
-            "the training images are the same on every pass: apply build_augmentation() to the training dataset"
-        )
+    calls = int(last_number(v.get("augmentation_calls"), 0) or 0)
     checks.append(
         Check(
-            "augmentation on the training data only",
-            bool(val_ok and tr_aug),
+            "the training data is augmented (new images on every pass)",
+            bool(tr_aug),
             1.0,
-            details,
-            diagnosis=["datasets_augment_validation"]
-            if tr_aug and not val_ok and not np.allclose(v1, v2, rtol=1e-6)
-            else [],
+            []
+            if tr_aug
+            else ["the training images are the same on every pass: apply build_augmentation() to the training dataset"],
         )
     )
+    expected = np.sort(va.reshape(len(va), -1).astype(float).sum(axis=1) / 255)
+    v1, v2 = (np.sort(np.asarray(x, float)) for x in v["val_sums"])
+    same = v1.shape == v2.shape and np.allclose(v1, v2, rtol=1e-6)
+    val_ok = v1.shape == expected.shape and np.allclose(v1, expected, rtol=1e-4) and same
+    checks.append(
+        Check(
+            "the validation data is only rescaled (the pictures / 255, the same on every pass)",
+            bool(val_ok),
+            3.0,
+            []
+            if val_ok
+            else [
+                "the validation images are not the original pictures / 255 (the same on every pass): validation data must not be augmented"
+            ],
+            diagnosis=["datasets_augment_validation"] if not same else [],
+        )
+    )
+    if calls > 0:  # where the augmentation came from, under the check it serves
+        used = (
+            "judged with the grader's augmentation (Rescaling, RandomFlip, RandomRotation, RandomTranslation) as the "
+            f"build_augmentation() your make_datasets calls ({calls} call(s)): a mistake in build_augmentation is "
+            "charged once, under build_augmentation"
+        )
+        if all(c.passed for c in checks) and _augmentation_fails(assignment, outcomes):
+            used = (
+                f"right given your build_augmentation: {used}; your build_augmentation differs from the reference "
+                "(see build_augmentation)"
+            )
+        checks[3].details.append(used)
     return checks
 
 
@@ -306,13 +348,16 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
         details.append("the base's weights are trainable in your model: set base.trainable = False before compiling")
     if last_number(v["base_change"], 1) != 0.0:
         details.append(f"training changed the base's weights (largest change {last_number(v['base_change']):.3g})")
+    uses = bool(last_number(v["uses_base"], 0))
+    if not uses:  # a model without the base has nothing to freeze: say that, not "set base.trainable"
+        details = ["your model does not contain the base it was given: the new head must sit on the base's output"]
     checks.append(
         Check(
             "the convolutional base is frozen: its weights are unchanged after training",
             frozen,
             2.0,
             details,
-            diagnosis=[] if frozen else ["transfer_unfrozen"],
+            diagnosis=[] if frozen else (["transfer_unfrozen"] if uses else ["transfer_base_dropped"]),
         )
     )
     shape = tuple(int(x) for x in np.asarray(v["vgg_output_shape"]).ravel())
@@ -325,7 +370,13 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
     if shape not in ((1, 2), (1, 1)):
         det.append(f"output shape {shape} for one 150 x 150 image and 2 classes")
     checks.append(
-        Check("accepts VGG16(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen", ok, 1.0, det)
+        Check(
+            "accepts VGG16(weights=None, include_top=False, input_shape=(150, 150, 3)), frozen",
+            ok,
+            1.0,
+            det,
+            diagnosis=[] if bool(last_number(v["vgg_used"], 0)) else ["transfer_base_dropped"],
+        )
     )
     checks.append(_pretrained_check(v, "resnet", "ResNet50"))
     return checks
@@ -349,5 +400,5 @@ def _pretrained_check(v: dict, key: str, name: str) -> Check:
         used and frozen and not det,
         1.0,
         det,
-        diagnosis=[] if frozen else ["transfer_unfrozen"],
+        diagnosis=["transfer_base_dropped"] if not used else ([] if frozen else ["transfer_unfrozen"]),
     )

@@ -39,3 +39,14 @@ def last_number(x, default=None):
         return float(np.asarray(x).ravel()[-1])
     except (TypeError, ValueError, IndexError):
         return default
+
+
+# Keras' names for the regression losses (lower case, without "_"): what "a regression loss" accepts
+REGRESSION_LOSSES = frozenset(
+    {"mse", "meansquarederror", "mae", "meanabsoluteerror", "huber", "logcosh", "msle", "meansquaredlogarithmicerror"}
+)
+
+
+def loss_key(loss) -> str:
+    """A compiled loss's name as compared: lower case, no underscores ("mean_squared_error" -> "meansquarederror")."""
+    return str(loss or "").lower().replace("_", "")

@@ -17,7 +17,7 @@ from ..budgets import (
 )
 from ..datasets import char_data, forecast_data, order_data
 from ..plots import with_curves
-from .common import failed_check, last_number, layer_types, outcome_value
+from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
 
 try:
     from deepgrade.portable.feedback import Check
@@ -30,6 +30,18 @@ def _sequence_output_check(v: dict) -> Check:
     shape = tuple(int(x) for x in np.asarray(v["output_shape"]).ravel())
     ok = shape == (2, 1)
     return Check("output shape (2, 1) for a batch of 2 sequences of 7 steps", ok, 1.0, [] if ok else [f"got {shape}"])
+
+
+def _compile_check(v: dict) -> Check:
+    """The lecture compiles its GRU regressors with optimizer="rmsprop", loss="mae" (the notebook says so)."""
+    loss, optimizer = v.get("loss"), str(v.get("optimizer", ""))
+    ok = loss_key(loss) in ("mae", "meanabsoluteerror") and optimizer == "rmsprop"
+    return Check(
+        "compiled with optimizer='rmsprop', loss='mae'",
+        ok,
+        1.0,
+        [] if ok else [f"your model is compiled with optimizer {optimizer or 'none'!r} and loss {loss!r}"],
+    )
 
 
 def _gru_diff(got: dict, want: dict, where: str) -> list[str]:
@@ -99,6 +111,7 @@ def check_stacked(assignment, question, outcomes) -> list[Check]:
         )
     )
     checks.append(_sequence_output_check(v))
+    checks.append(_compile_check(v))
     return checks
 
 
@@ -120,6 +133,7 @@ def check_bidirectional(assignment, question, outcomes) -> list[Check]:
     )
     checks = [Check("Bidirectional(GRU(32)) then Dense(1)", ok, 2.0, det)]
     checks.append(_sequence_output_check(v))
+    checks.append(_compile_check(v))
     return checks
 
 
@@ -188,7 +202,18 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
             "your predictions are almost constant: the model predicts the mean instead of following the series"
         )
         check.diagnosis.append("forecaster_mean")
-    return [with_curves(check, "build_forecaster", v)]
+    loss = v.get("loss")
+    regression = loss is None or loss_key(loss) in REGRESSION_LOSSES  # None: an outcome stored before the loss was sent
+    loss_check = Check(
+        "compiled with a regression loss ('mse' or 'mae')",
+        regression,
+        0.5,
+        [] if regression else [f"your loss is {loss!r}: a temperature is a number, not a class"],
+    )
+    return [with_curves(check, "build_forecaster", v), loss_check]
+
+
+_CONTEXT_LAYERS = ("GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "MultiHeadAttention", "Attention")
 
 
 def check_char(assignment, question, outcomes) -> list[Check]:
@@ -216,7 +241,8 @@ def check_char(assignment, question, outcomes) -> list[Check]:
     checks.append(
         with_curves(
             Check(
-                f"next-character accuracy after {budget}: {acc:.1%} (needs {need:.1%}: the bigram baseline {bigram:.1%} + {CHAR_MARGIN:.0%})",
+                f"next-character accuracy after {budget}: {acc:.1%} (needs {need:.1%}: the bigram baseline "
+                f"{bigram:.1%} + {100 * CHAR_MARGIN:.1f} points)",
                 acc >= need,
                 2.0,
             ),
@@ -224,6 +250,10 @@ def check_char(assignment, question, outcomes) -> list[Check]:
             v,
         )
     )
+    types = layer_types(v.get("layers"))
+    if acc < need and not any(t in _CONTEXT_LAYERS or t.startswith("Conv") for t in types):
+        checks[-1].details.append(f"your layers: {', '.join(types)}: no layer reads the characters before")
+        checks[-1].diagnosis.append("char_no_context")
     return checks
 
 
@@ -236,7 +266,11 @@ def check_sample(assignment, question, outcomes) -> list[Check]:
     o, v = outcome_value(outcomes, question, "draws")
     if not o.ok:
         return [failed_check("draws indices", o, 2.0)]
-    counts = np.asarray(o.value, float)
+    value = o.value if isinstance(o.value, dict) else {"counts": o.value}
+    try:
+        counts = np.asarray(value.get("counts"), float)
+    except (TypeError, ValueError):
+        counts = np.zeros(0)
     probs, temps, n = SAMPLE["probs"], SAMPLE["temperatures"], SAMPLE["n"]
     checks = []
     for i, t in enumerate(temps):
@@ -262,4 +296,17 @@ def check_sample(assignment, question, outcomes) -> list[Check]:
             elif np.max(np.abs(freq - np.asarray(probs))) <= SAMPLE_TOLERANCE:
                 check.diagnosis.append("temperature_ignored")
         checks.append(check)
+    if "rejects" in value:  # an outcome stored before this check has none
+        rejects = np.asarray(value["rejects"]).ravel()
+        ok = rejects.shape == (2,) and bool(np.all(rejects == 1))
+        checks.append(
+            Check(
+                "raises ValueError for a temperature <= 0 (0 and -1)",
+                ok,
+                0.5,
+                []
+                if ok
+                else ["with temperature 0 or -1 your function returned or raised another exception: raise ValueError"],
+            )
+        )
     return checks

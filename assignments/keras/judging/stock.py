@@ -8,7 +8,7 @@ import numpy as np
 from ..budgets import STOCK, STOCK_MAX_VS_MEAN, STOCK_MAX_VS_PERSISTENCE
 from ..datasets import goog_data
 from ..plots import with_curves, with_price_plot
-from .common import failed_check, last_number, layer_types, outcome_value
+from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
 
 try:
     from deepgrade.portable.feedback import Check
@@ -92,6 +92,8 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
         det.append("the last layer should be Dense(1): one price per window")
     elif last.get("activation") not in (None, "linear"):
         det.append(f"the output layer has activation {last.get('activation')!r}: a price needs a linear output")
+    if v.get("loss") is not None and loss_key(v.get("loss")) not in REGRESSION_LOSSES:
+        det.append(f"the loss is {v.get('loss')!r}: a price is a number, compile with a regression loss ('mse')")
     structure = Check(
         "a stacked recurrent model with dropout (return_sequences on all but the last recurrent layer), Dense(1) out",
         not det,
@@ -100,6 +102,8 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
     )
     if recurrent and rs[-1]:
         structure.diagnosis.append("stock_sequences_to_dense")
+    if not recurrent and "Dense" in types and not any(t.startswith("Conv") for t in types):
+        structure.diagnosis.append("stock_dense_only")
     if last.get("activation") in ("sigmoid", "tanh"):
         structure.diagnosis.append("stock_sigmoid_output")
     try:
