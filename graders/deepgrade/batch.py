@@ -6,10 +6,14 @@
 Every submission is graded by ``executors.grade_one`` (one sandbox each) in a
 worker process; the result is written to ``out/results/<stem>.json`` the moment it
 arrives (tmp file + os.replace), so a crash or kill -9 loses only the submissions in
-flight. Running the same command again skips every submission whose file content
-(sha256) and resume key (fingerprint.py: the assignment's files, its reference and
-mistake catalogue, the engine) match its stored result, and says why the others are
-regraded; ``force=True`` regrades them all.
+flight. Each run's outcomes (every StepOutcome of every cell and call) are stored too, in
+``out/results/outcomes/<stem>.json``. Running the same command again skips every
+submission whose file content (sha256) and resume key (fingerprint.py: the assignment's
+files, its reference and mistake catalogue, the engine, the inputs sent) match its stored
+result. Of the others, those whose notebook and run key (what runs: inputs, harnesses,
+sandbox-side code, limits) are unchanged are re-scored here from their stored outcomes,
+without a sandbox (a change of points, weights, policy, catalogue or reference); the rest
+run again. A line says why for each; ``force=True`` runs them all again.
 
 Then, from the stored results:
     final_grades.csv      Otter-Grader's layout (exports.gradebook_rows), then student_id,
@@ -48,8 +52,10 @@ from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission, readable
 from .isolation import SetupError
 from .results import SubmissionResult
+from .sandbox import RunResult
 
 RESULT_VERSION = 1
+OUTCOMES_VERSION = 1  # results/outcomes/<stem>.json: a run's outcomes, re-scored on a points change
 
 
 # --------------------------------------------------------------------------- results on disk
@@ -164,8 +170,10 @@ def grade_batch(
 
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []
+    rescore: list[Submission] = []  # their outcomes are read again one at a time: memory stays flat
     resumed = 0
     key = fingerprint.grading_key(assignment, root)
+    run_key = fingerprint.run_key(key)
     regrading: Counter = Counter()  # why stored results are not reused -> how many
     for sub in submissions:
         target = results_dir / f"{sub.stem}.json"
@@ -175,27 +183,43 @@ def grade_batch(
             _write_result(target, sub, r, key)
             continue
         stored = None if force else _stored(target)
-        if stored and stored.get("sha256") == sub.sha256 and stored.get("assignment") == assignment.name:
-            why = fingerprint.changes(stored.get("key"), key, assignment.name)
-            if why is None and stored.get("result", {}).get("status") != "error":
+        if stored and stored.get("assignment") == assignment.name:
+            verdict = _verdict(stored, sub, key, assignment.name, results_dir, run_key)
+            if verdict is None:
                 results[sub.stem] = SubmissionResult.from_dict(stored["result"])
                 resumed += 1
                 continue
+            rescorable, why = verdict
             if why:
                 regrading[why] += 1
+            if rescorable:
+                rescore.append(sub)
+                continue
         todo.append(sub)
     for why, n in regrading.items():
         print(f"regrading {n} submission(s): {why}", file=sys.stderr, flush=True)
-    if resumed:
+
+    bar = Progress(len(rescore) + len(todo), enabled=progress)
+    rescored = 0
+    for sub in rescore:  # in this process: no sandbox, no student code
+        r = _rescored(assignment, sub, results_dir, run_key)
+        if r is None:
+            todo.append(sub)
+            continue
+        results[sub.stem] = r
+        _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
+        rescored += 1
+        bar.update(1)
+    if resumed or regrading:
         print(
             f"resuming: {resumed} submission(s) already graded with unchanged files are skipped "
-            f"(--force regrades them); {len(todo)} to grade",
+            f"(--force runs them again); {rescored} re-scored from their stored outcomes without running "
+            f"student code; {len(todo)} to run in the sandbox",
             file=sys.stderr,
             flush=True,
         )
 
     by_path = {str(sub.path): sub for sub in todo}
-    bar = Progress(len(todo), enabled=progress)
     own_executor = executor is None
     if executor is None:
         executor = (
@@ -203,7 +227,7 @@ def grade_batch(
             if workers == 1 and len(todo) <= 1
             else make_executor("local", workers, assignment.name, root)
         )
-    items = [(assignment.name, str(root), str(sub.path), sub.student) for sub in todo]
+    items = [(assignment.name, str(root), str(sub.path), sub.student, True) for sub in todo]
     setup_failure = None
     stream = executor.map_unordered(grade_one, items)
     try:
@@ -214,10 +238,11 @@ def grade_batch(
             sub = by_path.pop(str(data.get("file")), None)
             if sub is None:
                 continue
-            r = SubmissionResult.from_dict(data)
-            r.file, r.student, r.sha256 = sub.source, sub.student, sub.sha256
-            r.notes = list(sub.notes) + r.notes
+            run = data.pop("run", None)
+            r = _as_batch_row(SubmissionResult.from_dict(data), sub)
             results[sub.stem] = r
+            if isinstance(run, dict):  # before the result: a result never points at stale outcomes
+                _write_outcomes(_outcomes_path(results_dir / f"{sub.stem}.json"), sub, run_key, run)
             _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
             bar.update(1)
     finally:
@@ -237,6 +262,85 @@ def grade_batch(
     ordered = [results[s.stem] for s in submissions]
     write_reports(assignment, submissions, ordered, out)
     return ordered
+
+
+def _as_batch_row(r: SubmissionResult, sub: Submission) -> SubmissionResult:
+    """The row as the batch names it: the submission's source, student, sha256 and notes."""
+    r.file, r.student, r.sha256 = sub.source, sub.student, sub.sha256
+    r.notes = list(sub.notes) + r.notes
+    return r
+
+
+def _verdict(
+    stored: dict, sub: Submission, key: dict, name: str, results_dir: Path, run_key: dict
+) -> tuple[bool, str] | None:
+    """None: the stored result still holds. Else (True: re-score its stored outcomes, False:
+    run it again; why in words, "" when a failed grading is simply retried)."""
+    if stored.get("sha256") != sub.sha256:
+        return False, "re-run (the notebook changed)"
+    if fingerprint.changes(stored.get("key"), key, name) is None:
+        if stored.get("result", {}).get("status") != "error":
+            return None
+        return False, ""  # the grader failed or its worker was lost last time: run it again
+    usable = fingerprint.run_key(stored.get("key")) == run_key and (
+        stored.get("result", {}).get("status") == "unreadable"  # nothing ran: re-scoring reads the file again
+        or _stored_run(results_dir, sub, run_key) is not None
+    )
+    return fingerprint.regrade(stored.get("key"), key, name, usable)
+
+
+def _rescored(assignment: Assignment, sub: Submission, results_dir: Path, run_key: dict) -> SubmissionResult | None:
+    """The submission graded again from its stored outcomes, in this process (no sandbox);
+    None if that fails (it is then re-run: a damaged store never costs a grade)."""
+    from .pipeline import grade_notebook
+
+    run = _stored_run(results_dir, sub, run_key)
+    if run is None:  # no outcomes: only an unreadable file is scored without them
+        from . import notebook
+
+        try:
+            notebook.load(sub.path)
+            return None
+        except notebook.NotebookError:
+            run = RunResult({}, {}, [], "")
+    try:
+        r, _ = grade_notebook(assignment, sub.path, run)
+    except Exception as exc:  # e.g. outcomes that lack a call: say so, and run it instead
+        what = readable(sub.source, controls=False)
+        print(f"deepgrade: re-scoring {what} failed ({type(exc).__name__}); it runs again", file=sys.stderr)
+        return None
+    if r.sha256 != sub.sha256:  # the file changed since intake: run what is there now
+        return None
+    return _as_batch_row(r, sub)
+
+
+def _outcomes_path(result_path: Path) -> Path:
+    """results/outcomes/<stem>.json beside results/<stem>.json (a folder of their own: no
+    stem's result can be taken for another's outcomes, and results/*.json stay the results)."""
+    return result_path.parent / "outcomes" / result_path.name
+
+
+def _write_outcomes(path: Path, sub: Submission, run_key: dict, run: dict) -> None:
+    """The run's outcomes (RunResult.to_dict()), with what they are the outcomes of: the
+    notebook's sha256 and the run key (fingerprint.run_key). Re-scored only while both hold."""
+    payload = {"version": OUTCOMES_VERSION, "sha256": sub.sha256, "run_key": run_key, "run": run}
+    path.parent.mkdir(exist_ok=True)
+    _atomic_write(path, json.dumps(payload, separators=(",", ":")))
+
+
+def _stored_run(results_dir: Path, sub: Submission, run_key: dict) -> RunResult | None:
+    """The stored outcomes of this notebook under this run key, or None (none stored, another
+    notebook or run key, or a damaged file: all re-run). Read as data: arrays with
+    allow_pickle=False (stored.py), every field's kind checked."""
+    try:
+        data = json.loads(_outcomes_path(results_dir / f"{sub.stem}.json").read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != OUTCOMES_VERSION:
+            return None
+        if data.get("sha256") != sub.sha256 or data.get("run_key") != run_key:
+            return None
+        return RunResult.from_dict(data.get("run"))
+    except Exception:  # OSError, ValueError, StoredError, RecursionError...: never a crash
+        return None
 
 
 def _write_result(path: Path, sub: Submission, r: SubmissionResult, key: dict) -> None:

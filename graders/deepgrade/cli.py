@@ -370,7 +370,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--workers", type=_positive_int, default=None, help="parallel graders, >= 1 (default: the number of cores)"
     )
-    g.add_argument("--force", action="store_true", help="regrade submissions already graded (default: resume)")
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="run every submission again (default: resume; a change to points only re-scores stored outcomes)",
+    )
     g.add_argument(
         "--executor",
         default="local",

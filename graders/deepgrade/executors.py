@@ -27,19 +27,29 @@ from .assignment import load
 from .results import SubmissionResult
 
 
-def grade_one(assignment_name: str, root: str, path: str, student: str) -> dict:
+def grade_one(assignment_name: str, root: str, path: str, student: str, with_run: bool = False) -> dict:
     """Grade one notebook file; plain data out (``SubmissionResult.to_dict()``). Never raises.
 
     A sandbox that cannot start is no row: ``{"file": path, "setup_failure": message}``,
-    on which the batch stops (isolation.SetupError)."""
+    on which the batch stops (isolation.SetupError).
+
+    with_run: add under "run" the run's outcomes (``RunResult.to_dict()``) for the batch to
+    store; None when nothing ran or an outcome is of a kind stored.py does not hold."""
     from .isolation import SetupError
-    from .pipeline import grade_file
+    from .pipeline import grade_notebook
+    from .stored import Unstorable
 
     try:
         assignment = load(assignment_name, Path(root))
-        result = grade_file(assignment, path)
+        result, run = grade_notebook(assignment, path)
         result.student = student
-        return result.to_dict()
+        if not with_run:
+            return result.to_dict()
+        try:
+            stored_run = run.to_dict() if run is not None else None
+        except Unstorable:  # a later change re-runs it instead of re-scoring
+            stored_run = None
+        return {**result.to_dict(), "run": stored_run}
     except SetupError as exc:  # the grader's set-up, not this student: nobody is graded
         return {"file": path, "setup_failure": str(exc)}
     except Exception as exc:  # a grader bug must cost one row, not the batch

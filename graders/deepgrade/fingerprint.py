@@ -1,23 +1,33 @@
-"""The resume key: everything, besides the notebook, that decides a grade.
+"""The resume key: everything, besides the notebook, that decides a grade, in two parts.
 
-A stored result is reused only when its key equals the current one:
+What runs (a change re-runs the student's code in the sandbox):
 
-    engine   deepgrade's version and a sha256 of the engine's own files (*.py)
-    files    sha256 of every file in assignments/<name>/ (assignment.toml, fixtures.py,
-             mistakes.toml, data files, ...) and of solutions/<name>.py and
-             solutions/<name>_mistakes.py, by path relative to the course folder
     inputs   sha256 of every call the sandbox is sent (plan.build_calls: the cases' inputs as
              encoded, harness programs, time limits): data the fixtures read from elsewhere
              (an instructor's photos or text named by DEEPGRADE_CATS_DOGS, DEEPGRADE_KERAS_TEXT
              or DEEPGRADE_DATA) changes it although no file of the course folder changed
+    runner   sha256 of the engine's sandbox-side code (portable/, which the sandbox receives
+             whole, and RUN_MODULES: the sandbox, its isolation, the channel, the notebook
+             reader), the sandbox's limits and read-only paths, Python's and numpy's versions
 
-``changes(old, new)`` says in words why a stored key no longer holds.
+What scores (a change re-scores the stored outcomes, no student code runs):
+
+    engine   deepgrade's version and a sha256 of all the engine's own files (*.py)
+    files    sha256 of every file in assignments/<name>/ (assignment.toml, fixtures.py,
+             mistakes.toml, data files, ...) and of solutions/<name>.py and
+             solutions/<name>_mistakes.py, by path relative to the course folder
+
+A stored result is reused only when its whole key equals the current one; ``run_key(key)``
+is the part that must hold for its stored outcomes to be re-scored. ``changes(old, new)``
+says in words what changed, ``regrade(old, new, ...)`` whether that re-scores or re-runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +35,8 @@ from pathlib import Path
 from .assignment import Assignment
 
 ENGINE = Path(__file__).resolve().parent
+# the engine's modules that decide what runs, beside portable/ (shipped to the sandbox whole)
+RUN_MODULES = ("sandbox.py", "isolation.py", "identity.py", "channel.py", "filecount.py", "notebook.py")
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 
 
@@ -86,13 +98,55 @@ def inputs_key(assignment: Assignment) -> str:
     return h.hexdigest()
 
 
+@cache
+def _runner_code() -> str:
+    """sha256 over the engine's sandbox-side files, names included."""
+    files = sorted((ENGINE / "portable").glob("*.py")) + [ENGINE / m for m in RUN_MODULES]
+    h = hashlib.sha256()
+    for p in files:  # a module renamed away counts as changed, never as an error
+        digest = _sha256(p) if p.is_file() else "missing"
+        h.update(p.relative_to(ENGINE).as_posix().encode() + b"\0" + digest.encode() + b"\n")
+    return h.hexdigest()
+
+
+def runner_key(assignment: Assignment) -> str:
+    """sha256 over what runs the calls: the sandbox-side code, the limits, the read-only
+    paths the sandbox is given, and the Python and numpy the student's code runs on."""
+    import numpy
+
+    from .pipeline import limits_for
+
+    limits = limits_for(assignment)
+    described = {
+        "code": _runner_code(),
+        "limits": dataclasses.asdict(limits) if dataclasses.is_dataclass(limits) else repr(limits),
+        "sandbox_ro": list(assignment.contract.sandbox_ro) if assignment.contract else [],
+        "python": sys.version,
+        "numpy": numpy.__version__,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def grading_key(assignment: Assignment, root: Path) -> dict:
     """The resume key of a batch (computed once per batch, stored with every result)."""
-    return {"engine": engine_key(), "files": assignment_files(assignment, root), "inputs": inputs_key(assignment)}
+    return {
+        "engine": engine_key(),
+        "files": assignment_files(assignment, root),
+        "inputs": inputs_key(assignment),
+        "runner": runner_key(assignment),
+    }
+
+
+def run_key(key: object) -> dict:
+    """The part of a key that decides what runs: equal run keys, equal runs (the notebook
+    aside). A key that is not a dict (none stored) gives a run key no current one equals."""
+    if not isinstance(key, dict):
+        return {"inputs": None, "runner": None}
+    return {"inputs": key.get("inputs"), "runner": key.get("runner")}
 
 
 def changes(old: object, new: dict, assignment_name: str) -> str | None:
-    """Why a stored key differs from ``new`` (None when it does not), e.g.
+    """What differs between a stored key and ``new`` (None when nothing does), e.g.
     "the assignment changed (assignment.toml)" or "deepgrade changed (0.1.0 -> 0.2.0)"."""
     if not isinstance(old, dict) or not isinstance(old.get("files"), dict) or not isinstance(old.get("engine"), dict):
         return "they were graded by a deepgrade that kept no resume key"
@@ -108,7 +162,26 @@ def changes(old: object, new: dict, assignment_name: str) -> str | None:
         reasons.append(
             "the fixtures' inputs changed (data named by DEEPGRADE_CATS_DOGS, DEEPGRADE_KERAS_TEXT or DEEPGRADE_DATA?)"
         )
+    runner_changed = old.get("runner") != new.get("runner")
     if old["engine"] != new["engine"]:
         was, now = old["engine"].get("version"), new["engine"].get("version")
-        reasons.append(f"deepgrade changed ({was} -> {now})" if was != now else "deepgrade changed (its source)")
+        what = "its sandbox-side source" if runner_changed and not changed else "its source"
+        reasons.append(f"deepgrade changed ({was} -> {now})" if was != now else f"deepgrade changed ({what})")
+    elif runner_changed and not changed:
+        reasons.append("the sandbox changed (its limits, or the Python or numpy it runs)")
     return "; ".join(reasons) or None
+
+
+def regrade(old: object, new: dict, assignment_name: str, outcomes_stored: bool) -> tuple[bool, str] | None:
+    """Whether a stored result whose notebook is unchanged is re-scored from its stored
+    outcomes (True) or re-run (False), and why in words; None when its key still holds.
+
+    outcomes_stored: the run's outcomes are stored for the current run key."""
+    why = changes(old, new, assignment_name)
+    if why is None:
+        return None
+    if run_key(old) == run_key(new):
+        if outcomes_stored:
+            return True, f"re-scored, no student code runs ({why})"
+        return False, f"re-run ({why}; the run's outcomes are not stored)"
+    return False, f"re-run ({why})"

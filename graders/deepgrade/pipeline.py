@@ -49,25 +49,28 @@ def private_paths(assignment: Assignment) -> list[str]:
     return paths + [str(assignment.folder.parent), str(solutions)]
 
 
-def grade_cells(
-    assignment: Assignment,
-    cells: list[tuple[int, str]],
-    questions: list[str] | None = None,
-    defined: set[str] | None = None,
-) -> tuple[list[QuestionResult], sandbox.RunResult]:
-    """Run the cells and every planned call in one sandbox, then score in this process.
-
-    defined: the functions the cells define, if the caller has parsed them already."""
-    calls = build_calls(assignment, questions)
-    run = sandbox.run(
+def run_cells(
+    assignment: Assignment, cells: list[tuple[int, str]], questions: list[str] | None = None
+) -> sandbox.RunResult:
+    """Run the cells and every planned call (of ``questions``, default all) in one sandbox."""
+    return sandbox.run(
         cells,
-        calls,
+        build_calls(assignment, questions),
         limits_for(assignment),
         extra_ro=assignment.contract.sandbox_ro if assignment.contract else [],
         private=private_paths(assignment),
     )
-    if defined is None:
-        defined = notebook.defined_functions(cells)
+
+
+def score_run(
+    assignment: Assignment,
+    run: sandbox.RunResult,
+    defined: set[str],
+    questions: list[str] | None = None,
+) -> list[QuestionResult]:
+    """Score a run's outcomes in this process (no student code runs here).
+
+    defined: the functions the notebook's cells define (notebook.defined_functions)."""
     results = []
     for q in assignment.questions:
         if questions is not None and q.name not in questions:
@@ -80,7 +83,22 @@ def grade_cells(
             # defines it too, and then its calls' own errors are what the student must see
             result = missing_question(q, f"no function named {q.name} is defined in the notebook")
         results.append(result)
-    return results, run
+    return results
+
+
+def grade_cells(
+    assignment: Assignment,
+    cells: list[tuple[int, str]],
+    questions: list[str] | None = None,
+    defined: set[str] | None = None,
+) -> tuple[list[QuestionResult], sandbox.RunResult]:
+    """Run the cells and every planned call in one sandbox, then score in this process.
+
+    defined: the functions the cells define, if the caller has parsed them already."""
+    run = run_cells(assignment, cells, questions)
+    if defined is None:
+        defined = notebook.defined_functions(cells)
+    return score_run(assignment, run, defined, questions), run
 
 
 def _missing(outcome: sandbox.StepOutcome) -> bool:
@@ -90,6 +108,17 @@ def _missing(outcome: sandbox.StepOutcome) -> bool:
 
 def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResult:
     """Grade one notebook file. Never raises for a bad submission: the result says why."""
+    return grade_notebook(assignment, path)[0]
+
+
+def grade_notebook(
+    assignment: Assignment | str, path: Path | str, run: sandbox.RunResult | None = None
+) -> tuple[SubmissionResult, sandbox.RunResult | None]:
+    """Grade one notebook file, and the run that was scored (None: nothing ran, e.g. the
+    file is unreadable). Never raises for a bad submission: the result says why.
+
+    run: the stored outcomes of an earlier run of this very notebook under the same run
+    key (fingerprint.run_key): re-scored here, and no student code runs."""
     if isinstance(assignment, str):
         assignment = load(assignment)
     path = Path(path)
@@ -97,13 +126,15 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
     try:
         cells = notebook.load(path)
     except notebook.NotebookError as exc:
-        return SubmissionResult.not_graded(assignment, str(path), "unreadable", str(exc), sha256=digest)
+        return SubmissionResult.not_graded(assignment, str(path), "unreadable", str(exc), sha256=digest), None
     defined = notebook.defined_functions(cells)
     if not defined & {q.name for q in assignment.questions}:
         reason = f"the notebook defines none of this assignment's functions ({', '.join(q.name for q in assignment.questions[:3])}, ...): is it the right assignment?"
     else:
         reason = ""
-    questions, run = grade_cells(assignment, cells, defined=defined)
+    if run is None:
+        run = run_cells(assignment, cells)
+    questions = score_run(assignment, run, defined)
     notes = list(run.notes)
     failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in ("ok", "not run")]
     for i, o in failed_cells[:5]:
@@ -124,7 +155,7 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
             isolation=run.isolation,
             sha256=digest,
             incidents=incidents,
-        )
+        ), run
     return SubmissionResult(
         str(path), assignment.name, questions, notes=notes, isolation=run.isolation, sha256=digest, incidents=incidents
-    )
+    ), run

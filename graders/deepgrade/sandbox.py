@@ -73,6 +73,7 @@ from .isolation import (
 )
 from .portable import wire
 from .portable.dependencies import read_records
+from .stored import StoredError, decode_fields, encode_fields
 
 __all__ = ["Limits", "RunResult", "SetupError", "StepOutcome", "isolation_mode", "run"]
 
@@ -111,6 +112,20 @@ class StepOutcome:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def to_dict(self) -> dict:
+        """Every field, by name, in stored.py's lossless form (a field added later is
+        stored too). Raises stored.Unstorable for a value of a kind it does not hold."""
+        return encode_fields(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> StepOutcome:
+        """Back from ``to_dict()``; a field the stored form lacks gets its default.
+        Raises stored.StoredError on anything malformed."""
+        outcome = decode_fields(cls, data)
+        if not isinstance(outcome.status, str):
+            raise StoredError("a stored outcome without a status")
+        return outcome
+
 
 @dataclass
 class RunResult:
@@ -118,6 +133,34 @@ class RunResult:
     calls: dict[str, StepOutcome]
     notes: list[str]
     isolation: str
+
+    def to_dict(self) -> dict:
+        """JSON-able (cells as [index, outcome] pairs: JSON keys are strings)."""
+        return {
+            "cells": [[i, o.to_dict()] for i, o in sorted(self.cells.items())],
+            "calls": {cid: o.to_dict() for cid, o in self.calls.items()},
+            "notes": [str(n) for n in self.notes],
+            "isolation": str(self.isolation),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> RunResult:
+        """Back from ``to_dict()``. Raises stored.StoredError on anything malformed."""
+        if not isinstance(data, dict):
+            raise StoredError("a stored run that is not an object")
+        cells, calls, notes = data.get("cells"), data.get("calls"), data.get("notes")
+        if not isinstance(cells, list) or not isinstance(calls, dict) or not isinstance(notes, list):
+            raise StoredError("a stored run without its cells, calls or notes")
+        if not all(isinstance(c, list) and len(c) == 2 and type(c[0]) is int for c in cells):
+            raise StoredError("a stored run with a malformed cell")
+        if not all(isinstance(n, str) for n in notes) or not isinstance(data.get("isolation"), str):
+            raise StoredError("a stored run with malformed notes")
+        return cls(
+            {i: StepOutcome.from_dict(o) for i, o in cells},
+            {str(cid): StepOutcome.from_dict(o) for cid, o in calls.items()},
+            list(notes),
+            data["isolation"],
+        )
 
 
 def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[str, str]:
