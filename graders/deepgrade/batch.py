@@ -19,7 +19,9 @@ Then, from the stored results:
     moodle.csv            Moodle assignment grading worksheet (Identifier "Participant N",
                           Full name, Grade, Maximum Grade, Last modified (grade),
                           Feedback comments)
-    feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py)
+    feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py); for a
+                          graded row stem.html is the notebook annotated (annotate.py, with
+                          stem.ipynb), the flat list stem.report.html
     summary.html, summary.json        the class summary (histogram.png too with matplotlib)
 
 Where the grading runs is an executor (executors.py): a local process pool by default,
@@ -257,7 +259,7 @@ def write_reports(
     exports.write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
-        report.write_submission_reports(r, feedback, sub.stem)
+        report.write_submission_reports(r, feedback, sub.stem, assignment, sub.path)
     summary.write_class_summary(assignment, submissions, results, out)
 
 
