@@ -242,12 +242,9 @@ def _exporter():
 
             return render
 
-    from traitlets.config import Config
-
-    # no preprocessor is needed (no outputs, no tags, our own ids); each would validate the notebook
-    off = {"enabled": False}
-    config = Config(TagRemovePreprocessor=off, RegexRemovePreprocessor=off, HighlightMagicsPreprocessor=off)
-    return _Exporter(template_name="deepgrade_annotated", config=config)
+    # no preprocessor: no outputs, no tags, ids of ours (and the exporter validates the whole
+    # notebook after each one, even a disabled one: most of the time of a page)
+    return _Exporter(template_name="deepgrade_annotated", default_preprocessors=[])
 
 
 def _cached(fn):

@@ -260,7 +260,30 @@ def write_reports(
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
         report.write_submission_reports(r, feedback, sub.stem, assignment, sub.path)
-    summary.write_class_summary(assignment, submissions, results, out)
+    similar = _similarity(assignment, submissions, results, out)
+    summary.write_class_summary(assignment, submissions, results, out, similar)
+
+
+def _similarity(assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path):
+    """similarity.html/.json over the graded notebooks (similarity.py): the report, or why
+    there is none (a sentence for the summary). Flags only; never stops the reports."""
+    from . import notebook, similarity
+
+    subs = []
+    for sub, r in zip(submissions, results):
+        if r.status == "graded" and sub.path is not None:
+            try:
+                subs.append((summary.who(sub), sub.stem, notebook.read(sub.path)))
+            except notebook.NotebookError:
+                continue
+    try:
+        report = similarity.compare(assignment, subs)
+    except similarity.Unavailable as exc:
+        return str(exc)
+    except Exception as exc:  # a flag for a human: its failure must not cost the gradebook
+        return f"the similarity report failed ({type(exc).__name__})"
+    similarity.write(report, out, assignment.name)
+    return report
 
 
 def _readable_result(r: SubmissionResult) -> None:
