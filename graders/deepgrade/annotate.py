@@ -134,18 +134,29 @@ def summary_cell(result: SubmissionResult, defined: set[str], flat_report: str) 
     return _annotation_cell("\n".join(parts), "summary")
 
 
+def defining_cells(nb: nbformat.NotebookNode) -> dict[str, int]:
+    """function name -> index of the cell whose definition counts (functions.definitions)."""
+    return {name: d.cell for name, d in functions.definitions(nbio.code_cells(nb)).items()}
+
+
 def annotated_notebook(
-    result: SubmissionResult, nb: nbformat.NotebookNode, explain: dict[str, tuple[str, str]], flat_report: str
+    result: SubmissionResult,
+    nb: nbformat.NotebookNode,
+    explain: dict[str, tuple[str, str]],
+    flat_report: str,
+    cells: dict[str, int] | None = None,
 ) -> nbformat.NotebookNode:
-    """The submitted notebook (sources only) with the summary and one note per question."""
-    by_function = functions.definitions(nbio.code_cells(nb))
-    defined = {name for name in by_function}
+    """The submitted notebook (sources only) with the summary and one note per question.
+
+    cells: defining_cells(nb), when it was found already."""
+    by_function = defining_cells(nb) if cells is None else cells
+    defined = set(by_function)
     after: dict[int, list[nbformat.NotebookNode]] = {}
     at_end = []
     for q in result.questions:
         cell = question_cell(q, explain)
-        d = by_function.get(q.name)
-        (after.setdefault(d.cell, []) if d else at_end).append(cell)
+        index = by_function.get(q.name)
+        (after.setdefault(index, []) if index is not None else at_end).append(cell)
     out = nbformat.from_dict({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     out.cells.append(summary_cell(result, defined, flat_report))
     for i, cell in enumerate(nb.cells):
@@ -223,6 +234,12 @@ def _exporter():
             self.register_filter("highlight_code", self._highlight)
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
+        def _preprocess(self, nb, resources):
+            # no preprocessor runs (default_preprocessors=[]); the notebook is a copy made for
+            # this page (_rendering_copy), so the exporter's two deep copies and normalisation
+            # of it would only cost time
+            return nb, resources
+
         def default_filters(self):
             yield from super().default_filters()
             yield ("dg_code", _cached(lambda src: self._highlight(src, metadata={})))
@@ -279,28 +296,47 @@ def _prose(path: str, mtime_ns: int) -> frozenset[str]:
     return frozenset(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
-def write_annotated(
-    assignment, result: SubmissionResult, submitted: Path, folder: Path, stem: str, write
-) -> str | None:
-    """stem.ipynb and stem.html in folder, from the notebook file as submitted; None when
-    done, else why not (the flat report is then the HTML feedback).
+def build(assignment, result: SubmissionResult, submitted: Path, stem: str, read=None) -> tuple[bytes, bytes] | str:
+    """(stem.ipynb, stem.html) as bytes, from the notebook file as submitted; else why not
+    (the flat report is then the HTML feedback).
 
-    write(path, bytes): the reports' writer (replaces, never follows, what is there)."""
+    read: (notebook, defining_cells) of that file, when it was read already (prebuild.py)."""
     if result.status != "graded":
         return f"not graded: {result.reason}"
-    try:
-        nb = nbio.read(submitted)
-    except nbio.NotebookError as exc:
-        return str(exc)
+    if read is None:
+        try:
+            nb = nbio.read(submitted)
+        except nbio.NotebookError as exc:
+            return str(exc)
+        read = (nb, None)
+    nb, cells = read
     explain = {mid: (m.title, m.explanation) for mid, m in getattr(assignment, "mistakes", {}).items()}
-    annotated = annotated_notebook(result, nb, explain, f"{stem}.report.html")
+    annotated = annotated_notebook(result, nb, explain, f"{stem}.report.html", cells)
     annotated.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
         MARK: {"assignment": assignment.name},
     }
-    write(folder / f"{stem}.ipynb", json.dumps(annotated, indent=1, ensure_ascii=False).encode("utf-8"))
-    title = f"{assignment.name}: {Path(result.file).name}"
-    page = render_html(annotated, starter_prose(assignment), title)
-    write(folder / f"{stem}.html", page.encode("utf-8", errors="backslashreplace"))
+    ipynb = json.dumps(annotated, indent=1, ensure_ascii=False).encode("utf-8", errors="backslashreplace")
+    page = render_html(annotated, starter_prose(assignment), f"{assignment.name}: {Path(result.file).name}")
+    return ipynb, page.encode("utf-8", errors="backslashreplace")
+
+
+def write_annotated(
+    assignment, result: SubmissionResult, submitted: Path, folder: Path, stem: str, write, built=None
+) -> str | None:
+    """stem.ipynb and stem.html in folder (``built``: what build returned, made earlier);
+    None when done, else why not.
+
+    write(path, bytes): the reports' writer (replaces, never follows, what is there)."""
+    made = build(assignment, result, submitted, stem) if built is None else built
+    if isinstance(made, str):
+        return made
+    write(folder / f"{stem}.ipynb", made[0])
+    write(folder / f"{stem}.html", made[1])
     return None
+
+
+def prewarm() -> None:
+    """Import nbconvert and make the exporter (about a second), e.g. while grading runs."""
+    _exporter()

@@ -39,7 +39,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from . import exports, fingerprint, report, summary
+from . import exports, fingerprint, prebuild, report, summary
 from .assignment import Assignment, load
 from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission, readable
@@ -189,6 +189,12 @@ def grade_batch(
             flush=True,
         )
 
+    # annotated notebooks and similarity fingerprints are made while grading runs (prebuild.py)
+    pre = prebuild.Prebuilder(assignment, fix=_readable_result)
+    pre.start(submissions)
+    for sub in submissions:
+        if sub.stem in results:
+            pre.add(sub, results[sub.stem])
     by_path = {str(sub.path): sub for sub in todo}
     bar = Progress(len(todo), enabled=progress)
     own_executor = executor is None
@@ -209,9 +215,11 @@ def grade_batch(
             r.notes = list(sub.notes) + r.notes
             results[sub.stem] = r
             _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
+            pre.add(sub, r)
             bar.update(1)
     finally:
         bar.close()
+        pre.finish()
         if own_executor and hasattr(executor, "close"):
             executor.close()
     for sub in by_path.values():  # lost by the executor: a row now, regraded next time
@@ -220,7 +228,7 @@ def grade_batch(
         _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
 
     ordered = [results[s.stem] for s in submissions]
-    write_reports(assignment, submissions, ordered, out)
+    write_reports(assignment, submissions, ordered, out, pre)
     return ordered
 
 
@@ -245,13 +253,17 @@ def _write_result(path: Path, sub: Submission, r: SubmissionResult, key: dict) -
 
 
 def write_reports(
-    assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path
+    assignment: Assignment,
+    submissions: list[Submission],
+    results: list[SubmissionResult],
+    out: Path,
+    pre: prebuild.Prebuilder | None = None,
 ) -> None:
     """final_grades.csv, canvas.csv, moodle.csv, feedback/<stem>.* and the class summary.
 
     Text that came from a submission (file names, error messages the sandbox passed on)
     may hold lone surrogates, which UTF-8 files cannot: made readable first, so that no
-    name or message can stop the reports."""
+    name or message can stop the reports. pre: what was built while grading ran."""
     for r in results:
         _readable_result(r)
     exports.write_gradebook(assignment, results, out / "final_grades.csv", submissions)
@@ -259,25 +271,36 @@ def write_reports(
     exports.write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
-        report.write_submission_reports(r, feedback, sub.stem, assignment, sub.path)
-    similar = _similarity(assignment, submissions, results, out)
+        built = pre.built(sub.stem, r) if pre is not None else None
+        report.write_submission_reports(r, feedback, sub.stem, assignment, sub.path, built)
+    similar = _similarity(assignment, submissions, results, out, pre.prepared if pre is not None else None)
     summary.write_class_summary(assignment, submissions, results, out, similar)
 
 
-def _similarity(assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path):
+def _similarity(
+    assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path, prepared=None
+):
     """similarity.html/.json over the graded notebooks (similarity.py): the report, or why
-    there is none (a sentence for the summary). Flags only; never stops the reports."""
+    there is none (a sentence for the summary). Flags only; never stops the reports.
+
+    prepared: similarity.prepare's answer (or why not) for every readable submission, made
+    while grading ran; ranked here among the graded ones."""
     from . import notebook, similarity
 
-    subs = []
-    for sub, r in zip(submissions, results):
-        if r.status == "graded" and sub.path is not None:
-            try:
-                subs.append((summary.who(sub), sub.stem, notebook.read(sub.path)))
-            except notebook.NotebookError:
-                continue
+    graded = {sub.stem for sub, r in zip(submissions, results) if r.status == "graded" and sub.path is not None}
+    if isinstance(prepared, str):
+        return prepared
     try:
-        report = similarity.compare(assignment, subs)
+        if prepared is None:
+            subs = []
+            for sub in submissions:
+                if sub.stem in graded:
+                    try:
+                        subs.append((summary.who(sub), sub.stem, notebook.read(sub.path)))
+                    except notebook.NotebookError:
+                        continue
+            prepared = similarity.prepare(assignment, subs)
+        report = similarity.rank(prepared, keep=graded)
     except similarity.Unavailable as exc:
         return str(exc)
     except Exception as exc:  # a flag for a human: its failure must not cost the gradebook

@@ -124,13 +124,14 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def write_submission_reports(
-    result: SubmissionResult, folder: Path, stem: str, assignment=None, notebook: Path | None = None
+    result: SubmissionResult, folder: Path, stem: str, assignment=None, notebook: Path | None = None, built=None
 ) -> None:
     """stem.json, stem.txt, stem.html, and stem-N.png for each attachment, in folder.
 
     With the assignment and the notebook file as submitted (the batch), stem.html is the
     student's notebook annotated (annotate.py; stem.ipynb beside it) and the flat list is
-    stem.report.html; without them, or for a row not graded, stem.html is the flat list."""
+    stem.report.html; without them, or for a row not graded, stem.html is the flat list.
+    built: annotate.build's answer for this result, made while grading ran (prebuild.py)."""
     folder.mkdir(parents=True, exist_ok=True)
     for _, _, name, raw in attachment_files(result, stem):
         _write(folder / name, raw)
@@ -142,7 +143,7 @@ def write_submission_reports(
         from . import annotate
 
         try:
-            why = annotate.write_annotated(assignment, result, Path(notebook), folder, stem, _write)
+            why = annotate.write_annotated(assignment, result, Path(notebook), folder, stem, _write, built)
         except Exception as exc:  # a report must never stop the batch: the flat list stands in
             why = f"the annotated notebook failed ({type(exc).__name__})"
     if why is None:

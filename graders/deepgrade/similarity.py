@@ -174,10 +174,13 @@ def readable(source: str) -> str:
         return source
 
 
-def function_code(nb, names: list[str]) -> tuple[dict[str, tuple[str, str]], list[str]]:
+def function_code(nb, names: list[str], found=None) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """name -> (source as written, tokens: see normalise) for each of ``names`` the
-    notebook defines; and why any was skipped."""
-    found = functions.definitions(nbio.code_cells(nb))
+    notebook defines; and why any was skipped.
+
+    found: functions.definitions of the notebook, when they were found already (their
+    trees are changed)."""
+    found = functions.definitions(nbio.code_cells(nb)) if found is None else found
     out, skipped = {}, []
     for name in names:
         d = found.get(name)
@@ -221,34 +224,50 @@ def starter_code(assignment) -> dict[str, str]:
     return {name: tokens for name, (_, tokens) in code.items()}
 
 
-def compare(assignment, submissions: list[tuple[str, str, object]]) -> Report:
-    """The ranked pairs per graded function.
+@dataclass
+class Prepared:
+    """Every submission's fingerprinted code per function, before pairing (prepare)."""
 
-    submissions: (who, stem, notebook) of each submission to compare; the notebooks as read
-    by notebook.read (never executed)."""
+    entries: dict[str, list[Entry]] = field(default_factory=dict)  # function -> code with fingerprints
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (stem, why)
+
+
+def prepare(assignment, submissions: list[tuple[str, str, object]]) -> Prepared:
+    """Extract, normalise and fingerprint each submission's graded functions (the costly
+    part, linear in the class: the batch does it while grading runs, prebuild.py).
+
+    submissions: (who, stem, notebook) of each submission to compare, or (who, stem,
+    notebook, functions.definitions of it); the notebooks as read by notebook.read (never
+    executed)."""
     import numpy as np
 
     _copydetect()
     names = [q.name for q in assignment.questions]
     stubs = starter_code(assignment)
-    report = Report()
-    per_function: dict[str, list[Entry]] = defaultdict(list)
-    for who, stem, nb in submissions:
-        code, skipped = function_code(nb, names)
-        report.skipped += [f"{who}: {why}" for why in skipped]
+    out = Prepared(entries={name: [] for name in names})
+    for who, stem, nb, *found in submissions:
+        code, skipped = function_code(nb, names, found[0] if found else None)
+        out.skipped += [(stem, f"{who}: {why}") for why in skipped]
         for name, (source, tokens) in code.items():
             if tokens != stubs.get(name):  # an untouched stub is nobody's code
-                per_function[name].append(Entry(who, stem, source, tokens))
+                out.entries[name].append(Entry(who, stem, source, tokens))
     for name in names:
-        entries = per_function.get(name, [])
         stub = stubs.get(name)
         boilerplate = np.array(sorted(_fingerprint(stub, None).hashes)) if stub else None
         prints: dict[str, object] = {}  # the same code (a common answer) fingerprinted once
-        for e in entries:
+        for e in out.entries[name]:
             if e.tokens not in prints:
                 prints[e.tokens] = _fingerprint(e.tokens, boilerplate)
             e.fingerprint = prints[e.tokens]
-        entries = [e for e in entries if e.fingerprint.hashes]
+    return out
+
+
+def rank(prepared: Prepared, keep: set[str] | None = None) -> Report:
+    """The ranked pairs per function, among the submissions whose stem is in ``keep`` (all
+    when None)."""
+    report = Report(skipped=[why for stem, why in prepared.skipped if keep is None or stem in keep])
+    for name, all_entries in prepared.entries.items():
+        entries = [e for e in all_entries if e.fingerprint.hashes and (keep is None or e.stem in keep)]
         report.compared[name] = len(entries)
         # only pairs sharing a fingerprint can score above 0: found through an index
         holders: dict[int, list[int]] = defaultdict(list)
@@ -266,6 +285,11 @@ def compare(assignment, submissions: list[tuple[str, str, object]]) -> Report:
         pairs.sort(key=lambda p: (-p.score, -p.overlap, p.a.who, p.b.who))
         report.functions[name] = pairs
     return report
+
+
+def compare(assignment, submissions: list[tuple[str, str, object]]) -> Report:
+    """prepare, then rank: the ranked pairs per graded function."""
+    return rank(prepare(assignment, submissions))
 
 
 # --------------------------------------------------------------------------- the report
