@@ -6,6 +6,7 @@ grades folder alike; grades never change."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -115,6 +116,11 @@ def test_command_on_submissions_and_on_the_grades_folder_agree_and_grades_do_not
     assert points["ann_cnn"] == points["bob_cnn"] == a.max_points  # a copy keeps its grade
     summary_page = (tmp_path / "grades" / "summary.html").read_text()
     assert "Most alike code" in summary_page and "similarity.html#" in summary_page
+    # every pair the summary links to is shown in similarity.html (everyone shares the
+    # reference's other functions: many pairs of 1.0, more than the ten shown per function)
+    links = re.findall(r"similarity\.html#([\w-]+)", summary_page)
+    ids = set(re.findall(r"<details id='([\w-]+)'>", (tmp_path / "grades" / "similarity.html").read_text()))
+    assert len(links) == 6 and set(links) <= ids, (links, ids)
 
     root = ["--course", str(ROOT)]
     assert cli.main([*root, "similarity", "cnn", str(tmp_path / "class"), "--out", str(tmp_path / "s1")]) == 0

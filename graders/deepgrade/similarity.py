@@ -44,6 +44,7 @@ K = 25  # characters of copydetect's filtered code per k-gram (its default noise
 WINDOW = 1  # winnowing window: every k-gram kept (functions are short)
 MAX_SOURCE_CHARS = 50_000  # one function's source; longer ones are skipped
 SHOWN_PER_FUNCTION = 10  # pairs listed per function in the report
+SUMMARY_PAIRS = 10  # pairs of students the class summary lists (each shown in similarity.html too)
 
 
 class Unavailable(Exception):
@@ -93,12 +94,16 @@ class Report:
         """Every function's pairs in one ranking (score, then tokens in common)."""
         return sorted((p for pairs in self.functions.values() for p in pairs), key=lambda p: (-p.score, -p.overlap))
 
-    def student_pairs(self) -> list[tuple[str, str, float, str]]:
-        """(a, b, best score, its function) per pair of students, best first."""
+    def best_pairs(self) -> list[Pair]:
+        """Each pair of students at its most alike function, best first."""
         best: dict[tuple[str, str], Pair] = {}
         for p in self.ranked():
             best.setdefault(tuple(sorted((p.a.stem, p.b.stem))), p)
-        return [(p.a.who, p.b.who, p.score, p.function) for p in best.values()]
+        return list(best.values())
+
+    def student_pairs(self) -> list[tuple[str, str, float, str]]:
+        """(a, b, best score, its function) per pair of students, best first."""
+        return [(p.a.who, p.b.who, p.score, p.function) for p in self.best_pairs()]
 
 
 # --------------------------------------------------------------------------- normalising
@@ -349,6 +354,7 @@ def write(report: Report, out: Path, title: str) -> None:
     """similarity.html (side by side) and similarity.json in out."""
     esc = html.escape
     out.mkdir(parents=True, exist_ok=True)
+    linked = {id(p) for p in report.best_pairs()[:SUMMARY_PAIRS]}  # the summary links to these
     parts = [
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}: similar code</title>",
         f"<style>{CSS}</style></head><body><h1>{esc(title)}: most alike code per function</h1>",
@@ -362,8 +368,9 @@ def write(report: Report, out: Path, title: str) -> None:
             if pairs
             else ": no pair shares code beyond the starter code (or the function is too short to compare).</p>"
         )
-        for k, p in enumerate(pairs[:SHOWN_PER_FUNCTION]):
-            parts.append(pair_html(p, f"{name}-{k + 1}"))
+        for k, p in enumerate(pairs):
+            if k < SHOWN_PER_FUNCTION or id(p) in linked:
+                parts.append(pair_html(p, f"{name}-{k + 1}"))
     if report.skipped:
         parts.append("<h2>Not compared</h2><ul>" + "".join(f"<li>{esc(s)}</li>" for s in report.skipped) + "</ul>")
     parts.append("</body></html>")

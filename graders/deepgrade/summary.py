@@ -172,15 +172,12 @@ def _similar_section(similar) -> str:
         return ""
     if isinstance(similar, str):
         return f"<h2>Most alike code</h2><p>Not compared: {esc(similar)}</p>"
-    from .similarity import NOTE, anchor
+    from .similarity import NOTE, SUMMARY_PAIRS, anchor
 
-    best: dict = {}
-    for p in similar.ranked():
-        best.setdefault(frozenset((p.a.stem, p.b.stem)), p)
     rows = "".join(
         f"<tr><td>{p.score:.2f}</td><td>{esc(p.function)}</td><td>{esc(p.a.who)}</td><td>{esc(p.b.who)}</td>"
         f"<td><a href='{esc(anchor(p, similar), quote=True)}'>side by side</a></td></tr>"
-        for p in list(best.values())[:10]
+        for p in similar.best_pairs()[:SUMMARY_PAIRS]
     )
     table = (
         "<div class='wide'><table><tr><th>score</th><th>function</th><th>student</th><th>student</th><th></th></tr>"
