@@ -112,6 +112,16 @@ def test_pictures_are_cell_attachments_and_reach_the_page():
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
 
 
+def test_a_huge_cell_is_shown_cut_and_quickly():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def f(x):\n    return 2\n" + "y = [1, 2, 3]  # <b>\n" * 200_000)]
+    out = annotate.annotated_notebook(_result(["f"]), nb, {}, "a.report.html")
+    assert out.cells[1].source == nb.cells[0].source  # the notebook keeps it whole
+    page = annotate.render_html(out, set(), "t")  # pygments on 4 MB would take minutes
+    assert "a cell of 4,200,023 characters; the first 20,000 are shown" in page
+    assert len(page) < 200_000 and "# <b>" not in page and "# &lt;b&gt;" in page
+
+
 # --------------------------------------------------------------------------- a batch, in a browser
 
 

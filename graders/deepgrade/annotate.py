@@ -36,6 +36,8 @@ from .results import QuestionResult, SubmissionResult, attachment_bytes
 MARK = "deepgrade"  # cell.metadata[MARK] = {"annotation": "summary" | question name}
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 WIDTH = 78
+MAX_SHOWN = 100_000  # a student's cell longer than this is shown cut, as text
+SHOWN_HEAD = 20_000
 TEMPLATES = Path(__file__).parent / "nbtemplates"  # <root>/nbconvert/templates/deepgrade_annotated
 
 
@@ -181,6 +183,11 @@ def _rendering_copy(annotated: nbformat.NotebookNode, prose: frozenset[str] | se
     out = nbformat.from_dict({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     for i, cell in enumerate(annotated.cells):
         mark = cell.get("metadata", {}).get(MARK)
+        if not mark and len(cell.source) > MAX_SHOWN:  # highlighting megabytes would take minutes
+            head = cell.source[:SHOWN_HEAD].splitlines()
+            note = f"[deepgrade: a cell of {len(cell.source):,} characters; the first {SHOWN_HEAD:,} are shown]"
+            out.cells.append(_cell("markdown", _pre([note, *head], "dg-student-text"), cell_id=f"cell-{i}"))
+            continue
         if cell.cell_type == "code":
             new = _cell("code", cell.source, cell_id=f"cell-{i}")
         elif mark or (cell.cell_type == "markdown" and cell.source in prose):
