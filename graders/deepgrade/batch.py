@@ -189,12 +189,11 @@ def grade_batch(
             flush=True,
         )
 
-    # annotated notebooks and similarity fingerprints are made while grading runs (prebuild.py)
+    # annotated notebooks and similarity fingerprints are made as results arrive (prebuild.py)
     pre = prebuild.Prebuilder(assignment, fix=_readable_result)
-    pre.start(submissions)
     for sub in submissions:
         if sub.stem in results:
-            pre.add(sub, results[sub.stem])
+            pre.add(sub, results[sub.stem], later=True)
     by_path = {str(sub.path): sub for sub in todo}
     bar = Progress(len(todo), enabled=progress)
     own_executor = executor is None
@@ -219,7 +218,6 @@ def grade_batch(
             bar.update(1)
     finally:
         bar.close()
-        pre.finish()
         if own_executor and hasattr(executor, "close"):
             executor.close()
     for sub in by_path.values():  # lost by the executor: a row now, regraded next time
@@ -227,6 +225,7 @@ def grade_batch(
         results[sub.stem] = r
         _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
 
+    pre.finish()
     ordered = [results[s.stem] for s in submissions]
     write_reports(assignment, submissions, ordered, out, pre)
     return ordered

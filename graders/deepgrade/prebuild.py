@@ -1,29 +1,32 @@
-"""Feedback that needs no grading result made while grading runs: the annotated notebooks
-(annotate.py) of results as they arrive, and the similarity fingerprints (similarity.py)
-of every submission, in one background thread of the grading process.
+"""Feedback made while grading runs: the annotated notebook (annotate.py) and the
+similarity fingerprints (similarity.py) of each result as it arrives.
 
-Why: the sandboxes keep the cores busy only part of the time (process starts, pipes), and
-the reports were written one after another once grading ended: nbconvert's import, one
-page per student, copydetect and the fingerprints came on top of the grading time. The
-thread runs at a lower priority (Linux: its own nice value) so that grading goes first.
+Why: the grading process only waits while its worker processes grade, and the reports were
+written one after another once grading ended: nbconvert's import, one page per student,
+copydetect and the fingerprints came on top of the grading time. Here they are made in the
+grading process, in its own thread, between two results (a page takes about 20 ms, the
+workers go on grading meanwhile). Not in a background thread: the process pool forks its
+workers, and a fork while another thread holds a lock (an import's) leaves the worker
+stuck on it; a thread of lower priority was also starved on a busy machine while the batch
+waited for it.
+
+Resumed results are made a few at a time after each graded result, the rest by finish().
 Nothing here writes a file or changes a grade: write_reports writes what was built, and
 builds itself whatever is missing (a failure here only costs that time).
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
+from collections import deque
 from pathlib import Path
 
 from .results import SubmissionResult
 
-NICE = 10  # the thread's nice value above the process's
+BACKLOG_PER_RESULT = 2  # resumed results made after each graded one
 
 
 class Prebuilder:
-    """prebuilder.start(subs); prebuilder.add(sub, result) per result; prebuilder.finish()."""
+    """prebuilder.add(sub, result) per result (resumed ones too); prebuilder.finish() at the end."""
 
     def __init__(self, assignment, fix=None) -> None:
         """fix(result): make a result's text writable (batch._readable_result), applied
@@ -31,85 +34,73 @@ class Prebuilder:
         self.assignment = assignment
         self.fix = fix
         self.pages: dict[str, tuple[SubmissionResult, object]] = {}  # stem -> (result, annotate.build's answer)
-        self.prepared = None  # similarity.Prepared of every readable submission, or why not (str)
-        self.read: dict[str, tuple] = {}  # stem -> (notebook without outputs, annotate.defining_cells)
-        self._todo: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._closed = False
+        self.prepared = None  # similarity.Prepared of the graded submissions, or why not (str)
+        self._fingerprints = None
+        self._backlog: deque = deque()
+        self._started = False
 
-    def start(self, submissions) -> None:
-        self._thread = threading.Thread(target=self._run, args=(list(submissions),), daemon=True)
-        self._thread.start()
-
-    def add(self, sub, result: SubmissionResult) -> None:
-        if self._thread is not None and sub.path is not None and result.status == "graded":
-            self._todo.put((sub, result))
+    def add(self, sub, result: SubmissionResult, later: bool = False) -> None:
+        """Make this result's page and fingerprints now (later: after a graded result)."""
+        if sub.path is None or result.status != "graded":
+            return
+        if later:
+            self._backlog.append((sub, result))
+            return
+        self._make(sub, result)
+        for _ in range(min(BACKLOG_PER_RESULT, len(self._backlog))):
+            self._make(*self._backlog.popleft())
 
     def finish(self) -> None:
-        if self._thread is not None:
-            self._todo.put(None)
-            self._thread.join()
-            self._thread = None
+        while self._backlog:
+            self._make(*self._backlog.popleft())
+        if self._fingerprints is not None:
+            self.prepared = self._fingerprints.prepared
 
     def built(self, stem: str, result: SubmissionResult):
         """annotate.build's answer for exactly this result object, or None."""
         made = self.pages.get(stem)
         return made[1] if made is not None and made[0] is result else None
 
-    # ------------------------------------------------------------------ the thread
+    def _start(self) -> None:
+        from . import annotate, similarity
 
-    def _run(self, submissions) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + NICE)
-        except (AttributeError, OSError):
-            pass
-        from . import annotate, functions, similarity
-        from . import notebook as nbio
-        from .summary import who
-
+        self._started = True
         try:
             annotate.prewarm()
         except Exception:  # write_reports will try again and fall back to the flat report
             pass
         try:
-            subs = []
-            for sub in submissions:
-                if sub.status or sub.path is None:
-                    continue
-                try:
-                    nb = nbio.read(Path(sub.path))
-                except nbio.NotebookError:
-                    continue
-                for cell in nb.cells:  # only the sources are used: outputs may be megabytes
-                    cell.pop("outputs", None)
-                    cell.pop("attachments", None)
-                found = functions.definitions(nbio.code_cells(nb))
-                self.read[sub.stem] = (nb, {name: d.cell for name, d in found.items()})
-                subs.append((who(sub), sub.stem, nb, found))
-                self._pages(annotate, block=False)
-            self.prepared = similarity.prepare(self.assignment, subs)
+            self._fingerprints = similarity.Fingerprinter(self.assignment)
         except similarity.Unavailable as exc:
             self.prepared = str(exc)
         except Exception as exc:  # flags only: the summary says it failed
             self.prepared = f"the similarity report failed ({type(exc).__name__})"
-        self._pages(annotate, block=True)
 
-    def _pages(self, annotate, block: bool) -> None:
-        """Build the pages of the results queued so far (until finish's None when block)."""
-        while not self._closed:
+    def _make(self, sub, result: SubmissionResult) -> None:
+        from . import annotate, functions
+        from . import notebook as nbio
+        from .summary import who
+
+        if not self._started:
+            self._start()
+        try:
+            nb = nbio.read(Path(sub.path))
+        except nbio.NotebookError:
+            return
+        except Exception:  # write_reports reads it again and says why
+            return
+        try:
+            found = functions.definitions(nbio.code_cells(nb))
+            cells = {name: d.cell for name, d in found.items()}
+            if self.fix is not None:
+                self.fix(result)
+            made = annotate.build(self.assignment, result, Path(sub.path), sub.stem, (nb, cells))
+            self.pages[sub.stem] = (result, made)
+        except Exception:  # write_reports builds it again, or writes the flat report
+            pass
+        if self._fingerprints is not None:
             try:
-                item = self._todo.get(block=block)
-            except queue.Empty:
-                return
-            if item is None:
-                self._closed = True
-                return
-            sub, result = item
-            try:
-                if self.fix is not None:
-                    self.fix(result)
-                read = self.read.pop(sub.stem, None)  # (read first for the fingerprints, usually)
-                made = annotate.build(self.assignment, result, Path(sub.path), sub.stem, read)
-                self.pages[sub.stem] = (result, made)
-            except Exception:  # write_reports builds it again, or writes the flat report
-                continue
+                self._fingerprints.add(who(sub), sub.stem, nb, found)
+            except Exception as exc:
+                self._fingerprints = None
+                self.prepared = f"the similarity report failed ({type(exc).__name__})"

@@ -237,34 +237,45 @@ class Prepared:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (stem, why)
 
 
+class Fingerprinter:
+    """prepare, one submission at a time (the batch adds each as its result arrives)."""
+
+    def __init__(self, assignment) -> None:
+        import numpy as np
+
+        _copydetect()
+        self.names = [q.name for q in assignment.questions]
+        self.stubs = starter_code(assignment)
+        self.prepared = Prepared(entries={name: [] for name in self.names})
+        self.boilerplate = {
+            name: np.array(sorted(_fingerprint(stub, None).hashes)) for name, stub in self.stubs.items()
+        }
+        self.prints: dict[tuple[str, str], object] = {}  # the same code (a common answer) fingerprinted once
+
+    def add(self, who: str, stem: str, nb, found=None) -> None:
+        code, skipped = function_code(nb, self.names, found)
+        self.prepared.skipped += [(stem, f"{who}: {why}") for why in skipped]
+        for name, (source, tokens) in code.items():
+            if tokens == self.stubs.get(name):  # an untouched stub is nobody's code
+                continue
+            e = Entry(who, stem, source, tokens)
+            if (name, tokens) not in self.prints:
+                self.prints[name, tokens] = _fingerprint(tokens, self.boilerplate.get(name))
+            e.fingerprint = self.prints[name, tokens]
+            self.prepared.entries[name].append(e)
+
+
 def prepare(assignment, submissions: list[tuple[str, str, object]]) -> Prepared:
     """Extract, normalise and fingerprint each submission's graded functions (the costly
-    part, linear in the class: the batch does it while grading runs, prebuild.py).
+    part, linear in the class: the batch does it as results arrive, prebuild.py).
 
     submissions: (who, stem, notebook) of each submission to compare, or (who, stem,
     notebook, functions.definitions of it); the notebooks as read by notebook.read (never
     executed)."""
-    import numpy as np
-
-    _copydetect()
-    names = [q.name for q in assignment.questions]
-    stubs = starter_code(assignment)
-    out = Prepared(entries={name: [] for name in names})
+    fp = Fingerprinter(assignment)
     for who, stem, nb, *found in submissions:
-        code, skipped = function_code(nb, names, found[0] if found else None)
-        out.skipped += [(stem, f"{who}: {why}") for why in skipped]
-        for name, (source, tokens) in code.items():
-            if tokens != stubs.get(name):  # an untouched stub is nobody's code
-                out.entries[name].append(Entry(who, stem, source, tokens))
-    for name in names:
-        stub = stubs.get(name)
-        boilerplate = np.array(sorted(_fingerprint(stub, None).hashes)) if stub else None
-        prints: dict[str, object] = {}  # the same code (a common answer) fingerprinted once
-        for e in out.entries[name]:
-            if e.tokens not in prints:
-                prints[e.tokens] = _fingerprint(e.tokens, boilerplate)
-            e.fingerprint = prints[e.tokens]
-    return out
+        fp.add(who, stem, nb, found[0] if found else None)
+    return fp.prepared
 
 
 def rank(prepared: Prepared, keep: set[str] | None = None) -> Report:
