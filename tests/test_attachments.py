@@ -195,11 +195,11 @@ def test_exceptions_named_like_statuses_embed_nothing_in_a_batch(tmp_path):
     feedback = out / "feedback"
     names = sorted(p.name for p in feedback.iterdir())
     assert not [n for n in names if n.endswith(".png")], names
-    page = (feedback / "mallory_cnn.html").read_text()
     text = (feedback / "mallory_cnn.txt").read_text()
     assert f"learning curves: {png}" in text, "the attack reached the reports"
-    assert "<img" not in page and "data:" not in page
-    for stolen in (png.read_bytes(), (feedback / "good_cnn.json").read_bytes()):
-        assert base64.b64encode(stolen).decode()[:40] not in page
+    for page in ((feedback / "mallory_cnn.html").read_text(), (feedback / "mallory_cnn.report.html").read_text()):
+        assert "<img" not in page and "data:image" not in page  # (the annotated page's CSP names data:)
+        for stolen in (png.read_bytes(), (feedback / "good_cnn.json").read_bytes()):
+            assert base64.b64encode(stolen).decode()[:40] not in page
     assert json.loads((feedback / "good_cnn.json").read_text())["points"] == a.max_points
     assert json.loads((feedback / "mallory_cnn.json").read_text())["points"] < a.max_points

@@ -115,6 +115,52 @@ def test_installed_wheel_grades_from_outside_the_repository(venv, tmp_path):
     summary = (outside / "grades" / "summary.html").read_text(encoding="utf-8")
     assert "matplotlib is not installed" in summary
     assert not (outside / "grades" / "histogram.png").exists()
+    # the annotated notebook (nbconvert and the template ship with the wheel); no copydetect:
+    # the summary says how to get the similarity report
+    assert "dg-annotation" in (outside / "grades" / "feedback" / "ada.html").read_text(encoding="utf-8")
+    assert nbformat.read(outside / "grades" / "feedback" / "ada.ipynb", as_version=4).cells[0].metadata["deepgrade"]
+    assert "pip install &#x27;deepgrade[reports]&#x27;" in summary
+
+
+@pytest.fixture(scope="module")
+def venv_reports(wheel, tmp_path_factory) -> Path:
+    """A fresh venv with the wheel and its reports extra (matplotlib, copydetect)."""
+    folder = tmp_path_factory.mktemp("venv_reports") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
+    proc = subprocess.run(
+        [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[reports]"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    return folder
+
+
+def test_installed_wheel_with_reports_annotates_compares_and_resumes(venv_reports, tmp_path):
+    """grade, then grade again (--resume): the annotated notebooks and the similarity report
+    are the same, made from the submitted files; `deepgrade similarity` on the grades folder."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for name in ("ada", "bob"):
+        nbformat.write(filled_notebook("cnn"), outside / f"{name}.ipynb")
+    grade = ["--course", str(ROOT), "grade", "cnn", "ada.ipynb", "bob.ipynb", "--out", "grades", "--quiet"]
+    first = _run(venv_reports, grade, outside)
+    assert first.returncode == 0, first.stderr
+    fb = outside / "grades" / "feedback"
+    pages = {p.name: p.read_bytes() for p in fb.glob("*.ipynb")}
+    assert sorted(pages) == ["ada.ipynb", "bob.ipynb"]
+    assert "Most alike code" in (outside / "grades" / "summary.html").read_text(encoding="utf-8")
+    for p in fb.glob("*.ipynb"):
+        p.unlink()
+    again = _run(venv_reports, grade, outside)
+    assert again.returncode == 0 and "resuming: 2 submission(s)" in again.stderr, again.stderr
+    assert {p.name: p.read_bytes() for p in fb.glob("*.ipynb")} == pages
+    sim = _run(venv_reports, ["--course", str(ROOT), "similarity", "cnn", "grades", "--out", "sim"], outside)
+    assert sim.returncode == 0 and "Traceback" not in sim.stderr, sim.stderr
+    # the same reference code in both: every compared function wholly alike
+    assert sim.stdout.splitlines()[0].startswith("1.00 ") and "ada.ipynb" in sim.stdout and "bob.ipynb" in sim.stdout
 
 
 def test_installed_wheel_finds_the_course_or_says_what_to_do(venv, tmp_path):

@@ -23,7 +23,9 @@ Then, from the stored results:
     moodle.csv            Moodle assignment grading worksheet (Identifier "Participant N",
                           Full name, Grade, Maximum Grade, Last modified (grade),
                           Feedback comments)
-    feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py)
+    feedback/<stem>.{html,json,txt}  per row (<name>_<id> for LMS students; intake.py); for a
+                          graded row stem.html is the notebook annotated (annotate.py, with
+                          stem.ipynb), the flat list stem.report.html
     summary.html, summary.json        the class summary (histogram.png too with matplotlib)
 
 A sandbox that cannot start (isolation.SetupError: bubblewrap gone, Python unreadable to
@@ -46,7 +48,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from . import exports, fingerprint, report, summary
+from . import exports, fingerprint, prebuild, report, summary
 from .assignment import Assignment, load
 from .executors import SerialExecutor, grade_one, make_executor
 from .intake import Submission, readable
@@ -219,6 +221,11 @@ def grade_batch(
             flush=True,
         )
 
+    # annotated notebooks and similarity fingerprints are made as results arrive (prebuild.py)
+    pre = prebuild.Prebuilder(assignment, fix=_readable_result)
+    for sub in submissions:
+        if sub.stem in results:
+            pre.add(sub, results[sub.stem], later=True)
     by_path = {str(sub.path): sub for sub in todo}
     own_executor = executor is None
     if executor is None:
@@ -244,6 +251,7 @@ def grade_batch(
             if isinstance(run, dict):  # before the result: a result never points at stale outcomes
                 _write_outcomes(_outcomes_path(results_dir / f"{sub.stem}.json"), sub, run_key, run)
             _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
+            pre.add(sub, r)
             bar.update(1)
     finally:
         bar.close()
@@ -259,8 +267,9 @@ def grade_batch(
         results[sub.stem] = r
         _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
 
+    pre.finish()
     ordered = [results[s.stem] for s in submissions]
-    write_reports(assignment, submissions, ordered, out)
+    write_reports(assignment, submissions, ordered, out, pre)
     return ordered
 
 
@@ -364,13 +373,17 @@ def _write_result(path: Path, sub: Submission, r: SubmissionResult, key: dict) -
 
 
 def write_reports(
-    assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path
+    assignment: Assignment,
+    submissions: list[Submission],
+    results: list[SubmissionResult],
+    out: Path,
+    pre: prebuild.Prebuilder | None = None,
 ) -> None:
     """final_grades.csv, canvas.csv, moodle.csv, feedback/<stem>.* and the class summary.
 
     Text that came from a submission (file names, error messages the sandbox passed on)
     may hold lone surrogates, which UTF-8 files cannot: made readable first, so that no
-    name or message can stop the reports."""
+    name or message can stop the reports. pre: what was built while grading ran."""
     for r in results:
         _readable_result(r)
     exports.write_gradebook(assignment, results, out / "final_grades.csv", submissions)
@@ -378,8 +391,42 @@ def write_reports(
     exports.write_moodle_csv(assignment, submissions, results, out / "moodle.csv")
     feedback = out / "feedback"
     for sub, r in zip(submissions, results):
-        report.write_submission_reports(r, feedback, sub.stem)
-    summary.write_class_summary(assignment, submissions, results, out)
+        built = pre.built(sub.stem, r) if pre is not None else None
+        report.write_submission_reports(r, feedback, sub.stem, assignment, sub.path, built)
+    similar = _similarity(assignment, submissions, results, out, pre.prepared if pre is not None else None)
+    summary.write_class_summary(assignment, submissions, results, out, similar)
+
+
+def _similarity(
+    assignment: Assignment, submissions: list[Submission], results: list[SubmissionResult], out: Path, prepared=None
+):
+    """similarity.html/.json over the graded notebooks (similarity.py): the report, or why
+    there is none (a sentence for the summary). Flags only; never stops the reports.
+
+    prepared: similarity.prepare's answer (or why not) for every readable submission, made
+    while grading ran; ranked here among the graded ones."""
+    from . import notebook, similarity
+
+    graded = {sub.stem for sub, r in zip(submissions, results) if r.status == "graded" and sub.path is not None}
+    if isinstance(prepared, str):
+        return prepared
+    try:
+        if prepared is None:
+            subs = []
+            for sub in submissions:
+                if sub.stem in graded:
+                    try:
+                        subs.append((summary.who(sub), sub.stem, notebook.read(sub.path)))
+                    except notebook.NotebookError:
+                        continue
+            prepared = similarity.prepare(assignment, subs)
+        report = similarity.rank(prepared, keep=graded)
+    except similarity.Unavailable as exc:
+        return str(exc)
+    except Exception as exc:  # a flag for a human: its failure must not cost the gradebook
+        return f"the similarity report failed ({type(exc).__name__})"
+    similarity.write(report, out, assignment.name)
+    return report
 
 
 def _readable_result(r: SubmissionResult) -> None:

@@ -2,6 +2,7 @@
 
 deepgrade [--course DIR] grade ASSIGNMENT SUBMISSION... [--out DIR]   batch-grade into a gradebook
 deepgrade [--course DIR] check ASSIGNMENT NOTEBOOK        grade one notebook, print the feedback
+deepgrade [--course DIR] similarity ASSIGNMENT GRADES_OR_SUBMISSIONS... [--out DIR]   most alike code
 deepgrade [--course DIR] student ASSIGNMENT [--out DIR]   the student's copy (no solutions)
 deepgrade [--course DIR] export gradescope ASSIGNMENT -o FILE   a Gradescope autograder zip
 deepgrade [--course DIR] list                             the assignments there are
@@ -121,6 +122,40 @@ def cmd_grade(args: argparse.Namespace) -> int:
         f"{len(results)} submission(s) in {out / 'feedback'}",
         file=sys.stderr,
     )
+    return 0
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    """Pairs of submissions whose code is most alike, per function (similarity.py): flags only."""
+    import shutil
+    import tempfile
+
+    from . import similarity
+
+    assignment = _load(args)
+    out = _out_folder(args.out)
+    for s in args.inputs:
+        if not os.path.lexists(s):
+            raise UsageError(f"no such file or folder: {s}")
+    grades = [s for s in args.inputs if similarity.is_grades_folder(Path(s))]
+    if grades and len(args.inputs) > 1:
+        raise UsageError(f"{grades[0]} is a grades folder: name it alone, or name submissions only")
+    work = Path(tempfile.mkdtemp(prefix="deepgrade-similarity-"))
+    try:
+        if grades:
+            subs, problems = similarity.from_grades(Path(grades[0]))
+        else:
+            subs, problems = similarity.from_paths(assignment, args.inputs, work)
+        report = similarity.compare(assignment, subs)
+    except similarity.Unavailable as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report.skipped = problems + report.skipped
+    similarity.write(report, out, assignment.name)
+    for a, b, score, function in report.student_pairs()[:10]:
+        print(f"{score:.2f}  {function}  {a}  {b}")
+    print(f"compared {len(subs)} submission(s); wrote {out / 'similarity.html'} and similarity.json", file=sys.stderr)
     return 0
 
 
@@ -389,6 +424,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--quiet", action="store_true", help="no progress bar, no gradebook on stdout")
     g.add_argument("--allow-readable-course", action="store_true", help=ALLOW_HELP)
     g.set_defaults(func=cmd_grade)
+    sim = sub.add_parser("similarity", help="pairs of submissions whose code is most alike, per function (flags only)")
+    sim.add_argument("assignment")
+    sim.add_argument("inputs", nargs="+", help="a grades folder (deepgrade grade --out), or notebooks, folders, zips")
+    sim.add_argument("--out", default="similarity", help="output folder (default: similarity)")
+    sim.set_defaults(func=cmd_similarity)
     c = sub.add_parser("check", help="grade one notebook and print the feedback")
     c.add_argument("assignment")
     c.add_argument("notebook", nargs="?", metavar="NOTEBOOK")

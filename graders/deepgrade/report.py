@@ -123,11 +123,32 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_submission_reports(result: SubmissionResult, folder: Path, stem: str) -> None:
-    """stem.json, stem.txt, stem.html, and stem-N.png for each attachment, in folder."""
+def write_submission_reports(
+    result: SubmissionResult, folder: Path, stem: str, assignment=None, notebook: Path | None = None, built=None
+) -> None:
+    """stem.json, stem.txt, stem.html, and stem-N.png for each attachment, in folder.
+
+    With the assignment and the notebook file as submitted (the batch), stem.html is the
+    student's notebook annotated (annotate.py; stem.ipynb beside it) and the flat list is
+    stem.report.html; without them, or for a row not graded, stem.html is the flat list.
+    built: annotate.build's answer for this result, made while grading ran (prebuild.py)."""
     folder.mkdir(parents=True, exist_ok=True)
     for _, _, name, raw in attachment_files(result, stem):
         _write(folder / name, raw)
     write_json(result, folder / f"{stem}.json")
     _write(folder / f"{stem}.txt", feedback_text(result, stem).encode("utf-8"))
-    _write(folder / f"{stem}.html", feedback_html(result).encode("utf-8"))
+    flat = feedback_html(result).encode("utf-8")
+    why = "no notebook"
+    if assignment is not None and notebook is not None:
+        from . import annotate
+
+        try:
+            why = annotate.write_annotated(assignment, result, Path(notebook), folder, stem, _write, built)
+        except Exception as exc:  # a report must never stop the batch: the flat list stands in
+            why = f"the annotated notebook failed ({type(exc).__name__})"
+    if why is None:
+        _write(folder / f"{stem}.report.html", flat)
+    else:
+        _write(folder / f"{stem}.html", flat)
+        for stale in (f"{stem}.ipynb", f"{stem}.report.html"):  # from an earlier run, when it was graded
+            (folder / stale).unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from .results import fmt_points
 BINS = 10  # histogram: 0-10 %, ..., 90-100 % (100 % in the last bin)
 
 
-def _who(sub) -> str:
+def who(sub) -> str:
     """The student as the instructor knows them: "Jane Doe (123456)", or the file's path."""
     sid = getattr(sub, "student_id", "")
     return f"{sub.name} ({sid})" if sid else sub.name
@@ -72,7 +72,7 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
     incidents: dict[str, list[str]] = {}
     for s, r in rows:
         for kind in r.incidents:
-            incidents.setdefault(kind, []).append(_who(s))
+            incidents.setdefault(kind, []).append(who(s))
     statuses = Counter(r.status for _, r in rows)
     return {
         "assignment": assignment.name,
@@ -106,6 +106,18 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
             for s, r in rows
         ],
     }
+
+
+def _links(page: str, out: Path) -> str:
+    """A row's feedback: the annotated notebook (and the flat list beside it) when the row was
+    graded, else the flat report."""
+    flat = page[: -len(".html")] + ".report.html"
+    if (out / flat).is_file():
+        return (
+            f"<a href='{html.escape(page, quote=True)}'>notebook</a> &middot; "
+            f"<a href='{html.escape(flat, quote=True)}'>list</a>"
+        )
+    return f"<a href='{html.escape(page, quote=True)}'>feedback</a>"
 
 
 def _histogram_png(percents: list[float], path: Path) -> bool:
@@ -153,7 +165,33 @@ def _histogram_svg(counts: list[int]) -> str:
     )
 
 
-def write_class_summary(assignment: Assignment, submissions, results, out: Path) -> None:
+def _similar_section(similar) -> str:
+    """The most alike pairs (similarity.py), or why there are none: flags for a person."""
+    esc = html.escape
+    if similar is None:
+        return ""
+    if isinstance(similar, str):
+        return f"<h2>Most alike code</h2><p>Not compared: {esc(similar)}</p>"
+    from .similarity import NOTE, SUMMARY_PAIRS, anchor
+
+    rows = "".join(
+        f"<tr><td>{p.score:.2f}</td><td>{esc(p.function)}</td><td>{esc(p.a.who)}</td><td>{esc(p.b.who)}</td>"
+        f"<td><a href='{esc(anchor(p, similar), quote=True)}'>side by side</a></td></tr>"
+        for p in similar.best_pairs()[:SUMMARY_PAIRS]
+    )
+    table = (
+        "<div class='wide'><table><tr><th>score</th><th>function</th><th>student</th><th>student</th><th></th></tr>"
+        f"{rows}</table></div>"
+        if rows
+        else "<p>No two submissions share code beyond the starter code.</p>"
+    )
+    return f"<h2>Most alike code</h2><p>{esc(NOTE)} Every function: <a href='similarity.html'>similarity.html</a>.</p>{table}"
+
+
+def write_class_summary(assignment: Assignment, submissions, results, out: Path, similar=None) -> None:
+    """summary.json, summary.html (histogram.png with matplotlib).
+
+    similar: the class's similarity.Report, a sentence saying why there is none, or None."""
     s = class_summary(assignment, submissions, results)
     (out / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
     png = _histogram_png(s["percents"], out / "histogram.png")
@@ -181,7 +219,7 @@ def write_class_summary(assignment: Assignment, submissions, results, out: Path)
         f"<tr class='{esc(st['status'])}'><td>{esc(st['name'])}</td><td>{esc(st['id'])}</td><td>{esc(st['file'])}</td>"
         f"<td>{fmt_points(st['points'])} / {fmt_points(st['max_points'])}</td>"
         f"<td>{esc(st['status'])}{': ' + esc(st['reason']) if st['reason'] else ''}</td>"
-        f"<td>{esc(', '.join(st['incidents']))}</td><td><a href='{esc(st['feedback'])}'>feedback</a></td></tr>"
+        f"<td>{esc(', '.join(st['incidents']))}</td><td>{_links(st['feedback'], out)}</td></tr>"
         for st in s["students"]
     )
     stats = (
@@ -194,8 +232,9 @@ def write_class_summary(assignment: Assignment, submissions, results, out: Path)
         "" if png else "<p>(histogram.png not written: matplotlib is not installed)</p>"
     )
     page = f"""<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(assignment.name)}: class summary</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}}
-table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border-bottom:1px solid #ddd;padding:.25rem .7rem;text-align:left}}
+<style>body{{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}}
+table{{border-collapse:collapse;margin:.5rem 0 1.5rem;max-width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.25rem .7rem;text-align:left}}
+td{{overflow-wrap:anywhere}}svg{{max-width:100%;height:auto}}.wide{{max-width:100%;overflow-x:auto}}
 .bar{{display:inline-block;width:10rem;height:.8rem;background:#eee;margin-right:.5rem;vertical-align:middle}}
 .bar span{{display:block;height:100%;background:#17692f}}tr:not(.graded) td{{color:#8a1c1c}}</style></head><body>
 <h1>{esc(assignment.name)} &mdash; {esc(assignment.title)}</h1>
@@ -205,6 +244,7 @@ table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border-bottom:1px 
 <h2>Pass rate per question</h2><table><tr><th>question</th><th>points</th><th>mean</th><th>full marks</th></tr>{rows_q}</table>
 <h2>Most common diagnosed mistakes</h2><table><tr><th>students</th><th>mistake</th><th>function</th></tr>{rows_m}</table>
 <h2>Sandbox incidents</h2><ul>{incident_items}</ul>
+{_similar_section(similar)}
 <h2>Every submission</h2><table><tr><th>student</th><th>id</th><th>file</th><th>points</th><th>status</th>
 <th>incidents</th><th></th></tr>{rows_s}</table>
 </body></html>"""
