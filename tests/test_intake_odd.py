@@ -40,7 +40,7 @@ class ContentGrader:
         self.assignment, self.notes, self.seen = assignment, notes or [], []
 
     def map_unordered(self, fn, items):
-        for _, _, path, student in items:
+        for _, _, path, student, *_with_run in items:  # (the batch asks for the run too: none here)
             self.seen.append(path)
             qs = self.assignment.questions
             try:
