@@ -175,3 +175,24 @@ def test_a_function_defined_by_a_lambda_or_inside_an_if_is_found(tmp_path):
     text = details(question(result, "flatten"))
     assert "raised ValueError: flatten failed on purpose" in text
     assert "no function named flatten" not in text
+
+
+def test_the_replay_ignores_records_far_larger_than_the_case(cnn):
+    """A forged record of a huge part value (the student's process may send one) is not used: the
+    grader's own work on a case stays within a few times what the case itself costs."""
+    from deepgrade import dependencies
+    from deepgrade.portable.dependencies import Record
+
+    q = cnn.question("cnn_forward")
+    case = next(c for c in q.cases if not c.hidden)
+    image, params = cnn._reference_args(case)
+    bound = (image, params["kernels"], params["conv_bias"], 1, 0)
+    conv = cnn.reference.conv2d(*bound)
+    parts = cnn.uses["cnn_forward"]
+    small = [Record("conv2d", bound, conv + 1.0)]  # a wrong conv2d of the right size: used
+    used = dependencies.replay_case(cnn, q, case, small, parts)
+    assert used.wrong == ["conv2d"]
+    huge = np.ones((conv.shape[0] * 40, conv.shape[1] * 40, conv.shape[2]))
+    assert huge.size > dependencies.record_limit(cnn, q, case)
+    ignored = dependencies.replay_case(cnn, q, case, [Record("conv2d", bound, huge)], parts)
+    assert ignored.wrong == [] and not ignored.failed  # the reference answered instead

@@ -164,15 +164,11 @@ def _judged(assignment: Assignment, question: Question, case: Case) -> list[str]
     return list(assignment.uses.get(question.name, []))
 
 
-def alternative_for(
-    assignment: Assignment, question: Question, case: Case, records: list[Record]
-) -> Alternative | None:
-    """What a composite case also accepts given the student's recorded parts, or None where their
-    parts are right here (or the composition over them cannot be judged)."""
-    parts = _judged(assignment, question, case)
-    if not parts or not records or assignment.reference is None:
-        return None
-    r = replay(
+def replay_case(
+    assignment: Assignment, question: Question, case: Case, records: list[Record], parts: list[str]
+) -> Replay:
+    """``replay`` on one case: its reference arguments, tolerances and record size limit."""
+    return replay(
         assignment.reference,
         question.name,
         assignment._reference_args(case),
@@ -183,6 +179,17 @@ def alternative_for(
         case.atol,
         record_limit(assignment, question, case),
     )
+
+
+def alternative_for(
+    assignment: Assignment, question: Question, case: Case, records: list[Record]
+) -> Alternative | None:
+    """What a composite case also accepts given the student's recorded parts, or None where their
+    parts are right here (or the composition over them cannot be judged)."""
+    parts = _judged(assignment, question, case)
+    if not parts or not records or assignment.reference is None:
+        return None
+    r = replay_case(assignment, question, case, records, parts)
     if r.raised or r.failed or not r.wrong:
         return None
     return alternative(question.name, r.wrong, r.value)
@@ -229,16 +236,7 @@ def cause_for(
         return None
     name = question.name
     if records and assignment.reference is not None and status == "error":
-        r = replay(
-            assignment.reference,
-            name,
-            assignment._reference_args(case),
-            case.kwargs,
-            records,
-            parts,
-            case.rtol,
-            case.atol,
-        )
+        r = replay_case(assignment, question, case, records, parts)
         wrong = ", ".join(r.wrong)
         see = ", ".join(f"see {p}" for p in r.wrong)
         if r.raised and r.wrong:
