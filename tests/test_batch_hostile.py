@@ -61,6 +61,7 @@ def private_assignment(root: Path) -> None:
     toml.write_text(text[:start] + "[limits]\ncell_seconds = 8\ntotal_seconds = 25\nmemory_gb = 1\n")
 
 
+@pytest.mark.slow  # a whole hostile class through the batch (20 s per mode): CI runs it after the fast subset
 def test_hostile_class(tmp_path, mode, request):
     root = tmp_path / "course"
     private_assignment(root)

@@ -41,6 +41,7 @@ def run(args, **kw):
     return subprocess.run(DEEPGRADE + args, capture_output=True, text=True, cwd=ROOT, timeout=120, **kw)
 
 
+@pytest.mark.slow  # a batch killed and resumed, or a keras key built from TensorFlow data: CI runs it after the fast subset
 def test_kill_and_resume(tmp_path):
     make_class(tmp_path / "class")
     out = tmp_path / "out"
@@ -202,6 +203,7 @@ _KERAS_INPUTS = (
 )
 
 
+@pytest.mark.slow  # a batch killed and resumed, or a keras key built from TensorFlow data: CI runs it after the fast subset
 def test_an_instructors_text_changes_the_keras_key(tmp_path):
     """DEEPGRADE_KERAS_TEXT names a file outside the course folder: the files' key cannot see it,
     the inputs' key does (each in its own process, as two batch runs would be)."""

@@ -24,6 +24,7 @@ def _rows(path: Path) -> dict[str, dict[str, str]]:
         return {Path(r["file"]).name: r for r in csv.DictReader(fh)}
 
 
+@pytest.mark.slow  # the README's demo class graded end to end: CI runs it after the fast subset
 def test_demo_class_grades_as_the_readme_says(tmp_path):
     """examples/demo.sh without the install step: make the class, grade it, read the gradebook."""
     subprocess.run([sys.executable, str(ROOT / "examples" / "make_class.py"), str(tmp_path / "class")], check=True)

@@ -100,6 +100,7 @@ def test_same_gradebook_as_the_local_executor(cluster, submissions, tmp_path, mo
         assert json.loads((tmp_path / "dask" / "results" / f.name).read_text()) == json.loads(f.read_text()), f.name
 
 
+@pytest.mark.slow  # a Dask cluster with a worker killed mid-batch: CI runs it after the fast subset
 def test_a_killed_worker_loses_nothing(cluster, tmp_path):
     from distributed import Client
 

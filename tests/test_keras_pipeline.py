@@ -171,11 +171,13 @@ def graded_rounds():
     return out
 
 
+@pytest.mark.slow  # grades keras pipeline notebooks through the sandbox (imports TensorFlow): CI runs it after the fast subset
 def test_reference_pipeline_gets_full_marks(graded_rounds):
     for q in graded_rounds["reference"]:
         assert q.points == q.max_points, (q.name, [(c.label, c.details) for c in q.checks if not c.passed])
 
 
+@pytest.mark.slow  # grades keras pipeline notebooks through the sandbox (imports TensorFlow): CI runs it after the fast subset
 @pytest.mark.parametrize("mid", [m for r in ROUNDS for m in r])
 def test_pipeline_mistake_is_caught_and_explained(graded_rounds, mid):
     q = graded_rounds[mid]
@@ -192,6 +194,7 @@ def test_pipeline_mistake_is_caught_and_explained(graded_rounds, mid):
     assert any(A.mistakes[mid].explanation in c.details for c in bad), mid
 
 
+@pytest.mark.slow  # grades keras pipeline notebooks through the sandbox (imports TensorFlow): CI runs it after the fast subset
 def test_shuffling_is_named_whatever_the_shuffle(graded_rounds):
     """A student's shuffle is not the catalogue's: the order check still names it."""
 

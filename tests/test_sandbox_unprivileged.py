@@ -38,6 +38,7 @@ TESTS = [
 NOBODY = 65534
 
 
+@pytest.mark.slow  # the suite's sandbox tests run again as uid 65534 (77 s): CI runs it after the fast subset
 @pytest.mark.skipif(os.geteuid() != 0, reason="already unprivileged: the other tests are the unprivileged run")
 @pytest.mark.skipif(os.environ.get("DEEPGRADE_UNPRIVILEGED_RUN") == "1", reason="inside the unprivileged run")
 def test_sandbox_tests_pass_as_an_unprivileged_user():
