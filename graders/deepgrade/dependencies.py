@@ -42,12 +42,12 @@ from .portable.dependencies import (
     alternative,
     bound_values,
     degenerate,
+    exception_name,
     missing_part,
     own_alternative,
     same_value,
     wrong_intermediate,
 )
-from .portable.feedback import BUILTIN_EXCEPTIONS
 from .portable.judge import Alternative
 
 
@@ -200,20 +200,27 @@ def record_limit(assignment: Assignment, question: Question, case: Case) -> int:
     value), plus a little: a wrong part's value of another size (a map without its edges) is
     still used, a huge one is not."""
 
-    def compute() -> int:
-        args = assignment._reference_args(case)
-        trace, _ = _traced_run(
-            assignment.reference, question.name, args, case.kwargs, _judged(assignment, question, case), {}
-        )
-        largest = max([size(args), size(case.kwargs)] + [size(v) for _, _, v in trace])
-        return 4 * largest + 1000
-
-    return assignment._memo("record_limit", case, question.name, compute)
+    trace, _ = reference_trace(assignment, question, case)
+    largest = max([size(assignment._reference_args(case)), size(case.kwargs)] + [size(v) for _, _, v in trace])
+    return 4 * largest + 1000
 
 
-def exception_name(kind: str) -> str:
-    """An exception's type as the feedback may name it: a class the student defined could carry text."""
-    return kind if kind in BUILTIN_EXCEPTIONS else "an exception of a class defined in the notebook"
+def reference_trace(assignment: Assignment, question: Question, case: Case) -> tuple[list, Any]:
+    """The reference composite's own run on a case: its part calls (part, arguments, value) and
+    what it returns. Memoised on the assignment (the fixtures' work, not a submission's)."""
+    return assignment._memo(
+        "reference_trace",
+        case,
+        question.name,
+        lambda: _traced_run(
+            assignment.reference,
+            question.name,
+            assignment._reference_args(case),
+            case.kwargs,
+            _judged(assignment, question, case),
+            {},
+        ),
+    )
 
 
 def cause_for(
@@ -279,7 +286,7 @@ def candidates(assignment: Assignment, question: Question, case: Case) -> dict:
         if not parts or assignment.reference is None:
             return out
         args = assignment._reference_args(case)
-        trace, right = _traced_run(assignment.reference, question.name, args, case.kwargs, parts, {})
+        trace, right = reference_trace(assignment, question, case)
         out["reference_trace"] = [[p, wire.encode(a), wire.encode(v)] for p, a, v in trace]
         for mid, mistake in sorted(assignment.mistakes.items()):
             if mistake.function not in parts or mid not in assignment.mutants:

@@ -40,10 +40,12 @@ import numpy as np
 try:  # the deepgrade package, or the student copy's package
     from . import wire
     from .compare import as_array, same_output
+    from .feedback import BUILTIN_EXCEPTIONS
     from .judge import Alternative
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
     from compare import as_array, same_output
+    from feedback import BUILTIN_EXCEPTIONS
     from judge import Alternative
 
 MAX_RECORDS = 512  # part calls recorded per call of a composite (an LSTM over T steps makes T)
@@ -228,14 +230,19 @@ def alternative(question: str, wrong_parts: list[str], expected: Any) -> Alterna
     )
 
 
-def raised_part(question: str, records: list[Record], safe) -> str | None:
+def exception_name(kind: str) -> str:
+    """An exception's type as the feedback may name it: a class the student defined could carry text."""
+    return kind if kind in BUILTIN_EXCEPTIONS else "an exception of a class defined in the notebook"
+
+
+def raised_part(question: str, records: list[Record]) -> str | None:
     """For ``grader.check`` (no reference to replay): a composite call that raised where one of its
-    parts raised first names that part (``safe(type name)`` says how the exception may be named).
-    The grader says more precisely which part is wrong (dependencies.cause_for on the grader's side)."""
+    parts raised first names that part. The grader says more precisely which part is wrong
+    (dependencies.cause_for on the grader's side)."""
     for r in records:
         if r.error is not None:
             return (
-                f"your {r.part} raised {safe(r.error)} when your {question} called it: check {r.part} "
+                f"your {r.part} raised {exception_name(r.error)} when your {question} called it: check {r.part} "
                 f"(see {r.part}) and what your {question} passes to it; {question} itself cannot be judged here"
             )
     return None

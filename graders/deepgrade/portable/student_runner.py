@@ -17,7 +17,7 @@ from pathlib import Path
 try:  # inside the student copy, a package next to the notebook
     from . import call_runner, dependencies, wire
     from .dependencies import own_alternative, wrong_intermediate
-    from .feedback import BUILTIN_EXCEPTIONS, Check, fmt_points, format_question
+    from .feedback import Check, fmt_points, format_question
     from .judge import judge_call
     from .policy import Policy
     from .scoring import question_points, score_question, split_points
@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.
     import dependencies
     import wire
     from dependencies import own_alternative, wrong_intermediate
-    from feedback import BUILTIN_EXCEPTIONS, Check, fmt_points, format_question
+    from feedback import Check, fmt_points, format_question
     from judge import judge_call
     from policy import Policy
     from scoring import question_points, score_question, split_points
@@ -185,17 +185,15 @@ def _part_alternative(name: str, case: dict, composite: dict, records: list):
                 break
     if not wrong:
         return None
-    unknown = dependencies.alternative(name, wrong, None)
-    return unknown
+    return dependencies.alternative(name, wrong, None)
 
 
 def _part_cause(name: str, composite: dict, records: list, error) -> str | None:
-    """Why a composite call did not return, when one of its parts is the cause (see parts.py)."""
+    """Why a composite call did not return, when one of its parts is the cause (see dependencies.py)."""
     names = composite.get("parts", [])
     if not names:
         return None
-    safe = lambda kind: kind if kind in BUILTIN_EXCEPTIONS else "an exception of a class defined in the notebook"  # noqa: E731
-    return dependencies.raised_part(name, records, safe) or dependencies.missing_part(name, error or {}, names)
+    return dependencies.raised_part(name, records) or dependencies.missing_part(name, error or {}, names)
 
 
 def check(name: str, functions: dict, data_file: Path | None = None) -> str:
