@@ -8,7 +8,9 @@ as much as the grader parses with ast plus a cell of 11 MB, is graded in a
 child process; its peak RSS over what it held before grading must stay under
 ``sandbox.GRADER_MEMORY_BYTES``. One such notebook drove the grader past 10 GB (measured
 before the bound). The time bound is generous: it catches a decoder that is not linear,
-not a slow machine.
+not a slow machine. The same largest values, checked under a clock on which the submission's
+time budget has passed (budget.py; "late"), get no points and the deadline's message on every
+question, within the same memory bound.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ from deepgrade.channel import MAX_LINE_BYTES, MAX_RESULT_BYTES, MAX_VALUES
 
 kind = sys.argv[1]
 a = asg.load("cnn", helpers.ROOT)
+clock = time.monotonic
+if kind == "late":  # checking's clock: 1000 s pass at every look, so the budget has passed at the first check
+    ticks = iter(range(0, 10**9, 1000))
+    clock = lambda: float(next(ticks))
 n = MAX_RESULT_BYTES
 if kind == "lines":
     nb = helpers.filled_notebook("cnn")
@@ -53,7 +59,7 @@ elif kind == "code":  # Python's parser holds ~600 bytes per character: the grad
     nb.cells.append(nbformat.v4.new_code_cell("x = 1\n" * (AST_BUDGET // 6 - 4000)))
     nb.cells.append(nbformat.v4.new_code_cell("x = 1; " * 1_600_000))  # one line: a file of 20 MB holds it
 else:
-    value = f"np.zeros({n // 8})" if kind == "float" else f"np.ones({n}, bool)"
+    value = f"np.zeros({n // 8})" if kind in ("float", "late") else f"np.ones({n}, bool)"
     over = {q.name: f"def {q.name}(*args, **kwargs):\n    import numpy as np\n    return {value}" for q in a.questions}
     nb = helpers.filled_notebook("cnn", over)
 path = Path(sys.argv[3])
@@ -65,16 +71,17 @@ from deepgrade import pipeline
 # mark before grading is what loading the engine and the assignment took
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 start = time.monotonic()
-result = pipeline.grade_file(a, path)
+result, _ = pipeline.grade_notebook(a, path, clock=clock)
 seconds = time.monotonic() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 too_large = json.dumps(result.to_dict(), default=str).count("the value returned is too large")
+questions = [[q.points, [d for c in q.checks for d in c.details]] for q in result.questions]
 print(json.dumps({"before": before, "peak": peak, "seconds": seconds, "status": result.status, "notes": result.notes,
-                  "too_large": too_large}))
+                  "too_large": too_large, "questions": questions, "incidents": result.incidents, "budget": a.total_seconds}))
 """
 
 
-@pytest.mark.parametrize("kind", ["float", "bool", "lines", "code"])
+@pytest.mark.parametrize("kind", ["float", "bool", "lines", "code", "late"])
 def test_largest_values_stay_within_the_grader_memory_bound(kind, tmp_path):
     path = tmp_path / "big.ipynb"
     for phase in ("build", "grade"):
@@ -97,6 +104,14 @@ def test_largest_values_stay_within_the_grader_memory_bound(kind, tmp_path):
         assert any("more data than allowed" in n for n in out["notes"]), out["notes"]
     if kind == "bool":  # 128 MiB as float64: refused, saying why
         assert out["too_large"] > 0
+    if kind == "late":  # nothing checked after the deadline: no points, the reason on each question and the row
+        assert out["questions"] and all(points == 0 for points, _ in out["questions"]), out["questions"]
+        for _, details in out["questions"]:
+            assert any(d.startswith("your outputs took too long to check: ") for d in details), details
+            assert any(f" s of your {out['budget']:g} s budget" in d for d in details), details
+        budget = f"time budget ({out['budget']:g} s for running and checking) ran out"
+        assert any(budget in n for n in out["notes"]), out["notes"]
+        assert "timeout" in out["incidents"]
 
 
 def test_decoding_a_line_costs_a_small_multiple_of_its_length():

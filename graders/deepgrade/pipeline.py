@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import notebook, sandbox
 from .assignment import Assignment, load
+from .budget import Deadline
 from .plan import build_calls, call_id
+from .portable.feedback import Check
 from .results import QuestionResult, SubmissionResult, missing_question
 from .score import grade_question
 
@@ -50,15 +54,21 @@ def private_paths(assignment: Assignment) -> list[str]:
 
 
 def run_cells(
-    assignment: Assignment, cells: list[tuple[int, str]], questions: list[str] | None = None
+    assignment: Assignment,
+    cells: list[tuple[int, str]],
+    questions: list[str] | None = None,
+    deadline: Deadline | None = None,
 ) -> sandbox.RunResult:
-    """Run the cells and every planned call (of ``questions``, default all) in one sandbox."""
+    """Run the cells and every planned call (of ``questions``, default all) in one sandbox.
+
+    deadline: the submission's (budget.py; default: its whole budget from now)."""
     return sandbox.run(
         cells,
         build_calls(assignment, questions),
         limits_for(assignment),
         extra_ro=assignment.contract.sandbox_ro if assignment.contract else [],
         private=private_paths(assignment),
+        deadline=deadline,
     )
 
 
@@ -67,16 +77,22 @@ def score_run(
     run: sandbox.RunResult,
     defined: set[str],
     questions: list[str] | None = None,
+    deadline: Deadline | None = None,
 ) -> list[QuestionResult]:
     """Score a run's outcomes in this process (no student code runs here).
 
-    defined: the functions the notebook's cells define (notebook.defined_functions)."""
+    defined: the functions the notebook's cells define (notebook.defined_functions).
+    deadline: the submission's (budget.py), looked at before each question and each case:
+    once it has passed, the questions left get no points and its message."""
     results = []
     for q in assignment.questions:
         if questions is not None and q.name not in questions:
             continue
+        if deadline is not None and deadline.stops():
+            results.append(out_of_time_question(q, deadline))
+            continue
         outcomes = {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}
-        result = grade_question(assignment, q, outcomes, others=run.calls)
+        result = grade_question(assignment, q, outcomes, others=run.calls, deadline=deadline)
         kinds = {(o.error or {}).get("type") for o in outcomes.values() if not o.ok}
         if q.name not in defined and "Missing" in kinds and all(_missing(o) for o in outcomes.values()):
             # only when the name is nowhere: a lambda, a def inside an if or an assignment
@@ -84,6 +100,13 @@ def score_run(
             result = missing_question(q, f"no function named {q.name} is defined in the notebook")
         results.append(result)
     return results
+
+
+def out_of_time_question(question, deadline: Deadline) -> QuestionResult:
+    """A question not checked because the submission's time budget had passed: no points."""
+    return QuestionResult(
+        question.name, 0.0, question.points, [Check("checked in time", False, 1.0, [deadline.message()])]
+    )
 
 
 def grade_cells(
@@ -112,13 +135,18 @@ def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResu
 
 
 def grade_notebook(
-    assignment: Assignment | str, path: Path | str, run: sandbox.RunResult | None = None
+    assignment: Assignment | str,
+    path: Path | str,
+    run: sandbox.RunResult | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[SubmissionResult, sandbox.RunResult | None]:
     """Grade one notebook file, and the run that was scored (None: nothing ran, e.g. the
     file is unreadable). Never raises for a bad submission: the result says why.
 
     run: the stored outcomes of an earlier run of this very notebook under the same run
-    key (fingerprint.run_key): re-scored here, and no student code runs."""
+    key (fingerprint.run_key): re-scored here, and no student code runs; the seconds its
+    sandbox took count against the budget as they did when it ran.
+    clock: the deadline's clock for the checks (budget.py; tests inject one)."""
     if isinstance(assignment, str):
         assignment = load(assignment)
     path = Path(path)
@@ -133,15 +161,24 @@ def grade_notebook(
     else:
         reason = ""
     if run is None:
-        run = run_cells(assignment, cells)
-    questions = score_run(assignment, run, defined)
+        # one deadline from the sandbox's start to the last check (budget.py)
+        run = run_cells(assignment, cells, deadline=Deadline(assignment.total_seconds))
+    # checking's deadline: what the sandbox left of the budget, at least budget.CHECK_FLOOR_SECONDS
+    checking = Deadline(assignment.total_seconds, clock, spent=run.seconds).for_checking()
+    questions = score_run(assignment, run, defined, deadline=checking)
     notes = list(run.notes)
+    if checking.stopped:  # the row says why its checks stopped (the grader's words only)
+        notes.append(
+            f"the time budget ({assignment.total_seconds:g} s for running and checking) ran out while the "
+            "outputs were checked: the checks left were not made and earn no points"
+        )
     failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in ("ok", "not run")]
     for i, o in failed_cells[:5]:
         err = o.error or {}
         notes.append(f"cell {i + 1} of the notebook: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
     incidents = sorted(
-        {o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"}
+        ({o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"})
+        | ({"timeout"} if checking.stopped else set())
     )
     if reason:
         notes.insert(0, reason)

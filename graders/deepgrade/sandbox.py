@@ -25,7 +25,8 @@ restarts, one line at most ``MAX_LINE_BYTES`` (a longer one is skipped, costing 
 step), and the values kept for comparison at most ``MAX_VALUE_BYTES`` counted as float64
 (what the comparison makes of them). The grader's own memory for a submission stays
 below about ``GRADER_MEMORY_BYTES`` (measured by tests/test_grader_memory.py). Decoding
-happens inside the submission's wall-clock budget.
+happens inside the submission's wall-clock budget: the one deadline (budget.py) that the
+grader's checks after the run count against too.
 
 A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
 hangs, crashes the interpreter or exhausts memory is recorded and the child is started
@@ -49,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import portable, settings
+from .budget import Deadline
 from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
 from .filecount import FileCount
 from .isolation import (
@@ -133,6 +135,9 @@ class RunResult:
     calls: dict[str, StepOutcome]
     notes: list[str]
     isolation: str
+    # of the submission's time budget, what was spent when the run ended (budget.py: its
+    # outputs' checks get the rest, re-scored or not)
+    seconds: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-able (cells as [index, outcome] pairs: JSON keys are strings)."""
@@ -141,6 +146,7 @@ class RunResult:
             "calls": {cid: o.to_dict() for cid, o in self.calls.items()},
             "notes": [str(n) for n in self.notes],
             "isolation": str(self.isolation),
+            "seconds": float(self.seconds),
         }
 
     @classmethod
@@ -155,11 +161,15 @@ class RunResult:
             raise StoredError("a stored run with a malformed cell")
         if not all(isinstance(n, str) for n in notes) or not isinstance(data.get("isolation"), str):
             raise StoredError("a stored run with malformed notes")
+        seconds = data.get("seconds", 0.0)  # a run stored before it was kept: none spent
+        if type(seconds) not in (int, float) or not 0 <= seconds < 1e9:
+            raise StoredError("a stored run with malformed seconds")
         return cls(
             {i: StepOutcome.from_dict(o) for i, o in cells},
             {str(cid): StepOutcome.from_dict(o) for cid, o in calls.items()},
             list(notes),
             data["isolation"],
+            float(seconds),
         )
 
 
@@ -199,12 +209,15 @@ def run(
     limits: Limits | None = None,
     extra_ro: list[str] | None = None,
     private: list[str] | None = None,
+    deadline: Deadline | None = None,
 ) -> RunResult:
     """Execute notebook cells then calls in a sandbox; return their outcomes.
 
     cells: (index, source) in notebook order. calls: plan entries for the worker
     (id, function, args, kwargs as wire values, optional keep / returns / seconds / harness /
     hidden). private: paths the sandbox must not be able to read (checked in process mode).
+    deadline: the submission's (budget.py, on the monotonic clock; default: ``limits.total_seconds``
+    from now); the result's ``seconds`` is what it had spent when the run ended.
 
     Raises SetupError when the sandbox cannot be made: no sandbox uid, the fallback's checks
     (isolation.check_fallback), a child that cannot be started (bwrap or Python missing, its
@@ -214,9 +227,12 @@ def run(
     is the student's: recorded, and the child restarted.
     """
     limits = limits or Limits()
+    deadline = deadline or Deadline(limits.total_seconds)
+    if deadline.clock is not time.monotonic:
+        raise ValueError("the sandbox's deadline must be on time.monotonic (its watchdog waits on it)")
     mode = isolation_mode()
     reclaim()
-    state = _State(cells, calls, limits)
+    state = _State(cells, calls, limits, deadline.ends())
     parent = private_parent()
     try:
         try:
@@ -245,8 +261,11 @@ def run(
                 state.notes.append("the time budget for this submission ran out; remaining steps were not run")
                 break
         if state.received > MAX_CHANNEL_BYTES:
-            return state.result(mode, "not run: the submission had sent more data than the grader accepts")
-        return state.result(mode)
+            result = state.result(mode, "not run: the submission had sent more data than the grader accepts")
+        else:
+            result = state.result(mode)
+        result.seconds = deadline.spent()
+        return result
     finally:
         # fd-based: never follows a symlink the student planted; FIFOs are unlinked, not opened
         shutil.rmtree(parent, ignore_errors=True)
@@ -266,7 +285,7 @@ class _Spec:
 class _State:
     """The outcomes so far, across restarts of the child."""
 
-    def __init__(self, cells: list[tuple[int, str]], calls: list[dict], limits: Limits) -> None:
+    def __init__(self, cells: list[tuple[int, str]], calls: list[dict], limits: Limits, deadline: float) -> None:
         self.limits = limits
         self.cells = [(int(i), str(s)) for i, s in cells]
         self.sources = {i: s.splitlines() for i, s in self.cells}
@@ -281,7 +300,7 @@ class _State:
         self.first_start_failure = 0.0  # when the current streak of failed starts began
         self.ready = False  # a child has reported (before any student code): the set-up works
         self.notes: list[str] = []
-        self.deadline = time.monotonic() + limits.total_seconds
+        self.deadline = deadline  # time.monotonic() when the submission's budget ends
         self.received = 0  # bytes on the results channel, over every restart
         self.value_bytes = 0  # returned values kept, as float64 bytes
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import dependencies
 from .assignment import Assignment, Case, Question
+from .budget import Deadline
 from .plan import call_id
 from .portable.feedback import Check
 from .portable.judge import CaseResult, judge_call
@@ -71,28 +72,55 @@ def grade_case(
     )
 
 
+def out_of_time_case(
+    assignment: Assignment, question: Question, case: Case, outcome: StepOutcome, deadline: Deadline
+) -> CaseResult:
+    """A case not judged because the submission's time budget had passed: failed, with the
+    deadline's message (no expected value computed, no replay, nothing of the outcome shown)."""
+    hidden = case.hidden or outcome.hidden_phase
+    label = ("hidden check: " if hidden and not case.hidden else "") + case_label(case)
+    expect_error = case.expect_error.__name__ if case.expect_error is not None else None
+    weight = (
+        assignment.policy.expected_error if expect_error else assignment.policy.case_weight(question.name, case.outputs)
+    )
+    check = Check(f"{label}: not checked in time", False, weight, [deadline.message()], hidden=hidden)
+    return CaseResult(label, hidden, [check], expect_error=expect_error)
+
+
 def grade_question(
     assignment: Assignment,
     question: Question,
     outcomes: dict[str, StepOutcome],
     public_only: bool = False,
     others: dict[str, StepOutcome] | None = None,
+    deadline: Deadline | None = None,
 ) -> QuestionResult:
     """The question's checks and points.
 
     public_only: score only the public cases (no hidden case, no extra check such as a
     consistency check that needs the grader's own calls): what ``grader.check`` reports.
     others: every call of the submission (a part's own outcomes name the cause of a composite's).
+    deadline: the submission's (budget.py), looked at before each case and before the extra
+    checks; once it has passed, each case left fails with its message (what was judged keeps
+    its points).
     """
     everything = {**(others or {}), **outcomes}
-    results = [
-        grade_case(assignment, question, case, outcomes[call_id(question.name, case)], everything)
-        for case in question.cases
-        if case.compare and not (public_only and case.hidden)
-    ]
+    results = []
+    for case in question.cases:
+        if not case.compare or (public_only and case.hidden):
+            continue
+        outcome = outcomes[call_id(question.name, case)]
+        if deadline is not None and deadline.stops():
+            results.append(out_of_time_case(assignment, question, case, outcome, deadline))
+        else:
+            results.append(grade_case(assignment, question, case, outcome, everything))
     extra: list[Check] = []
     if question.extra_check is not None and not public_only:
-        extra = question.extra_check(assignment, question, outcomes)
+        if deadline is not None and deadline.stops():
+            label = f"hidden check: {question.name}'s own checks: not made in time"
+            extra = [Check(label, False, 1.0, [deadline.message()], hidden=True)]
+        else:
+            extra = question.extra_check(assignment, question, outcomes)
         for c in extra:
             c.extra = True
     points, checks = score_question(results, extra, question.points, assignment.policy, assignment.explanations)
