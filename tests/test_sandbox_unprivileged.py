@@ -31,6 +31,7 @@ TESTS = [
     "test_batch_hostile.py",
     "test_failclosed.py",
     "test_sandbox_writable.py",
+    "test_sandbox_disk.py",
     "test_grader_leaks.py",
     "test_grader_memory.py",
     "test_notebook_shapes.py",

@@ -36,7 +36,7 @@ from .assignment import Assignment
 
 ENGINE = Path(__file__).resolve().parent
 # the engine's modules that decide what runs, beside portable/ (shipped to the sandbox whole)
-RUN_MODULES = ("sandbox.py", "isolation.py", "identity.py", "channel.py", "filecount.py", "notebook.py")
+RUN_MODULES = ("sandbox.py", "isolation.py", "identity.py", "channel.py", "filecount.py", "disk.py", "notebook.py")
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 
 

@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .disk import DiskPlan, make_private
+
 if TYPE_CHECKING:
     from .isolation import Limits
 
@@ -122,7 +124,16 @@ def sandbox_uid() -> int | None:
 
 
 CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_FLAGS = {
+    "MS_RDONLY": MS_RDONLY,
+    "MS_NOSUID": MS_NOSUID,
+    "MS_NODEV": MS_NODEV,
+    "MS_NOEXEC": MS_NOEXEC,
+    "MS_REMOUNT": MS_REMOUNT,
+    "MS_BIND": MS_BIND,
+}
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
@@ -149,14 +160,18 @@ def reach_plan(paths: list[str]) -> list[tuple[str, list[str]]]:
     return sorted(plan.items())
 
 
-def _reach(plan: list[tuple[str, list[str]]]) -> None:
-    """In a private mount namespace of the child (still root): an empty tmpfs over each such
-    folder, with only the needed paths bound back, so the sandbox uid can reach them and
-    nothing else that was there. Raises where the kernel refuses (then Python is unreadable)."""
+def _private_namespace() -> None:
+    """The child's own mount namespace (still root), whose mounts never reach the host's."""
     if _libc.unshare(CLONE_NEWNS) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"unshare(CLONE_NEWNS): {os.strerror(err)}")
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+
+
+def _reach(plan: list[tuple[str, list[str]]]) -> None:
+    """In the child's private mount namespace (still root): an empty tmpfs over each such
+    folder, with only the needed paths bound back, so the sandbox uid can reach them and
+    nothing else that was there. Raises where the kernel refuses (then Python is unreadable)."""
     for folder, inside in plan:
         fds = [os.open(p, os.O_PATH | os.O_DIRECTORY) for p in inside]
         _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=65536")
@@ -219,9 +234,17 @@ def _no_namespaces_filter():
     return install
 
 
-def preexec(limits: Limits, procs_files: list[str], uid: int | None, reach: list | None = None, seccomp=None):
+def preexec(
+    limits: Limits,
+    procs_files: list[str],
+    uid: int | None,
+    reach: list | None = None,
+    seccomp=None,
+    disk: DiskPlan | None = None,
+):
     """The child's set-up between fork and exec (system calls only). seccomp: from
-    _no_namespaces_filter(), for the fallback (bubblewrap makes namespaces itself)."""
+    _no_namespaces_filter(), for the fallback (bubblewrap makes namespaces itself). disk:
+    the fallback's private mounts (disk.py: everything read-only, capped tmpfs), root only."""
 
     def setup() -> None:
         for f in procs_files:
@@ -235,8 +258,12 @@ def preexec(limits: Limits, procs_files: list[str], uid: int | None, reach: list
             # no cgroup: fall back on address-space and process-count rlimits
             resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-        if uid is not None and reach:
-            _reach(reach)
+        if uid is not None and (reach or disk):
+            _private_namespace()
+            if disk is not None:  # before _reach: its tmpfs and binds stay as they are made
+                make_private(disk, _mount, MS_FLAGS)
+            if reach:
+                _reach(reach)
         if uid is not None:
             for cap in range(64):  # empty the bounding set too (needs CAP_SETPCAP: still root)
                 if _libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP; EINVAL past the last

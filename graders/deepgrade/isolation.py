@@ -589,13 +589,15 @@ def _check_fallback(uid: int | None, private: list[str], allow: bool) -> SetupEr
         if readable and not allow:
             return SetupError(
                 f"without bubblewrap and with a grader that is not root, student code runs as your own user "
-                f"and could read {_shown(readable)} (reference solutions, fixtures or results)",
+                f"and could read {_shown(readable)} (reference solutions, fixtures or results) and write "
+                "wherever you may (only its working folder is capped)",
                 f"install bubblewrap (Debian package 'bubblewrap') or run the grader as root, {_ACCEPT}",
             )
         warnings.warn(
             "process-mode sandbox and the grader is not root: student code runs as YOUR user and can read "
-            "and write whatever you can (reference solutions included) and signal the grader. Use "
-            "bubblewrap, or run the grader as root, for a real class.",
+            "and write whatever you can (reference solutions included), fill your disk outside its working "
+            "folder (only that folder is capped) and signal the grader. Use bubblewrap, or run the grader "
+            "as root, for a real class.",
             RuntimeWarning,
             stacklevel=4,
         )

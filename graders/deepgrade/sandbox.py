@@ -52,6 +52,7 @@ from pathlib import Path
 from . import portable, settings
 from .budget import Deadline
 from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
+from .disk import MAX_DEPTH, DiskPlan, FolderUse, fallback_disk
 from .filecount import FileCount
 from .isolation import (
     Cgroup,
@@ -173,14 +174,24 @@ class RunResult:
         )
 
 
+# what a step did when the sandbox's files were over a cap (filecount.py; disk.FolderUse)
+_DISK_WORDS = {
+    "files": lambda limits: f"made more than {limits.inodes:,} files and folders",
+    "disk": lambda limits: f"wrote more than {tmpfs_bytes(limits) // 2**20:,} MiB into its working folder",
+    "uncountable": lambda limits: (
+        f"made folders the grader cannot measure (nested over {MAX_DEPTH} deep, or closed to their owner)"
+    ),
+}
+
+
 def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[str, str]:
     what = f"cell {int(step[5:]) + 1}" if step.startswith("cell:") else "this call"
     if kind == "timeout":
         return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
     if kind == "memory":
         return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
-    if kind == "files":  # each file costs kernel memory: the memory status, with its own reason
-        return "memory", f"{what} made more than {limits.inodes:,} files and folders (the sandbox's limit)"
+    if kind in _DISK_WORDS:  # each file costs kernel memory: the memory status, with its own reason
+        return "memory", f"{what} {_DISK_WORDS[kind](limits)} (the sandbox's limit)"
     return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
 
 
@@ -248,7 +259,8 @@ def run(
             check_fallback([str(p) for p in private or []])  # SetupError: nobody is graded
         workdir = make_workdir(parent, uid) if mode == "process" else None
         reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
-        spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach)
+        disk = fallback_disk(limits, parent, workdir, uid, reach) if mode == "process" else None
+        spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach, disk)
         restarts = 0
         while True:
             if _session(spec, state) or state.received > MAX_CHANNEL_BYTES:
@@ -280,6 +292,7 @@ class _Spec:
     uid: int | None
     parent: Path
     reach: list
+    disk: DiskPlan | None = None  # the fallback's private mounts (disk.py); None: its watchdog
 
 
 class _State:
@@ -390,6 +403,7 @@ def _session(spec: _Spec, state: _State) -> bool:
                 spec.uid,
                 spec.reach,
                 _no_namespaces_filter() if spec.mode == "process" else None,
+                spec.disk,
             ),
             start_new_session=True,
         )
@@ -405,7 +419,11 @@ def _session(spec: _Spec, state: _State) -> bool:
     os.close(in_r)
     fcntl.fcntl(in_w, fcntl.F_SETFL, fcntl.fcntl(in_w, fcntl.F_GETFL) | os.O_NONBLOCK)
     watch = FileCount(proc.pid, tmpfs_bytes(limits)) if spec.mode == "bubblewrap" else None
-    channel = _Channel(state, limits, cgroup, watch)
+    # the fallback without private mounts: its working folder summed from here (disk.py)
+    folder = None
+    if spec.mode == "process" and spec.disk is None:
+        folder = FolderUse(spec.workdir, tmpfs_bytes(limits), limits.inodes)
+    channel = _Channel(state, limits, cgroup, watch, folder)
     try:
         finished = channel.serve(ch_r, in_w)
     except _NeverReady:
@@ -466,9 +484,18 @@ def _setup_fix(mode: str, exe: str) -> str:
 class _Channel:
     """The grader's side of one child's pipes: feeds the phases, reads and judges the reports."""
 
-    def __init__(self, state: _State, limits: Limits, cgroup: Cgroup, watch: FileCount | None = None) -> None:
+    def __init__(
+        self,
+        state: _State,
+        limits: Limits,
+        cgroup: Cgroup,
+        watch: FileCount | None = None,
+        folder: FolderUse | None = None,
+    ) -> None:
         self.state = state
         self.watch = watch
+        self.folder = folder
+        self.folder_watched = time.monotonic()
         self.watched = time.monotonic()
         self.cgroup = cgroup
         self.limits = limits
@@ -510,6 +537,8 @@ class _Channel:
             timeout = max(0.0, ends - now)
             if self.watch is not None:
                 timeout = min(timeout, WATCH_SECONDS)
+            if self.folder is not None:
+                timeout = min(timeout, self.folder.interval)
             wlist = [in_w] if self.out and in_w is not None else []
             ready, writable, _ = select.select([ch_r], wlist, [], timeout)
             if self.watch is not None and time.monotonic() - self.watched >= WATCH_SECONDS:
@@ -517,6 +546,11 @@ class _Channel:
                 used = self.watch.used()
                 if used is not None and used > self.limits.inodes:
                     stop_kind = "files"
+                    break
+            if self.folder is not None and time.monotonic() - self.folder_watched >= self.folder.interval:
+                stop_kind = self.folder.over()
+                self.folder_watched = time.monotonic()
+                if stop_kind is not None:
                     break
             if writable:
                 try:
@@ -643,8 +677,8 @@ class _Channel:
             note = "the submission sent more data than allowed on the grader's channel; it was stopped"
             if note not in self.state.notes:
                 self.state.notes.append(note)
-        if stop_kind == "files" and self.current is None:
-            note = f"the submission made more than {self.limits.inodes:,} files and folders; it was stopped"
+        if stop_kind in ("files", "disk", "uncountable") and self.current is None:
+            note = f"the submission {_DISK_WORDS[stop_kind](self.limits)}; it was stopped"
             if note not in self.state.notes:
                 self.state.notes.append(note)
         if self.current is None:
