@@ -44,10 +44,13 @@ stops saying the Python installation is unreadable (SetupError). What the fallba
   the instructor accepts it (``--allow-readable-course``, DEEPGRADE_ALLOW_READABLE_COURSE=1;
   then a warning names them). It cannot signal or ptrace the grader or other sandboxes,
   and cannot write the grader's files or the Python installation.
-* not protected: the network, the machine's shared ``/tmp`` and ``/dev/shm`` (it can write
-  there, as its own uid), the disk (only a per-file cap, ``Limits.file_bytes``; the working
-  folder is deleted after each submission), the inode count, and whatever "others" may
-  read (world-readable files, ``/proc``).
+* the disk (disk.py): as root where the kernel allows a mount namespace, every mount is
+  read-only for the child and it writes only three capped tmpfs of its own (its working
+  folder, ``/tmp``, ``/dev/shm``), as under bubblewrap; elsewhere a watchdog caps its working
+  folder only, and ``/tmp``, ``/var/tmp``, ``/dev/shm`` (as a normal user: all that user's
+  files) stay writable without a cap (a warning says so).
+* not protected: the network, and whatever "others" may read (world-readable files,
+  ``/proc``).
 * when the grader is not root: the child runs as the grader's user: it can read and write
   whatever that user can, reference solutions included (so refused unless accepted as
   above; then a loud warning), and signal the grader (the grader makes itself
