@@ -92,8 +92,9 @@ def test_planted_files_change_nothing(mode, host_file):
 
 
 def test_disk_is_capped(mode):
-    """Up to 1.5 GiB written into the working folder, /tmp and /dev/shm: bubblewrap's tmpfs stop
-    it at the cap (nothing lands on the host disk); the fallback has the per-file cap only.
+    """Up to 1.5 GiB written into the working folder, /tmp and /dev/shm: bubblewrap's tmpfs, and
+    the fallback's own as root (disk.py's private mounts), stop it at the cap (nothing lands on
+    the host disk); without them the fallback's working folder is watched (test_sandbox_disk.py).
     (The hostile batch does the same next to honest notebooks, which keep full marks.)"""
     fill = (
         "import os\n"
