@@ -141,7 +141,7 @@ def test_extra_checks_after_the_deadline_are_not_made():
 
 
 def test_a_run_that_used_its_whole_budget_is_still_checked(cnn_run):
-    """Checking gets at least budget.CHECK_FLOOR_SECONDS after the sandbox, whatever the
+    """Checking gets at least budget.check_floor(budget) after the sandbox, whatever the
     sandbox used: honest outputs of a run that took its whole budget keep their points."""
     a, path, run = cnn_run
     slow = dataclasses.replace(run, seconds=a.total_seconds + 5)
@@ -151,10 +151,17 @@ def test_a_run_that_used_its_whole_budget_is_still_checked(cnn_run):
     assert not any("ran out" in n for n in result.notes)
     # but not a moment longer than the floor
     late = budget.Deadline(a.total_seconds, clock, spent=slow.seconds).for_checking()
-    clock.now += budget.CHECK_FLOOR_SECONDS - 0.01
+    floor = budget.check_floor(a.total_seconds)
+    assert floor >= budget.CHECK_FLOOR_SECONDS
+    clock.now += floor - 0.01
     assert not late.stops()
     clock.now += 0.02
     assert late.stops() and late.stopped
+
+
+def test_the_floor_is_ten_seconds_or_a_tenth_of_the_budget():
+    assert budget.check_floor(30) == 10.0
+    assert budget.check_floor(240) == 24.0
 
 
 def test_the_deadline_message_names_only_the_grader_figures():

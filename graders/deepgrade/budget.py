@@ -10,12 +10,13 @@ Once it has passed, what is left is not checked: each such case or question fail
 ``Deadline.message()``, which names only the seconds and the budget (never anything the
 student's process sent), and what was judged before keeps its points.
 
-Checking always gets at least ``CHECK_FLOOR_SECONDS`` after the sandbox has finished,
-however much of the budget the sandbox used: honest outputs take well under a second to
-check (benchmarks/sizing.py: 0.14-0.67 s per whole submission), so a run that used its
-whole budget still has its outputs judged, while outputs that are slow to check are cut off.
-Worst case for one submission: ``total_seconds`` + ``CHECK_FLOOR_SECONDS`` + the one case (or
-extra check) being judged when the deadline passes.
+Checking always gets at least ``check_floor(total_seconds)`` after the sandbox has finished
+(``CHECK_FLOOR_SECONDS``, or a tenth of the budget when that is more: keras's checks draw
+learning curves), however much of the budget the sandbox used: honest numpy outputs take
+well under a second to check (benchmarks/sizing.py: 0.14-0.67 s per whole submission), so a
+run that used its whole budget still has its outputs judged, while outputs that are slow to
+check are cut off. Worst case for one submission: ``total_seconds`` + its floor + the one case
+(or extra check) being judged when the deadline passes.
 
 The clock is injectable so that tests decide exactly when the deadline passes.
 """
@@ -27,6 +28,12 @@ from collections.abc import Callable
 
 # what checking gets after the sandbox, even when the sandbox used the whole budget
 CHECK_FLOOR_SECONDS = 10.0
+CHECK_FLOOR_SHARE = 0.1  # of the budget, when that is more
+
+
+def check_floor(budget: float) -> float:
+    """The seconds checking gets at least, after the sandbox, for a budget of ``budget`` s."""
+    return max(CHECK_FLOOR_SECONDS, CHECK_FLOOR_SHARE * budget)
 
 
 class Deadline:
@@ -67,9 +74,10 @@ class Deadline:
             self.stopped = True
         return self.stopped
 
-    def for_checking(self, floor: float = CHECK_FLOOR_SECONDS) -> Deadline:
-        """The same deadline, but at least ``floor`` seconds from now: what the grader's
-        checks get after the sandbox has finished."""
+    def for_checking(self, floor: float | None = None) -> Deadline:
+        """The same deadline, but at least ``floor`` seconds from now (default:
+        ``check_floor`` of its budget): what the grader's checks get after the sandbox."""
+        floor = check_floor(self.budget) if floor is None else floor
         extended = Deadline(max(self.seconds, self.spent() + floor), self.clock, budget=self.budget)
         extended.start = self.start
         return extended

@@ -163,7 +163,7 @@ def grade_notebook(
     if run is None:
         # one deadline from the sandbox's start to the last check (budget.py)
         run = run_cells(assignment, cells, deadline=Deadline(assignment.total_seconds))
-    # checking's deadline: what the sandbox left of the budget, at least budget.CHECK_FLOOR_SECONDS
+    # checking's deadline: what the sandbox left of the budget, at least budget.check_floor
     checking = Deadline(assignment.total_seconds, clock, spent=run.seconds).for_checking()
     questions = score_run(assignment, run, defined, deadline=checking)
     notes = list(run.notes)
