@@ -84,6 +84,28 @@ def test_as_root_a_disk_fill_stops_at_the_cap_and_lands_nowhere(fallback):
     assert os.statvfs("/tmp").f_bfree >= before["/tmp"] - 8 * MiB // os.statvfs("/tmp").f_frsize
 
 
+def test_as_root_what_the_child_reads_in_tmp_is_bound_back_read_only(fallback, request):
+    """A read-only extra (``sandbox_ro``; a Python installation alike) that lies in /tmp, which
+    the child's own tmpfs covers: bound back, readable, not writable."""
+    if not _private_mounts():
+        pytest.skip("needs root and a mount namespace")
+    import shutil
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="deepgrade-test-ro-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    os.chmod(shared, 0o755)
+    (shared / "data.txt").write_text("data")
+    os.chmod(shared / "data.txt", 0o644)
+    cells = [(0, f"x = open({str(shared / 'data.txt')!r}).read()"), (1, f"open({str(shared / 'new')!r}, 'w')")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run = sandbox.run(cells, [], sandbox.Limits(cell_seconds=60, total_seconds=90), extra_ro=[str(shared)])
+    assert run.cells[0].ok, run.cells[0]
+    assert run.cells[1].status == "error", run.cells[1]
+    assert not (shared / "new").exists()
+
+
 def test_the_watched_working_folder_stops_the_step_over_the_cap(watched):
     limits = sandbox.Limits(cell_seconds=60, total_seconds=120, disk_bytes=16 * MiB)
     run = _run([(0, "x = 1"), (1, FILL), (2, "y = 2")], limits)

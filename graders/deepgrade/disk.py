@@ -50,17 +50,26 @@ SHARED = ("/tmp", "/dev/shm")  # the shared places the child gets a capped tmpfs
 class DiskPlan:
     """What the child's private mounts are: ``folder`` (the grader-made folder holding the
     working folder ``workdir``), the sandbox ``uid``, each tmpfs's ``size`` in bytes and
-    ``inodes`` (files and folders)."""
+    ``inodes`` (files and folders), and ``keep``: what the child must still read that lies in
+    a place its own tmpfs covers (a Python installation or a ``sandbox_ro`` path in /tmp),
+    bound back read-only."""
 
     folder: str
     workdir: str
     uid: int
     size: int
     inodes: int
+    keep: tuple[str, ...] = ()
 
 
-def plan_for(folder: Path, workdir: Path, uid: int, size: int, inodes: int) -> DiskPlan:
-    return DiskPlan(str(folder), str(workdir), uid, size, max(1000, inodes // 3))
+def plan_for(folder: Path, workdir: Path, uid: int, size: int, inodes: int, needed: list[str]) -> DiskPlan:
+    """needed: what the child reads (identity.needed_paths); those under SHARED are kept."""
+    under = sorted({os.path.realpath(p) for p in needed if _under_shared(os.path.realpath(p))})
+    return DiskPlan(str(folder), str(workdir), uid, size, max(1000, inodes // 3), tuple(under))
+
+
+def _under_shared(path: str) -> bool:
+    return any(path == place or path.startswith(place + "/") for place in SHARED) and os.path.exists(path)
 
 
 def _mountinfo_targets() -> list[tuple[str, set[str]]]:
@@ -101,9 +110,19 @@ def make_private(plan: DiskPlan, mount, flags: dict[str, int]) -> None:
             if os.path.exists(target) and not _shadowed(target):
                 raise
     data = f"size={plan.size},nr_inodes={plan.inodes}"
+    kept = [(p, os.open(p, os.O_PATH)) for p in plan.keep]  # before the tmpfs cover them
     for place in SHARED:
         if os.path.isdir(place):
             mount("tmpfs", place, "tmpfs", flags["MS_NOSUID"] | flags["MS_NODEV"], f"mode=1777,{data}")
+    for path, fd in kept:  # read-only, and outside the caps (they are the grader's, not written)
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        mount(f"/proc/self/fd/{fd}", path, None, flags["MS_BIND"] | flags["MS_REC"], None)
+        mount(None, path, None, ro, None)
+        os.close(fd)
     os.makedirs(plan.folder, mode=0o711, exist_ok=True)  # in the new /tmp when it lies there
     mount("tmpfs", plan.folder, "tmpfs", flags["MS_NOSUID"] | flags["MS_NODEV"], f"mode=0711,{data}")
     os.mkdir(plan.workdir, 0o700)
@@ -121,18 +140,19 @@ _WORKS: dict[tuple, bool] = {}
 _PROBE = "import os\nwith open('probe', 'w') as fh: fh.write('x')\nos.remove('probe')\n"
 
 
-def private_mounts_work(uid: int, limits, reach: list) -> bool:
+def private_mounts_work(uid: int, limits, reach: list, needed: list[str] | None = None) -> bool:
     """Whether a child made with the private mounts starts and can write its working folder
     here (tried once per grading process and uid)."""
-    from .identity import preexec
+    from .identity import needed_paths, preexec
     from .isolation import make_workdir, private_parent, tmpfs_bytes
 
-    key = (uid, repr(reach))
+    needed = needed_paths() if needed is None else needed
+    key = (uid, repr(reach), tuple(needed))
     if key not in _WORKS:
         parent = private_parent()
         try:
             work = make_workdir(parent, uid)
-            plan = plan_for(parent, work, uid, tmpfs_bytes(limits), limits.inodes)
+            plan = plan_for(parent, work, uid, tmpfs_bytes(limits), limits.inodes, needed)
             proc = subprocess.run(
                 [sys.executable, "-I", "-S", "-c", _PROBE],
                 preexec_fn=preexec(limits, [], uid, reach, disk=plan),
@@ -237,9 +257,11 @@ class FolderUse:
 _WARNED = False
 
 
-def fallback_disk(limits, folder: Path, workdir: Path, uid: int | None, reach: list) -> DiskPlan | None:
+def fallback_disk(
+    limits, folder: Path, workdir: Path, uid: int | None, reach: list, needed: list[str]
+) -> DiskPlan | None:
     """The fallback child's private mounts where they work (the grader is root and the kernel
-    allows them), else None: its working folder is then watched (``FolderUse``), and what
+    allows them; needed: what the child reads, identity.needed_paths), else None: its working folder is then watched (``FolderUse``), and what
     else it may write is not capped, said once as a warning (a normal user's grader is
     warned by isolation.check_fallback, which it must accept first)."""
     global _WARNED
@@ -247,8 +269,8 @@ def fallback_disk(limits, folder: Path, workdir: Path, uid: int | None, reach: l
 
     if uid is None:
         return None
-    if private_mounts_work(uid, limits, reach):
-        return plan_for(folder, workdir, uid, tmpfs_bytes(limits), limits.inodes)
+    if private_mounts_work(uid, limits, reach, needed):
+        return plan_for(folder, workdir, uid, tmpfs_bytes(limits), limits.inodes, needed)
     if not _WARNED:
         _WARNED = True
         warnings.warn(

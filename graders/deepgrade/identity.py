@@ -133,6 +133,7 @@ MS_FLAGS = {
     "MS_NOEXEC": MS_NOEXEC,
     "MS_REMOUNT": MS_REMOUNT,
     "MS_BIND": MS_BIND,
+    "MS_REC": MS_REC,
 }
 
 

@@ -259,7 +259,8 @@ def run(
             check_fallback([str(p) for p in private or []])  # SetupError: nobody is graded
         workdir = make_workdir(parent, uid) if mode == "process" else None
         reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
-        disk = fallback_disk(limits, parent, workdir, uid, reach) if mode == "process" else None
+        needed = needed_paths(extra_ro)
+        disk = fallback_disk(limits, parent, workdir, uid, reach, needed) if mode == "process" else None
         spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach, disk)
         restarts = 0
         while True:
