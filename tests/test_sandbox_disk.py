@@ -183,3 +183,14 @@ def test_folder_use_refuses_what_it_cannot_sum(tmp_path):
 
 def test_folder_use_of_a_folder_gone_is_nothing(tmp_path):
     assert disk.FolderUse(tmp_path / "gone", 1, 1).over() is None
+
+
+def test_root_without_mount_namespaces_is_told_once_what_is_not_capped(monkeypatch, tmp_path):
+    monkeypatch.setattr(disk, "private_mounts_work", lambda *args: False)
+    monkeypatch.setattr(disk, "_WARNED", False)
+    limits = isolation.Limits()
+    with pytest.warns(RuntimeWarning, match="only the student's working folder is capped"):
+        assert disk.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second time: silent
+        assert disk.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
