@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -76,13 +77,13 @@ def _mountinfo_targets() -> list[tuple[str, set[str]]]:
     """Every mount point of this namespace with its per-mount options, in mount order."""
     out = []
     with open("/proc/self/mountinfo", "rb") as fh:
-        for line in fh.read().decode("utf-8", "surrogateescape").splitlines():
-            fields = line.split(" ")
+        for line in fh.read().splitlines():
+            fields = line.split(b" ")
             if len(fields) < 6:
                 continue
-            # the path is octal-escaped (\040 for a space, \134 for a backslash)
-            target = fields[4].encode("latin-1", "surrogateescape").decode("unicode_escape")
-            out.append((target, set(fields[5].split(","))))
+            # the path is octal-escaped (\040 for a space, \134 for a backslash), any bytes else
+            raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), fields[4])
+            out.append((os.fsdecode(raw), set(fields[5].decode("ascii", "replace").split(","))))
     return out
 
 
