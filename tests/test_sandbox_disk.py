@@ -194,3 +194,32 @@ def test_root_without_mount_namespaces_is_told_once_what_is_not_capped(monkeypat
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the second time: silent
         assert disk.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
+
+
+@pytest.mark.parametrize("root_without_mounts", [True, False])
+def test_the_batch_says_once_what_the_fallback_leaves_uncapped(
+    watched, tmp_path, capsys, monkeypatch, root_without_mounts
+):
+    """Before anyone is graded, one line on stderr: as root where private mounts fail, or run
+    by a normal user (the child is that user)."""
+    import nbformat
+
+    from deepgrade.cli import main
+    from helpers import ROOT, filled_notebook
+
+    if not root_without_mounts:
+        monkeypatch.setattr(isolation, "sandbox_uid", lambda: None)
+        monkeypatch.setattr("deepgrade.identity.sandbox_uid", lambda: None)
+    elif os.geteuid() != 0:
+        pytest.skip("the sandbox has a uid of its own only when the grader is root")
+    path = tmp_path / "cnn.ipynb"
+    nbformat.write(filled_notebook("cnn"), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        code = main(
+            ["--course", str(ROOT), "grade", "cnn", str(path), "--out", str(tmp_path / "out"), "--workers", "1"]
+        )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    words = "only the student's working folder is capped" if root_without_mounts else "fill your disk"
+    assert err.count(words) == 1, err

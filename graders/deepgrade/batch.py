@@ -169,6 +169,12 @@ def grade_batch(
         from .pipeline import private_paths
 
         check_fallback([*private_paths(assignment), str(out.resolve())])
+        from .disk import uncapped_warning  # what its disk caps do not cover here, said once
+        from .pipeline import limits_for
+
+        extra_ro = assignment.contract.sandbox_ro if assignment.contract else []
+        if note := uncapped_warning(limits_for(assignment), extra_ro):
+            print(f"deepgrade: warning: {note}", file=sys.stderr)
 
     results: dict[str, SubmissionResult] = {}
     todo: list[Submission] = []

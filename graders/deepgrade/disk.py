@@ -256,6 +256,34 @@ class FolderUse:
 
 
 _WARNED = False
+_UNCAPPED = (
+    "the process-mode sandbox cannot make private mounts here (no mount namespace for root, e.g. a "
+    "container without CAP_SYS_ADMIN): only the student's working folder is capped (summed every "
+    f"{WATCH_SECONDS:g} s or so); /tmp, /var/tmp, /dev/shm and other folders everyone may write are not. "
+    "Install bubblewrap, or grade where root may make mount namespaces."
+)
+_AS_USER = (
+    "the process-mode sandbox run by a normal user: student code can write wherever you may and fill "
+    "your disk (only its working folder is capped, summed every "
+    f"{WATCH_SECONDS:g} s or so). Install bubblewrap, or run the grader as root."
+)
+
+
+def uncapped_warning(limits, extra_ro: list[str] | None = None) -> str | None:
+    """For the batch, once before anyone is graded: what the fallback's child could write
+    without a cap here, or None where its private mounts cap everything (marks it said, so
+    that a forked worker does not say it again)."""
+    global _WARNED
+    from .identity import needed_paths, reach_plan, sandbox_uid
+
+    uid = sandbox_uid()
+    if uid is None:
+        return _AS_USER
+    needed = needed_paths(extra_ro)
+    if private_mounts_work(uid, limits, reach_plan(needed), needed):
+        return None
+    _WARNED = True
+    return _UNCAPPED
 
 
 def fallback_disk(
@@ -274,12 +302,5 @@ def fallback_disk(
         return plan_for(folder, workdir, uid, tmpfs_bytes(limits), limits.inodes, needed)
     if not _WARNED:
         _WARNED = True
-        warnings.warn(
-            "the process-mode sandbox cannot make private mounts here (no mount namespace for root, e.g. a "
-            "container without CAP_SYS_ADMIN): only the student's working folder is capped (summed every "
-            f"{WATCH_SECONDS:g} s or so); /tmp, /var/tmp, /dev/shm and other folders everyone may write are not. "
-            "Install bubblewrap, or grade where root may make mount namespaces.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        warnings.warn(_UNCAPPED, RuntimeWarning, stacklevel=3)
     return None
