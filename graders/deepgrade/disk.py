@@ -108,7 +108,7 @@ def make_private(plan: DiskPlan, mount, flags: dict[str, int]) -> None:
         try:
             mount(None, target, None, ro | extra, None)
         except OSError:
-            if os.path.exists(target) and not _shadowed(target):
+            if os.path.lexists(target):  # else hidden by a mount above it: nothing reaches it
                 raise
     data = f"size={plan.size},nr_inodes={plan.inodes}"
     kept = [(p, os.open(p, os.O_PATH)) for p in plan.keep]  # before the tmpfs cover them
@@ -129,11 +129,6 @@ def make_private(plan: DiskPlan, mount, flags: dict[str, int]) -> None:
     os.mkdir(plan.workdir, 0o700)
     os.chown(plan.workdir, plan.uid, plan.uid)
     os.chdir(plan.workdir)  # the working folder the child was started in is now covered
-
-
-def _shadowed(target: str) -> bool:
-    """A mount point hidden by a later mount above it (it cannot be reached to remount)."""
-    return not os.path.isdir(target) and not os.path.isfile(target)
 
 
 _WORKS: dict[tuple, bool] = {}

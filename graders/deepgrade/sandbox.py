@@ -258,8 +258,8 @@ def run(
                 guard_grader()
             check_fallback([str(p) for p in private or []])  # SetupError: nobody is graded
         workdir = make_workdir(parent, uid) if mode == "process" else None
-        reach = reach_plan(needed_paths(extra_ro)) if uid is not None else []
         needed = needed_paths(extra_ro)
+        reach = reach_plan(needed) if uid is not None else []
         disk = fallback_disk(limits, parent, workdir, uid, reach, needed) if mode == "process" else None
         spec = _Spec(mode, limits, extra_ro or [], workdir, uid, parent, reach, disk)
         restarts = 0
