@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graders"))
 
-from deepgrade import disk, isolation, sandbox  # noqa: E402
+from deepgrade import sandbox  # noqa: E402
+from deepgrade.sandbox import disk, isolation  # noqa: E402
 
 FILL = (
     "chunk = b'x' * (8 << 20)\nfor i in range(10**6):\n    with open(f'fill{i}', 'wb') as fh:\n        fh.write(chunk)"
@@ -34,8 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["DEEPGRADE_SANDBOX"] = "process"
     os.environ[isolation.ALLOW_READABLE_ENV] = "1"
-    disk.private_mounts_work = lambda *a: False  # the watchdog, as without mount namespaces
-    disk._WARNED = True
+    isolation.private_mounts_work = lambda *a: False  # the watchdog, as without mount namespaces
+    isolation._WARNED_DISK = True
     seen: list[int] = []
     real = disk.FolderUse.over
 

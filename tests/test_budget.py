@@ -13,10 +13,10 @@ import dataclasses
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import budget, pipeline, score
-from deepgrade.sandbox import RunResult
-from deepgrade.stored import StoredError
+from deepgrade.course import assignment as asg
+from deepgrade.grading import pipeline, score
+from deepgrade.sandbox import RunResult, budget
+from deepgrade.sandbox.stored import StoredError
 from helpers import ROOT, filled_notebook
 
 MESSAGE = "your outputs took too long to check: "

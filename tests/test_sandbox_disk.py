@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from test_sandbox_writable import PROBE
 
-from deepgrade import disk, isolation, sandbox
+from deepgrade import sandbox
+from deepgrade.sandbox import disk, isolation
 
 MiB = 1024**2
 # the working folder's own path replaces bubblewrap's /sandbox in the probe's sizes
@@ -38,8 +39,8 @@ def fallback(monkeypatch):
 @pytest.fixture
 def watched(fallback, monkeypatch):
     """The fallback as where no private mounts can be made: its working folder is watched."""
-    monkeypatch.setattr(disk, "private_mounts_work", lambda *args: False)
-    monkeypatch.setattr(disk, "_WARNED", True)
+    monkeypatch.setattr(isolation, "private_mounts_work", lambda *args: False)
+    monkeypatch.setattr(isolation, "_WARNED_DISK", True)
 
 
 def _run(cells, limits):
@@ -52,7 +53,7 @@ def _private_mounts() -> bool:
     if os.geteuid() != 0:
         return False
     uid = isolation.sandbox_uid()
-    return disk.private_mounts_work(uid, isolation.Limits(), isolation.reach_plan(isolation.needed_paths()))
+    return isolation.private_mounts_work(uid, isolation.Limits(), isolation.reach_plan(isolation.needed_paths()))
 
 
 def test_as_root_the_fallback_writes_only_its_capped_tmpfs(fallback):
@@ -186,14 +187,14 @@ def test_folder_use_of_a_folder_gone_is_nothing(tmp_path):
 
 
 def test_root_without_mount_namespaces_is_told_once_what_is_not_capped(monkeypatch, tmp_path):
-    monkeypatch.setattr(disk, "private_mounts_work", lambda *args: False)
-    monkeypatch.setattr(disk, "_WARNED", False)
+    monkeypatch.setattr(isolation, "private_mounts_work", lambda *args: False)
+    monkeypatch.setattr(isolation, "_WARNED_DISK", False)
     limits = isolation.Limits()
     with pytest.warns(RuntimeWarning, match="only the student's working folder is capped"):
-        assert disk.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
+        assert isolation.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the second time: silent
-        assert disk.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
+        assert isolation.fallback_disk(limits, tmp_path, tmp_path / "w", 1_900_000_000, [], []) is None
 
 
 @pytest.mark.parametrize("root_without_mounts", [True, False])
@@ -209,7 +210,6 @@ def test_the_batch_says_once_what_the_fallback_leaves_uncapped(
 
     if not root_without_mounts:
         monkeypatch.setattr(isolation, "sandbox_uid", lambda: None)
-        monkeypatch.setattr("deepgrade.identity.sandbox_uid", lambda: None)
     elif os.geteuid() != 0:
         pytest.skip("the sandbox has a uid of its own only when the grader is root")
     path = tmp_path / "cnn.ipynb"

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepgrade import isolation, sandbox
+from deepgrade import sandbox
 from deepgrade.portable import wire
+from deepgrade.sandbox import isolation
 
 
 def _run(cells, calls=(), limits=None):
@@ -134,18 +135,17 @@ def test_disk_is_capped(mode):
 
 def _private_mounts() -> bool:
     """The fallback's private mounts (disk.py): root, where the kernel allows them."""
-    from deepgrade import disk
-
     if os.geteuid() != 0:
         return False
-    return disk.private_mounts_work(
+    return isolation.private_mounts_work(
         isolation.sandbox_uid(), isolation.Limits(), isolation.reach_plan(isolation.needed_paths())
     )
 
 
 def test_disk_cap_from_assignment_toml(tmp_path):
-    from deepgrade import contract, pipeline
-    from deepgrade.assignment import Assignment
+    from deepgrade.course import contract
+    from deepgrade.course.assignment import Assignment
+    from deepgrade.grading import pipeline
 
     a = Assignment("x", "x", tmp_path, tmp_path / "x.ipynb", [], {}, None, {})
     a.contract = contract.check({"questions": {"f": 1}, "limits": {"disk_mb": 32}}, "assignment.toml", "x")
