@@ -1,4 +1,4 @@
-"""The grader's own checking counts against a submission's time budget (issue 19, item 5).
+"""The grader's own checking counts against a submission's time budget.
 
 One deadline (budget.py) runs from the sandbox's start to the last check. The checks look
 at it between questions and between cases; once it has passed, what is left fails with the

@@ -62,7 +62,7 @@ def run_cells(
 ) -> sandbox.RunResult:
     """Run the cells and every planned call (of ``questions``, default all) in one sandbox.
 
-    deadline: the submission's (budget.py; default: its whole budget from now)."""
+    deadline: the submission's (sandbox/budget.py; default: its whole budget from now)."""
     return sandbox.run(
         cells,
         build_calls(assignment, questions),
@@ -83,7 +83,7 @@ def score_run(
     """Score a run's outcomes in this process (no student code runs here).
 
     defined: the functions the notebook's cells define (notebook.defined_functions).
-    deadline: the submission's (budget.py), looked at before each question and each case:
+    deadline: the submission's (sandbox/budget.py), looked at before each question and each case:
     once it has passed, the questions left get no points and its message."""
     results = []
     for q in assignment.questions:
@@ -147,7 +147,7 @@ def grade_notebook(
     run: the stored outcomes of an earlier run of this very notebook under the same run
     key (fingerprint.run_key): re-scored here, and no student code runs; the seconds its
     sandbox took count against the budget as they did when it ran.
-    clock: the deadline's clock for the checks (budget.py; tests inject one)."""
+    clock: the deadline's clock for the checks (sandbox/budget.py; tests inject one)."""
     if isinstance(assignment, str):
         assignment = load(assignment)
     path = Path(path)
@@ -162,7 +162,7 @@ def grade_notebook(
     else:
         reason = ""
     if run is None:
-        # one deadline from the sandbox's start to the last check (budget.py)
+        # one deadline from the sandbox's start to the last check (sandbox/budget.py)
         run = run_cells(assignment, cells, deadline=Deadline(assignment.total_seconds))
     # checking's deadline: what the sandbox left of the budget, at least budget.check_floor
     checking = Deadline(assignment.total_seconds, clock, spent=run.seconds).for_checking()

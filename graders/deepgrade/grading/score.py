@@ -100,7 +100,7 @@ def grade_question(
     public_only: score only the public cases (no hidden case, no extra check such as a
     consistency check that needs the grader's own calls): what ``grader.check`` reports.
     others: every call of the submission (a part's own outcomes name the cause of a composite's).
-    deadline: the submission's (budget.py), looked at before each case and before the extra
+    deadline: the submission's (sandbox/budget.py), looked at before each case and before the extra
     checks; once it has passed, each case left fails with its message (what was judged keeps
     its points).
     """

@@ -1,4 +1,4 @@
-"""One submission's time budget, from its sandbox to its last check (issue 19, item 5).
+"""One submission's time budget, from its sandbox to its last check.
 
 A submission's ``[limits] total_seconds`` covers everything it costs: running its notebook
 in the sandbox (with the decoding of what it sends) and, in the grader's own process,

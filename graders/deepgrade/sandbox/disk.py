@@ -1,6 +1,6 @@
-"""The process fallback's disk: where its child may write, and the caps (issue 19, item 6).
+"""The process fallback's disk: where its child may write, and the caps.
 
-Measured before this module (tests/test_sandbox_writable.py's probe, fallback): as root, the
+Measured before this module (tests/engine/sandbox/test_sandbox_writable.py's probe, fallback): as root, the
 child (its own unprivileged uid) could write its working folder and every folder others may
 write, ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock``, all on the host's disk or memory
 with only a per-file cap (``RLIMIT_FSIZE``); run by a normal user, the same plus everything

@@ -1,4 +1,4 @@
-"""The process fallback's disk is capped (issue 19, item 6; disk.py).
+"""The process fallback's disk is capped (sandbox/disk.py).
 
 Before: as root the fallback's child could write its working folder, /tmp, /var/tmp, /dev/shm
 and /run/lock on the host with only a per-file cap; as a normal user, also everything that
