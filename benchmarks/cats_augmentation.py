@@ -41,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         fx.CATS_DOGS["size"] = args.size
         fx.cats_dogs_data.cache_clear()
     q = "build_cats_dogs_cnn"
-    if args.lecture:  # Conv 32-64-128-128, Dense 512, RMSprop 1e-3 (assignments/keras/panel.py)
+    if args.lecture:  # Conv 32-64-128-128, Dense 512, RMSprop 1e-3 (assignments/keras/instructor/panel.py)
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("keras_panel", ROOT / "assignments" / "keras" / "panel.py")
+        spec = importlib.util.spec_from_file_location(
+            "keras_panel", ROOT / "assignments" / "keras" / "instructor" / "panel.py"
+        )
         panel = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(panel)
         lecture = next(fn for label, fn in panel.PANELS[q] if "lecture" in label)

@@ -96,7 +96,7 @@ def test_the_fixtures_import_their_siblings_from_any_course_folder(tmp_path, kee
     """Two course folders holding an assignment of the same name: each fixtures module reads
     its own folder's siblings (the package is named after the folder)."""
     course = _course_copy(tmp_path)
-    budgets = course / "assignments" / "keras" / "budgets.py"
+    budgets = course / "assignments" / "keras" / "check" / "budgets.py"
     budgets.write_text(
         budgets.read_text().replace('DIGITS = {"seed": 0, "epochs": 8,', 'DIGITS = {"seed": 0, "epochs": 3,')
     )
@@ -112,7 +112,7 @@ def test_the_resume_key_covers_the_harness_files(tmp_path):
     folder = course / "assignments" / "keras"
     a = SimpleNamespace(name="keras", folder=folder)
     before = fingerprint.assignment_files(a, course)
-    assert {"assignments/keras/harness/stock.py", "assignments/keras/judging/stock.py"} <= set(before)
+    assert {"assignments/keras/harness/stock.py", "assignments/keras/check/judging/stock.py"} <= set(before)
     stock = folder / "harness" / "stock.py"
     stock.write_text(stock.read_text().replace("epochs=int(epochs)", "epochs=int(epochs) + 1"))
     after = fingerprint.assignment_files(a, course)
@@ -126,13 +126,16 @@ def test_the_student_files_are_declared_in_the_toml():
     a = asg.load("keras", ROOT)
     assert a.contract.student_files and a.student_check == "fixtures.student_check"
     shipped = set(a.student_files)
-    modules = {p.name for p in KERAS.glob("*.py")} - {"make_notebook.py", "panel.py"}  # authoring, calibration
-    assert modules <= shipped, modules - shipped
-    for sub in ("harness", "judging"):
-        assert {f"{sub}/{p.name}" for p in (KERAS / sub).glob("*.py")} <= shipped
+    # every module but the instructor's (panel, notebook and data builders) ships
+    modules = {p.relative_to(KERAS).as_posix() for p in KERAS.rglob("*.py") if "__pycache__" not in p.parts}
+    instructor = {m for m in modules if m.startswith("instructor/")}
+    assert {"instructor/panel.py", "instructor/make_notebook.py"} <= instructor
+    assert modules - instructor <= shipped, modules - instructor - shipped
+    assert {"check/judging/stock.py", "harness/stock.py", "data/goog.npz"} <= shipped
     assert ("thresholds.toml" in shipped) == (KERAS / "thresholds.toml").is_file()
     assert ("data/corpus.txt" in shipped) == (KERAS / "data" / "corpus.txt").is_file()
-    assert not {"panel.py", "make_notebook.py", "mistakes.toml", "assignment.toml"} & shipped
+    assert not (instructor | {"mistakes.toml", "assignment.toml"}) & shipped
+    assert len(a.contract.student_files) <= 6  # a handful of entries: folders, not file by file
 
 
 def _cnn_course(tmp_path: Path, toml_extra: str) -> Path:
@@ -217,7 +220,7 @@ def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
 
     out = make_student_copy(asg.load("keras", ROOT), tmp_path / "keras")
     assert (out / "_deepgrade_check" / "harness" / "common.py").is_file()
-    assert (out / "_deepgrade_check" / "judging" / "stock.py").is_file()
+    assert (out / "_deepgrade_check" / "check" / "judging" / "stock.py").is_file()
     proc = subprocess.run(
         [sys.executable, "-c", STUDENT_WITHOUT_DEEPGRADE, str(out)], capture_output=True, text=True, timeout=300
     )
@@ -233,7 +236,7 @@ def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtu
     zip_path = gradescope.export("keras", tmp_path / "ag.zip", ROOT)
     source = unpack_autograder(zip_path, tmp_path) / "source"
     folder = source / "assignments" / "keras"
-    assert (folder / "harness" / "common.py").is_file() and (folder / "judging" / "stock.py").is_file()
+    assert (folder / "harness" / "common.py").is_file() and (folder / "check" / "judging" / "stock.py").is_file()
     fixtures = asg.import_fixtures("keras", folder)
     case = fixtures.cases()["build_stock_lstm"][0]
     assert case.harness == (HARNESS / "common.py").read_text() + "\n\n" + (HARNESS / "stock.py").read_text()

@@ -519,7 +519,7 @@ def _stripe_normal_sign(images: np.ndarray) -> np.ndarray:
 
 
 def test_training_animals_stand_on_the_left_and_validation_animals_are_mirrored():
-    """The set that makes augmentation matter (assignments/keras/cats_images.py): every training
+    """The set that makes augmentation matter (assignments/keras/check/cats_images.py): every training
     animal on the left, stripes one way; every validation animal on the right, stripes the other way."""
     tr, ytr = FX.texture_images(200, 64, 4000)
     va, yva = FX.texture_images(200, 64, 4001, "mirrored")

@@ -27,7 +27,7 @@ re-exported for the tests, the notebook builder and calibration.
 
 from __future__ import annotations
 
-from .budgets import (
+from .check.budgets import (
     CATS_DOGS,
     CATS_DOGS_MIN_ACCURACY,
     CATS_DOGS_MIN_OVER_CONTROL,
@@ -49,8 +49,8 @@ from .budgets import (
     TRANSFER_MIN_ACCURACY,
     panel_note,
 )
-from .cases import Case, cases, pipeline_cases
-from .datasets import (
+from .check.cases import Case, cases, pipeline_cases
+from .check.datasets import (
     DATA,
     base_weights,
     cats_dogs_data,
@@ -64,10 +64,10 @@ from .datasets import (
     text_corpus,
     texture_images,
 )
-from .generation import GENERATE, GENERATE_ALPHABET, GENERATE_PUBLIC, _generation_namespace, public_generation
-from .judging import CHECKS, SHEAR_FACTOR, _tempered, cats_dogs_scores, measure, stock_errors
-from .local import Outcome, local_outcomes, student_check
-from .plots import learning_curves, price_plot
+from .check.generation import GENERATE, GENERATE_ALPHABET, GENERATE_PUBLIC, _generation_namespace, public_generation
+from .check.judging import CHECKS, SHEAR_FACTOR, _tempered, cats_dogs_scores, measure, stock_errors
+from .check.local import Outcome, local_outcomes, student_check
+from .check.plots import learning_curves, price_plot
 
 __all__ = [
     "CATS_DOGS",

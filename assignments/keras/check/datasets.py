@@ -19,7 +19,7 @@ from .budgets import CATS_DOGS, CHAR, FORECAST, ORDER
 from .cats_images import animal_images
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
+DATA = HERE.parent / "data"
 
 
 @functools.cache

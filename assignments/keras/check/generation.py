@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import harness
+from .. import harness
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 GENERATE_ALPHABET = " .acdeghilmnorstwy"
 GENERATE = [  # (name, description, (seed_text, n_chars, temperature, rng_seed, model_seed), hidden)

@@ -15,7 +15,7 @@ from .common import failed_check, last_number, layer_types, outcome_value
 try:
     from deepgrade.portable.feedback import Check
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
+    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def check_digits(assignment, question, outcomes) -> list[Check]:

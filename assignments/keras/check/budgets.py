@@ -69,7 +69,7 @@ CATS_DOGS_MIN_OVER_CONTROL = 0.10  # and this much above the grader's no-convolu
 
 # Thresholds written by `deepgrade calibrate keras` (the panel's worst result with a margin)
 # override the defaults above; the file ships with the student's copy so grader.check agrees.
-THRESHOLDS_FILE = HERE / "thresholds.toml"
+THRESHOLDS_FILE = HERE.parent / "thresholds.toml"
 
 
 def _load_thresholds() -> dict:

@@ -12,7 +12,7 @@ from .common import failed_check, last_number, layer_types, outcome_value
 try:
     from deepgrade.portable.feedback import Check
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
+    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import harness
+from .. import harness
 from .budgets import CATS_DOGS, CHAR, DIGITS, FORECAST, ORDER, SAMPLE, STOCK, TRANSFER, calibrated_control_accuracy
 from .datasets import (
     _walk,

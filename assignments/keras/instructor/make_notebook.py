@@ -1,7 +1,7 @@
 """Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring: stable
 cell ids, and each stub's ``def`` line taken from the reference's signature (solutions/keras.py).
 
-PYTHONPATH=graders:. .venv/bin/python assignments/keras/make_notebook.py
+PYTHONPATH=graders:. .venv/bin/python assignments/keras/instructor/make_notebook.py
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from deepgrade.authoring import new_notebook
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # the assignment folder (this file is in instructor/)
 
 INTRO_TEMPLATE = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
 

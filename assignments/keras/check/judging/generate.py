@@ -10,7 +10,7 @@ from .common import failed_check
 try:
     from deepgrade.portable.feedback import Check
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
+    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def _codes(x) -> np.ndarray | None:

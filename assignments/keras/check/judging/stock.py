@@ -13,7 +13,7 @@ from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, l
 try:
     from deepgrade.portable.feedback import Check
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
+    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def check_split_order(assignment, question, outcomes) -> list[Check]:

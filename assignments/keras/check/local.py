@@ -16,7 +16,7 @@ from .judging import CHECKS
 try:
     from deepgrade.portable import wire
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from . import wire  # type: ignore[no-redef]
+    from .. import wire  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from deepgrade.portable.feedback import Check

@@ -39,7 +39,7 @@ from .stock import check_split_order, check_stock, stock_errors
 try:
     from deepgrade.portable.feedback import explain_diagnoses
 except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import explain_diagnoses  # type: ignore[no-redef]
+    from ...feedback import explain_diagnoses  # type: ignore[no-redef]
 
 __all__ = ["CHECKS", "SHEAR_FACTOR", "_tempered", "cats_dogs_scores", "measure", "stock_errors"]
 
