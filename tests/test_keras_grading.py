@@ -150,13 +150,34 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
 
 
 STUDENT_SCRIPT = r"""
+import importlib.machinery
 import sys
-sys.modules["deepgrade"] = None  # a student's machine without the grader installed
+
+COPY = sys.argv[1] + "/_deepgrade_check"
+
+
+class OnlyTheCopy:  # a student's machine without the grader installed: only the copy's deepgrade/portable/
+    def find_spec(self, name, path=None, target=None):
+        if name != "deepgrade" and not name.startswith("deepgrade."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, [COPY] if name == "deepgrade" else path)
+        if spec is None or not (spec.origin or "").startswith(COPY):
+            raise ModuleNotFoundError(name)
+        return spec
+
+
+sys.meta_path.insert(0, OnlyTheCopy())
 sys.path.insert(0, sys.argv[1])
 sys.path.append(sys.argv[2])
 import solutions.keras as ref
 import solutions.keras_mistakes as bad
-from _deepgrade_check.student_runner import check, run_question
+from _deepgrade_check import check
+from deepgrade.portable.student_runner import run_question as run_public
+
+
+def run_question(name, functions):
+    return run_public(name, functions, __import__("pathlib").Path(COPY) / "public.json")
+
 
 points, most, checks = run_question("build_order_classifier", {"build_order_classifier": ref.build_order_classifier})
 assert points == most, [(c.label, c.details) for c in checks]

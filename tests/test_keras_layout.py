@@ -186,20 +186,26 @@ def test_the_engines_student_runner_imports_a_copys_siblings(tmp_path):
 
 
 STUDENT_WITHOUT_DEEPGRADE = r"""
+import importlib.machinery
 import sys
 
+COPY = sys.argv[1] + "/_deepgrade_check"
 
-class NoDeepgrade:  # the student's kernel: deepgrade is not installed
+
+class OnlyTheCopy:  # the student's kernel: deepgrade is not installed; the copy ships deepgrade/portable/
     def find_spec(self, name, path=None, target=None):
-        if name == "deepgrade" or name.startswith("deepgrade."):
+        if name != "deepgrade" and not name.startswith("deepgrade."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, [COPY] if name == "deepgrade" else path)
+        if spec is None or not (spec.origin or "").startswith(COPY):
             raise ModuleNotFoundError(name)
-        return None
+        return spec
 
 
-sys.meta_path.insert(0, NoDeepgrade())
+sys.meta_path.insert(0, OnlyTheCopy())
 sys.path.insert(0, sys.argv[1])
 from _deepgrade_check import fixtures
-from _deepgrade_check.feedback import Check
+from deepgrade.portable.feedback import Check
 
 cases = fixtures.cases()
 assert cases["build_stock_lstm"][0].harness.startswith('\"\"\"What every harness shares')
@@ -208,14 +214,15 @@ checks = fixtures.CHECKS["build_stock_lstm"](
     type("A", (), {"mistakes": {}})(), type("Q", (), {"name": "build_stock_lstm"})(), {"build_stock_lstm/train": failed}
 )
 assert [type(c) for c in checks] == [Check] and checks[0].details == ["raised ValueError: boom"], checks
-assert not [m for m in sys.modules if m.startswith("deepgrade")]
+import deepgrade.portable
+assert deepgrade.portable.__file__.startswith(sys.argv[1]), deepgrade.portable.__file__
 print("COPY OK")
 """
 
 
 def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
-    """The copy's modules fall back to the copy's own compare/wire (no deepgrade in the student's
-    kernel), across the subpackages (judging/, harness/). No model is trained."""
+    """The copy's modules import the copy's own deepgrade.portable under its grader name (no
+    deepgrade in the student's kernel), across the subpackages (check/, harness/). No model is trained."""
     from deepgrade.student import make_student_copy
 
     out = make_student_copy(asg.load("keras", ROOT), tmp_path / "keras")

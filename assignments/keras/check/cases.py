@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepgrade.portable.case import Case
+
 from .. import harness
 from .budgets import CATS_DOGS, CHAR, DIGITS, FORECAST, ORDER, SAMPLE, STOCK, TRANSFER, calibrated_control_accuracy
 from .datasets import (
@@ -24,22 +26,6 @@ from .datasets import (
     order_data,
 )
 from .generation import GENERATE, GENERATE_ALPHABET
-
-try:
-    from deepgrade.assignment import Case
-except ImportError:  # the student's copy (_deepgrade_check/): the fields local.py reads
-    from dataclasses import dataclass
-
-    @dataclass
-    class Case:  # type: ignore[no-redef]
-        name: str
-        description: str
-        args: tuple = ()
-        harness: str | None = None
-        compare: bool = True
-        seconds: float = 5.0
-        hidden: bool = False
-        outputs: object = None
 
 
 def _harness(name: str) -> str:

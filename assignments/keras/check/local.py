@@ -10,13 +10,10 @@ import time
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
+from deepgrade.portable import wire
+
 from .cases import cases
 from .judging import CHECKS
-
-try:
-    from deepgrade.portable import wire
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from .. import wire  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
     from deepgrade.portable.feedback import Check

@@ -1,7 +1,7 @@
 """Execute one planned call of a student's function: the one call runner, used twice.
 
 Inside the sandbox ``worker.py`` imports this file (sent with the rest of ``deepgrade.portable``);
-in the student's copy ``_deepgrade_check/student_runner.py`` imports it, so ``grader.check`` calls
+in the student's copy ``student_runner.py`` imports it (``_deepgrade_check/deepgrade/portable/``), so ``grader.check`` calls
 the student's functions exactly as grading does. Numpy and the standard library only.
 
 A call is a dict: ``id``, ``function``, ``args`` and ``kwargs`` (wire values, or

@@ -21,6 +21,8 @@ import functools
 
 import numpy as np
 
+from deepgrade.portable.feedback import explain_diagnoses
+
 from ..datasets import char_data, digits_split, forecast_data, goog_data, order_data
 from .cats_dogs import cats_dogs_scores, check_cats_dogs
 from .cnn import SHEAR_FACTOR, check_augmentation, check_datasets, check_digits, check_transfer
@@ -35,11 +37,6 @@ from .sequences import (
     check_stacked,
 )
 from .stock import check_split_order, check_stock, stock_errors
-
-try:
-    from deepgrade.portable.feedback import explain_diagnoses
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ...feedback import explain_diagnoses  # type: ignore[no-redef]
 
 __all__ = ["CHECKS", "SHEAR_FACTOR", "_tempered", "cats_dogs_scores", "measure", "stock_errors"]
 

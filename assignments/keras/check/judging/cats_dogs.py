@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepgrade.portable.feedback import Check
+
 from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL, calibrated_control_accuracy
 from ..datasets import cats_dogs_data, photo_folder
 from ..plots import with_curves
 from .common import failed_check, last_number, layer_types, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | None:

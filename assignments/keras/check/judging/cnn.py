@@ -7,15 +7,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from deepgrade.portable.feedback import Check
+
 from ..budgets import DIGITS, DIGITS_MIN_ACCURACY, TRANSFER, TRANSFER_MIN_ACCURACY
 from ..datasets import digits_split, image_folder_data
 from ..plots import with_curves
 from .common import failed_check, last_number, layer_types, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def check_digits(assignment, question, outcomes) -> list[Check]:

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    from deepgrade.portable.feedback import Check, error_check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ...feedback import Check, error_check  # type: ignore[no-redef]
-
+from deepgrade.portable.feedback import Check, error_check
 
 ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (harness/common.py's _fit)
 

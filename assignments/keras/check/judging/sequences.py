@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepgrade.portable.feedback import Check
+
 from ..budgets import (
     CHAR,
     CHAR_MARGIN,
@@ -18,11 +20,6 @@ from ..budgets import (
 from ..datasets import char_data, forecast_data, order_data
 from ..plots import with_curves
 from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def _sequence_output_check(v: dict) -> Check:

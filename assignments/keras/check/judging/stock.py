@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepgrade.portable.feedback import Check
+
 from ..budgets import STOCK, STOCK_MAX_VS_MEAN, STOCK_MAX_VS_PERSISTENCE
 from ..datasets import goog_data
 from ..plots import with_curves, with_price_plot
 from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ...feedback import Check  # type: ignore[no-redef]
 
 
 def check_split_order(assignment, question, outcomes) -> list[Check]:
