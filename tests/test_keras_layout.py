@@ -47,35 +47,41 @@ def _top_level_functions(path: Path) -> set[str]:
 
 
 def test_a_helper_of_common_is_defined_once():
-    """A harness uses common.py's helpers (declared for ruff under TYPE_CHECKING), never a copy."""
+    """A harness imports common.py's public helpers (a real import), never a copy."""
     common = _top_level_functions(HARNESS / "common.py")
-    assert {"_write", "_fit", "_layers", "_history", "_require_compiled"} <= common
+    assert {"write_images", "fit_model", "describe_layers", "history_arrays", "require_compiled"} <= common
+    assert not {name for name in common if name.startswith("_")}  # what the harnesses import is public
     for p in HARNESS.glob("*.py"):
-        if p.stem not in ("common", "__init__"):
+        if p.stem not in ("common", "__init__", "generate_model"):
             assert not common & _top_level_functions(p), f"{p.name} redefines {common & _top_level_functions(p)}"
+            assert "TYPE_CHECKING" not in p.read_text(encoding="utf-8"), p.name
 
 
-def test_every_model_case_sends_common_and_its_harness():
+def test_every_model_case_sends_its_harness_as_modules():
+    """Each model case's program installs harness/common.py and the question's file as modules
+    (generate: also generate_model.py), source for source, and runs the last one's ``run``."""
     a = asg.load("keras", ROOT)
-    from_harness = {p.read_text(encoding="utf-8") for p in HARNESS.glob("*.py")}
     seen = 0
     for q in a.questions:
         for case in q.cases:
             if case.harness is None:
                 continue
             seen += 1
-            parts = [p for p in from_harness if p in case.harness]
-            if q.name == "generate":
-                common, model, run = (
-                    (HARNESS / f).read_text() for f in ("common.py", "generate_model.py", "generate.py")
-                )
-                assert case.harness == common + "\n\n" + model + "\n\n" + run
-            else:
-                assert case.harness.startswith((HARNESS / "common.py").read_text()), q.name
-                assert len(parts) == 2, (q.name, len(parts))  # common.py and the question's own file
             ns: dict = {}
-            exec(compile(case.harness, f"<{q.name}>", "exec"), ns)  # one program: every helper defined
-            assert callable(ns["run"])
+            for key in [k for k in sys.modules if k.startswith("deepgrade_harness")]:
+                del sys.modules[key]
+            exec(compile(case.harness, f"<{q.name}>", "exec"), ns)
+            installed = {k.split(".", 1)[1]: m for k, m in sys.modules.items() if k.startswith("deepgrade_harness.")}
+            names = ["common", "generate_model", "generate"] if q.name == "generate" else ["common"]
+            assert set(names) <= set(installed) and len(installed) == len(names) + (q.name != "generate"), q.name
+            last = ns["run"].__module__.split(".", 1)[1]
+            assert ns["run"] is installed[last].run
+            for name, module in installed.items():  # each module is its file, imported: not text joined
+                assert repr((HARNESS / f"{name}.py").read_text(encoding="utf-8")) in case.harness
+                for f in _top_level_functions(HARNESS / f"{name}.py"):
+                    assert getattr(module, f).__code__.co_filename == f"<deepgrade harness/{name}.py>"
+            if q.name == "build_digit_cnn":  # a helper imported from common, not a copy of it
+                assert installed[last].fit_model is installed["common"].fit_model
     assert seen >= 12
 
 
@@ -208,8 +214,9 @@ from _deepgrade_check import fixtures
 from deepgrade.portable.feedback import Check
 
 cases = fixtures.cases()
-assert cases["build_stock_lstm"][0].harness.startswith('\"\"\"What every harness shares')
-failed = fixtures.Outcome("error", error={"type": "ValueError", "message": "boom", "where": []})
+assert "deepgrade_harness" in cases["build_stock_lstm"][0].harness
+from deepgrade.portable.call_runner import StepOutcome
+failed = StepOutcome("error", error={"type": "ValueError", "message": "boom", "where": []})
 checks = fixtures.CHECKS["build_stock_lstm"](
     type("A", (), {"mistakes": {}})(), type("Q", (), {"name": "build_stock_lstm"})(), {"build_stock_lstm/train": failed}
 )
@@ -246,7 +253,8 @@ def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtu
     assert (folder / "harness" / "common.py").is_file() and (folder / "check" / "judging" / "stock.py").is_file()
     fixtures = asg.import_fixtures("keras", folder)
     case = fixtures.cases()["build_stock_lstm"][0]
-    assert case.harness == (HARNESS / "common.py").read_text() + "\n\n" + (HARNESS / "stock.py").read_text()
+    for name in ("common", "stock"):
+        assert repr((folder / "harness" / f"{name}.py").read_text()) in case.harness
 
 
 _CATS_CASE = (

@@ -18,7 +18,6 @@ the student's copy (``student_check``); the work is done by its siblings, one jo
     judging/       the check functions (CHECKS), one module per exercise, and the
                    measurements calibration reads
     plots.py       learning curves and the price plot, attached to checks as PNG data
-    local.py       the harnesses run in this process (grader.check, tests, calibration)
 
 The folder is imported as a package (deepgrade.assignment.import_fixtures; in the student's
 copy it is _deepgrade_check/), so siblings are imported relatively. The names below are
@@ -26,6 +25,12 @@ re-exported for the tests, the notebook builder and calibration.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from deepgrade.portable import wire
+from deepgrade.portable.call_runner import StepOutcome, run_calls
 
 from .check.budgets import (
     CATS_DOGS,
@@ -66,10 +71,10 @@ from .check.datasets import (
 )
 from .check.generation import GENERATE, GENERATE_ALPHABET, GENERATE_PUBLIC, _generation_namespace, public_generation
 from .check.judging import CHECKS, SHEAR_FACTOR, _tempered, cats_dogs_scores, measure, stock_errors
-from .check.local import Outcome, local_outcomes, student_check
 from .check.plots import learning_curves, price_plot
 
 __all__ = [
+    "StepOutcome",
     "CATS_DOGS",
     "CATS_DOGS_MIN_ACCURACY",
     "CATS_DOGS_MIN_OVER_CONTROL",
@@ -96,7 +101,6 @@ __all__ = [
     "TRANSFER",
     "TRANSFER_MIN_ACCURACY",
     "Case",
-    "Outcome",
     "_generation_namespace",
     "_tempered",
     "base_weights",
@@ -122,3 +126,35 @@ __all__ = [
     "text_corpus",
     "texture_images",
 ]
+
+
+if TYPE_CHECKING:
+    from deepgrade.portable.feedback import Check
+
+
+def local_outcomes(
+    namespace: dict, questions: list[str] | None = None, seed: int | None = None
+) -> dict[str, StepOutcome]:
+    """The harness calls run in this process by the engine's call runner (grader.check, tests,
+    benchmarks, calibration): the same cases, data, seeds and budgets as the grader's sandbox
+    runs. {call id: StepOutcome}; each outcome's ``seconds`` is the call's wall time."""
+    calls = [
+        {
+            "id": f"{qname}/{case.name}",
+            "function": qname,
+            "args": [wire.encode(a) for a in case.args],
+            "harness": case.harness,
+        }
+        for qname, qcases in cases(seed).items()
+        if questions is None or qname in questions
+        for case in qcases
+        if case.harness is not None  # plain numpy questions: compared by the engine, not trained here
+    ]
+    return run_calls(calls, dict(namespace))
+
+
+def student_check(name: str, functions: dict, explanations: dict) -> list[Check]:
+    """grader.check for one question in the student's kernel: train and judge as the grader does."""
+    assignment = SimpleNamespace(mistakes={mid: SimpleNamespace(explanation=e) for mid, e in explanations.items()})
+    outcomes = local_outcomes(dict(functions), [name])
+    return CHECKS[name](assignment, SimpleNamespace(name=name), outcomes)

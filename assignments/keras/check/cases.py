@@ -1,7 +1,7 @@
 """The graded calls of the keras assignment: ``cases()`` (every question) and
 ``pipeline_cases()`` (Exercise 1's numpy data pipeline, compared with the reference by the engine).
 
-A model question has one case whose ``harness`` (harness/*.py, as text) builds, trains and
+A model question has one case whose ``harness`` (harness.program: harness/*.py) builds, trains and
 runs the student's model in the sandbox on the data of datasets.py with the budgets of
 budgets.py; its outcome is judged by judging.py, not compared.
 """

@@ -7,7 +7,7 @@ import numpy as np
 
 from deepgrade.portable.feedback import Check, error_check
 
-ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (harness/common.py's _fit)
+from ...harness.common import ONE_HOT as ONE_HOT_MARKER  # the harnesses' message (fit_model)
 
 
 def failed_check(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
