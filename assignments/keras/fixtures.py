@@ -156,5 +156,6 @@ def local_outcomes(
 def student_check(name: str, functions: dict, explanations: dict) -> list[Check]:
     """grader.check for one question in the student's kernel: train and judge as the grader does."""
     assignment = SimpleNamespace(mistakes={mid: SimpleNamespace(explanation=e) for mid, e in explanations.items()})
+    question = SimpleNamespace(name=name, cases=cases()[name])  # the checks read the inputs sent
     outcomes = local_outcomes(dict(functions), [name])
-    return CHECKS[name](assignment, SimpleNamespace(name=name), outcomes)
+    return CHECKS[name](assignment, question, outcomes)

@@ -21,6 +21,12 @@ def failed_check(label: str, outcome, weight: float, one_hot_mistake: str | None
     return check
 
 
+def case_inputs(question, case: str) -> tuple:
+    """The inputs the grader sent with the question's case (its ``Case.args``): a check judges
+    against these, never against a copy it regenerates."""
+    return next(c for c in question.cases if c.name == case).args
+
+
 def outcome_value(outcomes, question, case="train"):
     o = outcomes[f"{question.name}/{case}"]
     return o, (o.value if o.ok and isinstance(o.value, dict) else None)
