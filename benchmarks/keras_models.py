@@ -62,8 +62,7 @@ def main() -> None:
     if "--local" in sys.argv:
         import solutions.keras as ref
 
-        fx = sys.modules["deepgrade_fixtures_keras"]
-        for call_id, outcome in fx.local_outcomes(dict(vars(ref))).items():
+        for call_id, outcome in a.fixtures.local_outcomes(dict(vars(ref))).items():
             print(f"local {call_id:39s} {outcome.seconds:8.2f}  {outcome.status}")
 
 

@@ -7,21 +7,22 @@ description of the layers. Accuracy, structure and learning curves are judged in
 grading process (``CHECKS``). Exercise 1's data pipeline is plain numpy, compared with the
 reference by the engine.
 
-This module is what the engine loads (``cases()``, ``CHECKS``) and what grader.check calls in
-the student's copy (``student_check``); the work is done by its siblings, one job each:
+This module is what the engine loads (``cases()``, ``CHECKS``), what calibration calls
+(``local_outcomes``, ``measure``) and what grader.check calls in the student's copy
+(``student_check``); the work is done in the folders beside it, one job per module:
 
-    budgets.py     budgets (seed, epochs, batch) and thresholds (thresholds.toml overrides)
-    datasets.py    the data loaders (digits, GOOG, Seattle temperatures, text, images)
-    generation.py  Exercise 2's fixed character model and expected texts
-    harness/       the programs run in the sandbox, real files read as text
-    cases.py       the graded calls
-    judging/       the check functions (CHECKS), one module per exercise, and the
-                   measurements calibration reads
-    plots.py       learning curves and the price plot, attached to checks as PNG data
+    check/budgets.py     budgets (seed, epochs, batch) and thresholds: budgets(), read when called
+    check/datasets.py    the data loaders (digits, GOOG, Seattle temperatures, text, images)
+    check/generation.py  Exercise 2's fixed character model and expected texts
+    check/cases.py       the graded calls
+    check/judging/       the check functions (CHECKS), one module per exercise, and the
+                         measurements calibration reads
+    check/plots.py       learning curves and the price plot, attached to checks as PNG data
+    harness/             the programs run in the sandbox, real modules (harness.program)
 
 The folder is imported as a package (deepgrade.assignment.import_fixtures; in the student's
-copy it is _deepgrade_check/), so siblings are imported relatively. The names below are
-re-exported for the tests, the notebook builder and calibration.
+copy it is _deepgrade_check/), so its modules import each other relatively. Tests, benchmarks
+and the notebook builder import those modules themselves: nothing is re-exported here.
 """
 
 from __future__ import annotations
@@ -32,104 +33,13 @@ from typing import TYPE_CHECKING
 from deepgrade.portable import wire
 from deepgrade.portable.call_runner import StepOutcome, run_calls
 
-from .check.budgets import (
-    CATS_DOGS,
-    CATS_DOGS_MIN_ACCURACY,
-    CATS_DOGS_MIN_OVER_CONTROL,
-    CHAR,
-    CHAR_MARGIN,
-    DIGITS,
-    DIGITS_MIN_ACCURACY,
-    FORECAST,
-    FORECAST_MAX_RATIO,
-    ORDER,
-    ORDER_MIN_ACCURACY,
-    SAMPLE,
-    SAMPLE_TOLERANCE,
-    STOCK,
-    STOCK_MAX_VS_MEAN,
-    STOCK_MAX_VS_PERSISTENCE,
-    THRESHOLDS_FILE,
-    TRANSFER,
-    TRANSFER_MIN_ACCURACY,
-    panel_note,
-)
-from .check.cases import Case, cases, pipeline_cases
-from .check.datasets import (
-    DATA,
-    base_weights,
-    cats_dogs_data,
-    char_data,
-    digits_split,
-    forecast_data,
-    goog_data,
-    image_folder_data,
-    order_data,
-    seattle_series,
-    text_corpus,
-    texture_images,
-)
-from .check.generation import GENERATE, GENERATE_ALPHABET, GENERATE_PUBLIC, _generation_namespace, public_generation
-from .check.judging import CHECKS, SHEAR_FACTOR, _tempered, cats_dogs_scores, measure, stock_errors
-from .check.plots import learning_curves, price_plot
-
-__all__ = [
-    "StepOutcome",
-    "CATS_DOGS",
-    "CATS_DOGS_MIN_ACCURACY",
-    "CATS_DOGS_MIN_OVER_CONTROL",
-    "CHAR",
-    "CHAR_MARGIN",
-    "CHECKS",
-    "DATA",
-    "DIGITS",
-    "DIGITS_MIN_ACCURACY",
-    "FORECAST",
-    "FORECAST_MAX_RATIO",
-    "GENERATE",
-    "GENERATE_ALPHABET",
-    "GENERATE_PUBLIC",
-    "ORDER",
-    "ORDER_MIN_ACCURACY",
-    "SAMPLE",
-    "SAMPLE_TOLERANCE",
-    "SHEAR_FACTOR",
-    "STOCK",
-    "STOCK_MAX_VS_MEAN",
-    "STOCK_MAX_VS_PERSISTENCE",
-    "THRESHOLDS_FILE",
-    "TRANSFER",
-    "TRANSFER_MIN_ACCURACY",
-    "Case",
-    "_generation_namespace",
-    "_tempered",
-    "base_weights",
-    "cases",
-    "cats_dogs_data",
-    "cats_dogs_scores",
-    "char_data",
-    "digits_split",
-    "forecast_data",
-    "goog_data",
-    "image_folder_data",
-    "learning_curves",
-    "local_outcomes",
-    "measure",
-    "order_data",
-    "panel_note",
-    "pipeline_cases",
-    "price_plot",
-    "public_generation",
-    "seattle_series",
-    "stock_errors",
-    "student_check",
-    "text_corpus",
-    "texture_images",
-]
-
+from .check.cases import cases
+from .check.judging import CHECKS, measure
 
 if TYPE_CHECKING:
     from deepgrade.portable.feedback import Check
+
+__all__ = ["CHECKS", "cases", "local_outcomes", "measure", "student_check"]
 
 
 def local_outcomes(
@@ -155,7 +65,11 @@ def local_outcomes(
 
 def student_check(name: str, functions: dict, explanations: dict) -> list[Check]:
     """grader.check for one question in the student's kernel: train and judge as the grader does."""
-    assignment = SimpleNamespace(mistakes={mid: SimpleNamespace(explanation=e) for mid, e in explanations.items()})
-    question = SimpleNamespace(name=name, cases=cases()[name])  # the checks read the inputs sent
+    graded = cases()
+    questions = {q: SimpleNamespace(name=q, cases=c) for q, c in graded.items()}  # the checks read the inputs sent
+    assignment = SimpleNamespace(
+        mistakes={mid: SimpleNamespace(explanation=e) for mid, e in explanations.items()},
+        question=questions.__getitem__,
+    )
     outcomes = local_outcomes(dict(functions), [name])
-    return CHECKS[name](assignment, question, outcomes)
+    return CHECKS[name](assignment, questions[name], outcomes)

@@ -253,8 +253,8 @@ def import_fixtures(name: str, folder: Path) -> ModuleType:
     does in the student's copy, where the folder's files are the package ``_deepgrade_check``.
 
     The package is named after the assignment and the folder's path (two course folders may hold
-    an assignment of the same name); importing again imports afresh. The fixtures module is
-    also ``sys.modules["deepgrade_fixtures_<name>"]`` (tests and tools find it there).
+    an assignment of the same name); importing again imports afresh.
+    Tests and tools import the folder's modules through ``fixtures.__package__``.
     """
     folder = Path(folder).resolve()
     digest = hashlib.sha256(str(folder).encode()).hexdigest()[:10]
@@ -265,7 +265,6 @@ def import_fixtures(name: str, folder: Path) -> ModuleType:
     spec.submodule_search_locations = [str(folder)]
     sys.modules[package] = importlib.util.module_from_spec(spec)
     module = importlib.import_module(f"{package}.fixtures")
-    sys.modules[f"deepgrade_fixtures_{name}"] = module
     return module
 
 

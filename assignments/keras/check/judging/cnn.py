@@ -3,21 +3,20 @@ the transfer model on a frozen base."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from deepgrade.portable.feedback import Check
 
-from ..budgets import DIGITS, DIGITS_MIN_ACCURACY, TRANSFER, TRANSFER_MIN_ACCURACY
+from ..budgets import budgets
 from ..datasets import digits_split
 from ..plots import with_curves
 from .common import case_inputs, failed_check, last_number, layer_types, outcome_value
 
 
 def check_digits(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{DIGITS['epochs']} epochs, batch {DIGITS['batch']}, seed {DIGITS['seed']}"
+    budget = f"{b.digits['epochs']} epochs, batch {b.digits['batch']}, seed {b.digits['seed']}"
     if v is None:
         return [
             failed_check(f"trains on the digits ({budget})", o, 2.0, "digits_categorical_crossentropy"),
@@ -71,8 +70,8 @@ def check_digits(assignment, question, outcomes) -> list[Check]:
     else:
         acc = float((pred.argmax(1) == yte).mean())
         acc_check = Check(
-            f"accuracy on {len(yte)} held-out digits after {budget}: {acc:.1%} (needs {DIGITS_MIN_ACCURACY:.1%})",
-            acc >= DIGITS_MIN_ACCURACY,
+            f"accuracy on {len(yte)} held-out digits after {budget}: {acc:.1%} (needs {b.digits_min_accuracy:.1%})",
+            acc >= b.digits_min_accuracy,
             2.0,
         )
     return [with_curves(acc_check, "build_digit_cnn", v), structure]
@@ -206,7 +205,7 @@ def _augmentation_fails(assignment, outcomes) -> bool:
     """Whether the student's build_augmentation fails its own checks (False when it was not graded here)."""
     if (outcomes or {}).get("build_augmentation/apply") is None:
         return False
-    own = check_augmentation(assignment, SimpleNamespace(name="build_augmentation"), outcomes)
+    own = check_augmentation(assignment, assignment.question("build_augmentation"), outcomes)
     return not all(c.passed for c in own)
 
 
@@ -304,8 +303,9 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
 
 
 def check_transfer(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{TRANSFER['epochs']} epochs, batch {TRANSFER['batch']}, seed {TRANSFER['seed']}"
+    budget = f"{b.transfer['epochs']} epochs, batch {b.transfer['batch']}, seed {b.transfer['seed']}"
     if v is None:
         return [failed_check(f"trains a new head on a frozen base ({budget})", o, 5.0)]
     checks = []
@@ -325,8 +325,8 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
         checks.append(
             with_curves(
                 Check(
-                    f"accuracy of the new head on {len(yte)} held-out digits 5-9 after {budget}: {acc:.1%} (needs {TRANSFER_MIN_ACCURACY:.1%})",
-                    acc >= TRANSFER_MIN_ACCURACY,
+                    f"accuracy of the new head on {len(yte)} held-out digits 5-9 after {budget}: {acc:.1%} (needs {b.transfer_min_accuracy:.1%})",
+                    acc >= b.transfer_min_accuracy,
                     2.0,
                 ),
                 "build_transfer_model",
