@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from deepgrade.assignment import Assignment, Question
-from deepgrade.plan import build_calls
+from deepgrade.course.assignment import Assignment, Question
+from deepgrade.grading.plan import build_calls
+from deepgrade.grading.score import QuestionResult, grade_question
 from deepgrade.portable.call_runner import run_calls
 from deepgrade.sandbox import StepOutcome
-from deepgrade.score import QuestionResult, grade_question
 
 
 def outcomes(assignment: Assignment, question: Question, functions: dict[str, Callable]) -> dict[str, StepOutcome]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import nbformat
 import numpy as np
 
-from deepgrade import assignment as asg
+from deepgrade.course import assignment as asg
 from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)

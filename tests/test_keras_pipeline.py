@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from deepgrade import assignment as asg
-from deepgrade import notebook, pipeline
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook, pipeline
 from helpers import ROOT, filled_notebook, keras_module
 
 A = asg.load("keras", ROOT)

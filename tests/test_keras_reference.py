@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import notebook
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook
 from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)

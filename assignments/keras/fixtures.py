@@ -20,7 +20,7 @@ This module is what the engine loads (``cases()``, ``CHECKS``), what calibration
     check/plots.py       learning curves and the price plot, attached to checks as PNG data
     harness/             the programs run in the sandbox, real modules (harness.program)
 
-The folder is imported as a package (deepgrade.assignment.import_fixtures; in the student's
+The folder is imported as a package (deepgrade.course.assignment.import_fixtures; in the student's
 copy it is _deepgrade_check/), so its modules import each other relatively. Tests, benchmarks
 and the notebook builder import those modules themselves: nothing is re-exported here.
 """

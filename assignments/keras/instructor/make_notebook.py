@@ -1,4 +1,4 @@
-"""Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring: stable
+"""Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring.authoring: stable
 cell ids, and each stub's ``def`` line taken from the reference's signature (solutions/keras.py).
 
 PYTHONPATH=graders:. .venv/bin/python assignments/keras/instructor/make_notebook.py
@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from deepgrade.authoring import new_notebook
+from deepgrade.authoring.authoring import new_notebook
 
 HERE = Path(__file__).resolve().parents[1]  # the assignment folder (this file is in instructor/)
 
@@ -360,7 +360,7 @@ the same function writes Shakespeare- or Melville-like text.""",
 
 @functools.cache
 def _package() -> str:
-    from deepgrade.assignment import import_fixtures
+    from deepgrade.course.assignment import import_fixtures
 
     return import_fixtures("keras", HERE).__package__
 

@@ -6,7 +6,7 @@ Every module here is shipped as a whole, never picked file by file:
   ``MODULES``, ``worker.py``, runs as ``__main__``, and the others are importable there as
   plain top-level modules named after their files (``isolation.BOOT``), run when imported;
 - the student's copy is this folder, copied as ``_deepgrade_check/deepgrade/portable/`` next to the notebook
-  (``student.make_student_copy``), where ``grader.check`` runs ``student_runner.check``.
+  (``publish.student.make_student_copy``), where ``grader.check`` runs ``student_runner.check``.
 
 The rule that makes this possible (tests/test_portable.py proves it): a module here
 imports only numpy, the standard library and its siblings, never the rest of deepgrade.

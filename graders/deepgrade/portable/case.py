@@ -2,7 +2,7 @@
 
 Plain dataclasses, standard library only, so that they ship with the rest of
 ``deepgrade.portable`` (the sandbox and the student's copy): an assignment's fixtures build
-their cases with this one ``Case`` type wherever they run (``deepgrade.assignment`` re-exports it).
+their cases with this one ``Case`` type wherever they run (``deepgrade.course.assignment`` re-exports it).
 """
 
 from __future__ import annotations
