@@ -1,7 +1,8 @@
 """What every harness shares: a plain description of a model's layers, its training
 history as arrays, and model.fit with a clear message for one mistake Keras reports badly.
 
-Sent first, then the harness (harness/__init__.py): one program in the sandbox.
+A module: each harness imports its helpers from here (``from .common import fit_model, ...``);
+harness.program installs it beside the harness where the harness runs.
 """
 
 import os

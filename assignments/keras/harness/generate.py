@@ -1,5 +1,5 @@
 """generate: the student's text (as character codes) from the fixed model of generate_model.py
-(sent with common.py before this file); twice: with the student's sample_with_temperature,
+(imported from there, as common.py's with_name); twice: with the student's sample_with_temperature,
 and with generate_model.py's stand-in sampler in its place, so that generate is judged on its
 own (a right generate over a wrong or missing sampler is recognised)."""
 
