@@ -6,7 +6,7 @@ are overridden by ``thresholds.toml`` (written by ``deepgrade calibrate keras``:
 worst result with a margin), which ships with the student's copy so that grader.check agrees.
 Nothing is read at import: ``budgets()`` reads the environment and ``thresholds.toml`` when it
 is called, and every user (cases, judging, the notebook builder, the tests) asks it.
-Thresholds are justified in tests/test_keras_reference.py (reference over three seeds,
+Thresholds are justified in tests/assignments/keras/test_keras_reference.py (reference over three seeds,
 negative controls).
 """
 
@@ -28,7 +28,7 @@ DEFAULT_ORDER_MIN_ACCURACY = 0.90
 FORECAST = {"seed": 0, "epochs": 10, "batch": 64, "window": 24, "horizon": 6}  # 5 left GRU(8) near persistence
 DEFAULT_FORECAST_MAX_RATIO = 0.5  # model MSE / persistence MSE on the test period
 # Exercise 1: the stacked LSTM on GOOG (data/goog.npz). RMSE in dollars on the last 200 days
-# against two naive forecasts; thresholds from the panel in tests/test_keras_panel.py.
+# against two naive forecasts; thresholds from the panel in tests/assignments/keras/test_keras_panel.py.
 STOCK = {"seed": 0, "epochs": 30, "batch": 16}
 DEFAULT_STOCK_MAX_VS_PERSISTENCE = 1.5  # RMSE <= this x the persistence forecast's (tomorrow = today)
 DEFAULT_STOCK_MAX_VS_MEAN = 0.25  # RMSE <= this x the RMSE of forecasting the training period's mean
