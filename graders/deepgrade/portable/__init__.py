@@ -23,10 +23,12 @@ there is no package:
 """
 
 MODULES = (
+    "status.py",
     "wire.py",
     "outputs.py",
     "compare.py",
     "policy.py",
+    "spec.py",
     "feedback.py",
     "judge.py",
     "scoring.py",

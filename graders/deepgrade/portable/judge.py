@@ -9,20 +9,26 @@ student's own intermediate or parts: see dependencies.py). Shipped (see __init__
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
+    from . import wire
     from .compare import as_array, close, same_output, value_details
     from .feedback import Check, error_check
     from .outputs import _Missing, describe_type, parts, structure_problem
     from .policy import VALUES_WEIGHT, Policy
+    from .spec import CaseSpec
+    from .status import NOT_FINISHED
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
+    import wire
     from compare import as_array, close, same_output, value_details
     from feedback import Check, error_check
     from outputs import _Missing, describe_type, parts, structure_problem
     from policy import VALUES_WEIGHT, Policy
+    from spec import CaseSpec
+    from status import NOT_FINISHED
 
 
 FLOAT32_HINT = (
@@ -213,25 +219,47 @@ def _what_happened(ok: bool, error: dict | None) -> str:
         return "it returned normally"
     err = error or {}
     kind = str(err.get("type", "Error"))
-    if kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "Missing", "NotCallable", "Unreadable"):
+    if kind in NOT_FINISHED:
         return f"it did not run to the end ({err.get('message', kind)})"
     return f"it raised {kind}"
 
 
-def judge_call(
-    question: str,
-    label: str,
-    hidden: bool,
-    outputs: Any,
-    rtol: float,
-    atol: float,
-    expect_error: str | None,
-    ok: bool,
-    value: Any,
-    error: dict | None,
-    mutated: list[int],
+class Outcome(Protocol):
+    """What ``judge`` reads of a call's outcome: the grader's ``sandbox.StepOutcome`` and the
+    student copy's ``CallOutcome`` both have it. ``error``: {"type", "message", "where"} or None;
+    ``mutated``: the indices of the arguments the call changed."""
+
+    ok: bool
+    value: Any
+    error: dict | None
+    mutated: list
+
+
+@dataclass
+class CallOutcome:
+    """A call's outcome as ``call_runner.run_call`` returns it, decoded (the student copy's side).
+    hidden_phase: ran with the hidden calls (never, in the student copy)."""
+
+    ok: bool
+    value: Any = None
+    error: dict | None = None
+    mutated: list = field(default_factory=list)
+    hidden_phase: bool = False
+
+    @classmethod
+    def from_call(cls, out: dict) -> CallOutcome:
+        """From run_call's dict (its value decoded from the wire)."""
+        if out.get("ok"):
+            return cls(True, wire.decode(out["value"]), None, list(out.get("mutated", [])))
+        return cls(False, None, out.get("error"), [])
+
+
+def judge(
+    spec: CaseSpec,
+    outcome: Outcome,
     expected: Any,
     mutants: dict[str, Any],
+    *,
     explain: dict[str, str],
     policy: Policy,
     alternative: Alternative | None = None,
@@ -239,21 +267,41 @@ def judge_call(
 ) -> CaseResult:
     """Judge one call's outcome (a returned value, or an error) the same way everywhere.
 
+    spec: the case. expected: the reference's output (None where the call did not return or
+    must raise). mutants: mistake id -> that mistake's output on the same inputs. explain:
+    mistake id -> the explanation students read. policy: how the case's points split.
     alternative: what the case also accepts (``own_alternative``, or the reference composition
     over the student's own parts), or None. cause: for a call that did not return, the line that
-    names the student's other function that made it fail (parts.raised_part), or None."""
+    names the student's other function that made it fail (parts.raised_part), or None.
+    A call that ran with the hidden calls (``outcome.hidden_phase``) is shown as a hidden check:
+    what it returned or said may carry what they saw."""
+    hidden = spec.hidden or bool(getattr(outcome, "hidden_phase", False))
+    label = ("hidden check: " if hidden else "") + spec.description
+    ok, error = outcome.ok, outcome.error
+    expect_error = spec.expect_error
     if expect_error is not None:
         raised = not ok and (error or {}).get("type") == expect_error
         detail = [] if raised else [f"expected {expect_error} to be raised, but {_what_happened(ok, error)}"]
         check = Check(f"raises {expect_error} on {label}", raised, policy.expected_error, detail, hidden=hidden)
         return CaseResult(label, hidden, [check], expect_error=expect_error, raised=raised)
     if not ok:
-        weight = policy.case_weight(question, outputs)
+        weight = policy.case_weight(spec.question, spec.outputs)
         err = error or {"type": "Error", "message": "failed", "where": []}
         return CaseResult(label, hidden, [error_check(label, hidden, err, weight, cause)])
-    shape_weight, value_weights = policy.case_weights(question, outputs)
+    shape_weight, value_weights = policy.case_weights(spec.question, spec.outputs)
     checks = judge_case(
-        label, hidden, value, expected, outputs, mutants, explain, rtol, atol, shape_weight, value_weights, alternative
+        label,
+        hidden,
+        outcome.value,
+        expected,
+        spec.outputs,
+        mutants,
+        explain,
+        spec.rtol,
+        spec.atol,
+        shape_weight,
+        value_weights,
+        alternative,
     )
     right = any(c.passed for c in checks[1:])  # checks[0] is the shape check
-    return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(mutated))
+    return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(outcome.mutated))
