@@ -48,6 +48,7 @@ from pathlib import Path
 from . import settings
 from .assignment import Assignment, project_root
 from .portable.scoring import split_points
+from .portable.status import RowStatus
 from .results import SubmissionResult, fmt_points
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -325,10 +326,10 @@ def results_json(result: SubmissionResult) -> dict:
                 }
             )
     head = [f"{result.assignment}: {fmt_points(result.points)} / {fmt_points(result.max_points)} points"]
-    if result.status != "graded":
+    if result.status != RowStatus.GRADED:
         head.append(f"not graded: {result.reason}")
     head += [f"note: {n}" for n in result.notes]
-    if result.status in ("graded", "wrong-assignment"):  # its hidden checks ran
+    if result.status in (RowStatus.GRADED, RowStatus.WRONG_ASSIGNMENT):  # its hidden checks ran
         head.append("Hidden checks run on inputs you have not seen; their results are shown once grades are published.")
     return {
         "score": result.points,
@@ -342,7 +343,7 @@ def results_json(result: SubmissionResult) -> dict:
 def not_graded(reason: str, assignment: Assignment | None = None, name: str = "") -> dict:
     """results.json for a submission that could not be graded: 0 points and the reason
     (every question of the assignment, when it could be loaded, as a failed test)."""
-    return results_json(SubmissionResult.not_graded(assignment, "", "error", reason, name=name))
+    return results_json(SubmissionResult.not_graded(assignment, "", RowStatus.ERROR, reason, name=name))
 
 
 SETUP_FAILURE_OUTPUT = (

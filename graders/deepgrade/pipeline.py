@@ -17,6 +17,7 @@ from pathlib import Path
 from . import notebook, sandbox
 from .assignment import Assignment, load
 from .plan import build_calls, call_id
+from .portable.status import ErrorKind, RowStatus, StepStatus
 from .results import QuestionResult, SubmissionResult, missing_question
 from .score import grade_question
 
@@ -78,7 +79,7 @@ def score_run(
         outcomes = {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}
         result = grade_question(assignment, q, outcomes, others=run.calls)
         kinds = {(o.error or {}).get("type") for o in outcomes.values() if not o.ok}
-        if q.name not in defined and "Missing" in kinds and all(_missing(o) for o in outcomes.values()):
+        if q.name not in defined and ErrorKind.MISSING in kinds and all(_missing(o) for o in outcomes.values()):
             # only when the name is nowhere: a lambda, a def inside an if or an assignment
             # defines it too, and then its calls' own errors are what the student must see
             result = missing_question(q, f"no function named {q.name} is defined in the notebook")
@@ -103,7 +104,7 @@ def grade_cells(
 
 def _missing(outcome: sandbox.StepOutcome) -> bool:
     """A call that did not run because its function does not exist (or a call depending on one)."""
-    return not outcome.ok and (outcome.error or {}).get("type") in ("Missing", "Skipped")
+    return not outcome.ok and (outcome.error or {}).get("type") in (ErrorKind.MISSING, ErrorKind.SKIPPED)
 
 
 def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResult:
@@ -126,7 +127,7 @@ def grade_notebook(
     try:
         cells = notebook.load(path)
     except notebook.NotebookError as exc:
-        return SubmissionResult.not_graded(assignment, str(path), "unreadable", str(exc), sha256=digest), None
+        return SubmissionResult.not_graded(assignment, str(path), RowStatus.UNREADABLE, str(exc), sha256=digest), None
     defined = notebook.defined_functions(cells)
     if not defined & {q.name for q in assignment.questions}:
         reason = f"the notebook defines none of this assignment's functions ({', '.join(q.name for q in assignment.questions[:3])}, ...): is it the right assignment?"
@@ -136,20 +137,18 @@ def grade_notebook(
         run = run_cells(assignment, cells)
     questions = score_run(assignment, run, defined)
     notes = list(run.notes)
-    failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in ("ok", "not run")]
+    failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in (StepStatus.OK, StepStatus.NOT_RUN)]
     for i, o in failed_cells[:5]:
         err = o.error or {}
         notes.append(f"cell {i + 1} of the notebook: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
-    incidents = sorted(
-        {o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"}
-    )
+    incidents = sorted({o.status for o in (*run.cells.values(), *run.calls.values()) if o.status.stopped})
     if reason:
         notes.insert(0, reason)
         return SubmissionResult(
             str(path),
             assignment.name,
             questions,
-            status="wrong-assignment",
+            status=RowStatus.WRONG_ASSIGNMENT,
             reason=reason,
             notes=notes,
             isolation=run.isolation,

@@ -73,6 +73,7 @@ from .isolation import (
 )
 from .portable import wire
 from .portable.dependencies import read_records
+from .portable.status import ErrorKind, Event, StepStatus
 from .stored import StoredError, decode_fields, encode_fields
 
 __all__ = ["Limits", "RunResult", "SetupError", "StepOutcome", "isolation_mode", "run"]
@@ -91,13 +92,14 @@ _TOO_LONG = f"a message larger than the grader accepts (a value over {MAX_RESULT
 
 @dataclass
 class StepOutcome:
-    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run.
+    """What happened to one cell or call. status: a StepStatus (ok, error, timeout, crashed,
+    memory, not run; portable/status.py), stored as its text.
 
     error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}; for an error
     reported by the sandbox, "from": "sandbox" and each frame's "code" is the grader's own
     copy of that line of the notebook (never text from the channel)."""
 
-    status: str
+    status: StepStatus
     value: object = None
     error: dict | None = None
     mutated: list = field(default_factory=list)
@@ -108,9 +110,13 @@ class StepOutcome:
     # the calls it made to the student's other functions ([uses]): portable.dependencies.Record list
     parts: list = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # typed, whatever gave it (a status read back from a stored run is its plain text)
+        self.status = StepStatus(self.status)
+
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == StepStatus.OK
 
     def to_dict(self) -> dict:
         """Every field, by name, in stored.py's lossless form (a field added later is
@@ -163,18 +169,18 @@ class RunResult:
         )
 
 
-def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[str, str]:
+def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[StepStatus, str]:
     what = f"cell {int(step[5:]) + 1}" if step.startswith("cell:") else "this call"
     if kind == "timeout":
-        return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
+        return StepStatus.TIMEOUT, f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
     if kind == "memory":
-        return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
+        return StepStatus.MEMORY, f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
     if kind == "files":  # each file costs kernel memory: the memory status, with its own reason
-        return "memory", f"{what} made more than {limits.inodes:,} files and folders (the sandbox's limit)"
-    return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
+        return StepStatus.MEMORY, f"{what} made more than {limits.inodes:,} files and folders (the sandbox's limit)"
+    return StepStatus.CRASHED, f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
 
 
-def _grader_error(kind: str, message: str) -> dict:
+def _grader_error(kind: ErrorKind, message: str) -> dict:
     return {"type": kind, "message": message, "where": []}
 
 
@@ -302,7 +308,7 @@ class _State:
     def record(self, step: str, outcome: StepOutcome) -> None:
         if step.startswith("cell:"):
             i = int(step[5:])
-            if outcome.status in ("timeout", "crashed", "memory"):
+            if outcome.status.stopped:
                 self.stopped_cells.add(i)
             self.results_cells.setdefault(i, outcome)  # the first run's outcome only
         else:
@@ -316,7 +322,7 @@ class _State:
         for cid in self.order:
             o = self.results_calls.get(cid)
             fn = self.calls[cid]["function"]
-            if o is not None and o.status in ("timeout", "crashed", "memory") and fn not in bad:
+            if o is not None and o.status.stopped and fn not in bad:
                 bad[fn] = o
         for cid in self.order:
             fn = self.calls[cid]["function"]
@@ -324,13 +330,15 @@ class _State:
                 continue
             first = bad[fn]
             message = f"not run again: {fn} was stopped on an earlier check ({first.error['message']})"
-            self.results_calls[cid] = StepOutcome(first.status, error=_grader_error(first.status.capitalize(), message))
+            self.results_calls[cid] = StepOutcome(first.status, error=_grader_error(first.status.error_kind, message))
 
     def result(self, mode: str, why: str = "not run: the submission's time budget was used up") -> RunResult:
         for i, _ in self.cells:
-            self.results_cells.setdefault(i, StepOutcome("not run"))
+            self.results_cells.setdefault(i, StepOutcome(StepStatus.NOT_RUN))
         for cid in self.order:
-            self.results_calls.setdefault(cid, StepOutcome("not run", error=_grader_error("NotRun", why)))
+            self.results_calls.setdefault(
+                cid, StepOutcome(StepStatus.NOT_RUN, error=_grader_error(ErrorKind.NOT_RUN, why))
+            )
         return RunResult(self.results_cells, self.results_calls, self.notes, mode)
 
 
@@ -570,7 +578,9 @@ class _Channel:
                 if kind == "message too long"
                 else f"the grader's results channel received a malformed or forged message ({kind})"
             )
-            self.state.record(self.current, StepOutcome("error", error=_grader_error("Protocol", message)))
+            self.state.record(
+                self.current, StepOutcome(StepStatus.ERROR, error=_grader_error(ErrorKind.PROTOCOL, message))
+            )
             self.current = None
             self.clock = time.monotonic()
             self.discard = True  # the step's own report, if it comes, is not believed
@@ -586,7 +596,7 @@ class _Channel:
 
     def _accept(self, msg: dict) -> bool:
         ev = msg["ev"]
-        if ev == "start":
+        if ev == Event.START:
             if self.current is None and self.expect and msg["step"] == self.expect[0]:
                 self.current = self.expect.popleft()
                 self.started_any = True
@@ -598,19 +608,20 @@ class _Channel:
             if self.discard:
                 return False
             raise ChannelError("a step started out of turn")
-        if ev == "done":
+        if ev == Event.DONE:
             if self.current is None and not self.expect and self.end_sent:
                 return True
             if self.discard:
                 return False
             raise ChannelError("'done' before the work was done")
-        step = f"cell:{msg['i']}" if ev == "cell" else f"call:{msg['id']}"
+        step = f"cell:{msg['i']}" if ev == Event.CELL else f"call:{msg['id']}"
         if self.current != step:
             if self.discard:
                 return False
             raise ChannelError("a result for a step that is not running")
-        if ev == "cell":
-            outcome = StepOutcome("ok" if msg["ok"] else "error", error=_error(msg["error"], self.state))
+        if ev == Event.CELL:
+            status = StepStatus.OK if msg["ok"] else StepStatus.ERROR
+            outcome = StepOutcome(status, error=_error(msg["error"], self.state))
         else:
             outcome = _call_outcome(msg, self.state)
         self.state.record(step, outcome)
@@ -652,9 +663,7 @@ class _Channel:
         status, message = _describe_stop(kind, step, budget, self.limits)
         self.state.record(
             step,
-            StepOutcome(
-                status, error=_grader_error(status.capitalize(), message), seconds=time.monotonic() - self.clock
-            ),
+            StepOutcome(status, error=_grader_error(status.error_kind, message), seconds=time.monotonic() - self.clock),
         )
         return False
 
@@ -702,14 +711,14 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
         error = _error(msg["error"], state)
         if hidden:
             error["hidden"] = True
-        return StepOutcome("error", error=error, seconds=seconds, parts=records)
+        return StepOutcome(StepStatus.ERROR, error=error, seconds=seconds, parts=records)
     try:
         value = wire.decode(msg["value"])
     except Exception:  # WireError, RecursionError, MemoryError: its text may quote the value
-        return StepOutcome("error", error=_grader_error("Unreadable", UNREADABLE))
+        return StepOutcome(StepStatus.ERROR, error=_grader_error(ErrorKind.UNREADABLE, UNREADABLE))
     size = _float64_bytes(value)
     if size > MAX_RESULT_BYTES or state.value_bytes + size > MAX_VALUE_BYTES:
-        return StepOutcome("error", error=_grader_error("Unreadable", TOO_LARGE))
+        return StepOutcome(StepStatus.ERROR, error=_grader_error(ErrorKind.UNREADABLE, TOO_LARGE))
     state.value_bytes += size
     if hidden:
         value = _blind(value)
@@ -717,7 +726,7 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
     # ("argument N was changed") as the student's process chose it
     n_args = len(state.calls[msg["id"]].get("args", [])) if msg["id"] in state.calls else 0
     mutated = sorted({i for i in msg.get("mutated", []) if 0 <= i < n_args})
-    return StepOutcome("ok", value=value, mutated=mutated, seconds=seconds, parts=records)
+    return StepOutcome(StepStatus.OK, value=value, mutated=mutated, seconds=seconds, parts=records)
 
 
 UNREADABLE = "the value returned could not be read (not plain numbers, tuples, dicts, None or short strings)"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .assignment import Assignment
 from .contract import DEFAULT_PASS_PERCENT
+from .portable.status import RowStatus
 from .results import fmt_points
 
 BINS = 10  # histogram: 0-10 %, ..., 90-100 % (100 % in the last bin)
@@ -45,7 +46,7 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
     """Numbers for the instructor: graded submissions' statistics, the others counted apart,
     a row per submission, incidents with the submissions they hit."""
     rows = list(zip(submissions, results))
-    graded = [(s, r) for s, r in rows if r.status == "graded"]
+    graded = [(s, r) for s, r in rows if r.status == RowStatus.GRADED]
     pass_percent = float(getattr(assignment, "meta", {}).get("pass_percent", DEFAULT_PASS_PERCENT))
     pcts = [_percent(r.points, assignment.max_points) for _, r in graded]
     per_q = {}
@@ -81,7 +82,7 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
         "rows": len(rows),
         "graded": len(graded),
         "statuses": dict(statuses),
-        "not_graded": {k: n for k, n in statuses.items() if k != "graded"},
+        "not_graded": {k: n for k, n in statuses.items() if k != RowStatus.GRADED},
         "mean_percent": round(statistics.fmean(pcts), 1) if pcts else 0.0,
         "median_percent": round(statistics.median(pcts), 1) if pcts else 0.0,
         "pass_percent": pass_percent,

@@ -23,9 +23,11 @@ import numpy as np
 try:  # the deepgrade package, or the student copy's package
     from . import wire
     from .dependencies import Recorder
+    from .status import ErrorKind
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
     from dependencies import Recorder
+    from status import ErrorKind
 
 
 def resolve(arg, kept: dict):
@@ -77,13 +79,13 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
         if target is None:
             return {
                 "ok": False,
-                "error": {"type": "Missing", "message": f"no function named {name} is defined", "where": []},
+                "error": {"type": ErrorKind.MISSING, "message": f"no function named {name} is defined", "where": []},
             }
         if not callable(target):
             return {
                 "ok": False,
                 "error": {
-                    "type": "NotCallable",
+                    "type": ErrorKind.NOT_CALLABLE,
                     "message": f"{name} is a {type(target).__name__}, not a function",
                     "where": [],
                 },
@@ -92,7 +94,7 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
         args = [resolve(a, kept) for a in call.get("args", [])]
         kwargs = {k: resolve(v, kept) for k, v in call.get("kwargs", {}).items()}
     except LookupError as exc:
-        return {"ok": False, "error": {"type": "Skipped", "message": str(exc), "where": []}}
+        return {"ok": False, "error": {"type": ErrorKind.SKIPPED, "message": str(exc), "where": []}}
     before = [copy.deepcopy(a) for a in args]
     recorder = Recorder((call.get("parts") or []) if harness is None else [])
     records = {"parts": recorder.records} if recorder.names else {}
@@ -117,7 +119,7 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
         return {
             "ok": False,
             "error": {
-                "type": "Unreadable",
+                "type": ErrorKind.UNREADABLE,
                 "message": f"the value returned could not be read: {type(exc).__name__}",
                 "where": [],
             },

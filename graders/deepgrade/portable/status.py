@@ -83,6 +83,7 @@ class Event(StrEnum):
 class RowStatus(StrEnum):
     """What a submission's gradebook row is. Rows other than GRADED have 0 points and a reason."""
 
+    TO_GRADE = ""  # intake's row of a submission still to grade (falsy); never a result's status
     GRADED = "graded"
     UNREADABLE = "unreadable"  # not a notebook, or no readable notebook in it
     WRONG_ASSIGNMENT = "wrong-assignment"  # a notebook of another assignment
