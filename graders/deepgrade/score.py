@@ -27,7 +27,7 @@ def grade_case(
     outcome: StepOutcome,
     outcomes: dict[str, StepOutcome] | None = None,
 ) -> CaseResult:
-    """One compared case's outcome, judged (expected and mutant outputs computed here).
+    """One compared case's outcome, judged (expected outputs and the mistakes' outputs computed here).
 
     outcomes: every call's outcome (the intermediate of a case with ``own_input``; a part of a
     composite that never finished on its own checks)."""

@@ -48,7 +48,7 @@ def test_{name}({params}):
 
 
 def public_data(assignment: Assignment) -> dict:
-    """Public cases with expected and mutant outputs, computed here from the reference."""
+    """Public cases with expected outputs and the catalogued mistakes' outputs, computed here."""
     questions = {}
     for q in assignment.questions:
         cases = []
@@ -104,16 +104,16 @@ def _trains_locally(assignment: Assignment, question) -> bool:
 
 def _case_entry(assignment: Assignment, q: Question, case: Case) -> dict:
     """The case's specification (``plan.case_spec``, the very one the sandbox plan is made of) and,
-    for a public compared case, its public answers: ``expected``, ``mutants`` (mistake id -> output),
+    for a public compared case, its public answers: ``expected``, ``mistakes`` (mistake id -> its output),
     ``own_input`` and ``composite`` (what grader.check needs to judge it on the student's own
     intermediate or parts, as the grader does)."""
     spec = case_spec(assignment, q, case)
     if spec.hidden:
         spec = replace(spec, compare=False)  # shipped only as the input of a public case
-    entry = {**spec.to_dict(), "expected": None, "mutants": {}}
+    entry = {**spec.to_dict(), "expected": None, "mistakes": {}}
     if spec.compare and case.expect_error is None:
         entry["expected"] = wire.encode(assignment.expected(case, q.name))
-        entry["mutants"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, q.name).items()}
+        entry["mistakes"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, q.name).items()}
         if case.own_input is not None:
             entry["own_input"] = _own_input_entry(assignment, q, case)
         composite = dependencies.candidates(assignment, q, case)

@@ -48,7 +48,7 @@ class Alternative:
     value split by the case's ``outputs``), or None where it is not known (the feedback
     still names the wrong function). ``note``: said on a part that passes through it;
     ``wrong``: on a part that matches neither; ``unknown``: on a part that fails where the
-    alternative cannot judge it. ``mutants``: each catalogued mistake's output on the
+    alternative cannot judge it. ``mistakes``: each catalogued mistake's output on the
     student's intermediate (mistake id -> output), to name a mistake there too.
     """
 
@@ -56,7 +56,7 @@ class Alternative:
     note: str
     wrong: str
     unknown: str
-    mutants: dict[str, Any] = field(default_factory=dict)
+    mistakes: dict[str, Any] = field(default_factory=dict)
 
 
 def _alternative_part(alternative: Alternative | None, alt_parts: dict, label: str, ea: np.ndarray, atol: float):
@@ -79,7 +79,7 @@ def judge_case(
     got: Any,
     expected: Any,
     outputs: Any,
-    mutant_outputs: dict[str, Any],
+    mistake_outputs: dict[str, Any],
     explain: dict[str, str],
     rtol: float,
     atol: float,
@@ -89,7 +89,7 @@ def judge_case(
 ) -> list[Check]:
     """Shape check, then a values check per output part, with diagnoses.
 
-    mutant_outputs: mistake id -> that mistake's output on the same inputs.
+    mistake_outputs: mistake id -> that mistake's output on the same inputs.
     explain: mistake id -> the explanation students read.
     shape_weight, value_weights (label -> weight): from ``Policy.case_weights``.
     alternative: a part also passes when it matches this (see ``Alternative``).
@@ -97,8 +97,8 @@ def judge_case(
     exp_parts = parts(expected, outputs)
     alt_parts = parts(alternative.expected, outputs) if alternative and alternative.expected is not None else {}
     got_parts = parts(got, outputs)
-    mut_parts = {mid: parts(out, outputs) for mid, out in mutant_outputs.items()}
-    alt_mut_parts = {mid: parts(out, outputs) for mid, out in (alternative.mutants if alt_parts else {}).items()}
+    mistake_parts = {mid: parts(out, outputs) for mid, out in mistake_outputs.items()}
+    alt_mistake_parts = {mid: parts(out, outputs) for mid, out in (alternative.mistakes if alt_parts else {}).items()}
     weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
@@ -164,14 +164,14 @@ def judge_case(
                     check.details.append(FLOAT32_HINT.format(dtype=raw.dtype.name))
                 check.details += value_details(ea if aa is None else aa, ga, rtol, atol, hidden)
         if not check.passed:
-            for mid, mp in mut_parts.items():
+            for mid, mp in mistake_parts.items():
                 mo = mp.get(label)
                 if mo is not None and not same_output(mo, e, rtol, atol) and same_output(ga, mo, rtol, atol):
                     check.diagnosis.append(mid)
                     check.details.append(explain.get(mid, mid))
             if ga is not None and label in alt_parts:
                 # a known mistake, made on the student's own intermediate
-                for mid, mp in alt_mut_parts.items():
+                for mid, mp in alt_mistake_parts.items():
                     mo = mp.get(label)
                     if (
                         mid not in check.diagnosis
@@ -183,7 +183,7 @@ def judge_case(
                         check.details.append(explain.get(mid, mid))
         if not check.passed and not check.diagnosis and len(shape_check.details) and not shapes_ok:
             # a wrong shape that a known mistake produces: say which
-            for mid, mp in mut_parts.items():
+            for mid, mp in mistake_parts.items():
                 mo = as_array(mp.get(label))
                 if (
                     mo is not None
@@ -258,7 +258,7 @@ def judge(
     spec: CaseSpec,
     outcome: Outcome,
     expected: Any,
-    mutants: dict[str, Any],
+    mistakes: dict[str, Any],
     *,
     explain: dict[str, str],
     policy: Policy,
@@ -268,7 +268,7 @@ def judge(
     """Judge one call's outcome (a returned value, or an error) the same way everywhere.
 
     spec: the case. expected: the reference's output (None where the call did not return or
-    must raise). mutants: mistake id -> that mistake's output on the same inputs. explain:
+    must raise). mistakes: mistake id -> that mistake's output on the same inputs. explain:
     mistake id -> the explanation students read. policy: how the case's points split.
     alternative: what the case also accepts (``own_alternative``, or the reference composition
     over the student's own parts), or None. cause: for a call that did not return, the line that
@@ -295,7 +295,7 @@ def judge(
         outcome.value,
         expected,
         spec.outputs,
-        mutants,
+        mistakes,
         explain,
         spec.rtol,
         spec.atol,

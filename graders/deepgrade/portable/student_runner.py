@@ -116,7 +116,7 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
                 spec,
                 outcome,
                 wire.decode(entry["expected"]) if returned else None,
-                {mid: wire.decode(v) for mid, v in entry["mutants"].items()} if returned else {},
+                {mid: wire.decode(v) for mid, v in entry["mistakes"].items()} if returned else {},
                 explain=explain,
                 policy=policy,
                 alternative=alternative,
