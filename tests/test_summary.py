@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from deepgrade import summary
+from deepgrade.contract import Contract
 from deepgrade.intake import Submission
 from deepgrade.pipeline import SubmissionResult
 from deepgrade.score import QuestionResult
@@ -20,13 +21,14 @@ from deepgrade.score import QuestionResult
 QUESTIONS = [SimpleNamespace(name="relu", points=4.0), SimpleNamespace(name="softmax", points=6.0)]
 
 
-def assignment(**meta):
+def assignment(**toml):
+    """A stand-in with the assignment's typed contract (``toml``: its keys, e.g. pass_percent)."""
     return SimpleNamespace(
         name="cnn",
         title="CNN",
         max_points=10.0,
         questions=QUESTIONS,
-        meta=meta,
+        contract=Contract(Path("assignment.toml"), "cnn", "CNN", "cnn.ipynb", {"relu": 4.0, "softmax": 6.0}, **toml),
         mistakes={},
         notebook=Path("cnn.ipynb"),
     )

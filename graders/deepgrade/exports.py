@@ -95,7 +95,7 @@ def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -
     assignment.toml the column is '<title> (<id>)' and updates that assignment; without
     it the column is named by the assignment's title and Canvas creates a new assignment.
     """
-    cid = str(getattr(assignment, "meta", {}).get("canvas_assignment_id", "")).strip()
+    cid = str(assignment.contract.canvas_assignment_id if assignment.contract else "").strip()
     col = f"{assignment.title} ({cid})" if cid else f"{assignment.name}: {assignment.title}"[:80]
     rows = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col],

@@ -149,14 +149,12 @@ def _project_requirements(root: Path) -> tuple[list[str], dict[str, list[str]]]:
     return base, extras
 
 
-def _requirements(root: Path, assignment: Assignment) -> list[str]:
-    """deepgrade's dependencies plus those of the extras the assignment declares
-    (``extras = ["keras"]`` in its assignment.toml); an extra may name another
-    (``tf = ["deepgrade[keras]"]``)."""
+def _requirements(root: Path, name: str, declared: list[str]) -> list[str]:
+    """deepgrade's dependencies plus those of the extras the assignment ``name`` declares
+    (``extras = ["keras"]`` in its assignment.toml, ``Contract.extras``); an extra may name
+    another (``tf = ["deepgrade[keras]"]``)."""
     reqs, extras = _project_requirements(root)
-    wanted = assignment.meta.get("extras", [])
-    if isinstance(wanted, str):
-        wanted = [wanted]
+    wanted = list(declared)
     seen: set[str] = set()
     while wanted:
         extra = wanted.pop(0)
@@ -165,7 +163,7 @@ def _requirements(root: Path, assignment: Assignment) -> list[str]:
         seen.add(extra)
         if extra not in extras:
             raise ValueError(
-                f"assignments/{assignment.name}/assignment.toml: extras: no extra named {extra!r} "
+                f"assignments/{name}/assignment.toml: extras: no extra named {extra!r} "
                 f"(deepgrade has: {', '.join(sorted(extras))})"
             )
         for req in extras[extra]:
@@ -277,7 +275,12 @@ def export(assignment: Assignment | str, out_zip: Path | str, root: Path | None 
             add_text(zf, "README.md", "# deepgrade\n\nThe Gradescope autograder of one assignment.\n")
         add_text(zf, "setup.sh", SETUP_SH.format(), executable=True)
         add_text(zf, "run_autograder", RUN_AUTOGRADER.format(name=name, version=version), executable=True)
-        add_text(zf, "requirements.txt", "\n".join(_requirements(root, assignment)) + "\n")
+        add_text(
+            zf,
+            "requirements.txt",
+            "\n".join(_requirements(root, assignment.name, assignment.contract.extras if assignment.contract else []))
+            + "\n",
+        )
     return out_zip
 
 

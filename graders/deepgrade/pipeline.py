@@ -23,21 +23,16 @@ from .score import grade_question
 
 
 def limits_for(assignment: Assignment) -> sandbox.Limits:
-    """The sandbox's limits from the assignment's [limits] (defaults: contract.py)."""
-    limits = {
-        "cell_seconds": assignment.cell_seconds,
-        "call_seconds": assignment.call_seconds,
-        "total_seconds": assignment.total_seconds,
-        "memory_bytes": int(assignment.memory_gb * 1024**3),
-    }
-    if assignment.contract is not None:  # disk quotas, where this sandbox has them
-        known = {f.name for f in dataclasses.fields(sandbox.Limits)}
-        disk_mb, inodes = assignment.contract.limits.disk_mb, assignment.contract.limits.inodes
-        if disk_mb is not None and "disk_bytes" in known:
-            limits["disk_bytes"] = disk_mb * 1024**2
-        if inodes is not None and "inodes" in known:
-            limits["inodes"] = inodes
-    return sandbox.Limits(**limits)
+    """The sandbox's limits: the assignment's ``[limits]`` (contract.Limits, the one limits type,
+    defaults there), with the assignment's own times and memory (a caller may change those)."""
+    base = assignment.contract.limits if assignment.contract is not None else sandbox.Limits()
+    return dataclasses.replace(
+        base,
+        cell_seconds=assignment.cell_seconds,
+        call_seconds=assignment.call_seconds,
+        total_seconds=assignment.total_seconds,
+        memory_bytes=int(assignment.memory_gb * 1024**3),
+    )
 
 
 def private_paths(assignment: Assignment) -> list[str]:

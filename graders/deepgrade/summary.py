@@ -47,7 +47,7 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
     a row per submission, incidents with the submissions they hit."""
     rows = list(zip(submissions, results))
     graded = [(s, r) for s, r in rows if r.status == RowStatus.GRADED]
-    pass_percent = float(getattr(assignment, "meta", {}).get("pass_percent", DEFAULT_PASS_PERCENT))
+    pass_percent = float(assignment.contract.pass_percent if assignment.contract else DEFAULT_PASS_PERCENT)
     pcts = [_percent(r.points, assignment.max_points) for _, r in graded]
     per_q = {}
     for q in assignment.questions:
