@@ -81,3 +81,17 @@ def test_a_forged_event_is_a_channel_error(ev):
     line = json.dumps({"ev": ev, "step": "cell:0"}).encode()
     with pytest.raises(ChannelError):
         decode_message(line)
+
+
+def test_the_readme_words_table_lists_every_status():
+    import re
+
+    from helpers import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Words") :]
+    section = section[: section.index("\n### ")]
+    for kind in WORDS:
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{kind.__name__}` |"))
+        listed = re.findall(r"`([^`]+)`", row.split("|")[3])
+        assert listed == [m.value for m in kind if m.value], kind.__name__
