@@ -3,7 +3,10 @@
 The same code judges in the grader and in ``grader.check``: a shape check, then a values check
 per output part; a part whose values differ is matched against the catalogue of known mistakes;
 an ``Alternative`` is a second expected value a case accepts (a function judged on the
-student's own intermediate or parts: see dependencies.py). Shipped (see __init__.py).
+student's own intermediate or parts: see dependencies.py). ``judge(spec, outcome, ...)`` is
+the one entry point: the grader (``score.grade_case``) and grader.check
+(``student_runner.run_question``) both call it with the case's ``spec.CaseSpec``.
+Shipped (see __init__.py).
 """
 
 from __future__ import annotations
