@@ -54,9 +54,10 @@ def _spec(assignment: Assignment, question: Question, case: Case) -> CaseSpec:
 
 
 def build_calls(assignment: Assignment, questions: list[str] | None = None) -> list[dict]:
-    """One call per case, in question order; Ref arguments stay inside the sandbox."""
+    """One call per case, in question order; Ref arguments stay inside the sandbox. Made afresh
+    (not the memoised spec): the batch's fingerprint hashes it and sees a fixture changed in place."""
     return [
-        case_spec(assignment, q, case).call()
+        _spec(assignment, q, case).call()
         for q in assignment.questions
         if questions is None or q.name in questions
         for case in q.cases
