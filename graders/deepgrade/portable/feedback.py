@@ -61,7 +61,7 @@ BUILTIN_EXCEPTIONS = _builtin_exceptions()
 
 
 # what the sandbox's worker says itself (the grader's phrase replaces its text on hidden checks)
-WORKER_STATUSES = {
+WORKER_ERRORS = {
     ErrorKind.MISSING: "the function is not defined in the notebook",
     ErrorKind.NOT_CALLABLE: "the name is defined, but not as a function",
     ErrorKind.SKIPPED: "not run: it depends on an earlier check that did not return",
@@ -69,7 +69,7 @@ WORKER_STATUSES = {
 }
 
 
-GRADER_STATUSES = (ErrorKind.TIMEOUT, ErrorKind.CRASHED, ErrorKind.MEMORY, ErrorKind.NOT_RUN, ErrorKind.PROTOCOL)
+GRADER_ERRORS = (ErrorKind.TIMEOUT, ErrorKind.CRASHED, ErrorKind.MEMORY, ErrorKind.NOT_RUN, ErrorKind.PROTOCOL)
 
 
 STUB_MESSAGES = ("", "YOUR CODE HERE", "# YOUR CODE HERE")
@@ -139,17 +139,17 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float, cause
     quiet = hidden or bool(error.get("hidden"))
     if untrusted and quiet:
         hint = _numpy2_hint(kind, message)
-        if kind in WORKER_STATUSES:
-            text = [WORKER_STATUSES[kind]]
+        if kind in WORKER_ERRORS:
+            text = [WORKER_ERRORS[kind]]
         elif kind == "NotImplementedError":
             text = ["raised NotImplementedError (not implemented yet?)"]
-        elif kind in BUILTIN_EXCEPTIONS and kind not in GRADER_STATUSES:
+        elif kind in BUILTIN_EXCEPTIONS and kind not in GRADER_ERRORS:
             text = [f"raised {kind}" + (f" ({hint})" if hint else "")]
         else:
             text = ["raised an exception of a class defined in the notebook"]
     elif kind == ErrorKind.MISSING:
         text = [message + " (define it in a code cell, with exactly this name)"]
-    elif (kind in GRADER_STATUSES and not untrusted) or kind in WORKER_STATUSES:
+    elif (kind in GRADER_ERRORS and not untrusted) or kind in WORKER_ERRORS:
         # a class the student named "Timeout" is not the grader's status: shown as raised below
         text = [message or kind]
     elif kind == "NotImplementedError":
