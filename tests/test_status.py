@@ -95,3 +95,14 @@ def test_the_readme_words_table_lists_every_status():
         row = next(line for line in section.splitlines() if line.startswith(f"| `{kind.__name__}` |"))
         listed = re.findall(r"`([^`]+)`", row.split("|")[3])
         assert listed == [m.value for m in kind if m.value], kind.__name__
+
+
+def test_a_stored_row_with_a_status_that_is_not_one_is_graded_again(tmp_path):
+    from deepgrade import batch
+
+    path = tmp_path / "ada.json"
+    row = SubmissionResult("ada.ipynb", "cnn", [], status=RowStatus.GRADED).to_dict()
+    path.write_text(json.dumps({"version": batch.RESULT_VERSION, "result": row}))
+    assert batch._stored(path)["result"]["status"] == "graded"
+    path.write_text(json.dumps({"version": batch.RESULT_VERSION, "result": {**row, "status": "lost"}}))
+    assert batch._stored(path) is None  # not a row this version writes: no traceback, a new grading
