@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/feedback_cost.py [N]
 
-On the synthetic cnn class of tests/similarity_class.py (42 students; N > 42 repeats it),
+On the synthetic cnn class of tests/support/similarity_class.py (42 students; N > 42 repeats it),
 with made-up results (every question half marks, one failing check with a detail): the
 one-time imports (nbconvert and the exporter; copydetect), then milliseconds per
 submission to read and parse the notebook, build its annotated .ipynb and .html
@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "graders"), str(ROOT)]
 
 
 def main(n: int) -> None:
     t = time.perf_counter()
-    from deepgrade import annotate, similarity
+    from deepgrade.reports import annotate, similarity
 
     annotate.prewarm()
     similarity._copydetect()
@@ -33,11 +33,11 @@ def main(n: int) -> None:
     import nbformat
     from similarity_class import build_class
 
-    from deepgrade import assignment as asg
-    from deepgrade import functions
-    from deepgrade import notebook as nbio
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import notebook as nbio
+    from deepgrade.grading.results import QuestionResult, SubmissionResult
     from deepgrade.portable.feedback import Check
-    from deepgrade.results import QuestionResult, SubmissionResult
+    from deepgrade.reports import functions
 
     a = asg.load("cnn", ROOT)
     students, _ = build_class("cnn", 0)

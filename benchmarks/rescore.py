@@ -30,12 +30,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "examples"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "examples"), str(ROOT / "tests" / "support")]
 
 import make_class  # noqa: E402
 import nbformat  # noqa: E402
 
-from deepgrade import assignment as asg  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
 
 
 def grade(name: str, course: Path, class_dir: Path, out: Path, workers: int, *extra: str) -> tuple[float, str]:
