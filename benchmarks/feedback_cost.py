@@ -1,4 +1,4 @@
-"""Print what the annotated notebooks and the similarity report cost per submission (issue 22).
+"""Print what the annotated notebooks and the similarity report cost per submission.
 
     .venv/bin/python benchmarks/feedback_cost.py [N]
 

@@ -1,4 +1,4 @@
-"""Print how well the similarity report (similarity.py) finds disguised copies (issue 22).
+"""Print how well the similarity report (similarity.py) finds disguised copies.
 
     .venv/bin/python benchmarks/similarity.py [cnn rnn gated] [--seeds 0,1,2] [--scale N]
 

@@ -1,6 +1,6 @@
 """Fixtures of the `rnn` assignment: public hand-checkable cases and hidden seeded ones.
 
-Hidden cases follow the issue's constraints: T >= 3, a non-zero upstream gradient at
+Hidden cases follow these constraints: T >= 3, a non-zero upstream gradient at
 every step, N > 1 and D, H, K all different (so a transposed or swapped weight cannot
 go unnoticed). rnn_backward and hidden_grad_norms receive the student's OWN cache: the
 case calls their rnn_forward first (keep=True) and passes its third element on with a

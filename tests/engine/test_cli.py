@@ -192,7 +192,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_student_out_dot_inside_assignments_deletes_nothing(tmp_path):
-    """The issue's case: `deepgrade student cnn --out .` run inside assignments/ deleted assignments/cnn."""
+    """The reported case: `deepgrade student cnn --out .` run inside assignments/ deleted assignments/cnn."""
     course = _course_copy(tmp_path)
     before = _tree(course)
     for extra in ([], ["--force"]):

@@ -1,4 +1,4 @@
-"""Issue 21 item 5, what a new instructor met: --course after the verb, a forgotten assignment
+"""What a new instructor met: --course after the verb, a forgotten assignment
 name, `export gradescope --help`, a local Gradescope trial, TensorFlow's start-up lines, the
 process fallback's wording, the sandbox log losing unflushed prints, and `calibrate --from-log`
 keeping the log's own provenance."""

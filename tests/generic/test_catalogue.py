@@ -1,4 +1,4 @@
-"""The fixtures discriminate (issue 12): every catalogued mistake of every numpy assignment
+"""The fixtures discriminate: every catalogued mistake of every numpy assignment
 keeps at most half of its question, graded through the sandbox by `deepgrade validate`
 (validate.check_mistakes_graded; the few exceptions, wrong only on unusual inputs, say why in
 their mistakes.toml entry: keeps_more_than_half = "..."), and the in-process scorer that

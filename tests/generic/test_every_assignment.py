@@ -1,6 +1,5 @@
 """The checks every numpy assignment passes, written once, in `deepgrade validate`
-(graders/deepgrade/authoring/validate.py), and asserted here check by check (issue 14 items 5 and 6,
-issue 21 item 1).
+(graders/deepgrade/authoring/validate.py), and asserted here check by check.
 
 Parametrised over every assignment found under assignments/ that is graded by calling its
 functions (helpers.numpy_assignments: not one whose cases train models in a harness; those

@@ -177,7 +177,7 @@ def test_hostile_class(tmp_path, mode, request):
     assert (out / "summary.html").exists() and (out / "histogram.png").stat().st_size > 1000
     assert len(list((out / "results").glob("*.json"))) == len(expect)
     print(f"the hostile batch ({mode}) took {elapsed:.0f} s")  # speed is shown, not asserted
-    # forged messages quoting the hidden inputs: refused in the grader's words (issue 19)
+    # forged messages quoting the hidden inputs: refused in the grader's words
     forged = rows["forged_text"]
     relu = next(q for q in forged.questions if q.name == "relu")
     assert not any("LEAK" in " ".join(c.details) for c in relu.checks if c.hidden)

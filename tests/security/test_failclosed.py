@@ -1,4 +1,4 @@
-"""Set-up failures are the grader's, never a student's (issue 19, items 1-3).
+"""Set-up failures are the grader's, never a student's.
 
 1. A sandbox that cannot start (bubblewrap gone at launch, a namespace refused, Python
    unreadable to the sandbox uid) records no grade: `deepgrade check` and `deepgrade grade`
@@ -144,7 +144,7 @@ def test_the_sandbox_runs_the_bwrap_its_probe_tested(request, monkeypatch):
 def test_bwrap_gone_at_launch_stops_check_and_the_batch_then_a_resume_grades_everyone(
     request, monkeypatch, tmp_path, capsys
 ):
-    """The probe passed; then bubblewrap disappeared (the issue's 324 zeros). check: exit 2,
+    """The probe passed; then bubblewrap disappeared (once: 324 zeros). check: exit 2,
     one line. grade: exit 2, one line, no result stored and no gradebook. Once bubblewrap is
     back, the same command grades both students in full."""
     needs_bubblewrap()
@@ -235,7 +235,7 @@ def test_a_notebook_that_ends_its_interpreter_is_graded_not_a_setup_failure(mode
 @pytest.mark.skipif(not IS_ROOT, reason="the fallback's child has a uid of its own only when the grader is root")
 def test_python_unreadable_to_the_sandbox_uid_stops_check_and_gradescope(request, monkeypatch, tmp_path, capsys):
     """The interpreter the fallback starts lies in a folder the sandbox uid cannot enter
-    (here a link in a 0700 folder; on the issue's machine a venv under /root): check exits 2
+    (here a link in a 0700 folder; on the machine it was reported on, a venv under /root): check exits 2
     naming the Python installation; Gradescope's results.json is an autograder failure."""
     hidden = tmp_path / "python-0700"
     hidden.mkdir(mode=0o700)

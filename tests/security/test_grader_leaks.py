@@ -1,4 +1,4 @@
-"""Nothing the student's process sends is quoted back by the grader (issue 19, item 4).
+"""Nothing the student's process sends is quoted back by the grader.
 
 A notebook whose functions receive the hidden cases' inputs and write them, as text, into
 every field of forged messages on the grader's results channel (a step name, a call id,

@@ -1,4 +1,4 @@
-"""The grader's own memory and time per submission are bounded (issue 19, item 5).
+"""The grader's own memory and time per submission are bounded.
 
 A notebook whose every function returns the largest array the grader accepts (float64,
 ``channel.MAX_RESULT_BYTES``), or a bool array of as many bytes (8 times that as float64, which

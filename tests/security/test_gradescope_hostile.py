@@ -377,7 +377,7 @@ def test_a_grader_that_cannot_start_still_leaves_a_results_json(root, tmp_path):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_forged_messages_never_show_hidden_inputs_in_results_json(root, tmp_path, mode):
-    """issue 19, item 4: test_grader_leaks.py's notebook (every function writes its inputs into
+    """test_grader_leaks.py's notebook (every function writes its inputs into
     forged channel messages) under Gradescope: results.json, as written before the scores are
     published (hidden tests included, as the instructor sees them), holds no hidden input."""
     import test_grader_leaks as leaks
@@ -396,7 +396,7 @@ def test_forged_messages_never_show_hidden_inputs_in_results_json(root, tmp_path
 
 
 def test_a_notebook_python_cannot_read_gets_its_reason(root, tmp_path):
-    """issue 19, item 7: JSON nested 100,000 deep is "unreadable" with its reason, and a cell
+    """JSON nested 100,000 deep is "unreadable" with its reason, and a cell
     of 600,000 chained attributes costs that cell only: never "the grader failed"."""
     (root / "submission" / "cnn.ipynb").write_bytes(
         b'{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"

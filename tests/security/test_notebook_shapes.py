@@ -1,4 +1,4 @@
-"""Any notebook shape gets a row with a reason, never "the grader failed" (issue 19, item 7).
+"""Any notebook shape gets a row with a reason, never "the grader failed".
 
 JSON nested 100,000 deep made the JSON decoder raise RecursionError; a cell of 600,000
 chained attributes (RecursionError) or 100,000 unary minus signs (MemoryError) made the

@@ -153,7 +153,7 @@ def test_hostile_outputs_are_judged_not_trusted():
         assert checks and not any(c.passed for c in checks)
 
 
-# ------------------------------------------------------------------ judged on its own (issue 18)
+# ------------------------------------------------------------------ judged on its own
 
 
 def notebook_namespace(**sources: str) -> dict:

@@ -38,7 +38,7 @@ ROUNDS = [
         "generate_seed_not_slid",
         "cats_no_convolution",
     ],
-    [  # the wrong submissions issue 20 found unnamed
+    [  # wrong submissions once graded without a name
         "inverse_swaps_min_max",
         "stock_dense_only",
         "generate_last_char_only",

@@ -34,7 +34,7 @@ def test_the_title_comes_first():
 
 
 def test_one_numbering_in_order():
-    """Every section heading is "## N. ...", N = 1, 2, 3, ... in notebook order (issue 20 item 6)."""
+    """Every section heading is "## N. ...", N = 1, 2, 3, ... in notebook order."""
     import re
 
     headings = [line for c in _cells() if c.cell_type == "markdown" for line in c.source.splitlines()]

@@ -177,7 +177,7 @@ def test_augmented_validation_is_caught():
     checks = judge(out, "make_datasets")
     check = next(c for c in checks if c.label.startswith("the validation data is only rescaled"))
     assert not check.passed and "datasets_augment_validation" in check.diagnosis
-    # the exercise's point: augmenting the validation data keeps at most half of the question (issue 20)
+    # the exercise's point: augmenting the validation data keeps at most half of the question
     from deepgrade.portable.scoring import question_points
 
     assert question_points(checks, 2.0) <= 1.0
@@ -195,7 +195,7 @@ WRONG_AUGMENTATIONS = {
 
 @pytest.mark.parametrize("aug", sorted(WRONG_AUGMENTATIONS))
 def test_a_right_make_datasets_keeps_its_points_over_a_wrong_augmentation(aug):
-    """make_datasets is judged on its own (issue 18): the reference's make_datasets pasted in
+    """make_datasets is judged on its own: the reference's make_datasets pasted in
     as a cell, beside a wrong build_augmentation, keeps every point, and says where the mistake is."""
     ns: dict = {}
     cells = ["import keras\nfrom keras import layers\n", notebook.function_source(REF.make_datasets)]
@@ -213,7 +213,7 @@ def test_a_right_make_datasets_keeps_its_points_over_a_wrong_augmentation(aug):
     assert not all(c.passed for c in own.extra_check(A, own, out))
 
 
-# ------------------------------------------------------------------ issue 20: every wrong submission named
+# ------------------------------------------------------------------ every wrong submission named
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def _gradebook(path: Path) -> dict[str, dict[str, str]]:
 
 
 def test_a_changed_assignment_is_regraded_and_says_why(tmp_path):
-    """The issue's case: relu 1 -> 3 points in assignment.toml; the stored rows kept the old
+    """The reported case: relu 1 -> 3 points in assignment.toml; the stored rows kept the old
     points. Now every stored result is regraded, with one line saying why."""
     course = _course_copy(tmp_path)
     (tmp_path / "class").mkdir()

@@ -1,4 +1,4 @@
-"""README statements from issue 21 item 5 held against the code: every graded keras question is
+"""README statements held against the code: every graded keras question is
 in the keras section, the gradebook imports behave as "Gradebook imports" says without an LMS
 id, and the local Gradescope trial the README gives is a command that exists."""
 

@@ -1,4 +1,4 @@
-"""Every place a sandbox can write is capped, and the caps fit the memory limit (issue 19, item 6).
+"""Every place a sandbox can write is capped, and the caps fit the memory limit.
 
 Under bubblewrap the new root ``/`` and ``/dev`` are tmpfs bubblewrap makes with no size: a
 notebook wrote 384 MiB into ``/`` (2,304 MiB as a normal user, with no cgroup to charge

@@ -307,7 +307,7 @@ def build_corpus(
         full=False,
     )
 
-    # issue 19: the hidden inputs written into forged channel messages (in the step, and
+    # the hidden inputs written into forged channel messages (in the step, and
     # between steps after a forged report closed it) must never be quoted back; the root
     # of the sandbox is not a place to write 384 MiB
     add(
@@ -337,7 +337,7 @@ def build_corpus(
         ),
     )
 
-    # shapes Python's own parsers cannot take (issue 19): a RecursionError or MemoryError in
+    # shapes Python's own parsers cannot take: a RecursionError or MemoryError in
     # the grader's ast.parse; the cell fails in the sandbox, the rest keeps its marks
     add("attribute_chain", _with_cell(ref, "x" + ".a" * 600_000))
     add("unary_minus", _with_cell(ref, "-" * 100_000 + "1"))
