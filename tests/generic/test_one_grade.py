@@ -27,7 +27,7 @@ from deepgrade.grading.score import grade_question
 from deepgrade.portable import student_runner
 from deepgrade.portable.call_runner import select
 from deepgrade.portable.feedback import Check, explain_once, format_question
-from deepgrade.portable.judge import CallOutcome, judge, judge_case
+from deepgrade.portable.judge import judge, judge_case
 from deepgrade.portable.policy import Policy
 from deepgrade.portable.scoring import NOT_YET, score_question, split_points
 from deepgrade.portable.spec import CaseSpec
@@ -285,7 +285,7 @@ def _lstm_result(policy: Policy, wrong: set[str]) -> float:
     ]
     got = (h + ("h_t" in wrong), c + ("c_t" in wrong), {k: v + (k in wrong) for k, v in gates.items()})
     spec = CaseSpec("lstm_step", "x", "lstm_step", "x", outputs=outputs, rtol=1e-7, atol=1e-9)
-    r = judge(spec, CallOutcome(True, got), (h, c, gates), {}, explain={}, policy=policy)
+    r = judge(spec, StepOutcome("ok", value=got), (h, c, gates), {}, explain={}, policy=policy)
     points, _ = score_question([r], [], 1.0, policy, {})
     return points
 

@@ -5,14 +5,20 @@ import os
 import shutil
 import tempfile
 import time
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 from keras import layers
 
-if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _fit, _grader_augmentation, _history, _layers, _loss_name, _require_compiled, _write
+from .common import (
+    describe_layers,
+    fit_model,
+    grader_augmentation,
+    history_arrays,
+    loss_name,
+    require_compiled,
+    write_images,
+)
 
 
 def _augmentation(namespace, images):
@@ -40,7 +46,7 @@ def _augmentation(namespace, images):
                 )
         except Exception as exc:
             reason = f"build_augmentation raised {type(exc).__name__}: {str(exc)[:150]}"
-    return _grader_augmentation(), "the grader's (flip, rotation, translation), because " + reason, True, []
+    return grader_augmentation(), "the grader's (flip, rotation, translation), because " + reason, True, []
 
 
 def _control(shape):
@@ -62,8 +68,8 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed, epo
     size = int(train_images.shape[1])
     root = tempfile.mkdtemp(prefix="keras_cats_dogs_")
     try:
-        _write(os.path.join(root, "train"), train_images, train_labels)
-        _write(os.path.join(root, "validation"), val_images, val_labels)
+        write_images(os.path.join(root, "train"), train_images, train_labels)
+        write_images(os.path.join(root, "validation"), val_images, val_labels)
         keras.utils.set_random_seed(int(seed))
         aug, used, moves, aug_layers = _augmentation(namespace, train_images)
         read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)
@@ -75,9 +81,9 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed, epo
         val_x = np.concatenate([np.asarray(x) for x, _ in val_ds]) / 255.0  # validation: rescaled only
         keras.utils.set_random_seed(int(seed))
         model = namespace["build_cats_dogs_cnn"]((size, size, 3))
-        _require_compiled(model, "build_cats_dogs_cnn")
+        require_compiled(model, "build_cats_dogs_cnn")
         start = time.perf_counter()
-        h = _fit(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0)
+        h = fit_model(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0)
         pred = np.asarray(model.predict(val_x, verbose=0))
         fit_seconds = time.perf_counter() - start
         control_pred = None  # the grader has the control's calibrated accuracy: not trained again
@@ -95,9 +101,9 @@ def run(namespace, train_images, train_labels, val_images, val_labels, seed, epo
     return {
         "pred": pred,
         "control_pred": control_pred,
-        "history": _history(h),
-        "layers": _layers(model),
-        "loss": _loss_name(model),
+        "history": history_arrays(h),
+        "layers": describe_layers(model),
+        "loss": loss_name(model),
         "from_logits": bool(getattr(getattr(model, "loss", None), "from_logits", False)),
         "augmentation": used,
         "augmentation_moves": bool(moves),

@@ -1,12 +1,9 @@
 """build_stacked_gru / build_bidirectional_gru: built and run on a blank batch (2, 7, n_features); layers, loss, optimizer."""
 
-from typing import TYPE_CHECKING
-
 import keras
 import numpy as np
 
-if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _layers, _loss_name, _optimizer_name
+from .common import describe_layers, loss_name, optimizer_name
 
 
 def run(namespace, function, n_features):
@@ -14,8 +11,8 @@ def run(namespace, function, n_features):
     model = namespace[function](int(n_features))
     out = np.asarray(model.predict(np.zeros((2, 7, int(n_features)), "float32"), verbose=0))
     return {
-        "layers": _layers(model),
+        "layers": describe_layers(model),
         "output_shape": np.array(out.shape),
-        "loss": _loss_name(model),
-        "optimizer": _optimizer_name(model),
+        "loss": loss_name(model),
+        "optimizer": optimizer_name(model),
     }

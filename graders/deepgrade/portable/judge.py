@@ -17,7 +17,6 @@ from typing import Any, Protocol
 import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
-    from . import wire
     from .compare import as_array, close, same_output, value_details
     from .feedback import Check, error_check
     from .outputs import _Missing, describe_type, parts, structure_problem
@@ -25,7 +24,6 @@ try:  # the deepgrade package, or the student copy's package
     from .spec import CaseSpec
     from .status import NOT_FINISHED
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
-    import wire
     from compare import as_array, close, same_output, value_details
     from feedback import Check, error_check
     from outputs import _Missing, describe_type, parts, structure_problem
@@ -228,33 +226,14 @@ def _what_happened(ok: bool, error: dict | None) -> str:
 
 
 class Outcome(Protocol):
-    """What ``judge`` reads of a call's outcome: the grader's ``sandbox.StepOutcome`` and the
-    student copy's ``CallOutcome`` both have it. ``error``: {"type", "message", "where"} or None;
+    """What ``judge`` reads of a call's outcome: ``call_runner.StepOutcome`` (the one outcome
+    type: the student copy's, and the grader's ``sandbox.StepOutcome``) has it. ``error``: {"type", "message", "where"} or None;
     ``mutated``: the indices of the arguments the call changed."""
 
     ok: bool
     value: Any
     error: dict | None
     mutated: list
-
-
-@dataclass
-class CallOutcome:
-    """A call's outcome as ``call_runner.run_call`` returns it, decoded (the student copy's side).
-    hidden_phase: ran with the hidden calls (never, in the student copy)."""
-
-    ok: bool
-    value: Any = None
-    error: dict | None = None
-    mutated: list = field(default_factory=list)
-    hidden_phase: bool = False
-
-    @classmethod
-    def from_call(cls, out: dict) -> CallOutcome:
-        """From run_call's dict (its value decoded from the wire)."""
-        if out.get("ok"):
-            return cls(True, wire.decode(out["value"]), None, list(out.get("mutated", [])))
-        return cls(False, None, out.get("error"), [])
 
 
 def judge(

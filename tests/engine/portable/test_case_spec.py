@@ -10,7 +10,8 @@ import pytest
 
 from deepgrade.course import assignment as asg
 from deepgrade.grading.plan import build_calls, case_spec
-from deepgrade.portable.judge import CallOutcome, judge
+from deepgrade.portable.call_runner import StepOutcome
+from deepgrade.portable.judge import judge
 from deepgrade.portable.policy import Policy
 from deepgrade.portable.spec import CaseSpec
 from deepgrade.publish.student import public_data
@@ -87,24 +88,24 @@ def test_judge_reads_the_spec_tolerances_and_labels():
     near = expected + 1e-4
     strict, loose = _spec(rtol=1e-7, atol=1e-9), _spec(rtol=1e-3, atol=1e-3)
     kw = {"explain": {}, "policy": Policy()}
-    assert not judge(strict, CallOutcome(True, near), expected, {}, **kw).right
-    r = judge(loose, CallOutcome(True, near), expected, {}, **kw)
+    assert not judge(strict, StepOutcome("ok", value=near), expected, {}, **kw).right
+    r = judge(loose, StepOutcome("ok", value=near), expected, {}, **kw)
     assert r.right and r.label == "a small input" and not r.hidden
-    hidden = judge(_spec(hidden=True), CallOutcome(True, expected), expected, {}, **kw)
+    hidden = judge(_spec(hidden=True), StepOutcome("ok", value=expected), expected, {}, **kw)
     assert hidden.hidden and hidden.label == "hidden check: a small input"
     # a public case that ran with the hidden calls is shown as a hidden check
-    phase = judge(_spec(), CallOutcome(True, expected, hidden_phase=True), expected, {}, **kw)
+    phase = judge(_spec(), StepOutcome("ok", value=expected, hidden_phase=True), expected, {}, **kw)
     assert phase.hidden and phase.label.startswith("hidden check: ")
 
 
 def test_judge_names_a_mistake_and_an_expected_error():
     expected, wrong = np.array([1.0, 2.0]), np.array([2.0, 1.0])
     r = judge(
-        _spec(), CallOutcome(True, wrong), expected, {"swap": wrong}, explain={"swap": "swapped"}, policy=Policy()
+        _spec(), StepOutcome("ok", value=wrong), expected, {"swap": wrong}, explain={"swap": "swapped"}, policy=Policy()
     )
     assert not r.right and r.checks[1].diagnosis == ["swap"] and "swapped" in r.checks[1].details
     must_raise = _spec(expect_error="ValueError")
     error = {"type": "ValueError", "message": "bad", "where": []}
-    assert judge(must_raise, CallOutcome(False, error=error), None, {}, explain={}, policy=Policy()).raised
-    returned = judge(must_raise, CallOutcome(True, expected), None, {}, explain={}, policy=Policy())
+    assert judge(must_raise, StepOutcome("error", error=error), None, {}, explain={}, policy=Policy()).raised
+    returned = judge(must_raise, StepOutcome("ok", value=expected), None, {}, explain={}, policy=Policy())
     assert not returned.raised and "it returned normally" in returned.checks[0].details[0]
