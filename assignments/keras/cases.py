@@ -11,7 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from . import harness
-from .budgets import CATS_DOGS, CHAR, DIGITS, FORECAST, ORDER, SAMPLE, STOCK, TRANSFER, calibrated_control_accuracy
+from .budgets import (
+    CATS_DOGS,
+    CHAR,
+    DIGITS,
+    FORECAST,
+    ORDER,
+    SAMPLE,
+    STOCK,
+    TRANSFER,
+    calibrated_control_accuracy,
+    cats_dogs_stop_at,
+)
 from .datasets import (
     _walk,
     base_weights,
@@ -219,6 +230,8 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                     # the no-convolution control is trained per submission only when there is no
                     # calibrated accuracy for it; a seed given here (tests, calibration) measures it anew
                     seed is not None or calibrated_control_accuracy(w["seed"]) is None,
+                    # grading stops training once the verdict is reached; calibration trains the whole budget
+                    None if seed is not None else cats_dogs_stop_at(),
                 ),
                 harness=_harness("cats_dogs"),
                 compare=False,
