@@ -17,7 +17,7 @@ import numpy as np
 from keras import layers
 
 if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _fit, _grader_augmentation, _history, _layers, _loss_name, _require_compiled, _write
+    from .common import _fit, _forward, _grader_augmentation, _history, _layers, _loss_name, _require_compiled, _write
 
 
 def _augmentation(namespace, images):
@@ -137,7 +137,7 @@ def run(
     # the lecture's input size: built and run once on a blank image (not trained)
     keras.utils.set_random_seed(int(seed))
     big = namespace["build_cats_dogs_cnn"]((150, 150, 3))
-    out150 = np.asarray(big.predict(np.zeros((1, 150, 150, 3), "float32"), verbose=0))
+    out150 = np.asarray(_forward(big, np.zeros((1, 150, 150, 3), "float32")))
     return {
         "pred": pred,
         "control_pred": control_pred,
