@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "graders"), str(ROOT)]
 
-from deepgrade import assignment as asg  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
 
 # the catalogue's own wrong augmentations (one source: solutions/keras_mistakes.py)
 from solutions.keras_mistakes import cats_augment_no_flip as no_flip  # noqa: E402

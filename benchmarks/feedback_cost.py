@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
 
 def main(n: int) -> None:
     t = time.perf_counter()
-    from deepgrade import annotate, similarity
+    from deepgrade.reports import annotate, similarity
 
     annotate.prewarm()
     similarity._copydetect()
@@ -33,11 +33,11 @@ def main(n: int) -> None:
     import nbformat
     from similarity_class import build_class
 
-    from deepgrade import assignment as asg
-    from deepgrade import functions
-    from deepgrade import notebook as nbio
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import notebook as nbio
+    from deepgrade.grading.results import QuestionResult, SubmissionResult
     from deepgrade.portable.feedback import Check
-    from deepgrade.results import QuestionResult, SubmissionResult
+    from deepgrade.reports import functions
 
     a = asg.load("cnn", ROOT)
     students, _ = build_class("cnn", 0)

@@ -18,7 +18,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 from inprocess import shape_only_share, share  # noqa: E402
 
-from deepgrade import assignment as asg  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
 
 
 def main(names: list[str]) -> None:

@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "tests")]
 
-from deepgrade import assignment as asg  # noqa: E402
-from deepgrade import notebook, pipeline  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
+from deepgrade.grading import notebook, pipeline  # noqa: E402
 
 
 def panel(questions: list[str], seeds: list[int]) -> None:
     """Every panel model and control with the grader's data and budget, per seed (no file written)."""
-    from deepgrade.calibrate import calibrate
+    from deepgrade.authoring.calibrate import calibrate
 
     calibrate(asg.load("keras", ROOT), seeds, questions or None, write=False)
 

@@ -24,8 +24,8 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
 import wrong_implementations  # noqa: E402
 from wrong_implementations import CORPUS  # noqa: E402
 
-from deepgrade import assignment as asg  # noqa: E402
-from deepgrade.notebook import function_source  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
+from deepgrade.grading.notebook import function_source  # noqa: E402
 from helpers import filled_notebook, grade_notebook, numpy_assignments  # noqa: E402
 
 # the corpus' own helpers, pasted above each implementation as a student would have them

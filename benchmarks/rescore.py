@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "examples"), str(RO
 import make_class  # noqa: E402
 import nbformat  # noqa: E402
 
-from deepgrade import assignment as asg  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
 
 
 def grade(name: str, course: Path, class_dir: Path, out: Path, workers: int, *extra: str) -> tuple[float, str]:

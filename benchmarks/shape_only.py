@@ -14,10 +14,10 @@ import sys
 
 import numpy as np
 
-from deepgrade import assignment as asg
-from deepgrade.plan import _returns, call_id
+from deepgrade.course import assignment as asg
+from deepgrade.grading.plan import _returns, call_id
+from deepgrade.grading.score import grade_question
 from deepgrade.sandbox import StepOutcome
-from deepgrade.score import grade_question
 
 
 def _zeros(v):

@@ -24,8 +24,9 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
 
 from similarity_class import build_class, evaluate, rename_variables  # noqa: E402
 
-from deepgrade import assignment as asg  # noqa: E402
-from deepgrade import notebook, similarity  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
+from deepgrade.grading import notebook  # noqa: E402
+from deepgrade.reports import similarity  # noqa: E402
 
 
 def _noise(source: str, rng: random.Random) -> str:

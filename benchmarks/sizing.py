@@ -29,8 +29,9 @@ sys.path[:0] = [str(ROOT / "graders"), str(ROOT)]
 
 import nbformat  # noqa: E402
 
-from deepgrade import assignment as asg  # noqa: E402
-from deepgrade import notebook, pipeline, sandbox  # noqa: E402
+from deepgrade import sandbox  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
+from deepgrade.grading import notebook, pipeline  # noqa: E402
 
 
 def filled(a: asg.Assignment) -> nbformat.NotebookNode:

@@ -31,8 +31,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from deepgrade import assignment as asg  # noqa: E402
-from deepgrade.assignment import Ref  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
+from deepgrade.course.assignment import Ref  # noqa: E402
 from helpers import filled_notebook, mutant_notebook  # noqa: E402
 
 VENV = Path(sys.executable).parent

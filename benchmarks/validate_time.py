@@ -13,8 +13,8 @@ import argparse
 import time
 import warnings
 
-from deepgrade import assignment as asg
-from deepgrade.validate import validate
+from deepgrade.authoring.validate import validate
+from deepgrade.course import assignment as asg
 
 
 def main() -> None:

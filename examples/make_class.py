@@ -18,7 +18,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "graders"), str(ROOT / "tests")]
 
-from deepgrade import assignment  # noqa: E402
+from deepgrade.course import assignment  # noqa: E402
 from helpers import filled_notebook, mutant_notebook  # noqa: E402
 
 LOOPING = """def max_pool2d(x, pool_size=2, stride=2, padding="same"):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from deepgrade import isolation
+from deepgrade.sandbox import isolation
 from helpers import NEW_EXERCISE
 
 
@@ -59,7 +59,7 @@ def new_course(tmp_path_factory):
 def validated(new_course):
     """``validated(name)``: deepgrade validate's report on an assignment of this repository (or on
     the `deepgrade new` exercise), computed once per session (it grades a notebook per mistake)."""
-    from deepgrade.validate import validate
+    from deepgrade.authoring.validate import validate
     from helpers import ROOT
 
     cache = {}

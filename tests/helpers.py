@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 
-from deepgrade import assignment as asg
-from deepgrade import notebook, pipeline
-from deepgrade.validate import _formatted, _numbers, hidden_expected_strings, hidden_leaks  # noqa: F401 - written once, in validate
+from deepgrade.authoring.validate import _formatted, _numbers, hidden_expected_strings, hidden_leaks  # noqa: F401 - written once, in validate
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW_EXERCISE = "dense_relu"  # the exercise `deepgrade new` writes for the tests (conftest.new_course)

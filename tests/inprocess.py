@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from deepgrade.assignment import Assignment, Question, Ref
-from deepgrade.plan import call_id
+from deepgrade.course.assignment import Assignment, Question, Ref
+from deepgrade.grading.plan import call_id
+from deepgrade.grading.score import QuestionResult, grade_question
 from deepgrade.portable import wire
 from deepgrade.sandbox import StepOutcome
-from deepgrade.score import QuestionResult, grade_question
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -30,8 +30,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from deepgrade import assignment as asg
-from deepgrade import notebook
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

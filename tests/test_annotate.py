@@ -15,10 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from deepgrade import annotate, batch
-from deepgrade import assignment as asg
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
+from deepgrade.grading.results import QuestionResult, SubmissionResult, attachment
 from deepgrade.portable.feedback import Check, format_question
-from deepgrade.results import QuestionResult, SubmissionResult, attachment
+from deepgrade.reports import annotate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import ROOT, filled_notebook, mutant_notebook  # noqa: E402

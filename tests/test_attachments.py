@@ -20,11 +20,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from deepgrade import assignment as asg
-from deepgrade import batch, report
-from deepgrade.pipeline import SubmissionResult
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
+from deepgrade.grading.pipeline import SubmissionResult
+from deepgrade.grading.score import QuestionResult
 from deepgrade.portable.feedback import Check
-from deepgrade.score import QuestionResult
+from deepgrade.reports import report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import ROOT, filled_notebook  # noqa: E402
@@ -47,7 +48,7 @@ def result_with(checks: list[Check]) -> SubmissionResult:
 
 def keras_fixtures():
     """The keras fixtures' plots module (assignments/keras/plots.py), imported as the grader does."""
-    from deepgrade.assignment import import_fixtures
+    from deepgrade.course.assignment import import_fixtures
 
     fixtures = import_fixtures("keras", ROOT / "assignments" / "keras")
     return importlib.import_module(".plots", fixtures.__package__)

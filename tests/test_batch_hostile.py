@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import batch, isolation
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
+from deepgrade.sandbox import isolation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile.build import ALL, build_corpus  # noqa: E402

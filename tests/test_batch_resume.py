@@ -163,8 +163,8 @@ def test_a_changed_assignment_is_regraded_and_says_why(tmp_path):
 
 
 def test_the_key_names_every_file_that_decides_a_grade():
-    from deepgrade import assignment as asg
-    from deepgrade import fingerprint
+    from deepgrade.batch import fingerprint
+    from deepgrade.course import assignment as asg
 
     a = asg.load("cnn", ROOT)
     key = fingerprint.grading_key(a, ROOT)
@@ -179,8 +179,8 @@ def test_the_key_names_every_file_that_decides_a_grade():
 def test_the_key_covers_the_inputs_and_says_so_when_only_they_change():
     """Inputs the fixtures build from outside the course folder (an instructor's photos or text)
     are in the key through the calls the sandbox is sent: a changed input regrades."""
-    from deepgrade import assignment as asg
-    from deepgrade import fingerprint
+    from deepgrade.batch import fingerprint
+    from deepgrade.course import assignment as asg
 
     a = asg.load("cnn", ROOT)
     key = fingerprint.grading_key(a, ROOT)
@@ -198,7 +198,7 @@ def test_the_key_covers_the_inputs_and_says_so_when_only_they_change():
 
 
 _KERAS_INPUTS = (
-    "import sys; from pathlib import Path; from deepgrade import assignment as asg, fingerprint as fp; "
+    "import sys; from pathlib import Path; from deepgrade.batch import fingerprint as fp; from deepgrade.course import assignment as asg; "
     "print(fp.inputs_key(asg.load('keras', Path(sys.argv[1]))))"
 )
 
@@ -238,9 +238,10 @@ def _no_sandbox(*args, **kwargs):
 
 def _in_process_batch(name: str, course: Path, class_dir: Path, out: Path, executor=None):
     """grade_batch in this process, as the CLI calls it (the assignment read afresh)."""
-    from deepgrade import assignment as asg
-    from deepgrade import batch, intake
-    from deepgrade.executors import SerialExecutor
+    from deepgrade.batch import run as batch
+    from deepgrade.batch.executors import SerialExecutor
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import intake
 
     asg._CACHE.pop((str(course.resolve()), name), None)  # the test edits the course between batches
     a = asg.load(name, course)
@@ -444,7 +445,7 @@ def test_step_outcomes_round_trip_field_by_field():
     assert Extended.from_dict(old).later == []
 
     # a value of a kind the store does not hold is refused (the batch then stores no outcomes)
-    from deepgrade.stored import Unstorable
+    from deepgrade.sandbox.stored import Unstorable
 
     for odd in (object(), {1: np.zeros(1)}, np.array(["text"])):
         with pytest.raises(Unstorable):
@@ -458,7 +459,7 @@ def test_step_outcomes_round_trip_field_by_field():
 
 def test_malformed_stored_outcomes_are_refused():
     from deepgrade.sandbox import RunResult, StepOutcome
-    from deepgrade.stored import StoredError
+    from deepgrade.sandbox.stored import StoredError
 
     for bad in (
         None,
@@ -481,8 +482,8 @@ def test_malformed_stored_outcomes_are_refused():
 
 def test_the_run_key_holds_for_points_and_breaks_for_limits():
     """Points, weights and tolerances are not part of what runs; the sandbox's limits are."""
-    from deepgrade import assignment as asg
-    from deepgrade import fingerprint
+    from deepgrade.batch import fingerprint
+    from deepgrade.course import assignment as asg
 
     a = asg.load("cnn", ROOT)
     key = fingerprint.grading_key(a, ROOT)
@@ -537,9 +538,9 @@ def test_keras_a_points_change_trains_nothing_and_updates_every_total(tmp_path, 
     import keras
     from inprocess import outcomes as inprocess_outcomes
 
-    from deepgrade import assignment as asg
     from deepgrade import sandbox
-    from deepgrade.plan import call_id
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading.plan import call_id
 
     course = _keras_course(tmp_path)
     a = asg.load("keras", course)
@@ -635,8 +636,9 @@ def test_stored_outcomes_rescore_to_the_same_grade_for_every_numpy_assignment(na
     """Graded once in the sandbox, its run stored as JSON and read back, then scored again
     without the sandbox: the same grade, check by check (a right notebook and one with the
     catalogue's first mistake, whose diagnosis depends on the outcomes' values)."""
-    from deepgrade import assignment as asg
-    from deepgrade import pipeline, sandbox
+    from deepgrade import sandbox
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import pipeline
     from helpers import mutant_notebook
 
     a = asg.load(name, ROOT)
@@ -658,8 +660,8 @@ def test_stored_outcomes_rescore_to_the_same_grade_for_every_numpy_assignment(na
 
 
 def test_the_reason_says_whether_deepgrade_changed_what_runs_or_what_scores():
-    from deepgrade import assignment as asg
-    from deepgrade import fingerprint
+    from deepgrade.batch import fingerprint
+    from deepgrade.course import assignment as asg
 
     a = asg.load("cnn", ROOT)
     key = fingerprint.grading_key(a, ROOT)
@@ -678,7 +680,7 @@ def test_the_reason_says_whether_deepgrade_changed_what_runs_or_what_scores():
 def test_the_run_key_moves_with_the_sandbox_side_files_only(tmp_path, monkeypatch):
     """An edit to a scoring module keeps the run key; one to a module the sandbox receives
     (portable/, compare.py included) or to the sandbox itself changes it."""
-    from deepgrade import fingerprint
+    from deepgrade.batch import fingerprint
 
     engine = tmp_path / "deepgrade"
     shutil.copytree(fingerprint.ENGINE, engine, ignore=shutil.ignore_patterns("__pycache__"))
@@ -690,10 +692,17 @@ def test_the_run_key_moves_with_the_sandbox_side_files_only(tmp_path, monkeypatc
 
     try:
         base = code_key()
-        for scoring in ("score.py", "batch.py", "results.py", "report.py"):
+        for scoring in ("grading/score.py", "batch/run.py", "grading/results.py", "reports/report.py"):
             (engine / scoring).write_text((engine / scoring).read_text() + "\n# edited\n")
         assert code_key() == base
-        for running in ("portable/compare.py", "portable/worker.py", "sandbox.py", "isolation.py", "notebook.py"):
+        for running in (
+            "portable/compare.py",
+            "portable/worker.py",
+            "sandbox/__init__.py",
+            "sandbox/isolation.py",
+            "sandbox/limits.py",
+            "grading/notebook.py",
+        ):
             original = (engine / running).read_text()
             (engine / running).write_text(original + "\n# edited\n")
             assert code_key() != base, running

@@ -14,8 +14,8 @@ import pytest
 from inprocess import grade, share
 from wrong_implementations import CORPUS, MUTATES_INPUTS
 
-from deepgrade import assignment as asg
-from deepgrade.validate import LIMIT, exceptions
+from deepgrade.authoring.validate import LIMIT, exceptions
+from deepgrade.course import assignment as asg
 from helpers import ROOT, numpy_assignments
 
 NUMPY = numpy_assignments(ROOT)  # every assignment graded by calling its functions
@@ -25,7 +25,7 @@ MISTAKES = [(name, mid) for name in NUMPY for mid in sorted(A[name].mistakes)]
 
 def _exceptions(name: str) -> dict[str, str]:
     """Mistake id -> why it may keep more than half (mistakes.toml, as validate reads it)."""
-    from deepgrade.validate import Context, read_catalogue
+    from deepgrade.authoring.validate import Context, read_catalogue
 
     ctx = Context(name, ROOT)
     assert not read_catalogue(ctx)

@@ -238,8 +238,8 @@ def test_student_out_replaces_its_own_copy_only_with_force(tmp_path):
 
 
 def test_a_copy_from_before_the_manifest_is_recognised_by_its_layout(tmp_path):
-    from deepgrade import assignment as asg
-    from deepgrade.student import MANIFEST, StudentCopyError, make_student_copy
+    from deepgrade.course import assignment as asg
+    from deepgrade.publish.student import MANIFEST, StudentCopyError, make_student_copy
 
     a = asg.load("cnn", ROOT)
     out = make_student_copy(a, tmp_path / "cnn")

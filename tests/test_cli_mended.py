@@ -15,8 +15,9 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from deepgrade import calibrate as cal
-from deepgrade import cli, isolation, sandbox
+from deepgrade import cli, sandbox
+from deepgrade.authoring import calibrate as cal
+from deepgrade.sandbox import isolation
 from helpers import ROOT, filled_notebook
 
 DEEPGRADE = [sys.executable, "-m", "deepgrade.cli"]
@@ -154,7 +155,7 @@ def test_tensorflows_loading_lines_are_filtered_and_real_errors_kept(tmp_path):
 
 
 def test_tensorflow_is_imported_early_only_for_assignments_whose_extras_pull_it():
-    from deepgrade.quiet import needs_tensorflow
+    from deepgrade.course.requirements import needs_tensorflow
 
     # pyproject.toml: the keras extra holds tensorflow-cpu, tf names deepgrade[keras], reports holds matplotlib
     assert needs_tensorflow(ROOT, "x", {"extras": ["keras"]})

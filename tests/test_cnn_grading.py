@@ -10,8 +10,8 @@ import tomllib
 import nbformat
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import pipeline
+from deepgrade.course import assignment as asg
+from deepgrade.grading import pipeline
 from helpers import ROOT, filled_notebook, grade_notebook, hidden_expected_strings, hidden_leaks, question
 
 NAME = "cnn"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import contract
-from deepgrade.isolation import Limits as SandboxLimits
-from deepgrade.pipeline import limits_for
-from deepgrade.plan import build_calls
+from deepgrade.course import assignment as asg
+from deepgrade.course import contract
+from deepgrade.grading.pipeline import limits_for
+from deepgrade.grading.plan import build_calls
+from deepgrade.sandbox.isolation import Limits as SandboxLimits
 from helpers import ROOT
 
 # Catalogued mistakes that may raise on a compared fixture (mistake id, function, case name)
@@ -217,7 +217,7 @@ def test_the_readme_states_the_contracts_defaults():
 def test_disk_limits_reach_a_sandbox_that_has_them(tmp_path, monkeypatch):
     import dataclasses
 
-    from deepgrade import pipeline
+    from deepgrade.grading import pipeline
 
     @dataclasses.dataclass(frozen=True)
     class DiskLimits(SandboxLimits):

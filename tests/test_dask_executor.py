@@ -19,9 +19,11 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import helpers  # noqa: E402
-from deepgrade import assignment as asg  # noqa: E402
-from deepgrade import batch, executors, intake  # noqa: E402
-from deepgrade.executors_dask import DaskExecutor, _apply  # noqa: E402
+from deepgrade.batch import executors  # noqa: E402
+from deepgrade.batch import run as batch  # noqa: E402
+from deepgrade.batch.executors_dask import DaskExecutor, _apply  # noqa: E402
+from deepgrade.course import assignment as asg  # noqa: E402
+from deepgrade.grading import intake  # noqa: E402
 
 ROOT = helpers.ROOT
 MUTANTS = ("flipped_kernel", "stride_ignored", "softmax_overflow")
@@ -57,7 +59,7 @@ def test_apply_ships_files_the_worker_cannot_see(tmp_path):
     """A worker without the submitter's file system grades from a shipped copy."""
     path = tmp_path / "nb.ipynb"
     nbformat.write(helpers.filled_notebook("cnn"), path)
-    from deepgrade.executors_dask import _files_of
+    from deepgrade.batch.executors_dask import _files_of
 
     item = ("cnn", str(ROOT), str(path), "s1")
     files = _files_of(item)
@@ -145,7 +147,7 @@ def test_the_dask_module_imports_nothing_from_executors():
     import subprocess
     import sys
 
-    code = "import sys, deepgrade.executors_dask; print('deepgrade.executors' in sys.modules)"
+    code = "import sys, deepgrade.batch.executors_dask; print('deepgrade.batch.executors' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stderr
 

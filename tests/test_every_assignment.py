@@ -1,5 +1,5 @@
 """The checks every numpy assignment passes, written once, in `deepgrade validate`
-(graders/deepgrade/validate.py), and asserted here check by check (issue 14 items 5 and 6,
+(graders/deepgrade/authoring/validate.py), and asserted here check by check (issue 14 items 5 and 6,
 issue 21 item 1).
 
 Parametrised over every assignment found under assignments/ that is graded by calling its
@@ -31,10 +31,10 @@ import nbformat
 import pytest
 from inprocess import share
 
-from deepgrade import assignment as asg
-from deepgrade.authoring import built_text
+from deepgrade.authoring.authoring import built_text
+from deepgrade.authoring.validate import validate
 from deepgrade.cli import main
-from deepgrade.validate import validate
+from deepgrade.course import assignment as asg
 from helpers import NEW_EXERCISE, ROOT, numpy_assignments
 
 NEW = NEW_EXERCISE  # the exercise `deepgrade new` writes (conftest.new_course)

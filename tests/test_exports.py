@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from deepgrade import exports
-from deepgrade.intake import Submission
-from deepgrade.pipeline import SubmissionResult
-from deepgrade.score import QuestionResult
+from deepgrade.grading.intake import Submission
+from deepgrade.grading.pipeline import SubmissionResult
+from deepgrade.grading.score import QuestionResult
+from deepgrade.reports import exports
 
 QUESTIONS = [SimpleNamespace(name="relu", points=4.0), SimpleNamespace(name="softmax", points=6.0)]
 

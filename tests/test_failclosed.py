@@ -30,8 +30,10 @@ import nbformat
 import pytest
 
 import helpers
-from deepgrade import cli, gradescope, isolation, sandbox
+from deepgrade import cli, sandbox
 from deepgrade.portable import wire
+from deepgrade.publish import gradescope
+from deepgrade.sandbox import isolation
 
 IS_ROOT = os.geteuid() == 0
 REAL_BWRAP = shutil.which("bwrap")
@@ -368,8 +370,8 @@ def test_a_file_readable_by_name_in_an_unlistable_folder_is_found(request):
 def test_any_readable_solution_or_fixture_of_the_course_refuses(request):
     """Grading cnn with cnn's own files private, but another assignment's reference and
     fixtures readable by name: still refused, naming those (they are as secret)."""
-    from deepgrade import assignment as asg
-    from deepgrade import pipeline
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import pipeline
 
     root = course(shared_folder(request), readable=True)
     other = root / "assignments" / "rnn"

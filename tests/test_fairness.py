@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import contract
+from deepgrade.course import assignment as asg
+from deepgrade.course import contract
 from deepgrade.portable import wire
 from deepgrade.portable.compare import value_details
 from helpers import ROOT, filled_notebook, grade_notebook, mutant_notebook, question
@@ -125,10 +125,10 @@ def conv2d(x, kernels, bias, stride=1, padding=0):
 
 def test_scikit_learn_train_test_split_gets_full_marks_in_the_grade_and_in_grader_check(tmp_path):
     pytest.importorskip("sklearn", reason="scikit-learn is part of the keras extra")
-    from deepgrade import notebook as nbmod
-    from deepgrade import pipeline
+    from deepgrade.grading import notebook as nbmod
+    from deepgrade.grading import pipeline
     from deepgrade.portable import student_runner
-    from deepgrade.student import public_data
+    from deepgrade.publish.student import public_data
 
     source = """
 def split_chronological(X, y, n_test):
@@ -180,7 +180,7 @@ def test_a_function_defined_by_a_lambda_or_inside_an_if_is_found(tmp_path):
 def test_the_replay_ignores_records_far_larger_than_the_case(cnn):
     """A forged record of a huge part value (the student's process may send one) is not used: the
     grader's own work on a case stays within a few times what the case itself costs."""
-    from deepgrade import dependencies
+    from deepgrade.grading import dependencies
     from deepgrade.portable.dependencies import Record
 
     q = cnn.question("cnn_forward")

@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from deepgrade import isolation, sandbox
+from deepgrade import sandbox
+from deepgrade.sandbox import isolation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile.build import ALL, _with_cell  # noqa: E402
@@ -86,7 +87,8 @@ import json, os, sys
 sys.path.insert(0, {tests!r})
 import nbformat
 from pathlib import Path
-from deepgrade import assignment as asg, pipeline
+from deepgrade.course import assignment as asg
+from deepgrade.grading import pipeline
 r = pipeline.grade_file(asg.load("cnn", Path({root!r})), {path!r})
 print(json.dumps({{"points": r.points, "max": r.max_points, "notes": r.notes, "isolation": r.isolation}}))
 """
@@ -166,8 +168,8 @@ def test_fallback_cannot_read_a_private_course(process_mode, tmp_path):
     course folder private (0700, as the warning says), the child cannot read it."""
     from test_batch_hostile import private_assignment
 
-    from deepgrade import assignment as asg
-    from deepgrade import pipeline
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import pipeline
 
     root = tmp_path / "course"
     private_assignment(root)
@@ -197,7 +199,8 @@ def test_fallback_refuses_a_readable_course_and_warns_once_accepted(process_mode
     it; accepted by the option, a warning names it."""
     from test_batch_hostile import private_assignment
 
-    from deepgrade import pipeline
+    from deepgrade.course import assignment as asg
+    from deepgrade.grading import pipeline
 
     base = Path(tempfile.mkdtemp(prefix="deepgrade-test-readable-"))
     request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
@@ -206,7 +209,7 @@ def test_fallback_refuses_a_readable_course_and_warns_once_accepted(process_mode
         os.chmod(dirpath, 0o755)
         for f in filenames:
             os.chmod(os.path.join(dirpath, f), 0o644)
-    private = pipeline.private_paths(__import__("deepgrade.assignment").assignment.load("cnn", base / "course"))
+    private = pipeline.private_paths(asg.load("cnn", base / "course"))
     monkeypatch.delenv(isolation.ALLOW_READABLE_ENV)
     with pytest.raises(
         isolation.SetupError, match="could read .*/course/solutions.*chmod 700.*--allow-readable-course"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from inprocess import grade
 
-from deepgrade import assignment as asg
+from deepgrade.course import assignment as asg
 from deepgrade.portable import outputs
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
 

@@ -25,9 +25,10 @@ import numpy as np
 import pytest
 
 import helpers
-from deepgrade import assignment as asg
-from deepgrade import gradescope, report
-from deepgrade.channel import KINDS, ChannelError, decode_message
+from deepgrade.course import assignment as asg
+from deepgrade.publish import gradescope
+from deepgrade.reports import report
+from deepgrade.sandbox.channel import KINDS, ChannelError, decode_message
 
 A = asg.load("cnn", helpers.ROOT)
 

@@ -29,8 +29,8 @@ import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 import helpers, nbformat
-from deepgrade import assignment as asg
-from deepgrade.channel import MAX_LINE_BYTES, MAX_RESULT_BYTES, MAX_VALUES
+from deepgrade.course import assignment as asg
+from deepgrade.sandbox.channel import MAX_LINE_BYTES, MAX_RESULT_BYTES, MAX_VALUES
 
 kind = sys.argv[1]
 a = asg.load("cnn", helpers.ROOT)
@@ -48,7 +48,7 @@ if kind == "lines":
         src += f"os.write(int(os.environ['DEEPGRADE_FD']), {w} + b'\\n')"
         nb.cells.append(nbformat.v4.new_code_cell(src))
 elif kind == "code":  # Python's parser holds ~600 bytes per character: the grader parses only so much
-    from deepgrade.notebook import AST_BUDGET
+    from deepgrade.grading.notebook import AST_BUDGET
     nb = helpers.filled_notebook("cnn")
     nb.cells.append(nbformat.v4.new_code_cell("x = 1\n" * (AST_BUDGET // 6 - 4000)))
     nb.cells.append(nbformat.v4.new_code_cell("x = 1; " * 1_600_000))  # one line: a file of 20 MB holds it
@@ -60,7 +60,7 @@ path = Path(sys.argv[3])
 if sys.argv[4] == "build":
     nbformat.write(nb, path)
     sys.exit(0)
-from deepgrade import pipeline
+from deepgrade.grading import pipeline
 # ru_maxrss is a high-water mark: the notebook was built by another process, so this one's
 # mark before grading is what loading the engine and the assignment took
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -105,7 +105,7 @@ def test_decoding_a_line_costs_a_small_multiple_of_its_length():
     expression it replaced held ~120 bytes per byte of an escape-heavy line."""
     import tracemalloc
 
-    from deepgrade.channel import MAX_LINE_BYTES, MAX_VALUES, ChannelError, decode_message
+    from deepgrade.sandbox.channel import MAX_LINE_BYTES, MAX_VALUES, ChannelError, decode_message
 
     n = MAX_LINE_BYTES // 8
     lines = {

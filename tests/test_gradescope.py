@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import helpers
-from deepgrade import assignment as asg
 from deepgrade import cli
+from deepgrade.course import assignment as asg
 from deepgrade.portable.compare import _fmt, as_array
 from deepgrade.portable.outputs import parts
 
@@ -76,8 +76,8 @@ def test_zip_contents(autograder_zip):
             "requirements.txt",
             "pyproject.toml",
             "README.md",
-            "graders/deepgrade/pipeline.py",
-            "graders/deepgrade/sandbox.py",
+            "graders/deepgrade/grading/pipeline.py",
+            "graders/deepgrade/sandbox/__init__.py",
             "graders/deepgrade/portable/worker.py",
             "assignments/cnn/assignment.toml",
             "assignments/cnn/fixtures.py",
@@ -103,7 +103,7 @@ def test_bundled_engine_is_the_one_that_runs(autograder_zip, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DEEPGRADE_ROOT"}
     env["PYTHONPATH"] = str(root / "source" / "graders")
     out = subprocess.run(
-        [sys.executable, "-c", "import deepgrade.pipeline as p; print(p.__file__)"],
+        [sys.executable, "-c", "import deepgrade.grading.pipeline as p; print(p.__file__)"],
         env=env,
         capture_output=True,
         text=True,

@@ -28,8 +28,10 @@ import numpy as np
 import pytest
 
 import helpers
-from deepgrade import assignment as asg
-from deepgrade import cli, gradescope, isolation
+from deepgrade import cli
+from deepgrade.course import assignment as asg
+from deepgrade.publish import gradescope
+from deepgrade.sandbox import isolation
 
 A = asg.load("cnn", helpers.ROOT)
 MODES = ["bubblewrap", "process", "broken-bwrap"]
@@ -221,7 +223,7 @@ def test_forged_channel_messages_still_give_a_results_json(root, tmp_path, mode)
 
 def _break_engine(root: Path, code: str) -> None:
     """Make the bundled engine's grade_file fail (a bug in the engine, a crash)."""
-    path = root / "source" / "graders" / "deepgrade" / "pipeline.py"
+    path = root / "source" / "graders" / "deepgrade" / "grading" / "pipeline.py"
     text = path.read_text()
     head = "def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResult:\n"
     assert head in text
@@ -287,7 +289,7 @@ def test_run_autograder_locks_what_an_unprivileged_user_could_read(root, tmp_pat
     secret = [
         root / "source" / "solutions" / "cnn.py",
         root / "source" / "assignments" / "cnn" / "fixtures.py",
-        root / "source" / "graders" / "deepgrade" / "pipeline.py",
+        root / "source" / "graders" / "deepgrade" / "grading" / "pipeline.py",
         root / "results" / "results.json",
         root / "submission" / "cnn.ipynb",
         root / "submission_metadata.json",
@@ -365,7 +367,7 @@ def test_sigkill_exit_status_is_reported(root, tmp_path):
 
 
 def test_a_grader_that_cannot_start_still_leaves_a_results_json(root, tmp_path):
-    (root / "source" / "graders" / "deepgrade" / "gradescope.py").write_text("this is not Python\n")
+    (root / "source" / "graders" / "deepgrade" / "publish" / "gradescope.py").write_text("this is not Python\n")
     data, _ = run_autograder(root, "process", tmp_path, helpers.filled_notebook("cnn"))
     assert data["score"] == 0 and "exit status 1" in data["output"]
 

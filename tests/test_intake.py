@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import intake, pipeline
+from deepgrade.course import assignment as asg
+from deepgrade.grading import intake, pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import ROOT, filled_notebook  # noqa: E402

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from deepgrade import assignment as asg
-from deepgrade import batch
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
 from helpers import ROOT, filled_notebook
 
 

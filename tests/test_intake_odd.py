@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import batch, intake, notebook
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
+from deepgrade.grading import intake, notebook
 from helpers import ROOT
 
 

@@ -8,14 +8,14 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from deepgrade.gradescope import _requirements
+from deepgrade.course.requirements import requirements
 from deepgrade.portable.feedback import Check
 from helpers import ROOT
 
 
 def keras_module(name: str):
     """A sibling module of the keras fixtures (plots, judging, ...), imported as the grader does."""
-    from deepgrade.assignment import import_fixtures
+    from deepgrade.course.assignment import import_fixtures
 
     fixtures = import_fixtures("keras", ROOT / "assignments" / "keras")
     return importlib.import_module(f".{name}", fixtures.__package__)
@@ -43,5 +43,5 @@ def test_per_epoch_numbers_are_bounded_and_only_numbers():
 
 def test_keras_grading_installs_matplotlib():
     """The keras extra, and so the Gradescope requirements built from it, hold matplotlib."""
-    reqs = _requirements(ROOT, SimpleNamespace(name="keras", meta={"extras": ["keras"]}))
+    reqs = requirements(ROOT, SimpleNamespace(name="keras", meta={"extras": ["keras"]}))
     assert any(r.replace(" ", "").lower().startswith("matplotlib") for r in reqs), reqs

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
+from deepgrade.course import assignment as asg
 from helpers import ROOT
 
 A = asg.load("keras", ROOT)
@@ -159,7 +159,7 @@ def test_hostile_outputs_are_judged_not_trusted():
 def notebook_namespace(**sources: str) -> dict:
     """The notebook's names as the sandbox has them: the reference's generate and
     sample_with_temperature pasted in as cells (one dict of globals), then ``sources`` (cells)."""
-    from deepgrade import notebook
+    from deepgrade.grading import notebook
 
     ns: dict = {}
     for fn in (REF.generate, REF.sample_with_temperature):
@@ -218,7 +218,7 @@ def test_a_right_generate_keeps_its_points_over_a_wrong_sampler(sampler):
 def test_the_stand_in_sees_what_generate_passes_to_the_sampler():
     """A generate that passes the sampler a wrong temperature, or the first position's
     probabilities, is still wrong over a wrong sampler: the stand-in depends on every argument."""
-    from deepgrade import notebook
+    from deepgrade.grading import notebook
 
     src = notebook.function_source(REF.generate)
     call = "sample_with_temperature(probs, temperature, rng)]"

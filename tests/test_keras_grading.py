@@ -10,8 +10,8 @@ import re
 import nbformat
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import notebook, pipeline
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook, pipeline
 from helpers import ROOT, filled_notebook, grade_notebook, question
 
 NAME = "keras"
@@ -137,7 +137,7 @@ def test_thresholds_are_stated_in_the_notebook():
 def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_path):
     import copy
 
-    from deepgrade import report
+    from deepgrade.reports import report
 
     r = copy.deepcopy(reference_results[0])
     report.write_submission_reports(r, tmp_path, "alice")
@@ -191,7 +191,7 @@ def test_grader_check_trains_in_the_student_copy(tmp_path):
     import subprocess
     import sys
 
-    from deepgrade.student import make_student_copy
+    from deepgrade.publish.student import make_student_copy
 
     out = make_student_copy(A, tmp_path / NAME)
     assert (out / "_deepgrade_check" / "fixtures.py").is_file()

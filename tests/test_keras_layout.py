@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import fingerprint
+from deepgrade.batch import fingerprint
+from deepgrade.course import assignment as asg
 from helpers import ROOT
 
 KERAS = ROOT / "assignments" / "keras"
@@ -213,7 +213,7 @@ print("COPY OK")
 def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
     """The copy's modules fall back to the copy's own compare/wire (no deepgrade in the student's
     kernel), across the subpackages (judging/, harness/). No model is trained."""
-    from deepgrade.student import make_student_copy
+    from deepgrade.publish.student import make_student_copy
 
     out = make_student_copy(asg.load("keras", ROOT), tmp_path / "keras")
     assert (out / "_deepgrade_check" / "harness" / "common.py").is_file()
@@ -227,7 +227,7 @@ def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
 def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtures_alias):
     """Unpacked as Gradescope unpacks it, the autograder's course folder loads the keras fixtures
     with their siblings, harness files and data."""
-    from deepgrade import gradescope
+    from deepgrade.publish import gradescope
     from helpers import unpack_autograder
 
     zip_path = gradescope.export("keras", tmp_path / "ag.zip", ROOT)
@@ -240,7 +240,7 @@ def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtu
 
 
 _CATS_CASE = (
-    "import sys; from pathlib import Path; from deepgrade import assignment as asg; "
+    "import sys; from pathlib import Path; from deepgrade.course import assignment as asg; "
     "a = asg.load('keras', Path(sys.argv[1])); "
     "c = next(c for q in a.questions if q.name == 'build_cats_dogs_cnn' for c in q.cases); "
     "print([tuple(x.shape) for x in c.args if getattr(x, 'ndim', 0) == 4], c.seconds)"

@@ -9,7 +9,7 @@ import sys
 import nbformat
 import numpy as np
 
-from deepgrade import assignment as asg
+from deepgrade.course import assignment as asg
 from helpers import ROOT
 
 A = asg.load("keras", ROOT)

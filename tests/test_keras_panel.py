@@ -15,9 +15,9 @@ import tomllib
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import calibrate as cal
 from deepgrade import cli
+from deepgrade.authoring import calibrate as cal
+from deepgrade.course import assignment as asg
 from helpers import ROOT
 
 A = asg.load("keras", ROOT)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from deepgrade import assignment as asg
-from deepgrade import notebook, pipeline
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook, pipeline
 from helpers import ROOT, filled_notebook
 
 A = asg.load("keras", ROOT)

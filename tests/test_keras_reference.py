@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import notebook
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook
 from helpers import ROOT
 
 A = asg.load("keras", ROOT)

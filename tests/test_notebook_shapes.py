@@ -14,7 +14,7 @@ import json
 import nbformat
 
 import helpers
-from deepgrade import notebook
+from deepgrade.grading import notebook
 
 BOMBS = {
     "attributes": "x" + ".a" * 600_000,

@@ -20,18 +20,18 @@ import types
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import notebook, pipeline
-from deepgrade.plan import _returns, call_id
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook, pipeline
+from deepgrade.grading.plan import _returns, call_id
+from deepgrade.grading.score import grade_question
 from deepgrade.portable import student_runner
 from deepgrade.portable.call_runner import select
 from deepgrade.portable.feedback import Check, explain_once, format_question
 from deepgrade.portable.judge import judge_call, judge_case
 from deepgrade.portable.policy import Policy
 from deepgrade.portable.scoring import NOT_YET, score_question, split_points
+from deepgrade.publish.student import make_student_copy
 from deepgrade.sandbox import StepOutcome
-from deepgrade.score import grade_question
-from deepgrade.student import make_student_copy
 from helpers import ROOT, filled_notebook, mutant_notebook, numpy_assignments
 
 NUMPY_ASSIGNMENTS = numpy_assignments(ROOT)  # every assignment graded by calling its functions

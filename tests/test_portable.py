@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import isolation, portable, sandbox
+from deepgrade import portable, sandbox
+from deepgrade.sandbox import isolation
 
 PACKAGE = Path(portable.__file__).resolve().parent
 FILES = sorted(p.name for p in PACKAGE.glob("*.py"))
@@ -113,8 +114,8 @@ def test_the_sandbox_gets_the_whole_package_in_order():
 
 
 def test_the_student_copy_gets_the_whole_package(tmp_path):
-    from deepgrade import assignment as asg
-    from deepgrade.student import make_student_copy
+    from deepgrade.course import assignment as asg
+    from deepgrade.publish.student import make_student_copy
     from helpers import ROOT
 
     out = make_student_copy(asg.load("cnn", ROOT), tmp_path / "cnn") / "_deepgrade_check"

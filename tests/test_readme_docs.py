@@ -10,7 +10,8 @@ import tomllib
 
 from test_exports import assignment, batch_rows
 
-from deepgrade import cli, exports
+from deepgrade import cli
+from deepgrade.reports import exports
 from helpers import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -14,8 +14,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import batch
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import ROOT, filled_notebook, mutant_notebook  # noqa: E402
@@ -109,10 +109,10 @@ def test_attached_picture_displays(tmp_path):
     import matplotlib.image as mpimg
     import matplotlib.pyplot as plt
 
-    from deepgrade import report
-    from deepgrade.pipeline import SubmissionResult
+    from deepgrade.grading.pipeline import SubmissionResult
+    from deepgrade.grading.score import QuestionResult
     from deepgrade.portable.feedback import Check
-    from deepgrade.score import QuestionResult
+    from deepgrade.reports import report
 
     fig = plt.figure(figsize=(4, 3), dpi=100)
     fig.patch.set_facecolor((1.0, 0.0, 0.0))  # pure red: nothing else on the page is

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-from deepgrade import assignment as asg
-from deepgrade import gradescope
-from deepgrade.executors import grade_one
-from deepgrade.pipeline import grade_file
+from deepgrade.batch.executors import grade_one
+from deepgrade.course import assignment as asg
+from deepgrade.grading.pipeline import grade_file
+from deepgrade.grading.results import QuestionResult, SubmissionResult, attachment, check_from_dict
 from deepgrade.portable.feedback import Check
-from deepgrade.results import QuestionResult, SubmissionResult, attachment, check_from_dict
+from deepgrade.publish import gradescope
 from helpers import ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16  # the signature is what is checked

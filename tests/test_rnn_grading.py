@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from inprocess import grade, outcomes, shape_only_outcomes
 
-from deepgrade import assignment as asg
-from deepgrade import notebook, sandbox
-from deepgrade.plan import build_calls
-from deepgrade.score import grade_question
+from deepgrade import sandbox
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook
+from deepgrade.grading.plan import build_calls
+from deepgrade.grading.score import grade_question
 from helpers import ROOT, diagnoses, filled_notebook, grade_notebook, mutant_notebook, question
 
 MISTAKES = tomllib.loads((ROOT / "assignments" / "rnn" / "mistakes.toml").read_text())
@@ -163,7 +164,7 @@ def test_grader_check_in_the_student_copy(tmp_path, rnn):
     pytest.importorskip("nbclient")
     from nbclient import NotebookClient
 
-    from deepgrade.student import make_student_copy
+    from deepgrade.publish.student import make_student_copy
 
     out = make_student_copy(rnn, tmp_path / "rnn")
     nb = mutant_notebook("rnn", "backward_no_carry")
@@ -229,7 +230,7 @@ DICT_BACKWARD = RELU_BACKWARD.replace("* (h[:, t] > 0)", "* (1.0 - h[:, t] ** 2)
 
 @pytest.fixture(scope="module")
 def public_json(rnn, tmp_path_factory):
-    from deepgrade.student import make_student_copy
+    from deepgrade.publish.student import make_student_copy
 
     return make_student_copy(rnn, tmp_path_factory.mktemp("copy") / "rnn") / "_deepgrade_check" / "public.json"
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
+from deepgrade.course import assignment as asg
 from helpers import ROOT
 from solutions import rnn
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepgrade import isolation, sandbox
+from deepgrade import sandbox
 from deepgrade.portable import wire
+from deepgrade.sandbox import isolation
 
 
 def _run(cells, calls=(), limits=None):
@@ -132,8 +133,9 @@ def test_disk_is_capped(mode):
 
 
 def test_disk_cap_from_assignment_toml(tmp_path):
-    from deepgrade import contract, pipeline
-    from deepgrade.assignment import Assignment
+    from deepgrade.course import contract
+    from deepgrade.course.assignment import Assignment
+    from deepgrade.grading import pipeline
 
     a = Assignment("x", "x", tmp_path, tmp_path / "x.ipynb", [], {}, None, {})
     a.contract = contract.check({"questions": {"f": 1}, "limits": {"disk_mb": 32}}, "assignment.toml", "x")

@@ -13,9 +13,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from deepgrade import isolation, sandbox
+from deepgrade import sandbox
+from deepgrade.sandbox import isolation
 
-PACKAGE = str(Path(isolation.__file__).resolve().parent)
+PACKAGE = str(Path(isolation.__file__).resolve().parents[1])  # graders/deepgrade/
 SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
 
 PROBE = f"""

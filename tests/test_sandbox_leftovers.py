@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import isolation, sandbox
+from deepgrade import sandbox
+from deepgrade.sandbox import isolation
 
 GRADER = """
 import sys, warnings

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import isolation
+from deepgrade.sandbox import isolation
 from helpers import readable_copy
 
 TESTS = [

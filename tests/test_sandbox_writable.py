@@ -14,7 +14,8 @@ import warnings
 
 import pytest
 
-from deepgrade import isolation, sandbox
+from deepgrade import sandbox
+from deepgrade.sandbox import isolation
 
 PROBE = r"""
 import os

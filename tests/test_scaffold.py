@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import scaffold
+from deepgrade.authoring import scaffold
 from deepgrade.cli import main
+from deepgrade.course import assignment as asg
 from deepgrade.portable import wire
-from deepgrade.student import make_student_copy
+from deepgrade.publish.student import make_student_copy
 from helpers import NEW_EXERCISE
 
 NAME = NEW_EXERCISE
@@ -146,7 +146,7 @@ def test_function_into_a_fixtures_file_of_another_shape(tmp_path):
     assert main(["--course", str(tmp_path), "new", "odd"]) == 0
     fixtures = tmp_path / "assignments" / "odd" / "fixtures.py"
     fixtures.write_text(
-        "from deepgrade import assignment\n\n\n"
+        "from deepgrade.course import assignment\n\n\n"
         "def cases():\n"
         '    out = {"odd": [assignment.Case("one", "one", ([[2.0]],)),\n'
         '                   assignment.Case("h", "h", ([[3.5, 1.25]],), hidden=True)]}\n'
@@ -178,7 +178,7 @@ def test_function_in_an_exercise_with_its_own_builder_says_what_to_add(tmp_path,
     assert main(["--course", str(tmp_path), "new", "act"]) == 0
     script = tmp_path / "assignments" / "act" / "make_notebook.py"
     script.write_text(
-        "from deepgrade.authoring import check_cell, code, new_notebook, stub\n"
+        "from deepgrade.authoring.authoring import check_cell, code, new_notebook, stub\n"
         "from solutions import act\n\n\n"
         "def build():\n"
         '    return new_notebook([code(stub(act.act)), check_cell("act")], "act")\n'

@@ -13,8 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import batch, cli, similarity
+from deepgrade import cli
+from deepgrade.batch import run as batch
+from deepgrade.course import assignment as asg
+from deepgrade.reports import similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from similarity_class import build_class, evaluate, rename_variables, restyle  # noqa: E402
@@ -45,7 +47,7 @@ def test_the_disguises_change_the_text_but_not_the_score():
     disguised = restyle(rename_variables(code, random.Random(1)), random.Random(2))
     assert disguised != code and "window" not in disguised  # renamed, restyled
     nbformat.validate(copy)
-    from deepgrade import notebook
+    from deepgrade.grading import notebook
 
     notebook.replace_function(copy, "conv2d", disguised)
     report = similarity.compare(a, [("ann", "ann", src), ("bob", "bob", copy)])
@@ -96,7 +98,7 @@ def _class(folder: Path) -> None:
 
     from similarity_class import conv2d_im2col, conv2d_loops
 
-    from deepgrade import notebook
+    from deepgrade.grading import notebook
 
     ann = filled_notebook("cnn")
     code = similarity.function_code(ann, ["conv2d"])[0]["conv2d"][0]

@@ -12,12 +12,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
-from deepgrade import notebook
 from deepgrade.cli import main
+from deepgrade.course import assignment as asg
+from deepgrade.grading import notebook
 from deepgrade.portable import wire
 from deepgrade.portable.scoring import split_points
-from deepgrade.student import make_student_copy
+from deepgrade.publish.student import make_student_copy
 from helpers import ROOT, filled_notebook
 
 ASSIGNMENTS = asg.available(ROOT)
@@ -167,9 +167,9 @@ def test_grader_check_in_notebook_diagnoses_like_the_grader(tmp_path):
     assert f"{public_max:g} / {public_max:g} points" in right and "FAIL" not in right
     assert f"hold the other {round(4 - public_max, 2):g} of the question's 4 points" in right
     # the points shown are those the same public checks earn at grading (tests/test_one_grade.py)
-    from deepgrade import pipeline
-    from deepgrade.plan import call_id
-    from deepgrade.score import grade_question
+    from deepgrade.grading import pipeline
+    from deepgrade.grading.plan import call_id
+    from deepgrade.grading.score import grade_question
 
     _, run = pipeline.grade_cells(a, notebook.code_cells(nb), questions=["conv2d_single"])
     q = a.question("conv2d_single")

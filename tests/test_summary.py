@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from deepgrade import summary
-from deepgrade.intake import Submission
-from deepgrade.pipeline import SubmissionResult
-from deepgrade.score import QuestionResult
+from deepgrade.grading.intake import Submission
+from deepgrade.grading.pipeline import SubmissionResult
+from deepgrade.grading.score import QuestionResult
+from deepgrade.reports import summary
 
 QUESTIONS = [SimpleNamespace(name="relu", points=4.0), SimpleNamespace(name="softmax", points=6.0)]
 
@@ -132,7 +132,7 @@ def test_with_matplotlib_a_png_too(tmp_path):
 def test_no_report_module_imports_matplotlib():
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import deepgrade.summary, deepgrade.batch, deepgrade.exports, deepgrade.report\n"
+        "import deepgrade.reports.summary, deepgrade.batch.run, deepgrade.reports.exports, deepgrade.reports.report\n"
         "print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

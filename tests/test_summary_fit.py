@@ -13,10 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from deepgrade import summary
-from deepgrade.intake import Submission
-from deepgrade.results import QuestionResult, SubmissionResult
-from deepgrade.similarity import Entry, Pair, Report
+from deepgrade.grading.intake import Submission
+from deepgrade.grading.results import QuestionResult, SubmissionResult
+from deepgrade.reports import summary
+from deepgrade.reports.similarity import Entry, Pair, Report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LONG = "Maximiliana_Wolfeschlegelsteinhausenbergerdorff_" * 3

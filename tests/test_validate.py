@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from deepgrade import assignment as asg
+from deepgrade.authoring.validate import CHECKS, validate
 from deepgrade.cli import main
-from deepgrade.validate import CHECKS, validate
+from deepgrade.course import assignment as asg
 
 
 def _course(tmp_path: Path, name: str = "ex") -> Path:

@@ -184,9 +184,9 @@ def test_installed_metadata_gives_the_gradescope_requirements(venv, tmp_path):
     code = (
         "from pathlib import Path\n"
         "from types import SimpleNamespace\n"
-        "from deepgrade.gradescope import _requirements\n"
+        "from deepgrade.course.requirements import requirements\n"
         "a = SimpleNamespace(name='keras', meta={'extras': ['tf']})\n"
-        "print('\\n'.join(_requirements(Path('.'), a)))\n"
+        "print('\\n'.join(requirements(Path('.'), a)))\n"
     )
     proc = subprocess.run(
         [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env()
@@ -211,7 +211,7 @@ def test_installed_wheel_exports_a_gradescope_autograder(venv, tmp_path):
         names = set(zf.namelist())
         zf.extractall(tmp_path / "source")
     for needed in (
-        "graders/deepgrade/pipeline.py",
+        "graders/deepgrade/grading/pipeline.py",
         "graders/deepgrade/portable/worker.py",
         "solutions/cnn.py",
         "assignments/cnn/assignment.toml",
@@ -242,7 +242,7 @@ def test_installed_wheel_exports_a_gradescope_autograder(venv, tmp_path):
     )
     assert built.returncode == 0, built.stderr
     (whl,) = (tmp_path / "w").glob("deepgrade-*.whl")
-    assert "deepgrade/pipeline.py" in zipfile.ZipFile(whl).namelist()
+    assert "deepgrade/grading/pipeline.py" in zipfile.ZipFile(whl).namelist()
 
 
 # --------------------------------------------------------------------------- the README's commands

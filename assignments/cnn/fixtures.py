@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepgrade.assignment import Case, seeded
+from deepgrade.course.assignment import Case, seeded
 
 LECTURE = tomllib.loads((Path(__file__).with_name("lecture.toml")).read_text())
 

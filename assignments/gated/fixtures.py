@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepgrade.assignment import Case, seeded
-from deepgrade.plan import call_id
+from deepgrade.course.assignment import Case, seeded
+from deepgrade.grading.plan import call_id
 from deepgrade.portable.compare import same_output
 from deepgrade.portable.feedback import Check
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import nbformat
 
-from deepgrade.authoring import check_cell, code, markdown, new_notebook, stub
+from deepgrade.authoring.authoring import check_cell, code, markdown, new_notebook, stub
 from solutions import gated
 
 

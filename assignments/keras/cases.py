@@ -37,7 +37,7 @@ from .datasets import (
 from .generation import GENERATE, GENERATE_ALPHABET
 
 try:
-    from deepgrade.assignment import Case
+    from deepgrade.course.assignment import Case
 except ImportError:  # the student's copy (_deepgrade_check/): the fields local.py reads
     from dataclasses import dataclass
 

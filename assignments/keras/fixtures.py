@@ -20,7 +20,7 @@ the student's copy (``student_check``); the work is done by its siblings, one jo
     plots.py       learning curves and the price plot, attached to checks as PNG data
     local.py       the harnesses run in this process (grader.check, tests, calibration)
 
-The folder is imported as a package (deepgrade.assignment.import_fixtures; in the student's
+The folder is imported as a package (deepgrade.course.assignment.import_fixtures; in the student's
 copy it is _deepgrade_check/), so siblings are imported relatively. The names below are
 re-exported for the tests, the notebook builder and calibration.
 """

@@ -1,4 +1,4 @@
-"""Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring: stable
+"""Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring.authoring: stable
 cell ids, and each stub's ``def`` line taken from the reference's signature (solutions/keras.py).
 
 PYTHONPATH=graders:. .venv/bin/python assignments/keras/make_notebook.py
@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from deepgrade.authoring import new_notebook
+from deepgrade.authoring.authoring import new_notebook
 
 HERE = Path(__file__).resolve().parent
 
@@ -361,7 +361,7 @@ def _fixtures():
     """The assignment's fixtures module: budgets and thresholds are stated from it (one source)."""
     import sys
 
-    from deepgrade.assignment import import_fixtures
+    from deepgrade.course.assignment import import_fixtures
 
     return sys.modules.get("deepgrade_fixtures_keras") or import_fixtures("keras", HERE)
 

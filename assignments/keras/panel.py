@@ -1,7 +1,7 @@
 """The panels of reasonable, correct models that set the keras check models' thresholds
 (issue "One grade everywhere", item 7), and the negative controls that must fail.
 
-Read by `deepgrade calibrate keras` (graders/deepgrade/calibrate.py): PANELS, CONTROLS and
+Read by `deepgrade calibrate keras` (graders/deepgrade/authoring/calibrate.py): PANELS, CONTROLS and
 RULES (metric from fixtures.measure, "max"/"min", margin, key in thresholds.toml).
 Never shipped to students.
 

@@ -33,7 +33,7 @@ import types
 
 import numpy as np
 
-from deepgrade.assignment import Case, OwnInput, Ref, seeded
+from deepgrade.course.assignment import Case, OwnInput, Ref, seeded
 from deepgrade.portable.feedback import Check, error_check
 from deepgrade.portable.outputs import structure_problem
 

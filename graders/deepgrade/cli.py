@@ -27,10 +27,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import assignment as asg
 from . import settings
-from .isolation import SetupError
+from .course import assignment as asg
 from .portable.feedback import fmt_points
+from .sandbox.isolation import SetupError
 
 # Imports of the grading machinery (sandbox, nbformat, reports) are inside the commands:
 # `deepgrade list` and `--version` must stay fast.
@@ -69,15 +69,15 @@ def _out_folder(path: str, option: str = "--out") -> Path:
 
 
 def _version() -> str:
-    from .fingerprint import version
+    from .batch.fingerprint import version
 
     return version()
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
     """Batch grading (batch.py): parallel sandboxes, results kept per submission, resumable."""
-    from . import batch
-    from .executors import make_executor
+    from .batch import run as batch
+    from .batch.executors import make_executor
 
     if not args.submissions:
         raise UsageError(_second_missing(args, "SUBMISSION...", "submissions"))
@@ -130,7 +130,7 @@ def cmd_similarity(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from . import similarity
+    from .reports import similarity
 
     assignment = _load(args)
     out = _out_folder(args.out)
@@ -160,8 +160,8 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import report
-    from .pipeline import grade_file
+    from .grading.pipeline import grade_file
+    from .reports import report
 
     if args.notebook is None:
         raise UsageError(_second_missing(args, "NOTEBOOK", "notebook"))
@@ -183,13 +183,13 @@ def _allow_readable(args: argparse.Namespace) -> None:
     """--allow-readable-course, by the environment so that the grading processes see it too
     (isolation.check_fallback)."""
     if args.allow_readable_course:
-        from .isolation import ALLOW_READABLE_ENV
+        from .sandbox.isolation import ALLOW_READABLE_ENV
 
         os.environ[ALLOW_READABLE_ENV] = "1"
 
 
 def cmd_student(args: argparse.Namespace) -> int:
-    from .student import StudentCopyError, make_student_copy
+    from .publish.student import StudentCopyError, make_student_copy
 
     assignment = _load(args)
     target = _out_folder(args.out) / assignment.name
@@ -203,7 +203,7 @@ def cmd_student(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .gradescope import export
+    from .publish.gradescope import export
 
     target = Path(args.out)
     if target.is_dir():
@@ -236,7 +236,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import os
 
-    from .calibrate import CalibrationError, calibrate
+    from .authoring.calibrate import CalibrationError, calibrate
 
     if args.data:
         data = Path(args.data)
@@ -250,7 +250,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     assignment = _load(args)
     previous = provenance = None
     if args.from_log:
-        from .calibrate import measured_from_log, provenance_from_log
+        from .authoring.calibrate import measured_from_log, provenance_from_log
 
         log_file = Path(args.from_log)
         if not log_file.is_file():
@@ -276,8 +276,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     """A new exercise in the course folder, or a function added to one (scaffold.py); never
     overwrites a file."""
-    from .authoring import builder
-    from .scaffold import ScaffoldError, add_function, course_for_new, new_exercise
+    from .authoring.authoring import builder
+    from .authoring.scaffold import ScaffoldError, add_function, course_for_new, new_exercise
 
     course = course_for_new(args.course)
     try:
@@ -316,7 +316,7 @@ def _second_missing(args: argparse.Namespace, usage: str, what: str) -> str:
 
 def cmd_gradescope(args: argparse.Namespace) -> int:
     """`deepgrade gradescope try ZIP NOTEBOOK`: the zip's run_autograder, run here (gradescope_try.py)."""
-    from .gradescope_try import TryError, summary, try_zip
+    from .publish.gradescope_try import TryError, summary, try_zip
 
     keep = _out_folder(args.keep, "--keep") if args.keep else None
     try:
@@ -331,7 +331,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
 
 def cmd_notebook(args: argparse.Namespace) -> int:
     """Rebuild an assignment's student notebook from its reference (authoring.py)."""
-    from .authoring import BuildError, builder, write_notebook
+    from .authoring.authoring import BuildError, builder, write_notebook
 
     if args.assignment not in asg.available(args.root):
         raise UsageError(f"no assignment named {args.assignment!r}; available: {', '.join(asg.available(args.root))}")
@@ -348,7 +348,7 @@ def cmd_notebook(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Every check of validate.py on the named assignments (default: all); one line per problem."""
-    from .validate import validate
+    from .authoring.validate import validate
 
     names = args.assignments or asg.available(args.root)
     unknown = [n for n in names if n not in asg.available(args.root)]
@@ -368,7 +368,8 @@ def _load(args: argparse.Namespace) -> asg.Assignment:
     """The assignment named on the command line; unknown names and bad files become usage errors."""
     try:
         meta = asg.read_meta(args.assignment, args.root)  # cheap checks first, before fixtures are imported
-        from .quiet import import_tensorflow, needs_tensorflow
+        from .course.requirements import needs_tensorflow
+        from .quiet import import_tensorflow
 
         if needs_tensorflow(args.root, args.assignment, meta):
             import_tensorflow()  # now, without its start-up log lines (the fixtures import it)

@@ -14,8 +14,6 @@ import os
 import re
 import sys
 import tempfile
-from pathlib import Path
-from types import SimpleNamespace
 
 # what TensorFlow writes to stderr while it loads: absl's banner, then glog-style INFO lines
 # ("I0000 00:00:1796410274.261312   15043 port.cc:153] oneDNN custom operations are on ...")
@@ -55,17 +53,3 @@ def import_tensorflow() -> None:
     kept = [line for line in text.splitlines(keepends=True) if not NOISE.match(line.rstrip("\n"))]
     if kept:
         sys.stderr.write("".join(kept))
-
-
-def needs_tensorflow(root: Path, name: str, meta: dict) -> bool:
-    """Whether the extras the assignment declares (assignment.toml ``extras``) pull TensorFlow,
-    i.e. its fixtures will import it; decided from the requirements, not from names."""
-    if not meta.get("extras"):
-        return False
-    from .gradescope import _requirements
-
-    try:
-        reqs = _requirements(root, SimpleNamespace(name=name, meta=meta))
-    except ValueError:  # an unknown extra: loading the assignment says so
-        return False
-    return any(re.match(r"tensorflow\b", r.strip()) for r in reqs)

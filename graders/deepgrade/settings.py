@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
         "the course folder (`assignments/` and `solutions/`) when `--course DIR` is not given; "
         "`run_autograder` sets it to the autograder's source folder on Gradescope",
         "instructors",
-        "`assignment.py`, `scaffold.py`, `gradescope.py`",
+        "`course/assignment.py`, `authoring/scaffold.py`, `publish/gradescope.py`",
     ),
     Setting(
         "DEEPGRADE_SANDBOX",
@@ -46,7 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
         "`process` forces the process fallback without bubblewrap (resource limits only, see "
         '"Without bubblewrap"); any other value is ignored',
         "instructors on machines without user namespaces; the tests",
-        "`isolation.py`",
+        "`sandbox/isolation.py`",
     ),
     Setting(
         "DEEPGRADE_ALLOW_READABLE_COURSE",
@@ -55,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
         "solutions, hidden fixtures and results (as `--allow-readable-course`; for Dask workers and "
         "Gradescope, where there is no command line)",
         "instructors who accept that risk; the tests",
-        "`isolation.py`",
+        "`sandbox/isolation.py`",
     ),
     Setting(
         "DEEPGRADE_SANDBOX_LOG",
@@ -63,14 +63,14 @@ SETTINGS: tuple[Setting, ...] = (
         "a file to which each sandbox session appends the last 64 KiB of the student's stdout and stderr "
         "(debugging a submission)",
         "instructors",
-        "`sandbox.py`",
+        "`sandbox/__init__.py`",
     ),
     Setting(
         "DEEPGRADE_SCHEDULER",
         "unset",
         "the Dask scheduler (`tcp://HOST:8786`) for `grade --executor dask` when `--scheduler` is not given",
         "instructors grading on a cluster",
-        "`cli.py`, `executors_dask.py`",
+        "`cli.py`, `batch/executors_dask.py`",
     ),
     Setting(
         "DEEPGRADE_DATA",

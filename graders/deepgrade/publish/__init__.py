@@ -1,0 +1,1 @@
+"""What leaves the course: the student copy (public checks) and the Gradescope autograder."""
