@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from deepgrade import assignment as asg
+from deepgrade.course import assignment as asg
 from helpers import ROOT
 
 A = asg.load("keras", ROOT)
