@@ -1,8 +1,8 @@
-"""Print what the annotated notebooks and the similarity report cost per submission (issue 22).
+"""Print what the annotated notebooks and the similarity report cost per submission.
 
     .venv/bin/python benchmarks/feedback_cost.py [N]
 
-On the synthetic cnn class of tests/similarity_class.py (42 students; N > 42 repeats it),
+On the synthetic cnn class of tests/support/similarity_class.py (42 students; N > 42 repeats it),
 with made-up results (every question half marks, one failing check with a detail): the
 one-time imports (nbconvert and the exporter; copydetect), then milliseconds per
 submission to read and parse the notebook, build its annotated .ipynb and .html
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "graders"), str(ROOT)]
 
 
 def main(n: int) -> None:

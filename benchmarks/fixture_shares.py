@@ -5,7 +5,7 @@ how well the fixtures discriminate.
 
 shape-only: every call returns zeros of the right shapes; then every catalogued mistake's
 share of its own question, largest first. Graded in-process with score.grade_question
-(tests/inprocess.py), so the numbers are the grade's.
+(tests/support/inprocess.py), so the numbers are the grade's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT)]
 
 from inprocess import shape_only_share, share  # noqa: E402
 

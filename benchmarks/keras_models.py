@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "tests" / "support")]
 
 from deepgrade.course import assignment as asg  # noqa: E402
 from deepgrade.grading import notebook, pipeline  # noqa: E402

@@ -1,7 +1,7 @@
 """Knock-on losses: points a RIGHT function loses because another function is wrong.
 
 For every numpy assignment, each notebook has exactly one wrong function (each catalogued
-mistake, and each independently written wrong implementation of tests/wrong_implementations.py)
+mistake, and each independently written wrong implementation of tests/support/wrong_implementations.py)
 and the reference everywhere else; it is graded through the sandbox, and every point lost on a
 question other than the wrong one is a knock-on loss. Prints one line per notebook with a loss
 and a total per assignment.
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "graders"), str(ROOT)]
 
 
 import wrong_implementations  # noqa: E402

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "examples"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "graders"), str(ROOT), str(ROOT / "examples"), str(ROOT / "tests" / "support")]
 
 import make_class  # noqa: E402
 import nbformat  # noqa: E402

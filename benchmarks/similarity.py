@@ -1,8 +1,8 @@
-"""Print how well the similarity report (similarity.py) finds disguised copies (issue 22).
+"""Print how well the similarity report (similarity.py) finds disguised copies.
 
     .venv/bin/python benchmarks/similarity.py [cnn rnn gated] [--seeds 0,1,2] [--scale N]
 
-Per assignment and seed, a synthetic class (tests/similarity_class.py: 36 honest students
+Per assignment and seed, a synthetic class (tests/support/similarity_class.py: 36 honest students
 with independent implementations, 8 copied pairs disguised by renaming, reordering,
 comments and spacing, or one function copied out of several) is compared; printed: the
 class size, the pairs of students ranked, the recall of the copied pairs in the top C and
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "graders"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "graders"), str(ROOT)]
 
 from similarity_class import build_class, evaluate, rename_variables  # noqa: E402
 

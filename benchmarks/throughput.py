@@ -30,7 +30,7 @@ import nbformat
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 from deepgrade.course import assignment as asg  # noqa: E402
 from deepgrade.course.assignment import Ref  # noqa: E402
 from helpers import filled_notebook, mutant_notebook  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "graders"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "graders"), str(ROOT / "tests" / "support")]
 
 from deepgrade.course import assignment  # noqa: E402
 from helpers import filled_notebook, mutant_notebook  # noqa: E402

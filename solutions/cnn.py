@@ -3,7 +3,7 @@
 Convolution + ReLU, max pooling, flattening, full connection: exactly what
 `keras.layers.Conv2D`, `MaxPooling2D`, `Flatten` and `Dense` compute on
 channels-last data, written out so that every number can be followed by hand.
-Checked against tf.nn and Keras in tests/test_cnn_reference.py.
+Checked against tf.nn and Keras in tests/assignments/cnn/test_cnn_reference.py.
 """
 
 from __future__ import annotations

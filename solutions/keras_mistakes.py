@@ -513,7 +513,7 @@ def cats_loss_mismatch(input_shape=(150, 150, 3)):
     return model
 
 
-# ------------------------------------------------------------------ issue 20: submissions that were not named
+# ------------------------------------------------------------------ submissions that were once not named
 
 
 def inverse_swaps_min_max(scaled, data_min, data_max):

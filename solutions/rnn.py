@@ -7,7 +7,7 @@ The lecture's RNN, written input-major like `keras.layers.SimpleRNN`
     y_t = h_t @ W_hy + b_y
 
 with the same weights reused at every time step. Checked against Keras SimpleRNN,
-tf.GradientTape and central differences in tests/test_rnn_reference.py.
+tf.GradientTape and central differences in tests/assignments/rnn/test_rnn_reference.py.
 relu_rnn_grad_norms is the same network with ReLU (the lecture's remedy for vanishing gradients).
 
 params: "W_xh" (D, H), "W_hh" (H, H), "W_hy" (H, K), "b_h" (H,), "b_y" (K,).

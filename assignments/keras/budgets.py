@@ -4,7 +4,7 @@ A budget is the (seed, epochs, batch size) the grader trains a check model with,
 data sizes of its task; a threshold is what the trained model must reach. The defaults here
 are overridden by ``thresholds.toml`` (written by ``deepgrade calibrate keras``: the panel's
 worst result with a margin), which ships with the student's copy so that grader.check agrees.
-Thresholds are justified in tests/test_keras_reference.py (reference over three seeds,
+Thresholds are justified in tests/assignments/keras/test_keras_reference.py (reference over three seeds,
 negative controls).
 """
 
@@ -24,7 +24,7 @@ ORDER_MIN_ACCURACY = 0.90
 FORECAST = {"seed": 0, "epochs": 10, "batch": 64, "window": 24, "horizon": 6}  # 5 left GRU(8) near persistence
 FORECAST_MAX_RATIO = 0.5  # model MSE / persistence MSE on the test period
 # Exercise 1: the stacked LSTM on GOOG (data/goog.npz). RMSE in dollars on the last 200 days
-# against two naive forecasts; thresholds from the panel in tests/test_keras_panel.py.
+# against two naive forecasts; thresholds from the panel in tests/assignments/keras/test_keras_panel.py.
 STOCK = {"seed": 0, "epochs": 20, "batch": 16}
 STOCK_MAX_VS_PERSISTENCE = 1.5  # RMSE <= this x the persistence forecast's (tomorrow = today)
 STOCK_MAX_VS_MEAN = 0.25  # RMSE <= this x the RMSE of forecasting the training period's mean

@@ -1,5 +1,5 @@
 """The panels of reasonable, correct models that set the keras check models' thresholds
-(issue "One grade everywhere", item 7), and the negative controls that must fail.
+(so that a threshold is a measurement), and the negative controls that must fail.
 
 Read by `deepgrade calibrate keras` (graders/deepgrade/authoring/calibrate.py): PANELS, CONTROLS and
 RULES (metric from fixtures.measure, "max"/"min", margin, key in thresholds.toml).
@@ -8,7 +8,7 @@ Never shipped to students.
 Each builder has the student's signature and is self-contained (imports inside), like a
 notebook cell. ``PANELS[question]`` lists (label, builder); ``CONTROLS[question]`` the
 wrong models (a third item, a dict of other names such as build_augmentation, replaces those
-in the namespace). tests/test_keras_panel.py runs them (fewer seeds in CI);
+in the namespace). tests/assignments/keras/test_keras_panel.py runs them (fewer seeds in CI);
 ``benchmarks/keras_models.py --panel`` measures them over every seed and prints the table
 recorded in assignments/keras/thresholds.toml.
 """

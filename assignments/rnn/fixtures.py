@@ -1,6 +1,6 @@
 """Fixtures of the `rnn` assignment: public hand-checkable cases and hidden seeded ones.
 
-Hidden cases follow the issue's constraints: T >= 3, a non-zero upstream gradient at
+Hidden cases follow these constraints: T >= 3, a non-zero upstream gradient at
 every step, N > 1 and D, H, K all different (so a transposed or swapped weight cannot
 go unnoticed). rnn_backward and hidden_grad_norms receive the student's OWN cache: the
 case calls their rnn_forward first (keep=True) and passes its third element on with a
@@ -551,7 +551,7 @@ def _mse_cases() -> list[Case]:
 # ||dh_t||, since 0 < tanh' <= 1 and Q keeps norms; so ||dh_1|| <= 0.5**19 ||dh_T|| = 1.9e-6
 # ||dh_T||, whatever x and the other weights: the threshold 1e-3 holds with a margin of 500.
 # ReLU, W_hh = I: dh_{t-1} = dh_t * relu'(a_t), and relu' = 1 wherever a_t > 0. b_h = 0.5 is
-# larger than every |x_t @ W_xh| here (0.28 at most; tests/test_rnn_reference.py asserts < 0.5),
+# larger than every |x_t @ W_xh| here (0.28 at most; tests/assignments/rnn/test_rnn_reference.py asserts < 0.5),
 # so by induction from h0 = 0 every a_t >= b_h - |x_t @ W_xh| > 0: every unit is active at
 # every step and ||dh_1|| = ||dh_T|| exactly. Any ratio in [0.1, 10] reads as "kept"; a right
 # function gives 1, and tanh in place of ReLU (relu_norms_tanh_forward) gives ~1e-7.

@@ -1,7 +1,7 @@
 """deepgrade: the autograder's engine.
 
 The subpackages, low layer to high (a module imports only from its own layer or lower ones;
-tests/test_layers.py checks it): portable/ (ships to the sandbox and the student copy),
+tests/engine/test_layers.py checks it): portable/ (ships to the sandbox and the student copy),
 settings.py and quiet.py, course/, sandbox/, grading/, reports/, batch/, publish/, authoring/,
 cli.py.
 """

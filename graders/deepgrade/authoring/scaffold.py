@@ -14,7 +14,7 @@
 ``cases()``), ``F = 2`` to [questions], and rebuilds the notebook (the assignment's own
 make_notebook.py, if it has one, must be given F's cells by hand: it is its author's).
 
-The exercise passes ``deepgrade validate NAME`` as written (tests/test_scaffold.py); the
+The exercise passes ``deepgrade validate NAME`` as written (tests/engine/authoring/test_scaffold.py); the
 README's "Add an exercise" says how to grow it into a real one.
 """
 

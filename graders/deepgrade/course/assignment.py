@@ -163,7 +163,7 @@ class Assignment:
     student_files: list[str] = field(default_factory=list)
     student_check: str | None = None
     # (mistake id, function, case name) -> "Type: message" for a catalogued mistake that
-    # raised on a case (computed with the mutant outputs; tests/test_contract.py reads it)
+    # raised on a case (computed with the mutant outputs; tests/engine/course/test_contract.py reads it)
     mutant_errors: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # expected and mutant outputs depend only on the fixtures: computed once, not per submission
     _outputs: dict = field(default_factory=dict, repr=False, compare=False)

@@ -1,7 +1,7 @@
 """Batch intake: turn what an instructor names on the command line (notebooks, folders,
 LMS zip exports) into one Submission record per gradebook row.
 
-Identity rules (README, "Grading a class"; tests/test_intake*.py):
+Identity rules (README, "Grading a class"; tests/engine/grading/test_intake*.py):
 
 1. An LMS layout is recognised only at the top level of what was named (a folder or a
    zip; inside a zip's only folder when everything is in it, as a zipped folder is):

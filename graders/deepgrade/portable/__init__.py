@@ -8,7 +8,7 @@ Every module here is shipped as a whole, never picked file by file:
 - the student's copy is this folder, copied as ``_deepgrade_check/`` next to the notebook
   (``student.make_student_copy``), where ``grader.check`` runs ``student_runner.check``.
 
-The rule that makes this possible (tests/test_portable.py proves it): a module here
+The rule that makes this possible (tests/engine/portable/test_portable.py proves it): a module here
 imports only numpy, the standard library and its siblings, never the rest of deepgrade.
 Siblings are imported relatively, with a plain-import fallback for the sandbox, where
 there is no package:

@@ -21,7 +21,7 @@ definition of it (functions.py; hostile cells skipped) is normalised and fingerp
 A function with too little code left after the starter code (a one-line ``relu``) gives no
 fingerprint and is not ranked: everyone writes ``np.maximum(0, x)`` alike. How well the
 ranking finds copies among honest work is measured by ``benchmarks/similarity.py`` on a
-synthetic class (``tests/similarity_class.py``).
+synthetic class (``tests/support/similarity_class.py``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ Memory: one submission's channel carries at most ``MAX_CHANNEL_BYTES`` over all 
 restarts, one line at most ``MAX_LINE_BYTES`` (a longer one is skipped, costing its
 step), and the values kept for comparison at most ``MAX_VALUE_BYTES`` counted as float64
 (what the comparison makes of them). The grader's own memory for a submission stays
-below about ``GRADER_MEMORY_BYTES`` (measured by tests/test_grader_memory.py). Decoding
+below about ``GRADER_MEMORY_BYTES`` (measured by tests/security/test_grader_memory.py). Decoding
 happens inside the submission's wall-clock budget.
 
 A watchdog gives every step (a cell, a call) its own wall-clock budget. A step that
