@@ -8,12 +8,14 @@ reference build_augmentation (the lecture's ImageDataGenerator call as Keras 3 l
 "without" a build_augmentation that only rescales, "noflip" (--variants noflip) the lecture's
 augmentation without its horizontal flip. Prints the held-out accuracy of each run,
 of the control trained alongside it, and the seconds per run. --size trains at another image
-size (e.g. 150, the lecture's) instead of CATS_DOGS["size"].
+size (e.g. 150, the lecture's) instead of the graded size (DEEPGRADE_CATS_DOGS_SIZE, set for this run).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,21 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default="with,without")
     p.add_argument("--lecture", action="store_true", help="the lecture's four-block CNN instead of the reference")
     args = p.parse_args(argv)
+    if args.size:  # read by budgets() when called: the data, the cases and the checks see it
+        os.environ["DEEPGRADE_CATS_DOGS_SIZE"] = str(args.size)
     a = asg.load("keras", ROOT)
-    fx = sys.modules["deepgrade_fixtures_keras"]
-    if args.size:
-        fx.CATS_DOGS["size"] = args.size
-        fx.cats_dogs_data.cache_clear()
+    fx = a.fixtures
+    datasets = importlib.import_module(f"{fx.__package__}.check.datasets")
+    budget = importlib.import_module(f"{fx.__package__}.check.budgets").budgets().cats_dogs
     q = "build_cats_dogs_cnn"
-    if args.lecture:  # Conv 32-64-128-128, Dense 512, RMSprop 1e-3 (assignments/keras/panel.py)
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("keras_panel", ROOT / "assignments" / "keras" / "panel.py")
+    if args.lecture:  # Conv 32-64-128-128, Dense 512, RMSprop 1e-3 (assignments/keras/instructor/panel.py)
+        spec = importlib.util.spec_from_file_location(
+            "keras_panel", ROOT / "assignments" / "keras" / "instructor" / "panel.py"
+        )
         panel = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(panel)
         lecture = next(fn for label, fn in panel.PANELS[q] if "lecture" in label)
     variants = {"with": {}, "without": {"build_augmentation": rescale_only}, "noflip": {"build_augmentation": no_flip}}
-    print(f"data: {fx.cats_dogs_data()['source']}; budget {fx.CATS_DOGS}")
+    print(f"data: {datasets.cats_dogs_data()['source']}; budget {budget}")
     for name in args.variants.split(","):
         accs, controls = [], []
         for seed in (int(s) for s in args.seeds.split(",")):

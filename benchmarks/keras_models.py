@@ -8,7 +8,7 @@ Grades the reference-filled notebook once and prints the wall time of every note
 cell group and every check model (build + fit + predict inside the sandbox), then the
 whole submission. ``--local`` also times each harness in this process (no sandbox).
 
-``--panel`` trains every model of assignments/keras/panel.py (reasonable correct models and
+``--panel`` trains every model of assignments/keras/instructor/panel.py (reasonable correct models and
 negative controls) with the grader's data and budget over the seeds, in this process, and
 prints each one's numbers per seed and the thresholds they give (``deepgrade calibrate keras
 --dry-run``; without --dry-run the command writes assignments/keras/thresholds.toml).
@@ -63,8 +63,7 @@ def main() -> None:
     if "--local" in sys.argv:
         import solutions.keras as ref
 
-        fx = sys.modules["deepgrade_fixtures_keras"]
-        for call_id, outcome in fx.local_outcomes(dict(vars(ref))).items():
+        for call_id, outcome in a.fixtures.local_outcomes(dict(vars(ref))).items():
             print(f"local {call_id:39s} {outcome.seconds:8.2f}  {outcome.status}")
 
 

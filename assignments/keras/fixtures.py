@@ -7,118 +7,69 @@ description of the layers. Accuracy, structure and learning curves are judged in
 grading process (``CHECKS``). Exercise 1's data pipeline is plain numpy, compared with the
 reference by the engine.
 
-This module is what the engine loads (``cases()``, ``CHECKS``) and what grader.check calls in
-the student's copy (``student_check``); the work is done by its siblings, one job each:
+This module is what the engine loads (``cases()``, ``CHECKS``), what calibration calls
+(``local_outcomes``, ``measure``) and what grader.check calls in the student's copy
+(``student_check``); the work is done in the folders beside it, one job per module:
 
-    budgets.py     budgets (seed, epochs, batch) and thresholds (thresholds.toml overrides)
-    datasets.py    the data loaders (digits, GOOG, Seattle temperatures, text, images)
-    generation.py  Exercise 2's fixed character model and expected texts
-    harness/       the programs run in the sandbox, real files read as text
-    cases.py       the graded calls
-    judging/       the check functions (CHECKS), one module per exercise, and the
-                   measurements calibration reads
-    plots.py       learning curves and the price plot, attached to checks as PNG data
-    local.py       the harnesses run in this process (grader.check, tests, calibration)
+    check/budgets.py     budgets (seed, epochs, batch) and thresholds: budgets(), read when called
+    check/datasets.py    the data loaders (digits, GOOG, Seattle temperatures, text, images)
+    check/generation.py  Exercise 2's fixed character model and expected texts
+    check/cases.py       the graded calls
+    check/judging/       the check functions (CHECKS), one module per exercise, and the
+                         measurements calibration reads
+    check/plots.py       learning curves and the price plot, attached to checks as PNG data
+    harness/             the programs run in the sandbox, real modules (harness.program)
 
 The folder is imported as a package (deepgrade.course.assignment.import_fixtures; in the student's
-copy it is _deepgrade_check/), so siblings are imported relatively. The names below are
-re-exported for the tests, the notebook builder and calibration.
+copy it is _deepgrade_check/), so its modules import each other relatively. Tests, benchmarks
+and the notebook builder import those modules themselves: nothing is re-exported here.
 """
 
 from __future__ import annotations
 
-from .budgets import (
-    CATS_DOGS,
-    CATS_DOGS_MIN_ACCURACY,
-    CATS_DOGS_MIN_OVER_CONTROL,
-    CHAR,
-    CHAR_MARGIN,
-    DIGITS,
-    DIGITS_MIN_ACCURACY,
-    FORECAST,
-    FORECAST_MAX_RATIO,
-    ORDER,
-    ORDER_MIN_ACCURACY,
-    SAMPLE,
-    SAMPLE_TOLERANCE,
-    STOCK,
-    STOCK_MAX_VS_MEAN,
-    STOCK_MAX_VS_PERSISTENCE,
-    THRESHOLDS_FILE,
-    TRANSFER,
-    TRANSFER_MIN_ACCURACY,
-    panel_note,
-)
-from .cases import Case, cases, pipeline_cases
-from .datasets import (
-    DATA,
-    base_weights,
-    cats_dogs_data,
-    char_data,
-    digits_split,
-    forecast_data,
-    goog_data,
-    image_folder_data,
-    order_data,
-    seattle_series,
-    text_corpus,
-    texture_images,
-)
-from .generation import GENERATE, GENERATE_ALPHABET, GENERATE_PUBLIC, _generation_namespace, public_generation
-from .judging import CHECKS, SHEAR_FACTOR, _tempered, cats_dogs_scores, measure, stock_errors
-from .local import Outcome, local_outcomes, student_check
-from .plots import learning_curves, price_plot
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CATS_DOGS",
-    "CATS_DOGS_MIN_ACCURACY",
-    "CATS_DOGS_MIN_OVER_CONTROL",
-    "CHAR",
-    "CHAR_MARGIN",
-    "CHECKS",
-    "DATA",
-    "DIGITS",
-    "DIGITS_MIN_ACCURACY",
-    "FORECAST",
-    "FORECAST_MAX_RATIO",
-    "GENERATE",
-    "GENERATE_ALPHABET",
-    "GENERATE_PUBLIC",
-    "ORDER",
-    "ORDER_MIN_ACCURACY",
-    "SAMPLE",
-    "SAMPLE_TOLERANCE",
-    "SHEAR_FACTOR",
-    "STOCK",
-    "STOCK_MAX_VS_MEAN",
-    "STOCK_MAX_VS_PERSISTENCE",
-    "THRESHOLDS_FILE",
-    "TRANSFER",
-    "TRANSFER_MIN_ACCURACY",
-    "Case",
-    "Outcome",
-    "_generation_namespace",
-    "_tempered",
-    "base_weights",
-    "cases",
-    "cats_dogs_data",
-    "cats_dogs_scores",
-    "char_data",
-    "digits_split",
-    "forecast_data",
-    "goog_data",
-    "image_folder_data",
-    "learning_curves",
-    "local_outcomes",
-    "measure",
-    "order_data",
-    "panel_note",
-    "pipeline_cases",
-    "price_plot",
-    "public_generation",
-    "seattle_series",
-    "stock_errors",
-    "student_check",
-    "text_corpus",
-    "texture_images",
-]
+from deepgrade.portable import wire
+from deepgrade.portable.call_runner import StepOutcome, run_calls
+
+from .check.cases import cases
+from .check.judging import CHECKS, measure
+
+if TYPE_CHECKING:
+    from deepgrade.portable.feedback import Check
+
+__all__ = ["CHECKS", "cases", "local_outcomes", "measure", "student_check"]
+
+
+def local_outcomes(
+    namespace: dict, questions: list[str] | None = None, seed: int | None = None
+) -> dict[str, StepOutcome]:
+    """The harness calls run in this process by the engine's call runner (grader.check, tests,
+    benchmarks, calibration): the same cases, data, seeds and budgets as the grader's sandbox
+    runs. {call id: StepOutcome}; each outcome's ``seconds`` is the call's wall time."""
+    calls = [
+        {
+            "id": f"{qname}/{case.name}",
+            "function": qname,
+            "args": [wire.encode(a) for a in case.args],
+            "harness": case.harness,
+        }
+        for qname, qcases in cases(seed).items()
+        if questions is None or qname in questions
+        for case in qcases
+        if case.harness is not None  # plain numpy questions: compared by the engine, not trained here
+    ]
+    return run_calls(calls, dict(namespace))
+
+
+def student_check(name: str, functions: dict, explanations: dict) -> list[Check]:
+    """grader.check for one question in the student's kernel: train and judge as the grader does."""
+    graded = cases()
+    questions = {q: SimpleNamespace(name=q, cases=c) for q, c in graded.items()}  # the checks read the inputs sent
+    assignment = SimpleNamespace(
+        mistakes={mid: SimpleNamespace(explanation=e) for mid, e in explanations.items()},
+        question=questions.__getitem__,
+    )
+    outcomes = local_outcomes(dict(functions), [name])
+    return CHECKS[name](assignment, questions[name], outcomes)

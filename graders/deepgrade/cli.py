@@ -249,14 +249,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"--seeds takes whole numbers separated by commas, not {args.seeds!r}") from None
     assignment = _load(args)
     previous = provenance = None
-    if args.from_log:
-        from .authoring.calibrate import measured_from_log, provenance_from_log
+    if args.from_thresholds:
+        import tomllib
 
-        log_file = Path(args.from_log)
-        if not log_file.is_file():
-            raise UsageError(f"no such file: {log_file}")
-        text = log_file.read_text()
-        previous, provenance = measured_from_log(text), provenance_from_log(text)
+        from .authoring.calibrate import measured_from_record, recorded_stamps
+
+        record_file = Path(args.from_thresholds)
+        if not record_file.is_file():
+            raise UsageError(f"no such file: {record_file}")
+        try:
+            record = tomllib.loads(record_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{record_file} is not a thresholds.toml ({exc})") from None
+        previous, provenance = measured_from_record(record), recorded_stamps(record_file)
     try:
         calibrate(
             assignment,
@@ -266,7 +271,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             write=not args.dry_run,
             previous=previous,
             previous_provenance=provenance,
-            previous_source=args.from_log or "",
+            previous_source=args.from_thresholds or "",
         )
     except CalibrationError as exc:
         raise UsageError(str(exc)) from None
@@ -461,7 +466,12 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--seeds", default="0,1,2", help="training seeds (default: 0,1,2)")
     cal.add_argument("--question", action="append", default=[], help="only this check model (repeatable)")
     cal.add_argument("--dry-run", action="store_true", help="measure and print, do not write thresholds.toml")
-    cal.add_argument("--from-log", default=None, help="re-derive thresholds from an earlier run's printed measurements")
+    cal.add_argument(
+        "--from-thresholds",
+        default=None,
+        metavar="FILE",
+        help="re-derive thresholds from the measurements a thresholds.toml records (no training)",
+    )
     cal.set_defaults(func=cmd_calibrate)
     ls = sub.add_parser("list", help="list the assignments")
     ls.set_defaults(func=cmd_list)

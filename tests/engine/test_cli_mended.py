@@ -1,6 +1,6 @@
 """What a new instructor met: --course after the verb, a forgotten assignment
 name, `export gradescope --help`, a local Gradescope trial, TensorFlow's start-up lines, the
-process fallback's wording, the sandbox log losing unflushed prints, and `calibrate --from-log`
+process fallback's wording, the sandbox log losing unflushed prints, and `calibrate --from-thresholds`
 keeping the log's own provenance."""
 
 from __future__ import annotations
@@ -237,57 +237,71 @@ def _measured():
     ]
 
 
-def test_from_log_keeps_the_logs_provenance(tmp_path, monkeypatch):
+def _record(folder, stamp: str | None = None):
+    """A thresholds.toml as calibration writes it, measurements included, with ``stamp`` as its
+    section's provenance (none: a file from before stamps)."""
+    rule = cal.Rule("accuracy", "min", 0.05, "min_accuracy")
+    path = folder / "thresholds.toml"
+    cal.write_thresholds(path, {"q": ([rule], {"min_accuracy": 0.75}, _measured())}, [0], None)
+    text = path.read_text()
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("# q: ")]
+    path.write_text(text.replace(line + "\n", f"# q: {stamp}\n" if stamp else ""))
+    return path
+
+
+def test_the_record_reads_back_every_measurement(tmp_path):
+    """thresholds.toml is the one store: its [[q.measured]] tables give back what was measured."""
+    import tomllib
+
+    path = _record(tmp_path)
+    back = cal.measured_from_record(tomllib.loads(path.read_text()))
+    assert [(m.label, m.control, m.values) for m in back["q"]] == [(m.label, m.control, m.values) for m in _measured()]
+
+
+def test_from_thresholds_keeps_the_files_provenance(tmp_path, monkeypatch):
+    import platform
+    import tomllib
+
     monkeypatch.setattr(cal, "load_panel", lambda a: _panel())
     old = "2020-01-02 03:04 UTC, oldbox, 64 cores, data: /photos"
-    log = tmp_path / "run.log"
-    log.write_text(
-        "\n".join(
-            cal.log_block(
-                "q", [cal.Rule("accuracy", "min", 0.05, "min_accuracy")], {"min_accuracy": 0}, _measured(), [0], old
-            )
-        )
-        + "\n"
-    )
-    text = log.read_text()
-    assert cal.provenance_from_log(text) == {"q": old}
+    (tmp_path / "old").mkdir()
+    record = _record(tmp_path / "old", old)
+    assert cal.recorded_stamps(record) == {"q": old}
     (tmp_path / "a").mkdir()
-    assignment = SimpleNamespace(folder=tmp_path / "a")
-    got = cal.calibrate(
-        assignment,
-        [0],
-        log=lambda *_: None,
-        previous=cal.measured_from_log(text),
-        previous_provenance=cal.provenance_from_log(text),
-        previous_source=str(log),
-    )
+    for _ in range(2):  # twice: a re-derivation of a re-derivation keeps the first stamp
+        got = cal.calibrate(
+            SimpleNamespace(folder=tmp_path / "a"),
+            [0],
+            log=lambda *_: None,
+            previous=cal.measured_from_record(tomllib.loads(record.read_text())),
+            previous_provenance=cal.recorded_stamps(record),
+            previous_source=str(record),
+        )
+        record = tmp_path / "a" / "thresholds.toml"
     assert got == {"q": {"min_accuracy": 0.75}}  # the worst panel value 0.8, less the margin 0.05
-    thresholds = (tmp_path / "a" / "thresholds.toml").read_text()
-    (section_comment,) = [ln for ln in thresholds.splitlines() if ln.startswith("# q: ")]
-    assert section_comment.startswith(f"# q: {old}; thresholds re-derived")
-    import platform
-
+    (section_comment,) = [ln for ln in record.read_text().splitlines() if ln.startswith("# q: ")]
+    assert section_comment.startswith(f"# q: {old}; thresholds re-derived") and section_comment.count("re-derived") == 1
     assert platform.node() not in section_comment.split(";")[0]
-    # the re-written log keeps it too, so a second --from-log still knows
-    assert cal.provenance_from_log((tmp_path / "a" / "calibrate-run.log").read_text()) == {"q": old}
+    assert not (tmp_path / "a" / "calibrate-run.log").exists()  # measurements are stored once
 
 
-def test_from_log_without_provenance_says_so_and_does_not_invent_one(tmp_path, monkeypatch):
+def test_from_thresholds_without_provenance_says_so_and_does_not_invent_one(tmp_path, monkeypatch):
+    import tomllib
+
     monkeypatch.setattr(cal, "load_panel", lambda a: _panel())
-    rule = cal.Rule("accuracy", "min", 0.05, "min_accuracy")
-    text = "\n".join(cal.log_block("q", [rule], {"min_accuracy": 0}, _measured(), [0])) + "\n"
-    assert "measured:" not in text and cal.provenance_from_log(text) == {}
+    record = _record(tmp_path)
+    assert cal.recorded_stamps(record) == {}
     (tmp_path / "a").mkdir()
     cal.calibrate(
         SimpleNamespace(folder=tmp_path / "a"),
         [0],
         log=lambda *_: None,
-        previous=cal.measured_from_log(text),
+        previous=cal.measured_from_record(tomllib.loads(record.read_text())),
         previous_provenance={},
-        previous_source="old.log",
+        previous_source="old.toml",
     )
     thresholds = (tmp_path / "a" / "thresholds.toml").read_text()
-    assert "# q: not recorded in old.log; thresholds re-derived" in thresholds
+    assert "# q: not recorded in old.toml; thresholds re-derived" in thresholds
 
 
 def test_a_measured_run_stamps_now_and_here(tmp_path, monkeypatch):
@@ -300,31 +314,11 @@ def test_a_measured_run_stamps_now_and_here(tmp_path, monkeypatch):
     cal.calibrate(SimpleNamespace(folder=tmp_path / "a"), [0], log=lambda *_: None)
     (line,) = [ln for ln in (tmp_path / "a" / "thresholds.toml").read_text().splitlines() if ln.startswith("# q: ")]
     assert platform.node() in line and "re-derived" not in line
-    assert f"  measured: {line[len('# q: ') :]}" in (tmp_path / "a" / "calibrate-run.log").read_text()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["thresholds.toml"]
 
 
-def test_from_the_assignments_own_log_the_thresholds_files_stamps_are_kept(tmp_path, monkeypatch):
-    """The committed calibrate-run.log predates `measured:` lines; it was written together with
-    thresholds.toml, whose section comment says where it was measured: that is kept."""
-    monkeypatch.setattr(cal, "load_panel", lambda a: _panel())
-    folder = tmp_path / "a"
-    folder.mkdir()
-    rule = cal.Rule("accuracy", "min", 0.05, "min_accuracy")
-    log = folder / "calibrate-run.log"
-    log.write_text("\n".join(cal.log_block("q", [rule], {"min_accuracy": 0.75}, _measured(), [0])) + "\n")
-    old = "2021-05-06 07:08 UTC, vm, 2 cores, data: shipped"
-    (folder / "thresholds.toml").write_text(f"# q: {old}\n[q]\nmin_accuracy = 0.75\n")
-    text = log.read_text()
-    for _ in range(2):  # twice: a re-derivation of a re-derivation keeps the first stamp
-        cal.calibrate(
-            SimpleNamespace(folder=folder),
-            [0],
-            log=lambda *_: None,
-            previous=cal.measured_from_log(text),
-            previous_provenance=cal.provenance_from_log(text),
-            previous_source=str(log),
-        )
-        text = log.read_text()
-    (line,) = [ln for ln in (folder / "thresholds.toml").read_text().splitlines() if ln.startswith("# q: ")]
-    assert line.startswith(f"# q: {old}; thresholds re-derived") and line.count("re-derived") == 1
-    assert cal.provenance_from_log(text) == {"q": old}
+def test_cli_from_thresholds_refuses_a_file_that_is_not_toml(tmp_path, capsys):
+    bad = tmp_path / "run.log"
+    bad.write_text("build_forecaster: 6 panel models\n  panel x (seed 0): mse_ratio 0.5\n")
+    assert cli.main(["calibrate", "keras", "--from-thresholds", str(bad)]) == 2
+    assert "is not a thresholds.toml" in capsys.readouterr().err

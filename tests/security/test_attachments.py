@@ -47,11 +47,11 @@ def result_with(checks: list[Check]) -> SubmissionResult:
 
 
 def keras_fixtures():
-    """The keras fixtures' plots module (assignments/keras/plots.py), imported as the grader does."""
+    """The keras fixtures' plots module (assignments/keras/check/plots.py), imported as the grader does."""
     from deepgrade.course.assignment import import_fixtures
 
     fixtures = import_fixtures("keras", ROOT / "assignments" / "keras")
-    return importlib.import_module(".plots", fixtures.__package__)
+    return importlib.import_module(".check.plots", fixtures.__package__)
 
 
 # --------------------------------------------------------------------------- producing

@@ -57,6 +57,12 @@ def diagnoses(qresult) -> set[str]:
     return {d for c in qresult.checks for d in c.diagnosis}
 
 
+def keras_module(name: str, root: Path = ROOT):
+    """A module of the keras folder as the grader imports it (``"check.budgets"``, ``"fixtures"``,
+    ``"harness.common"``): the real module, never a re-export."""
+    return importlib.import_module(f"{asg.load('keras', root).fixtures.__package__}.{name}")
+
+
 def solutions_module(name: str):
     return importlib.import_module(f"solutions.{name}")
 

@@ -1,12 +1,9 @@
 """build_augmentation: apply it at inference and in training to 4 images; its layers."""
 
-from typing import TYPE_CHECKING
-
 import keras
 import numpy as np
 
-if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _layers
+from .common import describe_layers
 
 
 def run(namespace, images, seed):
@@ -16,7 +13,7 @@ def run(namespace, images, seed):
     inference = np.asarray(aug(x, training=False))
     trained = np.asarray(aug(x, training=True))
     return {
-        "layers": _layers(aug),
+        "layers": describe_layers(aug),
         "is_sequential": isinstance(aug, keras.Sequential),
         "inference": inference,
         "training": trained,

@@ -10,14 +10,21 @@ import os
 import shutil
 import tempfile
 import time
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 from keras import layers
 
-if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _fit, _forward, _grader_augmentation, _history, _layers, _loss_name, _require_compiled, _write
+from .common import (
+    describe_layers,
+    fit_model,
+    forward,
+    grader_augmentation,
+    history_arrays,
+    loss_name,
+    require_compiled,
+    write_images,
+)
 
 
 def _augmentation(namespace, images):
@@ -45,7 +52,7 @@ def _augmentation(namespace, images):
                 )
         except Exception as exc:
             reason = f"build_augmentation raised {type(exc).__name__}: {str(exc)[:150]}"
-    return _grader_augmentation(), "the grader's (flip, rotation, translation), because " + reason, True, []
+    return grader_augmentation(), "the grader's (flip, rotation, translation), because " + reason, True, []
 
 
 def _control(shape):
@@ -63,7 +70,7 @@ def _control(shape):
     return model
 
 
-def _decisions(pred, from_logits):
+def decisions(pred, from_logits):
     # class 1 decisions as judging/cats_dogs.py reads them: (n,) or (n, 1) probabilities cut at 0.5
     # (logits at 0), (n, 2) by argmax; None for any other shape (the judge then fails the model)
     pred = np.asarray(pred, dtype=np.float64)
@@ -75,7 +82,7 @@ def _decisions(pred, from_logits):
     return None
 
 
-class _StopAtThreshold(keras.callbacks.Callback):
+class StopAtThreshold(keras.callbacks.Callback):
     # ends training after the first epoch whose validation accuracy reaches `needed`: the
     # verdict is reached, more epochs only cost time (epochs_run says how many ran)
     def __init__(self, val_x, val_y, needed, from_logits):
@@ -85,7 +92,7 @@ class _StopAtThreshold(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_run = epoch + 1
-        got = _decisions(self.model.predict(self.val_x, verbose=0), self.from_logits)
+        got = decisions(self.model.predict(self.val_x, verbose=0), self.from_logits)
         if got is not None and float((got == (self.val_y == 1)).mean()) >= self.needed:
             self.model.stop_training = True
 
@@ -105,8 +112,8 @@ def run(
     size = int(train_images.shape[1])
     root = tempfile.mkdtemp(prefix="keras_cats_dogs_")
     try:
-        _write(os.path.join(root, "train"), train_images, train_labels)
-        _write(os.path.join(root, "validation"), val_images, val_labels)
+        write_images(os.path.join(root, "train"), train_images, train_labels)
+        write_images(os.path.join(root, "validation"), val_images, val_labels)
         keras.utils.set_random_seed(int(seed))
         aug, used, moves, aug_layers = _augmentation(namespace, train_images)
         read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)
@@ -119,11 +126,11 @@ def run(
         val_y = np.concatenate([np.asarray(y) for _, y in val_ds]).reshape(-1)  # cats/ then dogs/
         keras.utils.set_random_seed(int(seed))
         model = namespace["build_cats_dogs_cnn"]((size, size, 3))
-        _require_compiled(model, "build_cats_dogs_cnn")
+        require_compiled(model, "build_cats_dogs_cnn")
         start = time.perf_counter()
         from_logits = bool(getattr(getattr(model, "loss", None), "from_logits", False))
-        stop = [] if stop_at is None else [_StopAtThreshold(val_x, val_y, stop_at, from_logits)]
-        h = _fit(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0, callbacks=stop)
+        stop = [] if stop_at is None else [StopAtThreshold(val_x, val_y, stop_at, from_logits)]
+        h = fit_model(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0, callbacks=stop)
         pred = np.asarray(model.predict(val_x, verbose=0))
         fit_seconds = time.perf_counter() - start
         control_pred = None  # the grader has the control's calibrated accuracy: not trained again
@@ -137,13 +144,13 @@ def run(
     # the lecture's input size: built and run once on a blank image (not trained)
     keras.utils.set_random_seed(int(seed))
     big = namespace["build_cats_dogs_cnn"]((150, 150, 3))
-    out150 = np.asarray(_forward(big, np.zeros((1, 150, 150, 3), "float32")))
+    out150 = np.asarray(forward(big, np.zeros((1, 150, 150, 3), "float32")))
     return {
         "pred": pred,
         "control_pred": control_pred,
-        "history": _history(h),
-        "layers": _layers(model),
-        "loss": _loss_name(model),
+        "history": history_arrays(h),
+        "layers": describe_layers(model),
+        "loss": loss_name(model),
         "from_logits": from_logits,
         "augmentation": used,
         "augmentation_moves": bool(moves),

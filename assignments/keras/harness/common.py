@@ -1,14 +1,15 @@
 """What every harness shares: a plain description of a model's layers, its training
 history as arrays, and model.fit with a clear message for one mistake Keras reports badly.
 
-Sent first, then the harness (harness/__init__.py): one program in the sandbox.
+A module: each harness imports its helpers from here (``from .common import fit_model, ...``);
+harness.program installs it beside the harness where the harness runs.
 """
 
 import os
 
 import numpy as np
 
-_KEYS = (
+CONFIG_KEYS = (
     "units",
     "activation",
     "dropout",
@@ -30,7 +31,7 @@ _KEYS = (
 )
 
 
-def _plain(v):
+def plain_value(v):
     if isinstance(v, (bool, int, float, str)) or v is None:
         return v
     if isinstance(v, (tuple, list)) and all(isinstance(x, (int, float)) for x in v):
@@ -38,38 +39,38 @@ def _plain(v):
     return str(v)[:100]
 
 
-def _describe(layer):
+def describe_layer(layer):
     out = {"type": type(layer).__name__}
     try:
         cfg = layer.get_config()
     except Exception:
         cfg = {}
-    for k in _KEYS:
+    for k in CONFIG_KEYS:
         if k in cfg:
-            out[k] = _plain(cfg[k])
+            out[k] = plain_value(cfg[k])
     inner = getattr(layer, "forward_layer", None)
     if inner is not None:
-        out["inner"] = _describe(inner)
+        out["inner"] = describe_layer(inner)
     return out
 
 
-def _layers(model):
+def describe_layers(model):
     found = []
     for layer in getattr(model, "layers", []):
         if type(layer).__name__ == "InputLayer":
             continue
-        found.append(_describe(layer))
+        found.append(describe_layer(layer))
     return tuple(found[:40])
 
 
-def _history(h):
+def history_arrays(h):
     return {k: np.asarray(v, dtype=np.float64) for k, v in h.history.items()}
 
 
-_ONE_HOT = "which expects one-hot labels"
+ONE_HOT = "which expects one-hot labels"
 
 
-def _fit(model, name, X, y, **kwargs):
+def fit_model(model, name, X, y, **kwargs):
     # Keras' own error for categorical_crossentropy on integer labels is a bare rank mismatch
     try:
         return model.fit(X, y, **kwargs)
@@ -80,14 +81,14 @@ def _fit(model, name, X, y, **kwargs):
             np.asarray(y).dtype, np.integer
         ):
             raise ValueError(
-                name + " is compiled with loss='categorical_crossentropy', " + _ONE_HOT + " (one column per "
+                name + " is compiled with loss='categorical_crossentropy', " + ONE_HOT + " (one column per "
                 "class); the labels here are integer class ids: use loss='sparse_categorical_crossentropy'. "
                 "Keras said: " + str(exc).strip().splitlines()[0][:200]
             ) from None
         raise
 
 
-def _forward(model, x):
+def forward(model, x):
     # a model built only to read its output shape: one call, without tracing a predict function
     # (about 0.3 s of CPU per model, 1 s for ResNet50); predict() if the model cannot be called so
     try:
@@ -96,24 +97,24 @@ def _forward(model, x):
         return np.asarray(model.predict(x, verbose=0))
 
 
-def _loss_name(model):
+def loss_name(model):
     # the compiled loss as a short name: "mse", "binary_crossentropy", a loss object's name
     loss = getattr(model, "loss", None)
     return str(loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__))[:60]
 
 
-def _optimizer_name(model):
+def optimizer_name(model):
     # the compiled optimizer's class, lower case: "rmsprop", "adam"; "" before compile
     optimizer = getattr(model, "optimizer", None)
     return type(optimizer).__name__.lower()[:40] if optimizer is not None else ""
 
 
-def _require_compiled(model, name):
+def require_compiled(model, name):
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise RuntimeError(name + " must return a compiled model (call model.compile(...) before returning it)")
 
 
-def _write(folder, images, labels):
+def write_images(folder, images, labels):
     # images uint8 (n, H, W, 3), labels (n,) 0/1 -> folder/cats/0000.png, folder/dogs/0001.png, ...
     from PIL import Image
 
@@ -123,7 +124,7 @@ def _write(folder, images, labels):
         Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.png"))
 
 
-def _grader_augmentation():
+def grader_augmentation():
     # the grader's own augmentation (not the reference's): rescaling, flip, rotation, translation
     import keras
     from keras import layers
@@ -138,7 +139,7 @@ def _grader_augmentation():
     )
 
 
-def _with_name(fn, name, value, *args):
+def with_name(fn, name, value, *args):
     # fn(*args) with `value` as the `name` fn finds in its globals (the notebook's names), put back
     # afterwards; (result, calls): how many times fn called it. A function that is not plain
     # Python (no __globals__) runs as it is.

@@ -8,13 +8,11 @@ once, under build_augmentation."""
 import os
 import shutil
 import tempfile
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 
-if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _grader_augmentation, _with_name, _write
+from .common import grader_augmentation, with_name, write_images
 
 
 def _sums(ds):
@@ -29,13 +27,13 @@ def _sums(ds):
 
 def run(namespace, train_images, train_labels, val_images, val_labels, seed):
     root = tempfile.mkdtemp(prefix="keras_images_")
-    _write(os.path.join(root, "train"), train_images, train_labels)
-    _write(os.path.join(root, "validation"), val_images, val_labels)
+    write_images(os.path.join(root, "train"), train_images, train_labels)
+    write_images(os.path.join(root, "validation"), val_images, val_labels)
     keras.utils.set_random_seed(int(seed))
-    (train_ds, val_ds), calls = _with_name(
+    (train_ds, val_ds), calls = with_name(
         namespace["make_datasets"],
         "build_augmentation",
-        _grader_augmentation,
+        grader_augmentation,
         os.path.join(root, "train"),
         os.path.join(root, "validation"),
     )

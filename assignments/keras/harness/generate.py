@@ -1,13 +1,10 @@
 """generate: the student's text (as character codes) from the fixed model of generate_model.py
-(sent with common.py before this file); twice: with the student's sample_with_temperature,
+(imported from there, as common.py's with_name); twice: with the student's sample_with_temperature,
 and with generate_model.py's stand-in sampler in its place, so that generate is judged on its
 own (a right generate over a wrong or missing sampler is recognised)."""
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # defined by common.py and generate_model.py, sent before this file
-    from .common import _with_name
-    from .generate_model import codes, generation_args, stand_in_sampler
+from .common import with_name
+from .generate_model import codes, generation_args, stand_in_sampler
 
 
 def run(namespace, alphabet, seed_text, n_chars, temperature, rng_seed, model_seed):
@@ -22,7 +19,7 @@ def run(namespace, alphabet, seed_text, n_chars, temperature, rng_seed, model_se
     except Exception as exc:  # with the student's sampler; the stand-in run says whether generate is at fault
         failure, error = exc, f"{type(exc).__name__}: {str(exc)[:200]}"
     try:
-        out, calls = _with_name(fn, "sample_with_temperature", stand_in_sampler, *args())
+        out, calls = with_name(fn, "sample_with_temperature", stand_in_sampler, *args())
         stand_in = codes(out)
     except Exception:
         if failure is not None:

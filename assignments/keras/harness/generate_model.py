@@ -1,7 +1,8 @@
 """Exercise 2's fixed character model with Keras' predict API, in plain numpy (float64), so that
 the grader computes the expected text in its own process, exactly, without TensorFlow.
 
-Sent after common.py, before generate.py; the grader also runs it in its own process.
+A module: generate.py imports it where it runs; the grader imports it in its own process too
+(check/generation.py).
 """
 
 import numpy as np

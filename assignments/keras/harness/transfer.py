@@ -1,13 +1,10 @@
 """build_transfer_model: a new head on a frozen digits base (trained), on VGG16 and ResNet50 (built only)."""
 
-from typing import TYPE_CHECKING
-
 import keras
 import numpy as np
 from keras import layers
 
-if TYPE_CHECKING:  # defined by common.py, sent before this file
-    from .common import _fit, _forward, _history, _require_compiled
+from .common import fit_model, forward, history_arrays, require_compiled
 
 
 def _base():
@@ -43,9 +40,9 @@ def run(namespace, weights, X, y, Xtest, seed, epochs, batch):
     base = _base()
     base.set_weights(list(weights))
     model = namespace["build_transfer_model"](base, 5)
-    _require_compiled(model, "build_transfer_model")
+    require_compiled(model, "build_transfer_model")
     frozen_before = _frozen(model, base)
-    h = _fit(model, "build_transfer_model", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
+    h = fit_model(model, "build_transfer_model", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
     after = base.get_weights()
     change = max(float(np.max(np.abs(a - b))) for a, b in zip(after, weights))
     pred = np.asarray(model.predict(Xtest, verbose=0))
@@ -53,15 +50,15 @@ def run(namespace, weights, X, y, Xtest, seed, epochs, batch):
     vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(150, 150, 3))
     keras.utils.set_random_seed(int(seed))
     m2 = namespace["build_transfer_model"](vgg, 2)
-    vout = np.asarray(_forward(m2, np.zeros((1, 150, 150, 3), "float32")))
+    vout = np.asarray(forward(m2, np.zeros((1, 150, 150, 3), "float32")))
     # exercise 5: the same on ResNet50 (its BatchNormalization layers must stay frozen too)
     res = keras.applications.ResNet50(weights=None, include_top=False, input_shape=(150, 150, 3))
     keras.utils.set_random_seed(int(seed))
     m3 = namespace["build_transfer_model"](res, 2)
-    rout = np.asarray(_forward(m3, np.zeros((1, 150, 150, 3), "float32")))
+    rout = np.asarray(forward(m3, np.zeros((1, 150, 150, 3), "float32")))
     return {
         "pred": pred,
-        "history": _history(h),
+        "history": history_arrays(h),
         "base_change": change,
         "frozen": frozen_before,
         "uses_base": _uses(model, base),

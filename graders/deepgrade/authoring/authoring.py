@@ -111,9 +111,12 @@ def _import_reference(name: str, path: Path) -> ModuleType:
 
 
 def builder(name: str, root: Path) -> Path | None:
-    """The assignment's own builder, assignments/<name>/make_notebook.py, if it has one."""
-    script = Path(root) / "assignments" / name / "make_notebook.py"
-    return script if script.is_file() else None
+    """The assignment's own builder, if it has one: assignments/<name>/instructor/make_notebook.py
+    (a folder that separates instructor-only files, like keras), else assignments/<name>/make_notebook.py."""
+    folder = Path(root) / "assignments" / name
+    return next(
+        (s for s in (folder / "instructor" / "make_notebook.py", folder / "make_notebook.py") if s.is_file()), None
+    )
 
 
 def built_text(name: str, root: Path) -> str:

@@ -1,8 +1,8 @@
 """Thresholds of trained check models, measured on the data and machine at hand.
 
-    deepgrade calibrate keras [--data DIR] [--seeds 0,1,2] [--question NAME] [--dry-run] [--from-log FILE]
+    deepgrade calibrate keras [--data DIR] [--seeds 0,1,2] [--question NAME] [--dry-run] [--from-thresholds FILE]
 
-An assignment that trains models (``keras``) keeps in ``assignments/<name>/panel.py``:
+An assignment that trains models (``keras``) keeps in ``assignments/<name>/instructor/panel.py``:
 
     PANELS   {question: [(label, builder), ...]}  reasonable, correct models (the reference among them)
     CONTROLS {question: [(label, builder), ...]}  wrong models that must fail; a third item, a dict
@@ -17,13 +17,13 @@ the margin: ``worst * margin`` for an upper bound ("max"), ``worst - margin`` fo
 ("min"). Every control must then break at least one rule, or calibration fails. The
 thresholds, with every measurement behind them, are written to
 ``assignments/<name>/thresholds.toml``, which the fixtures read (and which ships with the
-student's copy, so that grader.check applies the same thresholds), and the measurements as
-printed to ``assignments/<name>/calibrate-run.log``. Both files are merged: a run replaces the
-sections of the questions it calibrated (``--question NAME``: that one) and keeps the others'
-thresholds, margins and measurements. ``--from-log FILE`` re-derives the thresholds from the
-measurements an earlier run printed (no training); the thresholds then carry the log's own
-provenance (when, where and on what data it was measured: each log block's ``measured:`` line),
-never today's date and this machine.
+student's copy, so that grader.check applies the same thresholds): the one place measurements
+are stored (what a run prints is for the reader, never read back). The file is merged: a run
+replaces the sections of the questions it calibrated (``--question NAME``: that one) and keeps
+the others' thresholds, margins and measurements. ``--from-thresholds FILE`` re-derives the
+thresholds from the measurements a thresholds.toml records (the assignment's own, or an earlier
+run's; no training); the thresholds then carry that file's own provenance (when, where and on
+what data it was measured: each section's comment), never today's date and this machine.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ class Measured:
 
 
 def load_panel(assignment: Assignment) -> ModuleType:
-    path = assignment.folder / "panel.py"
+    # instructor/panel.py (never shipped: keras), else panel.py beside assignment.toml
+    path = assignment.folder / "instructor" / "panel.py"
+    path = path if path.is_file() else assignment.folder / "panel.py"
     if not path.is_file():
         raise CalibrationError(f"assignment {assignment.name!r} has no panel.py: nothing to calibrate")
     spec = importlib.util.spec_from_file_location(f"deepgrade_panel_{assignment.name}", path)
@@ -100,17 +102,10 @@ def measure_panel(
 
 
 def log_line(m: Measured, seed: int) -> str:
-    """One measurement as the log prints it (and measured_from_log reads it back)."""
+    """One measurement as a run prints it (for the reader: thresholds.toml is what is stored)."""
     v = m.values[seed]
     shown = v and ", ".join(f"{k} {x:.4g}" for k, x in v.items())
     return f"  {'control' if m.control else 'panel':7s} {m.label} (seed {seed}): {shown or 'did not run'}"
-
-
-_LOG_LINE = re.compile(r"^  (panel|control)\s+(.*) \(seed (-?\d+)\): (.*)$")
-_LOG_HEAD = re.compile(r"^(\w+): \d+ panel models")
-
-
-_LOG_STAMP = re.compile(r"^  measured: (.+)$")
 
 
 def stamp(data: str | None) -> str:
@@ -119,22 +114,6 @@ def stamp(data: str | None) -> str:
         f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {platform.node()}, "
         f"{os.cpu_count()} cores, data: {data or 'shipped'}"
     )
-
-
-def provenance_from_log(text: str) -> dict[str, str]:
-    """{question: the provenance its block's ``  measured: ...`` line states} (the last block of a
-    question wins, as in measured_from_log); questions whose block has none are absent."""
-    out: dict[str, str] = {}
-    question = None
-    for line in text.splitlines():
-        head = _LOG_HEAD.match(line)
-        if head:
-            question = head.group(1)
-            continue
-        m = _LOG_STAMP.match(line)
-        if m and question is not None:
-            out[question] = m.group(1).strip()
-    return out
 
 
 def recorded_stamps(thresholds_toml: Path) -> dict[str, str]:
@@ -150,28 +129,23 @@ def recorded_stamps(thresholds_toml: Path) -> dict[str, str]:
     return out
 
 
-def measured_from_log(text: str) -> dict[str, list[Measured]]:
-    """The measurements a previous run printed, read back ({question: [Measured]}), so that
-    thresholds can be re-derived (e.g. after changing a margin) without training again."""
+def measured_from_record(record: dict) -> dict[str, list[Measured]]:
+    """The measurements a thresholds.toml records ({question: [Measured]}, its ``[[q.measured]]``
+    tables: label, control, seeds and one list per metric), so that thresholds can be re-derived
+    (e.g. after changing a margin) without training again."""
     out: dict[str, list[Measured]] = {}
-    question = None
-    for line in text.splitlines():
-        head = _LOG_HEAD.match(line)
-        if head:
-            question = head.group(1)
-            out.setdefault(question, [])  # a later run's header for the same question adds to it
+    for question, section in record.items():
+        if not isinstance(section, dict):
             continue
-        m = _LOG_LINE.match(line)
-        if not m or question is None:
-            continue
-        kind, label, seed, rest = m.groups()
-        rows = out[question]
-        if not rows or rows[-1].label != label or rows[-1].control != (kind == "control"):
-            rows.append(Measured(label, kind == "control"))
-        values = None
-        if rest != "did not run":
-            values = {k: float(v) for k, v in (item.rsplit(" ", 1) for item in rest.split(", "))}
-        rows[-1].values[int(seed)] = values
+        rows = out.setdefault(question, [])
+        for table in section.get("measured", []):
+            seeds = list(table.get("seeds", []))
+            metrics = {k: v for k, v in table.items() if k not in ("label", "control", "seeds")}
+            values = {
+                int(seed): {k: float(v[i]) for k, v in metrics.items() if isinstance(v, list) and i < len(v)}
+                for i, seed in enumerate(seeds)
+            }
+            rows.append(Measured(str(table.get("label", "")), bool(table.get("control", False)), values))
     return out
 
 
@@ -254,7 +228,7 @@ def write_thresholds(
     """thresholds.toml: per question its thresholds, then every measurement behind them
     ([[question.measured]] tables: label, control, seeds, one list per metric). Merged: the
     questions in results replace their sections; the other questions' sections stay as written.
-    stamps: {question: provenance} for measurements not taken now (--from-log); else now, here."""
+    stamps: {question: provenance} for measurements not taken now (--from-thresholds); else now, here."""
     sections = _toml_sections(path.read_text()) if path.is_file() else {}
     now = stamp(data)
     for question, (rules, thresholds, measured) in results.items():
@@ -281,43 +255,6 @@ def write_thresholds(
     path.write_text("\n".join(out))
 
 
-def log_block(
-    question: str,
-    rules: list[Rule],
-    thresholds: dict,
-    measured: list[Measured],
-    seeds: list[int],
-    provenance: str | None = None,
-) -> list[str]:
-    """One question's part of calibrate-run.log: its header, where and when it was measured
-    (provenance, when known), every measurement, its thresholds."""
-    panel = sum(not m.control for m in measured)
-    lines = [f"{question}: {panel} panel models, {len(measured) - panel} controls, seeds {seeds}"]
-    if provenance:
-        lines.append(f"  measured: {provenance}")
-    lines += [log_line(m, seed) for m in measured for seed in m.values]
-    lines.append(f"{question}: " + ", ".join(f"{r.key} = {thresholds[r.key]}" for r in rules))
-    return lines
-
-
-def merge_log(old: str, blocks: dict[str, list[str]]) -> str:
-    """calibrate-run.log with the given questions' blocks replaced (or appended) and every other
-    line kept in order (an older block of the same question, e.g. from --from-log, included)."""
-    kept: dict[str | None, list[str]] = {None: []}
-    current = None
-    for line in old.splitlines():
-        head = _LOG_HEAD.match(line)
-        if head:
-            current = head.group(1)
-        kept.setdefault(current, []).append(line)
-    out = list(kept.pop(None))
-    for q, lines in kept.items():
-        out += blocks.pop(q) if q in blocks else lines
-    for lines in blocks.values():
-        out += lines
-    return "\n".join(out) + "\n"
-
-
 def calibrate(
     assignment: Assignment,
     seeds: list[int],
@@ -327,25 +264,17 @@ def calibrate(
     log=print,
     previous: dict[str, list[Measured]] | None = None,
     previous_provenance: dict[str, str] | None = None,
-    previous_source: str = "an earlier run's log",
+    previous_source: str = "an earlier run's thresholds.toml",
 ) -> dict[str, dict[str, float]]:
-    """Measure the panels, set the thresholds, merge them into thresholds.toml and the
-    measurements into calibrate-run.log (only these questions' sections change);
-    {question: {key: threshold}}.
+    """Measure the panels, set the thresholds, merge them with every measurement into
+    thresholds.toml (only these questions' sections change); {question: {key: threshold}}.
 
-    previous: measurements read back from an earlier run's output (measured_from_log): used
-    instead of training for the questions they cover; previous_provenance (provenance_from_log)
-    is where and when they were measured, kept in both files (previous_source names the log when
-    it does not say)."""
+    previous: measurements an earlier run recorded (measured_from_record): used instead of
+    training for the questions they cover; previous_provenance (recorded_stamps) is where and
+    when they were measured, kept in the file (previous_source names the file when it does not say)."""
     panel = load_panel(assignment)
     results = {}
-    blocks = {}
     stamps: dict[str, str] = {}
-    now = stamp(data)
-    # the assignment's own calibrate-run.log was written with thresholds.toml, whose section
-    # comments then say where its blocks without a `measured:` line were measured
-    own_log = Path(previous_source).resolve() == (assignment.folder / "calibrate-run.log").resolve()
-    recorded = recorded_stamps(assignment.folder / "thresholds.toml") if own_log else {}
     for question, raw in panel.RULES.items():
         if questions and question not in questions:
             continue
@@ -355,30 +284,19 @@ def calibrate(
             f"{len(panel.CONTROLS.get(question, []))} controls, seeds {seeds}"
         )
         measured = previous[question] if previous and question in previous else None
-        ran = seeds
-        provenance = now
         if measured is None:
             measured = measure_panel(assignment, question, seeds, panel, log)
         else:
-            ran = sorted({seed for m in measured for seed in m.values})
-            provenance = (
-                (previous_provenance or {}).get(question)
-                or recorded.get(question)
-                or f"not recorded in {previous_source}"
-            )
+            provenance = (previous_provenance or {}).get(question) or f"not recorded in {previous_source}"
             stamps[question] = (
                 f"{provenance}; thresholds re-derived from those measurements "
-                f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d')} (--from-log)"
+                f"{_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d')} (--from-thresholds)"
             )
         thresholds = thresholds_from(rules, measured)
         log(f"{question}: " + ", ".join(f"{k} = {v}" for k, v in thresholds.items()))
         results[question] = (rules, thresholds, measured)
-        blocks[question] = log_block(question, rules, thresholds, measured, ran, provenance)
     if write and results:
         path = assignment.folder / "thresholds.toml"
         write_thresholds(path, results, seeds, data, stamps)
         log(f"wrote {path}")
-        log_path = assignment.folder / "calibrate-run.log"
-        log_path.write_text(merge_log(log_path.read_text() if log_path.is_file() else "", blocks))
-        log(f"wrote {log_path}")
     return {q: t for q, (_, t, _) in results.items()}

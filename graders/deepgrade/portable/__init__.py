@@ -5,8 +5,8 @@ Every module here is shipped as a whole, never picked file by file:
 - the sandbox receives every module over a pipe (``sandbox._bundle``); the last of
   ``MODULES``, ``worker.py``, runs as ``__main__``, and the others are importable there as
   plain top-level modules named after their files (``isolation.BOOT``), run when imported;
-- the student's copy is this folder, copied as ``_deepgrade_check/`` next to the notebook
-  (``student.make_student_copy``), where ``grader.check`` runs ``student_runner.check``.
+- the student's copy is this folder, copied as ``_deepgrade_check/deepgrade/portable/`` next to the notebook
+  (``publish.student.make_student_copy``), where ``grader.check`` runs ``student_runner.check``.
 
 The rule that makes this possible (tests/engine/portable/test_portable.py proves it): a module here
 imports only numpy, the standard library and its siblings, never the rest of deepgrade.
@@ -23,6 +23,7 @@ there is no package:
 """
 
 MODULES = (
+    "case.py",
     "wire.py",
     "outputs.py",
     "compare.py",

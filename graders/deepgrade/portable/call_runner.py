@@ -1,8 +1,11 @@
-"""Execute one planned call of a student's function: the one call runner, used twice.
+"""Execute one planned call of a student's function: the one call runner.
 
 Inside the sandbox ``worker.py`` imports this file (sent with the rest of ``deepgrade.portable``);
-in the student's copy ``_deepgrade_check/student_runner.py`` imports it, so ``grader.check`` calls
-the student's functions exactly as grading does. Numpy and the standard library only.
+in the student's copy ``student_runner.py`` imports it (``_deepgrade_check/deepgrade/portable/``), so ``grader.check`` calls
+the student's functions exactly as grading does. ``run_calls`` runs a list of calls in this
+process and gives each one's ``StepOutcome``: what the tests, benchmarks and calibration use, and
+the keras check models in grader.check (trusted code, or the student's own kernel: no isolation).
+Numpy and the standard library only.
 
 A call is a dict: ``id``, ``function``, ``args`` and ``kwargs`` (wire values, or
 ``{"r": [call id, index]}``: an element of what an earlier call with ``keep`` returned),
@@ -17,15 +20,41 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 try:  # the deepgrade package, or the student copy's package
     from . import wire
-    from .dependencies import Recorder
+    from .dependencies import Recorder, read_records
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
-    from dependencies import Recorder
+    from dependencies import Recorder, read_records
+
+
+@dataclass
+class StepOutcome:
+    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run.
+
+    error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}; for an error
+    reported by the sandbox, "from": "sandbox" and each frame's "code" is the grader's own
+    copy of that line of the notebook (never text from the channel). The one outcome type:
+    ``run_calls`` gives it, and ``sandbox.StepOutcome`` is it with its stored form."""
+
+    status: str
+    value: object = None
+    error: dict | None = None
+    mutated: list = field(default_factory=list)
+    seconds: float = 0.0
+    # ran with the hidden calls (a public case that depends on a hidden one): whatever it
+    # returned or said may carry hidden inputs, so it must be shown as a hidden check
+    hidden_phase: bool = False
+    # the calls it made to the student's other functions ([uses]): portable.dependencies.Record list
+    parts: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
 def resolve(arg, kept: dict):
@@ -123,3 +152,32 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
             },
         }
     return {"ok": True, "value": encoded, "mutated": mutated, "seconds": seconds, **records}
+
+
+def plain_error(exc: BaseException) -> dict:
+    """An exception as run_call reports it when no frame is worth showing: its type and message."""
+    return {"type": type(exc).__name__, "message": str(exc)[:500], "where": []}
+
+
+def outcome(result: dict, kind: type[StepOutcome] = StepOutcome) -> StepOutcome:
+    """run_call's result as a StepOutcome (or ``kind``, a subclass: the grader's sandbox.StepOutcome,
+    which can be stored), its value decoded (in this process: the values never crossed a channel;
+    the sandbox's host side reads its own with its limits)."""
+    parts = read_records(result.get("parts"))
+    if result["ok"]:
+        value = wire.decode(result["value"])
+        return kind("ok", value=value, mutated=list(result["mutated"]), seconds=result["seconds"], parts=parts)
+    return kind("error", error=result["error"], seconds=result.get("seconds", 0.0), parts=parts)
+
+
+def run_calls(
+    calls: list[dict],
+    namespace: dict,
+    describe_error: Callable[[BaseException], dict] = plain_error,
+    kind: type[StepOutcome] = StepOutcome,
+) -> dict[str, StepOutcome]:
+    """Run planned calls (plan.build_calls' form) in order in this process: {call id: outcome}
+    (``kind``: StepOutcome or a subclass). Values a call keeps are passed to later calls, as in
+    the sandbox; nothing is isolated."""
+    kept: dict = {}
+    return {call["id"]: outcome(run_call(call, namespace, kept, describe_error), kind) for call in calls}

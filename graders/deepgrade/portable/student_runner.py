@@ -1,7 +1,7 @@
 """The public checks as a student runs them in the notebook, via Otter's ``grader.check``.
 
-Shipped in the student's copy as ``_deepgrade_check/student_runner.py``, with the rest of
-``deepgrade.portable`` (the grader's own files: the same call runner, the same judging and
+Shipped in the student's copy as ``_deepgrade_check/deepgrade/portable/student_runner.py``, with
+the rest of ``deepgrade.portable`` (the grader's own files: the same call runner, the same judging and
 the same scorer) and ``public.json`` (public fixture inputs, their expected
 outputs, the catalogued mistakes' outputs on them and the points policy; nothing hidden).
 The student's functions run here, in their own kernel: the points are what the same
@@ -31,7 +31,8 @@ except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.
     from policy import Policy
     from scoring import question_points, score_question, split_points
 
-DATA = Path(__file__).with_name("public.json")
+# the copy's public.json: _deepgrade_check/public.json, beside deepgrade/portable/ (this folder)
+DATA = Path(__file__).resolve().parent.parent.parent / "public.json"
 _NOT_SENT = (
     "public checks only: {public} of the {public_max} points they are worth in your grade, as "
     "grading counts them; the hidden checks (other shapes and settings, and any check that needs the "
@@ -46,7 +47,7 @@ def _load(data_file: Path | None = None) -> dict:
 def _student_error(exc: BaseException) -> dict:
     if isinstance(exc, KeyboardInterrupt):
         raise exc  # the student stopped the check: not a failure of their function
-    here = str(Path(__file__).parent)
+    here = str(DATA.parent)  # the student copy's folder: its files are not the student's
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(here)]
     where = [{"cell": "?", "line": f.lineno, "function": f.name, "code": (f.line or "")[:200]} for f in frames[-2:]]
     return {"type": type(exc).__name__, "message": str(exc)[:500], "where": where}
@@ -58,25 +59,22 @@ TRAINED_NOTE = "trained in your kernel with the grader's data, seeds, epochs and
 def _trained_checks(name: str, functions: dict, explain: dict, data_file: Path | None) -> list[Check]:
     """A question whose models the grader trains: the assignment's student files train them
     here, with the function public.json names (assignment.toml ``student_check``)."""
-    import importlib
-
     module, _, function = _load(data_file).get("student_check", "fixtures.student_check").rpartition(".")
-    try:  # inside the student copy: a module of this package
-        shipped = importlib.import_module(f".{module}", __package__)
-    except ImportError:  # pragma: no cover - imported as deepgrade.portable.student_runner
-        # the copy's folder imported as a package, so that its modules import their siblings
-        import importlib.util
-        import sys
+    # the copy's folder (public.json's) imported as a package, so that its modules import their
+    # siblings relatively; deepgrade.portable is importable beside it under its own name
+    import importlib
+    import importlib.util
+    import sys
 
-        folder, package = Path(data_file or DATA).parent, "_deepgrade_check_copy"
-        for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
-            del sys.modules[key]
-        spec = importlib.util.spec_from_file_location(
-            package, folder / "__init__.py", submodule_search_locations=[str(folder)]
-        )
-        sys.modules[package] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[package])
-        shipped = importlib.import_module(f"{package}.{module}")
+    folder, package = Path(data_file or DATA).parent, "_deepgrade_check_copy"
+    for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+        del sys.modules[key]
+    spec = importlib.util.spec_from_file_location(
+        package, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    sys.modules[package] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sys.modules[package])
+    shipped = importlib.import_module(f"{package}.{module}")
     return getattr(shipped, function)(name, functions, explain)
 
 

@@ -2,8 +2,10 @@
 
     dist/<name>/<name>.ipynb           the notebook (outputs cleared)
     dist/<name>/tests/<question>.py    Otter exception-based test files (grader.check)
-    dist/<name>/_deepgrade_check/      deepgrade.portable, copied whole (student_runner.py runs
-                                       the checks), and public.json
+    dist/<name>/_deepgrade_check/      __init__.py (check(): what grader.check calls), public.json,
+                                       deepgrade/portable/: the package copied whole, under the name
+                                       it has in the grader (student_runner.py runs the checks),
+                                       and an assignment's student_files (keras: its check models)
 
 public.json holds only public fixtures: their inputs, expected outputs and the
 catalogued mistakes' outputs on them (so the notebook diagnoses as the grader does),
@@ -41,9 +43,37 @@ points = {points}
 
 @test_case(points={points}, hidden=False)
 def test_{name}({params}):
-    from _deepgrade_check.student_runner import check
+    from _deepgrade_check import check
 
     check("{name}", {{{mapping}}})
+'''
+
+
+# _deepgrade_check/__init__.py: puts the copy's folder first on sys.path, so that the shipped
+# deepgrade.portable imports under the name it has in the grader (an assignment's student files
+# import it as the grader's do: no fallback), and reads this copy's public.json.
+COPY_INIT = '''"""deepgrade's public checks for this notebook: grader.check("<question>") calls check().
+
+deepgrade/portable/ is the grader's own judging code, shipped under the name it has in the grader.
+"""
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+
+def check(name, functions):
+    """Run the public checks of question ``name`` on the student's ``functions`` (name -> function)."""
+    from deepgrade.portable.student_runner import check as run
+
+    return run(name, functions, HERE / "public.json")
+'''
+
+# _deepgrade_check/deepgrade/__init__.py: the copy ships only the portable part of deepgrade
+PACKAGE_INIT = '''"""The portable part of deepgrade (deepgrade.portable), shipped with a student's copy."""
 '''
 
 
@@ -224,8 +254,11 @@ def make_student_copy(assignment: Assignment, out: Path, force: bool = False) ->
     pkg.mkdir(exist_ok=True)
     nb = nbformat.read(assignment.notebook, as_version=4)
     nbformat.write(strip_outputs(nb), out / assignment.notebook.name)
+    (pkg / "__init__.py").write_text(COPY_INIT, encoding="utf-8")
+    (pkg / "deepgrade" / "portable").mkdir(parents=True, exist_ok=True)
+    (pkg / "deepgrade" / "__init__.py").write_text(PACKAGE_INIT, encoding="utf-8")
     for f in ("__init__.py", *portable.MODULES):  # the package whole (its test: every module is listed)
-        shutil.copy(PORTABLE / f, pkg / f)
+        shutil.copy(PORTABLE / f, pkg / "deepgrade" / "portable" / f)
     data = public_data(assignment)
     (pkg / "public.json").write_text(json.dumps(data))
     if any(q.get("trained") for q in data["questions"].values()):

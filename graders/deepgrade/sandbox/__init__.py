@@ -45,11 +45,11 @@ import subprocess
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import portable, settings
-from ..portable import wire
+from ..portable import call_runner, wire
 from ..portable.dependencies import read_records
 from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
 from .filecount import FileCount
@@ -89,28 +89,9 @@ GRADER_MEMORY_BYTES = 256 * 1024**2
 _TOO_LONG = f"a message larger than the grader accepts (a value over {MAX_RESULT_BYTES // 2**20} MiB?)"
 
 
-@dataclass
-class StepOutcome:
-    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run.
-
-    error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}; for an error
-    reported by the sandbox, "from": "sandbox" and each frame's "code" is the grader's own
-    copy of that line of the notebook (never text from the channel)."""
-
-    status: str
-    value: object = None
-    error: dict | None = None
-    mutated: list = field(default_factory=list)
-    seconds: float = 0.0
-    # ran with the hidden calls (a public case that depends on a hidden one): whatever it
-    # returned or said may carry hidden inputs, so it must be shown as a hidden check
-    hidden_phase: bool = False
-    # the calls it made to the student's other functions ([uses]): portable.dependencies.Record list
-    parts: list = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
+class StepOutcome(call_runner.StepOutcome):
+    """portable.call_runner.StepOutcome (its fields, what run_calls gives in process), with the
+    stored form batch.py resumes from."""
 
     def to_dict(self) -> dict:
         """Every field, by name, in stored.py's lossless form (a field added later is

@@ -25,7 +25,7 @@ HISTORY = {"loss": np.array([1.2, 0.6, 0.3]), "accuracy": np.array([0.4, 0.7, 0.
 
 
 def test_per_epoch_numbers_are_written_without_matplotlib(monkeypatch):
-    plots = keras_module("plots")
+    plots = keras_module("check.plots")
     monkeypatch.setattr(plots, "_pyplot", lambda: None)  # as if matplotlib were not installed
     check = plots.with_curves(Check("trains", True), "build_digit_cnn", {"history": HISTORY})
     assert check.attachments == []
@@ -34,7 +34,7 @@ def test_per_epoch_numbers_are_written_without_matplotlib(monkeypatch):
 
 
 def test_per_epoch_numbers_are_bounded_and_only_numbers():
-    plots = keras_module("plots")
+    plots = keras_module("check.plots")
     lines = plots.per_epoch_lines({"loss": np.arange(500.0), "accuracy": np.array(["a", "b"]), "x": np.ones(3)})
     assert len(lines) == 1 and lines[0].endswith("... (500 epochs)")
     assert lines[0].count(",") == plots.MAX_TEXT_EPOCHS  # 100 values, then the count

@@ -8,16 +8,16 @@ catalogued mistake is caught, named and explained on every case."""
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
 from deepgrade.course import assignment as asg
-from helpers import ROOT
+from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)
-FX = sys.modules["deepgrade_fixtures_keras"]
+FX = keras_module("fixtures")
+GEN = keras_module("check.generation")
 REF = A.reference
 MISTAKES = [mid for mid, m in A.mistakes.items() if m.function == "generate"]
 
@@ -44,21 +44,21 @@ def test_rng_choice_is_the_inverse_cdf_draw():
         assert a.choice(4, p=p) == np.searchsorted(np.cumsum(p), b.random(), side="right")
 
 
-@pytest.mark.parametrize("name,description,args,hidden", FX.GENERATE, ids=[g[0] for g in FX.GENERATE])
+@pytest.mark.parametrize("name,description,args,hidden", GEN.GENERATE, ids=[g[0] for g in GEN.GENERATE])
 def test_reference_equals_an_independent_loop_on_the_grader_model(name, description, args, hidden):
-    ns = FX._generation_namespace()
+    ns = GEN._generation_namespace()
     seed_text, n, t, rs, ms = args
-    model, *_rest = ns["generation_args"](FX.GENERATE_ALPHABET, *args)
-    text = REF.generate(*ns["generation_args"](FX.GENERATE_ALPHABET, *args))
-    c2i = {c: i for i, c in enumerate(FX.GENERATE_ALPHABET)}
+    model, *_rest = ns["generation_args"](GEN.GENERATE_ALPHABET, *args)
+    text = REF.generate(*ns["generation_args"](GEN.GENERATE_ALPHABET, *args))
+    c2i = {c: i for i, c in enumerate(GEN.GENERATE_ALPHABET)}
     want = independent_generate(model.predict, [c2i[c] for c in seed_text], n, t, np.random.default_rng(rs))
-    assert text == "".join(FX.GENERATE_ALPHABET[i] for i in want)
+    assert text == "".join(GEN.GENERATE_ALPHABET[i] for i in want)
     assert len(text) == n
 
 
 def test_grader_model_is_a_softmax_rnn():
     """TinyCharModel's probabilities, recomputed step by step by hand."""
-    ns = FX._generation_namespace()
+    ns = GEN._generation_namespace()
     m = ns["TinyCharModel"](5, 3)
     ids = np.array([[0, 4, 2], [1, 1, 3]])
     p = m.predict(ids)
@@ -87,11 +87,11 @@ def test_reference_drives_a_real_keras_model():
 
 
 def test_public_file_is_the_reference_output():
-    shipped = json.loads(FX.GENERATE_PUBLIC.read_text())
+    shipped = json.loads(GEN.GENERATE_PUBLIC.read_text())
     assert shipped == json.loads(
-        json.dumps(FX.public_generation(REF.generate, {m: A.mutants[m] for m in MISTAKES}), sort_keys=True)
+        json.dumps(GEN.public_generation(REF.generate, {m: A.mutants[m] for m in MISTAKES}), sort_keys=True)
     )
-    assert set(shipped) == {g[0] for g in FX.GENERATE if not g[3]}  # public cases only
+    assert set(shipped) == {g[0] for g in GEN.GENERATE if not g[3]}  # public cases only
 
 
 def judge(functions: dict):
@@ -102,7 +102,7 @@ def judge(functions: dict):
 
 def test_reference_passes_every_case():
     checks = judge({})
-    assert len(checks) == len(FX.GENERATE) and all(c.passed for c in checks)
+    assert len(checks) == len(GEN.GENERATE) and all(c.passed for c in checks)
 
 
 @pytest.mark.parametrize("mid", MISTAKES)
@@ -147,7 +147,7 @@ def test_hostile_outputs_are_judged_not_trusted():
     q = A.question("generate")
     for value in (np.array([np.nan, 1.0]), np.array([0xD800, 65]), "text", None):
         outcomes = {
-            f"generate/{g[0]}": SimpleNamespace(ok=True, value=value, status="ok", error=None) for g in FX.GENERATE
+            f"generate/{g[0]}": SimpleNamespace(ok=True, value=value, status="ok", error=None) for g in GEN.GENERATE
         }
         checks = q.extra_check(A, q, outcomes)
         assert checks and not any(c.passed for c in checks)
@@ -199,7 +199,7 @@ def judge_namespace(ns: dict):
 @pytest.mark.parametrize("sampler", sorted(WRONG_SAMPLERS))
 def test_a_right_generate_keeps_its_points_over_a_wrong_sampler(sampler):
     checks = judge_namespace(notebook_namespace(sampler=WRONG_SAMPLERS[sampler]))
-    assert len(checks) == len(FX.GENERATE)
+    assert len(checks) == len(GEN.GENERATE)
     for c in checks:
         assert c.passed, (c.label, c.details)
         assert not c.diagnosis
@@ -236,6 +236,6 @@ def test_the_stand_in_sees_what_generate_passes_to_the_sampler():
 def test_the_stand_in_expectations_ship_for_the_public_cases():
     """grader.check in the student's copy judges generate on its own too: the shipped file
     holds the reference's text with the stand-in sampler, and it differs from the real text."""
-    shipped = json.loads(FX.GENERATE_PUBLIC.read_text())
+    shipped = json.loads(GEN.GENERATE_PUBLIC.read_text())
     for name, d in shipped.items():
         assert len(d["stand_in"]) == len(d["expected"]) and d["stand_in"] != d["expected"], name

@@ -5,6 +5,7 @@ declared in assignment.toml, and the resume key covering every file. No model is
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import shutil
 import subprocess
@@ -47,35 +48,41 @@ def _top_level_functions(path: Path) -> set[str]:
 
 
 def test_a_helper_of_common_is_defined_once():
-    """A harness uses common.py's helpers (declared for ruff under TYPE_CHECKING), never a copy."""
+    """A harness imports common.py's public helpers (a real import), never a copy."""
     common = _top_level_functions(HARNESS / "common.py")
-    assert {"_write", "_fit", "_layers", "_history", "_require_compiled"} <= common
+    assert {"write_images", "fit_model", "describe_layers", "history_arrays", "require_compiled"} <= common
+    assert not {name for name in common if name.startswith("_")}  # what the harnesses import is public
     for p in HARNESS.glob("*.py"):
-        if p.stem not in ("common", "__init__"):
+        if p.stem not in ("common", "__init__", "generate_model"):
             assert not common & _top_level_functions(p), f"{p.name} redefines {common & _top_level_functions(p)}"
+            assert "TYPE_CHECKING" not in p.read_text(encoding="utf-8"), p.name
 
 
-def test_every_model_case_sends_common_and_its_harness():
+def test_every_model_case_sends_its_harness_as_modules():
+    """Each model case's program installs harness/common.py and the question's file as modules
+    (generate: also generate_model.py), source for source, and runs the last one's ``run``."""
     a = asg.load("keras", ROOT)
-    from_harness = {p.read_text(encoding="utf-8") for p in HARNESS.glob("*.py")}
     seen = 0
     for q in a.questions:
         for case in q.cases:
             if case.harness is None:
                 continue
             seen += 1
-            parts = [p for p in from_harness if p in case.harness]
-            if q.name == "generate":
-                common, model, run = (
-                    (HARNESS / f).read_text() for f in ("common.py", "generate_model.py", "generate.py")
-                )
-                assert case.harness == common + "\n\n" + model + "\n\n" + run
-            else:
-                assert case.harness.startswith((HARNESS / "common.py").read_text()), q.name
-                assert len(parts) == 2, (q.name, len(parts))  # common.py and the question's own file
             ns: dict = {}
-            exec(compile(case.harness, f"<{q.name}>", "exec"), ns)  # one program: every helper defined
-            assert callable(ns["run"])
+            for key in [k for k in sys.modules if k.startswith("deepgrade_harness")]:
+                del sys.modules[key]
+            exec(compile(case.harness, f"<{q.name}>", "exec"), ns)
+            installed = {k.split(".", 1)[1]: m for k, m in sys.modules.items() if k.startswith("deepgrade_harness.")}
+            names = ["common", "generate_model", "generate"] if q.name == "generate" else ["common"]
+            assert set(names) <= set(installed) and len(installed) == len(names) + (q.name != "generate"), q.name
+            last = ns["run"].__module__.split(".", 1)[1]
+            assert ns["run"] is installed[last].run
+            for name, module in installed.items():  # each module is its file, imported: not text joined
+                assert repr((HARNESS / f"{name}.py").read_text(encoding="utf-8")) in case.harness
+                for f in _top_level_functions(HARNESS / f"{name}.py"):
+                    assert getattr(module, f).__code__.co_filename == f"<deepgrade harness/{name}.py>"
+            if q.name == "build_digit_cnn":  # a helper imported from common, not a copy of it
+                assert installed[last].fit_model is installed["common"].fit_model
     assert seen >= 12
 
 
@@ -85,25 +92,22 @@ def _course_copy(tmp_path: Path) -> Path:
     return course
 
 
-@pytest.fixture
-def keep_fixtures_alias(monkeypatch):
-    """Loading another folder's keras fixtures re-points sys.modules["deepgrade_fixtures_keras"]
-    (the name tests look the repository's up by): put it back afterwards."""
-    monkeypatch.setitem(sys.modules, "deepgrade_fixtures_keras", asg.load("keras", ROOT).fixtures)
-
-
-def test_the_fixtures_import_their_siblings_from_any_course_folder(tmp_path, keep_fixtures_alias):
+def test_the_fixtures_import_their_siblings_from_any_course_folder(tmp_path):
     """Two course folders holding an assignment of the same name: each fixtures module reads
     its own folder's siblings (the package is named after the folder)."""
     course = _course_copy(tmp_path)
-    budgets = course / "assignments" / "keras" / "budgets.py"
+    budgets = course / "assignments" / "keras" / "check" / "budgets.py"
     budgets.write_text(
         budgets.read_text().replace('DIGITS = {"seed": 0, "epochs": 8,', 'DIGITS = {"seed": 0, "epochs": 3,')
     )
     theirs = asg.import_fixtures("keras", course / "assignments" / "keras")
     ours = asg.load("keras", ROOT).fixtures
     assert theirs.__package__ != ours.__package__
-    assert theirs.DIGITS["epochs"] == 3 and ours.DIGITS["epochs"] == 8
+
+    def digits(fixtures):
+        return importlib.import_module(f"{fixtures.__package__}.check.budgets").budgets().digits
+
+    assert digits(theirs)["epochs"] == 3 and digits(ours)["epochs"] == 8
     assert callable(theirs.cases) and callable(theirs.student_check) and "build_stock_lstm" in theirs.CHECKS
 
 
@@ -112,7 +116,7 @@ def test_the_resume_key_covers_the_harness_files(tmp_path):
     folder = course / "assignments" / "keras"
     a = SimpleNamespace(name="keras", folder=folder)
     before = fingerprint.assignment_files(a, course)
-    assert {"assignments/keras/harness/stock.py", "assignments/keras/judging/stock.py"} <= set(before)
+    assert {"assignments/keras/harness/stock.py", "assignments/keras/check/judging/stock.py"} <= set(before)
     stock = folder / "harness" / "stock.py"
     stock.write_text(stock.read_text().replace("epochs=int(epochs)", "epochs=int(epochs) + 1"))
     after = fingerprint.assignment_files(a, course)
@@ -126,13 +130,16 @@ def test_the_student_files_are_declared_in_the_toml():
     a = asg.load("keras", ROOT)
     assert a.contract.student_files and a.student_check == "fixtures.student_check"
     shipped = set(a.student_files)
-    modules = {p.name for p in KERAS.glob("*.py")} - {"make_notebook.py", "panel.py"}  # authoring, calibration
-    assert modules <= shipped, modules - shipped
-    for sub in ("harness", "judging"):
-        assert {f"{sub}/{p.name}" for p in (KERAS / sub).glob("*.py")} <= shipped
+    # every module but the instructor's (panel, notebook and data builders) ships
+    modules = {p.relative_to(KERAS).as_posix() for p in KERAS.rglob("*.py") if "__pycache__" not in p.parts}
+    instructor = {m for m in modules if m.startswith("instructor/")}
+    assert {"instructor/panel.py", "instructor/make_notebook.py"} <= instructor
+    assert modules - instructor <= shipped, modules - instructor - shipped
+    assert {"check/judging/stock.py", "harness/stock.py", "data/goog.npz"} <= shipped
     assert ("thresholds.toml" in shipped) == (KERAS / "thresholds.toml").is_file()
     assert ("data/corpus.txt" in shipped) == (KERAS / "data" / "corpus.txt").is_file()
-    assert not {"panel.py", "make_notebook.py", "mistakes.toml", "assignment.toml"} & shipped
+    assert not (instructor | {"mistakes.toml", "assignment.toml"}) & shipped
+    assert len(a.contract.student_files) <= 6  # a handful of entries: folders, not file by file
 
 
 def _cnn_course(tmp_path: Path, toml_extra: str) -> Path:
@@ -183,48 +190,56 @@ def test_the_engines_student_runner_imports_a_copys_siblings(tmp_path):
 
 
 STUDENT_WITHOUT_DEEPGRADE = r"""
+import importlib.machinery
 import sys
 
+COPY = sys.argv[1] + "/_deepgrade_check"
 
-class NoDeepgrade:  # the student's kernel: deepgrade is not installed
+
+class OnlyTheCopy:  # the student's kernel: deepgrade is not installed; the copy ships deepgrade/portable/
     def find_spec(self, name, path=None, target=None):
-        if name == "deepgrade" or name.startswith("deepgrade."):
+        if name != "deepgrade" and not name.startswith("deepgrade."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, [COPY] if name == "deepgrade" else path)
+        if spec is None or not (spec.origin or "").startswith(COPY):
             raise ModuleNotFoundError(name)
-        return None
+        return spec
 
 
-sys.meta_path.insert(0, NoDeepgrade())
+sys.meta_path.insert(0, OnlyTheCopy())
 sys.path.insert(0, sys.argv[1])
 from _deepgrade_check import fixtures
-from _deepgrade_check.feedback import Check
+from deepgrade.portable.feedback import Check
 
 cases = fixtures.cases()
-assert cases["build_stock_lstm"][0].harness.startswith('\"\"\"What every harness shares')
-failed = fixtures.Outcome("error", error={"type": "ValueError", "message": "boom", "where": []})
+assert "deepgrade_harness" in cases["build_stock_lstm"][0].harness
+from deepgrade.portable.call_runner import StepOutcome
+failed = StepOutcome("error", error={"type": "ValueError", "message": "boom", "where": []})
 checks = fixtures.CHECKS["build_stock_lstm"](
     type("A", (), {"mistakes": {}})(), type("Q", (), {"name": "build_stock_lstm"})(), {"build_stock_lstm/train": failed}
 )
 assert [type(c) for c in checks] == [Check] and checks[0].details == ["raised ValueError: boom"], checks
-assert not [m for m in sys.modules if m.startswith("deepgrade")]
+import deepgrade.portable
+assert deepgrade.portable.__file__.startswith(sys.argv[1]), deepgrade.portable.__file__
 print("COPY OK")
 """
 
 
 def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
-    """The copy's modules fall back to the copy's own compare/wire (no deepgrade in the student's
-    kernel), across the subpackages (judging/, harness/). No model is trained."""
+    """The copy's modules import the copy's own deepgrade.portable under its grader name (no
+    deepgrade in the student's kernel), across the subpackages (check/, harness/). No model is trained."""
     from deepgrade.publish.student import make_student_copy
 
     out = make_student_copy(asg.load("keras", ROOT), tmp_path / "keras")
     assert (out / "_deepgrade_check" / "harness" / "common.py").is_file()
-    assert (out / "_deepgrade_check" / "judging" / "stock.py").is_file()
+    assert (out / "_deepgrade_check" / "check" / "judging" / "stock.py").is_file()
     proc = subprocess.run(
         [sys.executable, "-c", STUDENT_WITHOUT_DEEPGRADE, str(out)], capture_output=True, text=True, timeout=300
     )
     assert "COPY OK" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
 
 
-def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtures_alias):
+def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path):
     """Unpacked as Gradescope unpacks it, the autograder's course folder loads the keras fixtures
     with their siblings, harness files and data."""
     from deepgrade.publish import gradescope
@@ -233,10 +248,11 @@ def test_the_gradescope_autograder_loads_the_keras_fixtures(tmp_path, keep_fixtu
     zip_path = gradescope.export("keras", tmp_path / "ag.zip", ROOT)
     source = unpack_autograder(zip_path, tmp_path) / "source"
     folder = source / "assignments" / "keras"
-    assert (folder / "harness" / "common.py").is_file() and (folder / "judging" / "stock.py").is_file()
+    assert (folder / "harness" / "common.py").is_file() and (folder / "check" / "judging" / "stock.py").is_file()
     fixtures = asg.import_fixtures("keras", folder)
     case = fixtures.cases()["build_stock_lstm"][0]
-    assert case.harness == (HARNESS / "common.py").read_text() + "\n\n" + (HARNESS / "stock.py").read_text()
+    for name in ("common", "stock"):
+        assert repr((folder / "harness" / f"{name}.py").read_text()) in case.harness
 
 
 _CATS_CASE = (

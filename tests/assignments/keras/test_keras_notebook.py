@@ -4,16 +4,16 @@ test_every_assignment.py.)"""
 
 from __future__ import annotations
 
-import sys
-
 import nbformat
 import numpy as np
 
 from deepgrade.course import assignment as asg
-from helpers import ROOT
+from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)
-FX = sys.modules["deepgrade_fixtures_keras"]
+FX = keras_module("fixtures")
+BUDGETS = keras_module("check.budgets")
+DATA = keras_module("check.datasets")
 
 
 def test_every_question_has_a_stub_and_a_check_cell():
@@ -58,8 +58,7 @@ def test_one_numbering_in_order():
 def test_the_demos_train_with_the_graders_budget():
     import re
 
-    fx = FX
-    demos = {"build_stock_lstm": fx.STOCK, "build_digit_cnn": fx.DIGITS}
+    demos = {"build_stock_lstm": BUDGETS.budgets().stock, "build_digit_cnn": BUDGETS.budgets().digits}
     for name, budget in demos.items():
         (cell,) = [c.source for c in _cells() if c.cell_type == "code" and f"model = {name}(" in c.source]
         assert re.search(rf"epochs={budget['epochs']}\b", cell), (name, cell)
@@ -87,7 +86,7 @@ def test_stated_compile_requirements_are_checked():
         o = SimpleNamespace(ok=True, status="ok", error=None, value=value)
         checks = q.extra_check(A, q, {"build_bidirectional_gru/build": o})
         assert all(c.passed for c in checks) is ok, (loss, optimizer, [(c.label, c.passed) for c in checks])
-    _, _, Xte, yte = FX.forecast_data()
+    _, _, Xte, yte = DATA.forecast_data()
     q = A.question("build_forecaster")
     for loss, ok in (("mse", True), ("mae", True), ("binary_crossentropy", False)):
         value = {"pred": yte.copy(), "history": {"loss": np.array([1.0])}, "layers": (), "loss": loss}

@@ -3,14 +3,13 @@ grader's budget trains, so that a threshold is a measurement and not a guess.
 
 The full measurement (every panel model and control over three seeds) is recorded by
 `deepgrade calibrate keras` in assignments/keras/thresholds.toml; these tests prove that
-record is complete, consistent with calibrate-run.log and with the thresholds the grader
-applies, then re-run on seed 0 the hardest panel model of each question and every control
+record is complete, re-derives its own thresholds (the one store of the measurements) and
+matches the thresholds the grader applies, then re-run on seed 0 the hardest panel model of each question and every control
 (CI keeps the time bounded; the same code path as grading).
 """
 
 from __future__ import annotations
 
-import sys
 import tomllib
 
 import pytest
@@ -18,22 +17,28 @@ import pytest
 from deepgrade import cli
 from deepgrade.authoring import calibrate as cal
 from deepgrade.course import assignment as asg
-from helpers import ROOT
+from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)
-FX = sys.modules["deepgrade_fixtures_keras"]
+FX = keras_module("fixtures")
+BUDGETS = keras_module("check.budgets")
+CATS_JUDGING = keras_module("check.judging.cats_dogs")
+DATA = keras_module("check.datasets")
 PANEL = cal.load_panel(A)
-RECORD = tomllib.loads(FX.THRESHOLDS_FILE.read_text()) if FX.THRESHOLDS_FILE.is_file() else {}
+RECORD = tomllib.loads(BUDGETS.THRESHOLDS_FILE.read_text()) if BUDGETS.THRESHOLDS_FILE.is_file() else {}
 APPLIED = {
-    "build_stock_lstm": {"max_vs_persistence": FX.STOCK_MAX_VS_PERSISTENCE, "max_vs_mean": FX.STOCK_MAX_VS_MEAN},
-    "build_char_model": {"margin": FX.CHAR_MARGIN},
-    "build_digit_cnn": {"min_accuracy": FX.DIGITS_MIN_ACCURACY},
-    "build_transfer_model": {"min_accuracy": FX.TRANSFER_MIN_ACCURACY},
-    "build_order_classifier": {"min_accuracy": FX.ORDER_MIN_ACCURACY},
-    "build_forecaster": {"max_ratio": FX.FORECAST_MAX_RATIO},
+    "build_stock_lstm": {
+        "max_vs_persistence": BUDGETS.budgets().stock_max_vs_persistence,
+        "max_vs_mean": BUDGETS.budgets().stock_max_vs_mean,
+    },
+    "build_char_model": {"margin": BUDGETS.budgets().char_margin},
+    "build_digit_cnn": {"min_accuracy": BUDGETS.budgets().digits_min_accuracy},
+    "build_transfer_model": {"min_accuracy": BUDGETS.budgets().transfer_min_accuracy},
+    "build_order_classifier": {"min_accuracy": BUDGETS.budgets().order_min_accuracy},
+    "build_forecaster": {"max_ratio": BUDGETS.budgets().forecast_max_ratio},
     "build_cats_dogs_cnn": {
-        "min_accuracy": FX.CATS_DOGS_MIN_ACCURACY,
-        "min_over_control": FX.CATS_DOGS_MIN_OVER_CONTROL,
+        "min_accuracy": BUDGETS.budgets().cats_dogs_min_accuracy,
+        "min_over_control": BUDGETS.budgets().cats_dogs_min_over_control,
     },
 }
 
@@ -81,7 +86,7 @@ def test_recorded_controls_fail(q):
 
 def test_the_textbook_character_model_is_in_the_panel_and_passes():
     m = next(m for m in RECORD["build_char_model"]["measured"] if "textbook" in m["label"])
-    assert min(m["over_bigram"]) >= FX.CHAR_MARGIN
+    assert min(m["over_bigram"]) >= BUDGETS.budgets().char_margin
 
 
 def test_the_notebook_states_the_budget_and_the_panel():
@@ -89,7 +94,7 @@ def test_the_notebook_states_the_budget_and_the_panel():
 
     text = "\n".join(c.source for c in nbformat.read(A.notebook, as_version=4).cells if c.cell_type == "markdown")
     for q in PANEL.RULES:
-        assert FX.panel_note(q) and FX.panel_note(q) in text
+        assert BUDGETS.budgets().panel_note(q) and BUDGETS.budgets().panel_note(q) in text
 
 
 # ------------------------------------------------------------------ calibrate's logic
@@ -126,23 +131,22 @@ def test_cli_refuses_clearly(tmp_path, capsys):
 
 
 def _copy_of_keras(tmp_path):
-    """The keras assignment with its folder in tmp_path (thresholds.toml and the log copied):
-    calibrate writes there, never into the repository."""
+    """The keras assignment with its folder in tmp_path (thresholds.toml copied): calibrate
+    writes there, never into the repository."""
     import dataclasses
     import shutil
 
-    for name in ("thresholds.toml", "calibrate-run.log"):
-        shutil.copy(A.folder / name, tmp_path / name)
+    shutil.copy(A.folder / "thresholds.toml", tmp_path / "thresholds.toml")
     return dataclasses.replace(A, folder=tmp_path)
 
 
-def test_calibrating_one_question_replaces_only_its_section_of_the_thresholds_and_the_log(tmp_path, monkeypatch):
-    """--question Q: Q's thresholds, measurements and log block are replaced; every other
-    question's thresholds, margins and measurements stay as they were (no training: the new
-    measurements are the logged ones with the worst panel run removed)."""
+def test_calibrating_one_question_replaces_only_its_section_of_the_thresholds(tmp_path, monkeypatch):
+    """--question Q: Q's thresholds and measurements are replaced; every other question's
+    thresholds, margins and measurements stay as they were (no training: the new measurements
+    are the recorded ones with the worst panel run removed)."""
     copy = _copy_of_keras(tmp_path)
     monkeypatch.setattr(cal, "load_panel", lambda a: PANEL)
-    logged = cal.measured_from_log((A.folder / "calibrate-run.log").read_text())
+    logged = cal.measured_from_record(RECORD)
     q = "build_digit_cnn"
     worst = min((v["accuracy"], m.label, s) for m in logged[q] if not m.control for s, v in m.values.items())
     changed = [
@@ -158,42 +162,44 @@ def test_calibrating_one_question_replaces_only_its_section_of_the_thresholds_an
             assert new[other] == RECORD[other], other
     assert new[q]["min_accuracy"] == got[q]["min_accuracy"]
     assert sum(len(m["seeds"]) for m in new[q]["measured"]) == sum(len(m["seeds"]) for m in RECORD[q]["measured"]) - 1
-    relog = cal.measured_from_log((tmp_path / "calibrate-run.log").read_text())
+    relog = cal.measured_from_record(new)
     assert list(relog) == list(logged)
     for other in logged:
         want = changed if other == q else logged[other]
         assert [(m.label, m.control, m.values) for m in relog[other]] == [(m.label, m.control, m.values) for m in want]
-    # the file re-derives itself: calibrating every question from the merged log changes no threshold
+    assert not (tmp_path / "calibrate-run.log").exists()  # the measurements are stored once
+    # the file re-derives itself: calibrating every question from the merged file changes no threshold
     again = cal.calibrate(copy, [0, 1, 2], log=lambda *_: None, previous=relog)
     assert again == {k: {r.key: new[k][r.key] for r in rules(k)} for k in new}
 
 
-def test_cli_question_from_log_merges(tmp_path, monkeypatch, capsys):
-    """`deepgrade calibrate keras --question build_forecaster --from-log FILE`: only the
-    forecaster's threshold and block change, from a log that holds only its new measurements."""
+def test_cli_question_from_thresholds_merges(tmp_path, monkeypatch, capsys):
+    """`deepgrade calibrate keras --question build_forecaster --from-thresholds FILE`: only the
+    forecaster's threshold and measurements change, from a file that records only its new ones."""
     (tmp_path / "keras").mkdir()
     copy = _copy_of_keras(tmp_path / "keras")
     monkeypatch.setattr(cli, "_load", lambda args: copy)
     monkeypatch.setattr(cal, "load_panel", lambda a: PANEL)
     q = "build_forecaster"
-    logged = cal.measured_from_log((A.folder / "calibrate-run.log").read_text())[q]
+    recorded = cal.measured_from_record(RECORD)[q]
     halved = [
         cal.Measured(m.label, m.control, {s: {k: x / 2 for k, x in v.items()} for s, v in m.values.items()})
-        for m in logged
+        for m in recorded
     ]
-    new_log = tmp_path / "run.log"
-    new_log.write_text("\n".join(cal.log_block(q, rules(q), {"max_ratio": 0.0}, halved, [0, 1, 2])) + "\n")
-    before = (copy.folder / "calibrate-run.log").read_text()
-    assert cli.main(["calibrate", "keras", "--question", q, "--from-log", str(new_log)]) == 0
+    (tmp_path / "run").mkdir()
+    new_record = tmp_path / "run" / "thresholds.toml"
+    cal.write_thresholds(new_record, {q: (rules(q), {"max_ratio": 0.0}, halved)}, [0, 1, 2], None)
+    assert cli.main(["calibrate", "keras", "--question", q, "--from-thresholds", str(new_record)]) == 0
     assert "wrote" in capsys.readouterr().out
     new = tomllib.loads((copy.folder / "thresholds.toml").read_text())
     worst = max(v["mse_ratio"] for m in halved if not m.control for v in m.values.values())
     assert new[q]["max_ratio"] == rules(q)[0].threshold(worst) < RECORD[q]["max_ratio"]
     assert {k: v for k, v in new.items() if k != q} == {k: v for k, v in RECORD.items() if k != q}
-    after = cal.measured_from_log((copy.folder / "calibrate-run.log").read_text())
-    assert [m.values for m in after[q]] == [m.values for m in cal.measured_from_log(new_log.read_text())[q]]
-    old = cal.measured_from_log(before)
-    assert all([m.values for m in after[k]] == [m.values for m in old[k]] for k in old if k != q)
+    after = cal.measured_from_record(new)[q]  # recorded with 5 decimals
+    assert [sorted(m.values) for m in after] == [sorted(m.values) for m in halved]
+    for got, want in zip(after, halved):
+        for seed, v in want.values.items():
+            assert got.values[seed]["mse_ratio"] == pytest.approx(v["mse_ratio"], abs=1e-5), got.label
 
 
 def test_the_merged_file_keeps_a_question_the_panel_no_longer_has(tmp_path, monkeypatch):
@@ -202,8 +208,7 @@ def test_the_merged_file_keeps_a_question_the_panel_no_longer_has(tmp_path, monk
     small.PANELS, small.CONTROLS = PANEL.PANELS, PANEL.CONTROLS
     small.RULES = {"build_forecaster": PANEL.RULES["build_forecaster"]}
     monkeypatch.setattr(cal, "load_panel", lambda a: small)
-    logged = cal.measured_from_log((A.folder / "calibrate-run.log").read_text())
-    cal.calibrate(copy, [0, 1, 2], log=lambda *_: None, previous=logged)
+    cal.calibrate(copy, [0, 1, 2], log=lambda *_: None, previous=cal.measured_from_record(RECORD))
     new = tomllib.loads((tmp_path / "thresholds.toml").read_text())
     assert new == RECORD  # every threshold and measurement, re-derived or kept
     assert (tmp_path / "thresholds.toml").read_text().count("# build_forecaster: ") == 1
@@ -224,7 +229,7 @@ def test_calibrate_runs_on_the_offline_data(monkeypatch, tmp_path):
 # ------------------------------------------------------------------ the panel, re-run in CI (seed 0)
 # CI re-runs, per question, the panel model whose recorded seed-0 run came nearest a threshold
 # (the hardest reasonable model to pass) and every control; the other panel models are the
-# record's (the log test below re-derives the thresholds from them; `deepgrade calibrate keras`
+# record's (the record test below re-derives the thresholds from them; `deepgrade calibrate keras`
 # re-runs them all). The reference itself runs over three seeds in tests/assignments/keras/test_keras_reference.py.
 
 
@@ -265,30 +270,20 @@ def test_panel_passes_and_controls_fail_on_seed_0(q, label, fn, extra, control):
         assert all(c.passed for c in measured), [(c.label, c.details) for c in measured if not c.passed]
 
 
-def test_the_committed_run_log_gives_the_recorded_thresholds():
-    """calibrate-run.log is the full measurement's output; --from-log re-derives the same file."""
-    previous = cal.measured_from_log((A.folder / "calibrate-run.log").read_text())
+def test_the_committed_record_gives_its_own_thresholds():
+    """thresholds.toml is the full measurement's record (no log beside it); --from-thresholds
+    re-derives every threshold it states, value by value."""
+    assert not (A.folder / "calibrate-run.log").exists()
+    previous = cal.measured_from_record(RECORD)
     assert set(previous) == set(PANEL.RULES)
     for q, measured in previous.items():
         assert cal.thresholds_from(rules(q), measured) == {r.key: RECORD[q][r.key] for r in rules(q)}
         assert [m.label for m in measured] == [m["label"] for m in RECORD[q]["measured"]]
-        # and the recorded measurements are the logged ones (the log prints 4 significant digits,
-        # thresholds.toml 5 decimals: -0.003166 is recorded as -0.00317)
         for m, rec in zip(measured, RECORD[q]["measured"]):
             assert sorted(m.values) == rec["seeds"] and m.control == rec["control"], m.label
-            for r in rules(q):
-                assert [m.values[s][r.metric] for s in rec["seeds"]] == pytest.approx(
-                    rec[r.metric], rel=1e-3, abs=1e-5
-                ), m.label
 
 
 # ------------------------------------------------------------------ exercise 3's control, trained once
-
-
-def _budgets():
-    import importlib
-
-    return importlib.import_module(FX.__package__ + ".budgets")
 
 
 def test_the_calibrated_control_is_what_every_panel_run_trained_beside_it():
@@ -300,17 +295,20 @@ def test_the_calibrated_control_is_what_every_panel_run_trained_beside_it():
             round(m["accuracy"][m["seeds"].index(seed)] - m["over_control"][m["seeds"].index(seed)], 4) for m in rows
         }
         assert len(measured) == 1, measured  # the same control in every run: it does not depend on the model
-        assert _budgets().calibrated_control_accuracy(seed) == pytest.approx(measured.pop(), abs=1e-9)
+        assert BUDGETS.budgets().control_accuracy(seed) == pytest.approx(measured.pop(), abs=1e-9)
 
 
 def test_every_panel_verdict_holds_with_the_calibrated_control():
     """Panel models still pass and controls still fail when over_control is taken against the
     calibrated control (the grading seed), as grading now does."""
-    seed = FX.CATS_DOGS["seed"]
-    control = _budgets().calibrated_control_accuracy(seed)
+    seed = BUDGETS.budgets().cats_dogs["seed"]
+    control = BUDGETS.budgets().control_accuracy(seed)
     for m in RECORD["build_cats_dogs_cnn"]["measured"]:
         acc = m["accuracy"][m["seeds"].index(seed)]
-        passes = acc >= FX.CATS_DOGS_MIN_ACCURACY and acc - control >= FX.CATS_DOGS_MIN_OVER_CONTROL
+        passes = (
+            acc >= BUDGETS.budgets().cats_dogs_min_accuracy
+            and acc - control >= BUDGETS.budgets().cats_dogs_min_over_control
+        )
         assert passes is not m["control"], (m["label"], acc, control)
 
 
@@ -320,23 +318,23 @@ def test_the_control_is_trained_only_without_a_calibrated_accuracy(monkeypatch):
     assert graded.args[-2] is False  # grading: the calibrated accuracy stands in
     (measured,) = FX.cases(seed=0)["build_cats_dogs_cnn"]
     assert measured.args[-2] is True  # calibration and the seed tests measure it anew
-    b = _budgets()
-    monkeypatch.setitem(b.CATS_DOGS, "size", 150)  # another image size: not what was calibrated
-    assert b.calibrated_control_accuracy(0) is None
-    monkeypatch.setitem(b.CATS_DOGS, "size", 64)
+    monkeypatch.setenv("DEEPGRADE_CATS_DOGS_SIZE", "150")  # another image size: not what was calibrated
+    assert BUDGETS.budgets().control_accuracy(0) is None  # read when called: no re-import needed
+    monkeypatch.delenv("DEEPGRADE_CATS_DOGS_SIZE")
+    assert BUDGETS.budgets().control_accuracy(0) is not None
     monkeypatch.setenv("DEEPGRADE_CATS_DOGS", "/photos")  # the instructor's photos
-    assert b.calibrated_control_accuracy(0) is None
+    assert BUDGETS.budgets().control_accuracy(0) is None
     monkeypatch.delenv("DEEPGRADE_CATS_DOGS")
-    assert b.calibrated_control_accuracy(7) is None  # a seed never calibrated
+    assert BUDGETS.budgets().control_accuracy(7) is None  # a seed never calibrated
 
 
 def test_a_stored_outcome_without_the_control_is_judged_against_the_calibrated_one():
     import numpy as np
 
-    y = np.sort(FX.cats_dogs_data()["val_labels"]).astype(float)
+    y = np.sort(DATA.cats_dogs_data()["val_labels"]).astype(float)
     v = {"pred": (y * 0.8 + 0.1).reshape(-1, 1)}
-    scores = FX.cats_dogs_scores(v)
+    scores = CATS_JUDGING.cats_dogs_scores(v)
     assert scores["accuracy"] == 1.0
-    assert scores["control_accuracy"] == _budgets().calibrated_control_accuracy(FX.CATS_DOGS["seed"])
+    assert scores["control_accuracy"] == BUDGETS.budgets().control_accuracy(BUDGETS.budgets().cats_dogs["seed"])
     v["control_pred"] = np.zeros((len(y), 1))  # a control trained in the run: its own accuracy (all cats)
-    assert FX.cats_dogs_scores(v)["control_accuracy"] == pytest.approx(float((y == 0).mean()))
+    assert CATS_JUDGING.cats_dogs_scores(v)["control_accuracy"] == pytest.approx(float((y == 0).mean()))

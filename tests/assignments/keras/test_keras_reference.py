@@ -8,17 +8,19 @@ Harnesses run in this process here (the grading tests run them in the sandbox).
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
 from deepgrade.course import assignment as asg
 from deepgrade.grading import notebook
-from helpers import ROOT
+from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)
-FX = sys.modules["deepgrade_fixtures_keras"]
+FX = keras_module("fixtures")
+BUDGETS = keras_module("check.budgets")
+CNN_JUDGING = keras_module("check.judging.cnn")
+DATA = keras_module("check.datasets")
+SEQ_JUDGING = keras_module("check.judging.sequences")
 REF = A.reference
 TRAINED = [
     "build_digit_cnn",
@@ -61,12 +63,12 @@ def reference_runs():
 @pytest.mark.parametrize("name", TRAINED)
 def test_reference_passes_with_margin_over_three_seeds(reference_runs, name):
     margins = {
-        "build_digit_cnn": ("accuracy", FX.DIGITS_MIN_ACCURACY * 100 + 3),
-        "build_transfer_model": ("accuracy", FX.TRANSFER_MIN_ACCURACY * 100 + 5),
-        "build_order_classifier": ("accuracy", FX.ORDER_MIN_ACCURACY * 100 + 5),
-        "build_forecaster": ("ratio", FX.FORECAST_MAX_RATIO * 0.8),
-        "build_char_model": ("accuracy", (FX.char_data()[5] + FX.CHAR_MARGIN) * 100 + 3),
-        "build_cats_dogs_cnn": ("accuracy", FX.CATS_DOGS_MIN_ACCURACY * 100 + 3),
+        "build_digit_cnn": ("accuracy", BUDGETS.budgets().digits_min_accuracy * 100 + 3),
+        "build_transfer_model": ("accuracy", BUDGETS.budgets().transfer_min_accuracy * 100 + 5),
+        "build_order_classifier": ("accuracy", BUDGETS.budgets().order_min_accuracy * 100 + 5),
+        "build_forecaster": ("ratio", BUDGETS.budgets().forecast_max_ratio * 0.8),
+        "build_char_model": ("accuracy", (DATA.char_data()[5] + BUDGETS.budgets().char_margin) * 100 + 3),
+        "build_cats_dogs_cnn": ("accuracy", BUDGETS.budgets().cats_dogs_min_accuracy * 100 + 3),
     }
     kind, bound = margins[name]
     measured = []
@@ -129,7 +131,7 @@ def test_mean_predictor_fails_the_forecaster(seed):
 
 def test_persistence_is_a_fair_baseline():
     """Persistence is far better than the mean 6 hours ahead, and the reference beats it (above)."""
-    _, _, Xte, yte = FX.forecast_data()
+    _, _, Xte, yte = DATA.forecast_data()
     persistence = np.mean((Xte[:, -1, 0] - yte) ** 2)
     assert persistence < np.var(yte)
 
@@ -262,8 +264,8 @@ def test_a_character_model_without_context_is_named():
 def _cats_value(last: dict, loss: str = "binary_crossentropy", from_logits: bool = False, correct: float = 1.0):
     """A cats-vs-dogs harness value as the sandbox sends it: the reference's layers with ``last``
     as the output layer, and predictions that are right on a share ``correct`` of the images."""
-    n = len(FX.cats_dogs_data()["val_labels"])
-    y = np.sort(FX.cats_dogs_data()["val_labels"]).astype(float)
+    n = len(DATA.cats_dogs_data()["val_labels"])
+    y = np.sort(DATA.cats_dogs_data()["val_labels"]).astype(float)
     said = np.where(np.arange(n) < correct * n, y, 1 - y)
     # a sigmoid's probabilities, or a linear output's logits (+2 for dogs, -2 for cats)
     pred = said * 0.8 + 0.1 if last.get("activation") == "sigmoid" else said * 4.0 - 2.0
@@ -317,7 +319,7 @@ def image_dirs(tmp_path_factory):
     from PIL import Image
 
     root = tmp_path_factory.mktemp("cats_and_dogs")
-    tr, ytr, va, yva = FX.image_folder_data()
+    tr, ytr, va, yva = DATA.image_folder_data()
     for split, imgs, labels in (("train", tr, ytr), ("validation", va, yva)):
         for i, (img, lab) in enumerate(zip(imgs, labels)):
             d = root / split / ("cats" if lab == 0 else "dogs")
@@ -410,19 +412,23 @@ def test_sample_with_temperature_rejects_non_positive():
 
 def test_grading_tolerance_separates_the_formula_from_the_mistakes():
     """The grader's tolerance is > 5 standard errors for the right formula and well below the gap to each mistake."""
-    probs, n, tol = np.array(FX.SAMPLE["probs"]), FX.SAMPLE["n"], FX.SAMPLE_TOLERANCE
-    for t in FX.SAMPLE["temperatures"]:
-        want = FX._tempered(probs, t)
+    probs, n, tol = (
+        np.array(BUDGETS.budgets().sample["probs"]),
+        BUDGETS.budgets().sample["n"],
+        BUDGETS.budgets().sample_tolerance,
+    )
+    for t in BUDGETS.budgets().sample["temperatures"]:
+        want = SEQ_JUDGING._tempered(probs, t)
         assert tol >= 4 * np.max(np.sqrt(want * (1 - want) / n))
-        for wrong in (FX._tempered(probs, 1 / t), probs):
+        for wrong in (SEQ_JUDGING._tempered(probs, 1 / t), probs):
             assert np.max(np.abs(wrong - want)) > 2 * tol
 
 
 def test_transfer_base_file_matches_its_weights():
     import keras
 
-    base = keras.saving.load_model(FX.DATA / "digits_base.keras")
-    for a, b in zip(base.get_weights(), FX.base_weights()):
+    base = keras.saving.load_model(DATA.DATA / "digits_base.keras")
+    for a, b in zip(base.get_weights(), DATA.base_weights()):
         np.testing.assert_array_equal(a, b)
 
 
@@ -453,8 +459,8 @@ def test_shear_factor_is_imagedatagenerators_angle():
     [[1, -sin(s), 0], [0, cos(s), 0]] with s in radians (keras-preprocessing's apply_affine_transform)."""
     s = np.radians(0.2)
     y = 150.0
-    assert abs(FX.SHEAR_FACTOR * y - np.sin(s) * y) < 1e-4  # the same x offset to 1e-4 pixel at 150 rows
-    assert 0.0034 < FX.SHEAR_FACTOR < 0.0035
+    assert abs(CNN_JUDGING.SHEAR_FACTOR * y - np.sin(s) * y) < 1e-4  # the same x offset to 1e-4 pixel at 150 rows
+    assert 0.0034 < CNN_JUDGING.SHEAR_FACTOR < 0.0035
 
 
 @pytest.mark.parametrize("pred", ["not numbers", np.full((200, 1), np.nan), np.zeros((200, 20, 1))])
@@ -490,8 +496,8 @@ def test_stock_mistakes_are_named_without_training():
 
 @pytest.mark.parametrize("view", ["train", "mirrored"])
 def test_generated_cats_and_dogs_are_deterministic_balanced_and_alike_in_colour(view):
-    a, ya = FX.texture_images(60, 64, 7, view)
-    b, yb = FX.texture_images(60, 64, 7, view)
+    a, ya = DATA.texture_images(60, 64, 7, view)
+    b, yb = DATA.texture_images(60, 64, 7, view)
     assert a.dtype == np.uint8 and a.shape == (60, 64, 64, 3) and np.array_equal(a, b) and np.array_equal(ya, yb)
     assert np.bincount(ya).tolist() == [30, 30]
     # the textures cover the same share of their region: the mean colour does not tell the classes apart
@@ -519,16 +525,16 @@ def _stripe_normal_sign(images: np.ndarray) -> np.ndarray:
 
 
 def test_training_animals_stand_on_the_left_and_validation_animals_are_mirrored():
-    """The set that makes augmentation matter (assignments/keras/cats_images.py): every training
+    """The set that makes augmentation matter (assignments/keras/check/cats_images.py): every training
     animal on the left, stripes one way; every validation animal on the right, stripes the other way."""
-    tr, ytr = FX.texture_images(200, 64, 4000)
-    va, yva = FX.texture_images(200, 64, 4001, "mirrored")
+    tr, ytr = DATA.texture_images(200, 64, 4000)
+    va, yva = DATA.texture_images(200, 64, 4001, "mirrored")
     x_tr, x_va = _bright_columns(tr), _bright_columns(va)
     assert x_tr.max() < 0.45 and x_va.min() > 0.55, (x_tr.max(), x_va.min())
     # the stripes' normal is at 15-60 degrees in training, 120-165 mirrored (the dogs: spots are round)
     s_tr, s_va = _stripe_normal_sign(tr[ytr == 1]), _stripe_normal_sign(va[yva == 1])
     assert (s_tr > 0).mean() > 0.9 and (s_va < 0).mean() > 0.9, ((s_tr > 0).mean(), (s_va < 0).mean())
-    assert FX.cats_dogs_data()["val"].shape[0] == FX.CATS_DOGS["n_val"]
+    assert DATA.cats_dogs_data()["val"].shape[0] == BUDGETS.budgets().cats_dogs["n_val"]
 
 
 def test_instructors_photo_folder_is_read(tmp_path, monkeypatch):
@@ -542,20 +548,20 @@ def test_instructors_photo_folder_is_read(tmp_path, monkeypatch):
                 img = rng.integers(0, 256, (90, 120, 3)).astype(np.uint8)  # photos come in any size
                 Image.fromarray(img).save(tmp_path / split / cls / f"{cls}.{i}.jpg")
     monkeypatch.setenv("DEEPGRADE_CATS_DOGS", str(tmp_path))
-    FX.cats_dogs_data.cache_clear()
+    DATA._cats_dogs_data.cache_clear()
     try:
-        d = FX.cats_dogs_data()
-        s = FX.CATS_DOGS["size"]
+        d = DATA.cats_dogs_data()
+        s = BUDGETS.budgets().cats_dogs["size"]
         assert d["train"].shape == (6, s, s, 3) and d["val"].shape == (4, s, s, 3)
         assert d["train_labels"].tolist() == [0, 0, 0, 1, 1, 1] and d["val_labels"].tolist() == [0, 0, 1, 1]
         assert "photos" in d["source"]
         (tmp_path / "validation" / "dogs" / "dogs.0.jpg").unlink()
         (tmp_path / "validation" / "dogs" / "dogs.1.jpg").unlink()
-        FX.cats_dogs_data.cache_clear()
+        DATA._cats_dogs_data.cache_clear()
         with pytest.raises(ValueError, match="no .jpg or .png"):
-            FX.cats_dogs_data()
+            DATA.cats_dogs_data()
     finally:
-        FX.cats_dogs_data.cache_clear()
+        DATA._cats_dogs_data.cache_clear()
 
 
 CATS_MISTAKES = [

@@ -7,26 +7,25 @@ new rule were measured on the panel (README "How long grading takes").
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from deepgrade.course import assignment as asg
-from helpers import ROOT
+from helpers import ROOT, keras_module
 
 A = asg.load("keras", ROOT)
-FX = sys.modules["deepgrade_fixtures_keras"]
-BUDGETS = sys.modules[FX.cases.__module__.rsplit(".", 1)[0] + ".budgets"]
+FX = keras_module("fixtures")
+BUDGETS = keras_module("check.budgets")
+DATA = keras_module("check.datasets")
+JUDGE = keras_module("check.judging.cats_dogs")
 
 
 @pytest.fixture(scope="module")
 def harness() -> dict:
-    """The names harness/cats_dogs.py defines, run as the sandbox runs it (common.py first)."""
-    ns: dict = {}
-    exec(compile(FX.cases()["build_cats_dogs_cnn"][0].harness, "<deepgrade harness>", "exec"), ns)
-    return ns
+    """The names harness/cats_dogs.py defines (the module the sandbox imports)."""
+    return vars(keras_module("harness.cats_dogs"))
 
 
 class _Model:
@@ -54,15 +53,14 @@ Y = np.array([0.0, 0.0, 1.0, 1.0])
     ],
 )
 def test_the_stop_rule_reads_predictions_as_the_judge_does(harness, pred, from_logits, right):
-    judge = sys.modules[FX.cases.__module__.rsplit(".", 1)[0] + ".judging.cats_dogs"]
-    ours = harness["_decisions"](np.array(pred), from_logits)
-    theirs = judge._binary_pred(np.array(pred), 4, 0.0 if from_logits else 0.5)
+    ours = harness["decisions"](np.array(pred), from_logits)
+    theirs = JUDGE._binary_pred(np.array(pred), 4, 0.0 if from_logits else 0.5)
     assert int((ours == (Y == 1)).sum()) == right == int((theirs == (Y == 1)).sum())
 
 
 @pytest.mark.parametrize(("needed", "stops"), [(0.75, True), (0.7501, False), (0.5, True), (1.0, False)])
 def test_training_stops_after_the_first_epoch_that_reaches_the_verdict(harness, needed, stops):
-    cb = harness["_StopAtThreshold"](np.zeros((4, 2, 2, 3)), Y, needed, False)
+    cb = harness["StopAtThreshold"](np.zeros((4, 2, 2, 3)), Y, needed, False)
     cb.set_model(_Model([0.2, 0.7, 0.8, 0.9]))  # 3 of 4 right: 75%
     cb.on_epoch_end(6)
     assert cb.model.stop_training is stops
@@ -70,31 +68,32 @@ def test_training_stops_after_the_first_epoch_that_reaches_the_verdict(harness, 
 
 
 def test_predictions_of_another_shape_never_stop_training(harness):
-    cb = harness["_StopAtThreshold"](np.zeros((4, 2, 2, 3)), Y, 0.0, False)
+    cb = harness["StopAtThreshold"](np.zeros((4, 2, 2, 3)), Y, 0.0, False)
     cb.set_model(_Model(np.zeros((4, 3))))  # three outputs: the judge reads no decision, so neither do we
     cb.on_epoch_end(0)
     assert cb.model.stop_training is False
 
 
 def test_grading_stops_at_the_accuracy_both_checks_need_and_calibration_trains_the_budget():
-    control = BUDGETS.calibrated_control_accuracy(BUDGETS.CATS_DOGS["seed"])
+    b = BUDGETS.budgets()
+    control = b.control_accuracy(b.cats_dogs["seed"])
     if control is None:
         pytest.skip("no calibrated control accuracy (instructor's photos or another size): no stop rule")
     graded = FX.cases()["build_cats_dogs_cnn"][0].args
     stop_at = graded[-1]
     # both checks pass at stop_at: the threshold, and the control's accuracy plus the margin
-    assert stop_at >= BUDGETS.CATS_DOGS_MIN_ACCURACY
-    assert stop_at - control >= BUDGETS.CATS_DOGS_MIN_OVER_CONTROL
+    assert stop_at >= b.cats_dogs_min_accuracy
+    assert stop_at - control >= b.cats_dogs_min_over_control
     # and no more than that is asked (a hair for floating point)
-    assert stop_at <= max(BUDGETS.CATS_DOGS_MIN_ACCURACY, control + BUDGETS.CATS_DOGS_MIN_OVER_CONTROL) + 1e-6
+    assert stop_at <= max(b.cats_dogs_min_accuracy, control + b.cats_dogs_min_over_control) + 1e-6
     assert graded[-2] is False  # the control is not trained per submission
     calibrating = FX.cases(seed=0)["build_cats_dogs_cnn"][0].args
     assert calibrating[-1] is None and calibrating[-2] is True
 
 
 def _value(epochs_run) -> dict:
-    n = len(FX.cats_dogs_data()["val_labels"])
-    y = np.sort(FX.cats_dogs_data()["val_labels"]).astype(float)
+    n = len(DATA.cats_dogs_data()["val_labels"])
+    y = np.sort(DATA.cats_dogs_data()["val_labels"]).astype(float)
     return {
         "pred": (y * 0.8 + 0.1).reshape(n, 1),  # every image right
         "control_pred": None,
@@ -121,7 +120,7 @@ def _value(epochs_run) -> dict:
     [(7, "after 7 of 20 epochs"), (20, "after 20 epochs"), (float("nan"), "after 20 epochs"), ("x", "after 20 epochs")],
 )
 def test_the_feedback_says_how_many_epochs_ran(epochs_run, says):
-    if BUDGETS.CATS_DOGS["epochs"] != 20:
+    if BUDGETS.budgets().cats_dogs["epochs"] != 20:
         pytest.skip("the wording below is for the 20-epoch budget")
     q = A.question("build_cats_dogs_cnn")
     o = SimpleNamespace(ok=True, status="ok", error=None, value=_value(epochs_run))

@@ -119,6 +119,9 @@ def test_the_student_copy_gets_the_whole_package(tmp_path):
     from helpers import ROOT
 
     out = make_student_copy(asg.load("cnn", ROOT), tmp_path / "cnn") / "_deepgrade_check"
-    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "public.json"])
+    assert sorted(p.name for p in out.iterdir()) == ["__init__.py", "deepgrade", "public.json"]
+    # under the name it has in the grader: deepgrade/portable/, every module, byte for byte
+    assert sorted(p.name for p in (out / "deepgrade").iterdir()) == ["__init__.py", "portable"]
+    assert sorted(p.name for p in (out / "deepgrade" / "portable").iterdir()) == sorted(FILES)
     for name in FILES:
-        assert (out / name).read_bytes() == (PACKAGE / name).read_bytes()
+        assert (out / "deepgrade" / "portable" / name).read_bytes() == (PACKAGE / name).read_bytes()

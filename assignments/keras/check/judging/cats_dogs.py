@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..budgets import CATS_DOGS, CATS_DOGS_MIN_ACCURACY, CATS_DOGS_MIN_OVER_CONTROL, calibrated_control_accuracy
+from deepgrade.portable.feedback import Check
+
+from ..budgets import budgets
 from ..datasets import cats_dogs_data, photo_folder
 from ..plots import with_curves
 from .common import failed_check, last_number, layer_types, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
 
 
 def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | None:
@@ -29,6 +26,7 @@ def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | Non
 def cats_dogs_scores(v: dict) -> dict[str, float] | None:
     """Held-out accuracy of the student's model and of the grader's no-convolution control: the
     control trained in this run when the harness trained it, else its calibrated accuracy."""
+    b = budgets()  # the budgets and thresholds in force now
     d = cats_dogs_data()
     y = np.sort(d["val_labels"])  # image_dataset_from_directory(shuffle=False) reads cats/ then dogs/
     cut = 0.0 if bool(last_number(v.get("from_logits"), 0)) else 0.5  # a loss with from_logits=True: logits
@@ -37,7 +35,7 @@ def cats_dogs_scores(v: dict) -> dict[str, float] | None:
         control = _binary_pred(v.get("control_pred"), len(y))
         cacc = None if control is None else float((control == (y == 1)).mean())
     else:
-        cacc = calibrated_control_accuracy(CATS_DOGS["seed"])
+        cacc = b.control_accuracy(b.cats_dogs["seed"])
     if mine is None or cacc is None:
         return None
     acc = float((mine == (y == 1)).mean())
@@ -115,8 +113,9 @@ def _cats_dogs_structure(v: dict) -> Check:
 
 
 def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    c = CATS_DOGS
+    c = b.cats_dogs
     budget = f"{c['epochs']} epochs, batch {c['batch']}, seed {c['seed']}"
     if v is None:
         return [
@@ -142,9 +141,9 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
     # accuracy read at 0.5 is not the model's, and the mistake keeps at most a quarter of the question
     not_probabilities = "cats_no_sigmoid" in structure.diagnosis
     acc_check = Check(
-        f"accuracy on {len(d['val'])} held-out images after {_epochs_run(v, budget)}: {acc:.1%} "
-        f"(needs {CATS_DOGS_MIN_ACCURACY:.1%})",
-        acc >= CATS_DOGS_MIN_ACCURACY and not not_probabilities,
+        f"accuracy on {len(d['val'])} held-out images after {_epochs_run(v, budget, c['epochs'])}: {acc:.1%} "
+        f"(needs {b.cats_dogs_min_accuracy:.1%})",
+        acc >= b.cats_dogs_min_accuracy and not not_probabilities,
         2.0,
         [
             f"data: {d['source']}, read from class folders (train/cats, train/dogs, validation/...) at "
@@ -160,7 +159,7 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
             "not counted: your outputs are not probabilities (no sigmoid on the last layer), so the accuracy read "
             "at 0.5 is not your model's",
         )
-    ok = scores["over_control"] >= CATS_DOGS_MIN_OVER_CONTROL
+    ok = scores["over_control"] >= b.cats_dogs_min_over_control
     control = Check(
         "beats a dense network without convolution ("
         + (
@@ -169,7 +168,7 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
             else "trained by the grader on the same data and budget when the thresholds were calibrated"
         )
         + f": {cacc:.1%}) "
-        f"by at least {100 * CATS_DOGS_MIN_OVER_CONTROL:.1f} points",
+        f"by at least {100 * b.cats_dogs_min_over_control:.1f} points",
         ok,
         1.0,
         [] if ok else [f"yours {acc:.1%}, the no-convolution model {cacc:.1%}"],
@@ -183,10 +182,10 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
     return [with_curves(acc_check, "build_cats_dogs_cnn", v), control, structure]
 
 
-def _epochs_run(v: dict, budget: str) -> str:
+def _epochs_run(v: dict, budget: str, planned: int) -> str:
     """The budget, or how much of it ran when training stopped at the verdict (harness stop_at)."""
     # from the sandbox: anything but a whole number of epochs within the budget shows the budget
-    ran, planned = last_number(v.get("epochs_run"), 0.0), CATS_DOGS["epochs"]
+    ran = last_number(v.get("epochs_run"), 0.0)
     if np.isfinite(ran) and ran == int(ran) and 0 < ran < planned:
         return f"{int(ran)} of {budget} (training stops once the accuracy both checks need is reached)"
     return budget

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    from deepgrade.portable.feedback import Check, error_check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check, error_check  # type: ignore[no-redef]
+from deepgrade.portable.feedback import Check, error_check
 
-
-ONE_HOT_MARKER = "which expects one-hot labels"  # the harnesses' message (harness/common.py's _fit)
+from ...harness.common import ONE_HOT as ONE_HOT_MARKER  # the harnesses' message (fit_model)
 
 
 def failed_check(label: str, outcome, weight: float, one_hot_mistake: str | None = None) -> Check:
@@ -23,6 +19,12 @@ def failed_check(label: str, outcome, weight: float, one_hot_mistake: str | None
     if one_hot_mistake and ONE_HOT_MARKER in str(err.get("message", "")):
         check.diagnosis.append(one_hot_mistake)
     return check
+
+
+def case_inputs(question, case: str) -> tuple:
+    """The inputs the grader sent with the question's case (its ``Case.args``): a check judges
+    against these, never against a copy it regenerates."""
+    return next(c for c in question.cases if c.name == case).args
 
 
 def outcome_value(outcomes, question, case="train"):

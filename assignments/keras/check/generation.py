@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import harness
+from ..harness import generate_model
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 GENERATE_ALPHABET = " .acdeghilmnorstwy"
 GENERATE = [  # (name, description, (seed_text, n_chars, temperature, rng_seed, model_seed), hidden)
@@ -30,9 +30,8 @@ GENERATE = [  # (name, description, (seed_text, n_chars, temperature, rng_seed, 
 
 
 def _generation_namespace() -> dict:
-    ns: dict = {}
-    exec(compile(harness.text("generate_model"), "<deepgrade generate model>", "exec"), ns)
-    return ns
+    """harness/generate_model.py's names: the model and the stand-in the sandbox runs, imported here."""
+    return vars(generate_model)
 
 
 def generation_outputs(generate_fn, stand_in: bool = False) -> dict:

@@ -3,7 +3,7 @@
 A check function ``(assignment, question, outcomes) -> list[Check]`` reads the outcome of the
 question's harness call (``outcomes["<question>/<case>"]``: ``ok``, ``value``, ``error``) and
 judges accuracy, structure and learning curves here, in the grading process (or grader.check's
-kernel, local.py), against the budgets and thresholds of budgets.py. A value is what the
+kernel, fixtures.student_check), against the budgets and thresholds of budgets.budgets(). A value is what the
 student's process sent back: only its numbers are read, and every shape is checked first.
 ``measure`` gives the raw numbers the thresholds apply to (``deepgrade calibrate``).
 
@@ -21,12 +21,13 @@ import functools
 
 import numpy as np
 
+from deepgrade.portable.feedback import explain_diagnoses
+
 from ..datasets import char_data, digits_split, forecast_data, goog_data, order_data
 from .cats_dogs import cats_dogs_scores, check_cats_dogs
-from .cnn import SHEAR_FACTOR, check_augmentation, check_datasets, check_digits, check_transfer
+from .cnn import check_augmentation, check_datasets, check_digits, check_transfer
 from .generate import check_generate
 from .sequences import (
-    _tempered,
     check_bidirectional,
     check_char,
     check_forecaster,
@@ -36,12 +37,7 @@ from .sequences import (
 )
 from .stock import check_split_order, check_stock, stock_errors
 
-try:
-    from deepgrade.portable.feedback import explain_diagnoses
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import explain_diagnoses  # type: ignore[no-redef]
-
-__all__ = ["CHECKS", "SHEAR_FACTOR", "_tempered", "cats_dogs_scores", "measure", "stock_errors"]
+__all__ = ["CHECKS", "measure"]
 
 
 def measure(name: str, outcomes: dict) -> dict[str, float] | None:

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..budgets import (
-    CHAR,
-    CHAR_MARGIN,
-    FORECAST,
-    FORECAST_MAX_RATIO,
-    ORDER,
-    ORDER_MIN_ACCURACY,
-    SAMPLE,
-    SAMPLE_TOLERANCE,
-)
+from deepgrade.portable.feedback import Check
+
+from ..budgets import budgets
 from ..datasets import char_data, forecast_data, order_data
 from ..plots import with_curves
 from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
 
 
 def _sequence_output_check(v: dict) -> Check:
@@ -138,8 +126,9 @@ def check_bidirectional(assignment, question, outcomes) -> list[Check]:
 
 
 def check_order(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{ORDER['epochs']} epochs, batch {ORDER['batch']}, seed {ORDER['seed']}"
+    budget = f"{b.order['epochs']} epochs, batch {b.order['batch']}, seed {b.order['seed']}"
     if v is None:
         return [failed_check(f"trains on the order task ({budget})", o, 2.0)]
     _, _, _, yte = order_data()
@@ -154,9 +143,9 @@ def check_order(assignment, question, outcomes) -> list[Check]:
             )
         ]
     acc = float(((pred > 0.5) == (yte > 0.5)).mean())
-    ok = acc >= ORDER_MIN_ACCURACY
+    ok = acc >= b.order_min_accuracy
     check = Check(
-        f"tells 'good ... not ... bad' from 'bad ... not ... good' on {len(yte)} new sequences after {budget}: {acc:.1%} (needs {ORDER_MIN_ACCURACY:.1%})",
+        f"tells 'good ... not ... bad' from 'bad ... not ... good' on {len(yte)} new sequences after {budget}: {acc:.1%} (needs {b.order_min_accuracy:.1%})",
         ok,
         2.0,
     )
@@ -172,8 +161,9 @@ def check_order(assignment, question, outcomes) -> list[Check]:
 
 
 def check_forecaster(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{FORECAST['epochs']} epochs, batch {FORECAST['batch']}, seed {FORECAST['seed']}"
+    budget = f"{b.forecast['epochs']} epochs, batch {b.forecast['batch']}, seed {b.forecast['seed']}"
     if v is None:
         return [failed_check(f"trains on hourly temperatures ({budget})", o, 3.0)]
     _, _, Xte, yte = forecast_data()
@@ -190,10 +180,10 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
     mse = float(np.mean((pred - yte) ** 2))
     persistence = float(np.mean((Xte[:, -1, 0] - yte) ** 2))
     ratio = mse / persistence
-    ok = ratio <= FORECAST_MAX_RATIO
+    ok = ratio <= b.forecast_max_ratio
     check = Check(
-        f"beats naive persistence (the last hour's temperature, {FORECAST['horizon']} hours ahead) on the test period after {budget}: "
-        f"MSE {ratio:.2f} x persistence (needs <= {FORECAST_MAX_RATIO})",
+        f"beats naive persistence (the last hour's temperature, {b.forecast['horizon']} hours ahead) on the test period after {budget}: "
+        f"MSE {ratio:.2f} x persistence (needs <= {b.forecast_max_ratio})",
         ok,
         3.0,
     )
@@ -217,8 +207,9 @@ _CONTEXT_LAYERS = ("GRU", "LSTM", "SimpleRNN", "Bidirectional", "RNN", "MultiHea
 
 
 def check_char(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{CHAR['epochs']} epochs, batch {CHAR['batch']}, seed {CHAR['seed']}"
+    budget = f"{b.char['epochs']} epochs, batch {b.char['batch']}, seed {b.char['seed']}"
     if v is None:
         return [failed_check(f"trains on Shakespeare ({budget})", o, 3.0, "char_categorical_crossentropy")]
     _, _, Xte, Yte, V, bigram = char_data()
@@ -237,12 +228,12 @@ def check_char(assignment, question, outcomes) -> list[Check]:
         checks.append(Check("next-character accuracy", False, 2.0, ["not measured: the output shape is wrong"]))
         return checks
     acc = float((np.asarray(v["pred"]) == Yte).mean())
-    need = bigram + CHAR_MARGIN
+    need = bigram + b.char_margin
     checks.append(
         with_curves(
             Check(
                 f"next-character accuracy after {budget}: {acc:.1%} (needs {need:.1%}: the bigram baseline "
-                f"{bigram:.1%} + {100 * CHAR_MARGIN:.1f} points)",
+                f"{bigram:.1%} + {100 * b.char_margin:.1f} points)",
                 acc >= need,
                 2.0,
             ),
@@ -263,6 +254,7 @@ def _tempered(p, t):
 
 
 def check_sample(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question, "draws")
     if not o.ok:
         return [failed_check("draws indices", o, 2.0)]
@@ -271,7 +263,7 @@ def check_sample(assignment, question, outcomes) -> list[Check]:
         counts = np.asarray(value.get("counts"), float)
     except (TypeError, ValueError):
         counts = np.zeros(0)
-    probs, temps, n = SAMPLE["probs"], SAMPLE["temperatures"], SAMPLE["n"]
+    probs, temps, n = b.sample["probs"], b.sample["temperatures"], b.sample["n"]
     checks = []
     for i, t in enumerate(temps):
         want = _tempered(probs, t)
@@ -282,7 +274,7 @@ def check_sample(assignment, question, outcomes) -> list[Check]:
             continue
         freq = counts[i] / n
         gap = float(np.max(np.abs(freq - want)))
-        ok = gap <= SAMPLE_TOLERANCE
+        ok = gap <= b.sample_tolerance
         check = Check(f"frequencies of {n} draws at temperature {t} follow p ** (1 / {t}), renormalised", ok, 1.0)
         if not ok:
             check.details.append(
@@ -291,9 +283,9 @@ def check_sample(assignment, question, outcomes) -> list[Check]:
                 + "; expected about "
                 + ", ".join(f"{x:.3f}" for x in want)
             )
-            if np.max(np.abs(freq - _tempered(probs, 1 / t))) <= SAMPLE_TOLERANCE:
+            if np.max(np.abs(freq - _tempered(probs, 1 / t))) <= b.sample_tolerance:
                 check.diagnosis.append("temperature_power")
-            elif np.max(np.abs(freq - np.asarray(probs))) <= SAMPLE_TOLERANCE:
+            elif np.max(np.abs(freq - np.asarray(probs))) <= b.sample_tolerance:
                 check.diagnosis.append("temperature_ignored")
         checks.append(check)
     if "rejects" in value:  # an outcome stored before this check has none

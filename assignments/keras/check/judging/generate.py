@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepgrade.portable.feedback import Check
+
 from ..generation import GENERATE, _generation_expectations
 from .common import failed_check
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
 
 
 def _codes(x) -> np.ndarray | None:

@@ -1,7 +1,7 @@
 """The graded calls of the keras assignment: ``cases()`` (every question) and
 ``pipeline_cases()`` (Exercise 1's numpy data pipeline, compared with the reference by the engine).
 
-A model question has one case whose ``harness`` (harness/*.py, as text) builds, trains and
+A model question has one case whose ``harness`` (harness.program: harness/*.py) builds, trains and
 runs the student's model in the sandbox on the data of datasets.py with the budgets of
 budgets.py; its outcome is judged by judging.py, not compared.
 """
@@ -10,19 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import harness
-from .budgets import (
-    CATS_DOGS,
-    CHAR,
-    DIGITS,
-    FORECAST,
-    ORDER,
-    SAMPLE,
-    STOCK,
-    TRANSFER,
-    calibrated_control_accuracy,
-    cats_dogs_stop_at,
-)
+from deepgrade.portable.case import Case
+
+from .. import harness
+from .budgets import budgets
 from .datasets import (
     _walk,
     base_weights,
@@ -35,22 +26,6 @@ from .datasets import (
     order_data,
 )
 from .generation import GENERATE, GENERATE_ALPHABET
-
-try:
-    from deepgrade.course.assignment import Case
-except ImportError:  # the student's copy (_deepgrade_check/): the fields local.py reads
-    from dataclasses import dataclass
-
-    @dataclass
-    class Case:  # type: ignore[no-redef]
-        name: str
-        description: str
-        args: tuple = ()
-        harness: str | None = None
-        compare: bool = True
-        seconds: float = 5.0
-        hidden: bool = False
-        outputs: object = None
 
 
 def _harness(name: str) -> str:
@@ -151,9 +126,8 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
     g = goog_data()
     tr, ytr, va, yva = image_folder_data()
     aug_images = np.random.default_rng(3000).integers(0, 256, size=(4, 32, 32, 3)).astype(np.uint8)
-    d, t, o, f, c, s, k, w = DIGITS, TRANSFER, ORDER, FORECAST, CHAR, SAMPLE, STOCK, CATS_DOGS
-    if seed is not None:
-        d, t, o, f, c, s, k, w = ({**x, "seed": seed} for x in (d, t, o, f, c, s, k, w))
+    b = budgets() if seed is None else budgets().with_seed(seed)
+    d, t, o, f, c, s, k, w = b.digits, b.transfer, b.order, b.forecast, b.char, b.sample, b.stock, b.cats_dogs
     return {
         **pipeline_cases(),
         "generate": [
@@ -229,17 +203,15 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                     w["batch"],
                     # the no-convolution control is trained per submission only when there is no
                     # calibrated accuracy for it; a seed given here (tests, calibration) measures it anew
-                    seed is not None or calibrated_control_accuracy(w["seed"]) is None,
+                    seed is not None or b.control_accuracy(w["seed"]) is None,
                     # grading stops training once the verdict is reached; calibration trains the whole budget
-                    None if seed is not None else cats_dogs_stop_at(),
+                    None if seed is not None else b.cats_dogs_stop_at(),
                 ),
                 harness=_harness("cats_dogs"),
                 compare=False,
                 # ~35 s on 2 cores for the 400 generated images at 64 x 64 (20 epochs); more images
                 # or more pixels (an instructor's photos, DEEPGRADE_CATS_DOGS_SIZE) take longer
-                seconds=90
-                * max(1.0, len(cats_dogs_data()["train"]) / CATS_DOGS["n_train"])
-                * max(1.0, (CATS_DOGS["size"] / 64) ** 2),
+                seconds=90 * max(1.0, len(cats_dogs_data()["train"]) / w["n_train"]) * max(1.0, (w["size"] / 64) ** 2),
             ),
         ],
         "build_stacked_gru": [

@@ -3,7 +3,7 @@
 The base is trained on sklearn's digits 0-4 (a Conv-Pool-Conv stack plus a throw-away
 classifier); the grader trains the student's new head on digits 5-9 with the base frozen.
 
-    PYTHONPATH=graders:. .venv/bin/python assignments/keras/data/make_base.py
+    PYTHONPATH=graders:. .venv/bin/python assignments/keras/instructor/make_base.py
 
 writes ``digits_base.keras`` (the model) and ``digits_base.npz`` (its weights as plain arrays,
 which is what the grader sends into the sandbox: no Keras file is ever read there).
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+DATA = HERE.parent / "data"
 SEED = 0
 EPOCHS = 8
 
@@ -49,9 +50,9 @@ def main() -> None:
     clf.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     h = clf.fit(X, y, epochs=EPOCHS, batch_size=32, verbose=0)
     print(f"base trained on digits 0-4: training accuracy {h.history['accuracy'][-1]:.3f}")
-    base.save(HERE / "digits_base.keras")
-    np.savez(HERE / "digits_base.npz", *[np.asarray(w) for w in base.get_weights()])
-    print("wrote", HERE / "digits_base.keras", HERE / "digits_base.npz")
+    base.save(DATA / "digits_base.keras")
+    np.savez(DATA / "digits_base.npz", *[np.asarray(w) for w in base.get_weights()])
+    print("wrote", DATA / "digits_base.keras", DATA / "digits_base.npz")
 
 
 if __name__ == "__main__":

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..budgets import STOCK, STOCK_MAX_VS_MEAN, STOCK_MAX_VS_PERSISTENCE
+from deepgrade.portable.feedback import Check
+
+from ..budgets import budgets
 from ..datasets import goog_data
 from ..plots import with_curves, with_price_plot
 from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
-
-try:
-    from deepgrade.portable.feedback import Check
-except ImportError:  # the student's copy: _deepgrade_check/ holds deepgrade.portable's modules
-    from ..feedback import Check  # type: ignore[no-redef]
 
 
 def check_split_order(assignment, question, outcomes) -> list[Check]:
@@ -61,8 +58,9 @@ def stock_errors(pred: np.ndarray) -> dict:
 
 
 def check_stock(assignment, question, outcomes) -> list[Check]:
+    b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
-    budget = f"{STOCK['epochs']} epochs, batch {STOCK['batch']}, seed {STOCK['seed']}"
+    budget = f"{b.stock['epochs']} epochs, batch {b.stock['batch']}, seed {b.stock['seed']}"
     g = goog_data()
     n_test, window = len(g["y_test"]), int(g["window"])
     if v is None:
@@ -129,14 +127,14 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
     vs_p, vs_m = err["model"] / err["persistence"], err["model"] / err["mean"]
     track = Check(
         f"tracks the price on the held-out last {n_test} days after {budget}: RMSE ${err['model']:.2f} = "
-        f"{vs_m:.3f} x a training-mean forecast's ${err['mean']:.2f} (needs <= {STOCK_MAX_VS_MEAN})",
-        vs_m <= STOCK_MAX_VS_MEAN,
+        f"{vs_m:.3f} x a training-mean forecast's ${err['mean']:.2f} (needs <= {b.stock_max_vs_mean})",
+        vs_m <= b.stock_max_vs_mean,
         1.0,
     )
     close = Check(
         f"close to the persistence forecast (tomorrow = today, RMSE ${err['persistence']:.2f}): "
-        f"{vs_p:.2f} x (needs <= {STOCK_MAX_VS_PERSISTENCE})",
-        vs_p <= STOCK_MAX_VS_PERSISTENCE,
+        f"{vs_p:.2f} x (needs <= {b.stock_max_vs_persistence})",
+        vs_p <= b.stock_max_vs_persistence,
         2.0,
     )
     y = np.asarray(g["y_test"], float)
