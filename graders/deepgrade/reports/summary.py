@@ -68,7 +68,8 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
             "function": known[mid].function if mid in known else "",
             "students": n,
         }
-        for mid, n in mistakes.most_common()
+        # ties by id: most_common keeps insertion order, which follows a set's per-process order
+        for mid, n in sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))
     ]
     incidents: dict[str, list[str]] = {}
     for s, r in rows:
