@@ -16,6 +16,7 @@ prints each one's numbers per seed and the thresholds they give (``deepgrade cal
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,7 +52,7 @@ def main() -> None:
     start = time.perf_counter()
     results, run = pipeline.grade_cells(a, cells)
     total = time.perf_counter() - start
-    print(f"isolation: {run.isolation}")
+    print(f"isolation: {run.isolation}; load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'check model':45s} {'seconds':>8s}  status")
     for call_id, outcome in run.calls.items():
         print(f"{call_id:45s} {outcome.seconds:8.2f}  {outcome.status}")

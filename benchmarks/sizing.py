@@ -6,7 +6,8 @@ Grades a notebook filled from the reference (every check runs: the slowest hones
 submission) in one process, one at a time: a warm-up run, then --reps timed runs. Prints
 the median wall seconds (one core busy: the grader waits while the sandbox runs; CPU time
 is not reported because the sandbox's processes, under bubblewrap, are not children this
-process can account), then the sizing formula:
+process can account), the machine's load average before and after (other jobs slow the wall
+time: a load above the core count means the run shared its cores), then the sizing formula:
 
     time for a class of N on C cores  ~  N x s / C      (s = seconds per submission per core)
 
@@ -16,6 +17,7 @@ A batch pays one extra warm-up per worker process (imports, the assignment's fix
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -60,6 +62,11 @@ def measure(name: str, reps: int) -> dict:
     }
 
 
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages (runnable processes; above the core count, cores were shared)."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("assignments", nargs="*", help="default: every assignment that exists")
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     names = args.assignments or asg.available(ROOT)
     print(f"isolation: {sandbox.isolation_mode()}; {args.reps} timed runs each after a warm-up; one worker")
+    print(f"load average before: {_load()} on {os.cpu_count()} cores")
     print(f"{'assignment':12s} {'points':>8s} {'s/submission/core':>18s} {'min..max wall':>15s}")
     rows = []
     for name in names:
@@ -78,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(m)
         flag = "" if m["full_marks"] else "  (reference not at full marks!)"
         print(f"{name:12s} {m['points']:>8s} {m['wall']:>18.2f} {m['min']:>7.2f}..{m['max']:<7.2f}{flag}")
+    print(f"load average after: {_load()}")
     if rows:
         print("\ntime for a class of N on C cores ~ N x s / C, e.g. for N = 300:")
         for m in rows:

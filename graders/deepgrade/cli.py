@@ -224,12 +224,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UsageError(f"no assignments in {args.root / 'assignments'}")
     for name in names:
         try:
-            meta = asg.read_meta(name, args.root)
+            checked, _ = asg.read_contract(name, args.root)
         except asg.AssignmentError as exc:
             print(f"{name:10s} unusable: {exc}")
             continue
-        points = sum(meta["questions"].values())
-        print(f"{name:10s} {fmt_points(points)} points  {meta['title']}")
+        points = sum(checked.questions.values())
+        print(f"{name:10s} {fmt_points(points)} points  {checked.title}")
     return 0
 
 
@@ -372,11 +372,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> asg.Assignment:
     """The assignment named on the command line; unknown names and bad files become usage errors."""
     try:
-        meta = asg.read_meta(args.assignment, args.root)  # cheap checks first, before fixtures are imported
+        checked, _ = asg.read_contract(args.assignment, args.root)  # cheap checks first, before fixtures are imported
         from .course.requirements import needs_tensorflow
         from .quiet import import_tensorflow
 
-        if needs_tensorflow(args.root, args.assignment, meta):
+        if needs_tensorflow(args.root, args.assignment, checked.extras):
             import_tensorflow()  # now, without its start-up log lines (the fixtures import it)
         return asg.load(args.assignment, args.root)
     except KeyError as exc:

@@ -158,11 +158,11 @@ def test_tensorflow_is_imported_early_only_for_assignments_whose_extras_pull_it(
     from deepgrade.course.requirements import needs_tensorflow
 
     # pyproject.toml: the keras extra holds tensorflow-cpu, tf names deepgrade[keras], reports holds matplotlib
-    assert needs_tensorflow(ROOT, "x", {"extras": ["keras"]})
-    assert needs_tensorflow(ROOT, "x", {"extras": ["tf"]})
-    assert not needs_tensorflow(ROOT, "x", {"extras": ["reports"]})
-    assert not needs_tensorflow(ROOT, "x", {})
-    assert not needs_tensorflow(ROOT, "x", {"extras": ["no_such_extra"]})
+    assert needs_tensorflow(ROOT, "x", ["keras"])
+    assert needs_tensorflow(ROOT, "x", ["tf"])
+    assert not needs_tensorflow(ROOT, "x", ["reports"])
+    assert not needs_tensorflow(ROOT, "x", [])
+    assert not needs_tensorflow(ROOT, "x", ["no_such_extra"])
 
 
 @pytest.mark.slow

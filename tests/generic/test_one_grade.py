@@ -27,9 +27,10 @@ from deepgrade.grading.score import grade_question
 from deepgrade.portable import student_runner
 from deepgrade.portable.call_runner import select
 from deepgrade.portable.feedback import Check, explain_once, format_question
-from deepgrade.portable.judge import judge_call, judge_case
+from deepgrade.portable.judge import judge, judge_case
 from deepgrade.portable.policy import Policy
 from deepgrade.portable.scoring import NOT_YET, score_question, split_points
+from deepgrade.portable.spec import CaseSpec
 from deepgrade.publish.student import make_student_copy
 from deepgrade.sandbox import StepOutcome
 from helpers import ROOT, filled_notebook, mutant_notebook, numpy_assignments
@@ -283,9 +284,8 @@ def _lstm_result(policy: Policy, wrong: set[str]) -> float:
         {"f": "forget gate f", "i": "input gate i", "c_tilde": "candidate c_tilde", "o": "output gate o"},
     ]
     got = (h + ("h_t" in wrong), c + ("c_t" in wrong), {k: v + (k in wrong) for k, v in gates.items()})
-    r = judge_call(
-        "lstm_step", "x", False, outputs, 1e-7, 1e-9, None, True, got, None, [], (h, c, gates), {}, {}, policy
-    )
+    spec = CaseSpec("lstm_step", "x", "lstm_step", "x", outputs=outputs, rtol=1e-7, atol=1e-9)
+    r = judge(spec, StepOutcome("ok", value=got), (h, c, gates), {}, explain={}, policy=policy)
     points, _ = score_question([r], [], 1.0, policy, {})
     return points
 

@@ -118,7 +118,7 @@ def test_cases_after_the_deadline_fail_and_the_cases_before_keep_their_credit(cn
     assert len(late) == len(compared) - 1
     assert all(not c.passed and c.details[0].startswith(MESSAGE) for c in late)
     # the first case's own checks ("shape on ...", "values on ..."), judged and right
-    judged = [c for c in result.checks if c not in late and f"on {score.case_label(compared[0])}" in c.label]
+    judged = [c for c in result.checks if c not in late and f"on {compared[0].description}" in c.label]
     assert len(judged) == 2 and all(c.passed for c in judged), [c.label for c in result.checks]
     assert 0 < result.points < result.max_points
     assert deadline.stopped

@@ -204,6 +204,8 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                     # the no-convolution control is trained per submission only when there is no
                     # calibrated accuracy for it; a seed given here (tests, calibration) measures it anew
                     seed is not None or b.control_accuracy(w["seed"]) is None,
+                    # grading stops training once the verdict is reached; calibration trains the whole budget
+                    None if seed is not None else b.cats_dogs_stop_at(),
                 ),
                 harness=_harness("cats_dogs"),
                 compare=False,

@@ -3,13 +3,13 @@
 import keras
 import numpy as np
 
-from .common import describe_layers, loss_name, optimizer_name
+from .common import describe_layers, forward, loss_name, optimizer_name
 
 
 def run(namespace, function, n_features):
     keras.utils.set_random_seed(0)
     model = namespace[function](int(n_features))
-    out = np.asarray(model.predict(np.zeros((2, 7, int(n_features)), "float32"), verbose=0))
+    out = np.asarray(forward(model, np.zeros((2, 7, int(n_features)), "float32")))
     return {
         "layers": describe_layers(model),
         "output_shape": np.array(out.shape),

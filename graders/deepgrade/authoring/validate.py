@@ -46,6 +46,7 @@ from ..course import assignment as asg
 from ..portable import compare
 from ..portable import outputs as output_parts
 from ..portable.feedback import fmt_points
+from ..portable.status import RowStatus
 
 LIMIT = 0.5  # the share of its question a catalogued mistake may keep
 COMPOSITE_KEY = "breaks_composites"  # mistakes.toml: why a part's mistake makes a composite unjudgeable
@@ -472,7 +473,7 @@ def check_sandbox(ctx: Context) -> list[Problem]:
         return [Problem("sandbox", nb_file, "(stubs)", f"{exc.args[0]}: rebuild it (deepgrade notebook {ctx.name})")]
     order = [q.name for q in a.questions]
     for label, r in (("the reference notebook", ref), ("the untouched notebook", ctx.stub_result())):
-        if r.status != "graded":
+        if r.status != RowStatus.GRADED:
             problems.append(
                 Problem("sandbox", nb_file, "(notebook)", f"{label} was not graded: {r.status}: {r.reason}")
             )
@@ -579,7 +580,7 @@ def check_mistakes_graded(ctx: Context) -> list[Problem]:
             problems.append(Problem("mistakes_graded", ctx.mistakes_toml, key, message))
 
         r = ctx.mutant_result(mid)
-        if r.status != "graded":
+        if r.status != RowStatus.GRADED:
             add(f"its notebook was not graded: {r.status}: {r.reason}")
             continue
         q = next(x for x in r.questions if x.name == m.function)
@@ -737,7 +738,7 @@ def check_dependencies(ctx: Context) -> list[Problem]:
         if not users:
             continue
         r = ctx.mutant_result(mid)
-        if r.status != "graded":
+        if r.status != RowStatus.GRADED:
             continue  # check_mistakes_graded says so
         lost = [q for q in r.questions if q.name in users and q.points < q.max_points]
         why = ctx.catalogue.get(mid, {}).get(COMPOSITE_KEY)

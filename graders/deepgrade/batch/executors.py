@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..course.assignment import load
 from ..grading.results import SubmissionResult
+from ..portable.status import RowStatus
 
 
 def grade_one(assignment_name: str, root: str, path: str, student: str, with_run: bool = False) -> dict:
@@ -54,7 +55,9 @@ def grade_one(assignment_name: str, root: str, path: str, student: str, with_run
         return {"file": path, "setup_failure": str(exc)}
     except Exception as exc:  # a grader bug must cost one row, not the batch
         reason = f"the grader failed: {type(exc).__name__}: {str(exc)[:300]}"
-        return SubmissionResult.not_graded(None, path, "error", reason, name=assignment_name, student=student).to_dict()
+        return SubmissionResult.not_graded(
+            None, path, RowStatus.ERROR, reason, name=assignment_name, student=student
+        ).to_dict()
 
 
 def init_worker(assignment_name: str, root: str) -> None:

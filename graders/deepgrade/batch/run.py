@@ -51,6 +51,7 @@ from pathlib import Path
 from ..course.assignment import Assignment, load
 from ..grading.intake import Submission, readable
 from ..grading.results import SubmissionResult
+from ..portable.status import RowStatus
 from ..reports import exports, prebuild, report, summary
 from ..sandbox import RunResult
 from ..sandbox.isolation import SetupError
@@ -78,10 +79,15 @@ def _stored(path: Path) -> dict | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("version") == RESULT_VERSION else None
+    if not isinstance(data, dict) or data.get("version") != RESULT_VERSION:
+        return None
+    result = data.get("result")
+    if not isinstance(result, dict) or result.get("status", RowStatus.GRADED) not in tuple(RowStatus):
+        return None  # not a row this version writes: graded again
+    return data
 
 
-def _not_graded(assignment: Assignment, sub: Submission, status: str, reason: str) -> SubmissionResult:
+def _not_graded(assignment: Assignment, sub: Submission, status: RowStatus, reason: str) -> SubmissionResult:
     return SubmissionResult.not_graded(
         assignment, sub.source, status, reason, notes=sub.notes, sha256=sub.sha256, student=sub.student
     )
@@ -270,7 +276,9 @@ def grade_batch(
         # no row, no gradebook: a run after the fix grades everyone not graded yet
         raise SetupError(setup_failure)
     for sub in by_path.values():  # lost by the executor: a row now, regraded next time
-        r = _not_graded(assignment, sub, "error", "the grading worker was lost; run the command again to regrade")
+        r = _not_graded(
+            assignment, sub, RowStatus.ERROR, "the grading worker was lost; run the command again to regrade"
+        )
         results[sub.stem] = r
         _write_result(results_dir / f"{sub.stem}.json", sub, r, key)
 
@@ -295,11 +303,11 @@ def _verdict(
     if stored.get("sha256") != sub.sha256:
         return False, "re-run (the notebook changed)"
     if fingerprint.changes(stored.get("key"), key, name) is None:
-        if stored.get("result", {}).get("status") != "error":
+        if stored.get("result", {}).get("status") != RowStatus.ERROR:
             return None
         return False, ""  # the grader failed or its worker was lost last time: run it again
     usable = fingerprint.run_key(stored.get("key")) == run_key and (
-        stored.get("result", {}).get("status") == "unreadable"  # nothing ran: re-scoring reads the file again
+        stored.get("result", {}).get("status") == RowStatus.UNREADABLE  # nothing ran: re-scoring reads the file again
         or _stored_run(results_dir, sub, run_key) is not None
     )
     return fingerprint.regrade(stored.get("key"), key, name, usable)
@@ -415,7 +423,7 @@ def _similarity(
     from ..grading import notebook
     from ..reports import similarity
 
-    graded = {sub.stem for sub, r in zip(submissions, results) if r.status == "graded" and sub.path is not None}
+    graded = {sub.stem for sub, r in zip(submissions, results) if r.status == RowStatus.GRADED and sub.path is not None}
     if isinstance(prepared, str):
         return prepared
     try:

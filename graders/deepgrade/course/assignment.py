@@ -76,7 +76,6 @@ class Assignment:
     total_seconds: float = contract.LIMIT_DEFAULTS["total_seconds"]
     memory_gb: float = contract.LIMIT_DEFAULTS["memory_gb"]
     call_seconds: float = contract.LIMIT_DEFAULTS["call_seconds"]
-    meta: dict = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
     contract: Contract | None = None  # the checked assignment.toml (limits, LMS ids, ...)
     fixtures: ModuleType | None = None  # the assignment's fixtures.py, as imported
@@ -234,12 +233,6 @@ def read_contract(name: str, root: Path | None = None) -> tuple[Contract, dict]:
     return contract.check(raw, toml_file, name), raw
 
 
-def read_meta(name: str, root: Path | None = None) -> dict:
-    """The checked assignment.toml as a table (defaults filled in); see read_contract."""
-    checked, raw = read_contract(name, root)
-    return checked.meta(raw)
-
-
 def _import_file(name: str, path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -329,7 +322,6 @@ def load(name: str, root: Path | None = None) -> Assignment:
         total_seconds=limits.total_seconds,
         memory_gb=limits.memory_gb,
         call_seconds=limits.call_seconds,
-        meta=checked.meta(raw),
         policy=checked.policy,
         contract=checked,
         fixtures=fixtures,

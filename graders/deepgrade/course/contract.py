@@ -1,6 +1,6 @@
 """The assignment contract: every key ``assignment.toml`` may hold, its type and its default.
 
-One schema, checked when an assignment is read (``assignment.read_meta``, ``assignment.load``),
+One schema, checked when an assignment is read (``assignment.read_contract``, ``assignment.load``),
 so that a typo or a wrong type is one clear error naming the file, the key and what is
 allowed, instead of a key silently ignored. The defaults here are the only ones: the
 assignment, the pipeline and the reports read them from this module.
@@ -44,7 +44,7 @@ LIMIT_DEFAULTS: dict[str, float] = {
     "total_seconds": 120.0,  # wall time for the whole submission
     "memory_gb": 2.0,  # memory of the sandbox
 }
-LIMIT_INTEGERS = ("disk_mb", "inodes")  # the sandbox's disk quota, when it has one
+LIMIT_INTEGERS = ("disk_mb", "inodes")  # the sandbox's disk quota (bubblewrap; the fallback caps each file)
 DEFAULT_PASS_PERCENT = 50.0
 
 TOP_KEYS = {
@@ -73,14 +73,25 @@ class AssignmentError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """The ``[limits]`` table with every default filled in."""
+    """Resource limits for one submission's sandbox: the only limits type (``isolation.Limits``
+    and ``sandbox.Limits`` are this class). ``[limits]`` in assignment.toml sets the first six
+    (in the toml: memory_gb, disk_mb); the other defaults are the engine's."""
 
-    cell_seconds: float = LIMIT_DEFAULTS["cell_seconds"]
-    call_seconds: float = LIMIT_DEFAULTS["call_seconds"]
-    total_seconds: float = LIMIT_DEFAULTS["total_seconds"]
-    memory_gb: float = LIMIT_DEFAULTS["memory_gb"]
-    disk_mb: int | None = None
-    inodes: int | None = None
+    cell_seconds: float = LIMIT_DEFAULTS["cell_seconds"]  # wall time per notebook cell
+    call_seconds: float = LIMIT_DEFAULTS["call_seconds"]  # default wall time per call (a case may set its own)
+    total_seconds: float = LIMIT_DEFAULTS["total_seconds"]  # wall time for the whole submission
+    cpu_seconds: int = 300
+    memory_bytes: int = int(LIMIT_DEFAULTS["memory_gb"] * 1024**3)
+    max_processes: int = 256
+    file_bytes: int = 64 * 1024**2
+    open_files: int = 256
+    disk_bytes: int = 256 * 1024**2  # each writable tmpfs (bubblewrap): /sandbox, /tmp, /dev/shm
+    inodes: int = 100_000  # files and folders in them together (bubblewrap; filecount.py), ~1 KiB each
+
+    @property
+    def memory_gb(self) -> float:
+        """``memory_bytes`` as assignment.toml writes it."""
+        return self.memory_bytes / 1024**3
 
 
 @dataclass(frozen=True)
@@ -103,23 +114,6 @@ class Contract:
     policy: Policy = field(default_factory=Policy)
     tolerances: dict[str, dict[str, float]] = field(default_factory=dict)
     uses: dict[str, list[str]] = field(default_factory=dict)
-
-    def meta(self, raw: dict) -> dict:
-        """The toml's table with the normalised values (what ``Assignment.meta`` holds)."""
-        meta = dict(raw)
-        meta.update(
-            title=self.title,
-            notebook=self.notebook,
-            questions=dict(self.questions),
-            extras=list(self.extras),
-            sandbox_ro=list(self.sandbox_ro),
-            pass_percent=self.pass_percent,
-            student_files=list(self.student_files),
-            student_files_optional=list(self.student_files_optional),
-        )
-        if self.canvas_assignment_id:
-            meta["canvas_assignment_id"] = self.canvas_assignment_id
-        return meta
 
 
 def _number(value: Any) -> bool:
@@ -246,11 +240,15 @@ def _limits(table: Any, fail) -> Limits:
         if key in LIMIT_INTEGERS:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise fail(f"[limits] {key}", f"a whole number >= 1, not {value!r}")
-            values[key] = value
+        elif not _number(value) or value <= 0:
+            raise fail(f"[limits] {key}", f"a number > 0, not {value!r}")
+        # the toml's units (GB, MB) become the sandbox's bytes
+        if key == "memory_gb":
+            values["memory_bytes"] = int(value * 1024**3)
+        elif key == "disk_mb":
+            values["disk_bytes"] = value * 1024**2
         else:
-            if not _number(value) or value <= 0:
-                raise fail(f"[limits] {key}", f"a number > 0, not {value!r}")
-            values[key] = float(value)
+            values[key] = value if key in LIMIT_INTEGERS else float(value)
     return Limits(**values)
 
 

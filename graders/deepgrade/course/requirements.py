@@ -7,11 +7,6 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .assignment import Assignment
 
 
 def project_requirements(root: Path) -> tuple[list[str], dict[str, list[str]]]:
@@ -35,14 +30,12 @@ def project_requirements(root: Path) -> tuple[list[str], dict[str, list[str]]]:
     return base, extras
 
 
-def requirements(root: Path, assignment: Assignment) -> list[str]:
-    """deepgrade's dependencies plus those of the extras the assignment declares
-    (``extras = ["keras"]`` in its assignment.toml); an extra may name another
-    (``tf = ["deepgrade[keras]"]``)."""
+def requirements(root: Path, name: str, declared: list[str]) -> list[str]:
+    """deepgrade's dependencies plus those of the extras the assignment ``name`` declares
+    (``extras = ["keras"]`` in its assignment.toml, ``Contract.extras``); an extra may name
+    another (``tf = ["deepgrade[keras]"]``)."""
     reqs, extras = project_requirements(root)
-    wanted = assignment.meta.get("extras", [])
-    if isinstance(wanted, str):
-        wanted = [wanted]
+    wanted = list(declared)
     seen: set[str] = set()
     while wanted:
         extra = wanted.pop(0)
@@ -51,7 +44,7 @@ def requirements(root: Path, assignment: Assignment) -> list[str]:
         seen.add(extra)
         if extra not in extras:
             raise ValueError(
-                f"assignments/{assignment.name}/assignment.toml: extras: no extra named {extra!r} "
+                f"assignments/{name}/assignment.toml: extras: no extra named {extra!r} "
                 f"(deepgrade has: {', '.join(sorted(extras))})"
             )
         for req in extras[extra]:
@@ -62,13 +55,13 @@ def requirements(root: Path, assignment: Assignment) -> list[str]:
     return reqs
 
 
-def needs_tensorflow(root: Path, name: str, meta: dict) -> bool:
+def needs_tensorflow(root: Path, name: str, extras: list[str]) -> bool:
     """Whether the extras the assignment declares (assignment.toml ``extras``) pull TensorFlow,
     i.e. its fixtures will import it; decided from the requirements, not from names."""
-    if not meta.get("extras"):
+    if not extras:
         return False
     try:
-        reqs = requirements(root, SimpleNamespace(name=name, meta=meta))
+        reqs = requirements(root, name, extras)
     except ValueError:  # an unknown extra: loading the assignment says so
         return False
     return any(re.match(r"tensorflow\b", r.strip()) for r in reqs)

@@ -48,6 +48,7 @@ from ..portable.dependencies import (
     wrong_intermediate,
 )
 from ..portable.judge import Alternative
+from ..portable.status import StepStatus
 from .plan import call_id
 
 
@@ -227,7 +228,7 @@ def cause_for(
     assignment: Assignment,
     question: Question,
     case: Case,
-    status: str,
+    status: StepStatus,
     error: dict | None,
     records: list[Record],
     others: dict,
@@ -238,11 +239,13 @@ def cause_for(
     None: the composite's own failure.
 
     others: every call's outcome of the submission (call id -> StepOutcome)."""
-    parts = _judged(assignment, question, case) if status == "error" else assignment.uses.get(question.name, [])
+    parts = (
+        _judged(assignment, question, case) if status == StepStatus.ERROR else assignment.uses.get(question.name, [])
+    )
     if not parts:
         return None
     name = question.name
-    if records and assignment.reference is not None and status == "error":
+    if records and assignment.reference is not None and status == StepStatus.ERROR:
         r = replay_case(assignment, question, case, records, parts)
         wrong = ", ".join(r.wrong)
         see = ", ".join(f"see {p}" for p in r.wrong)
@@ -265,9 +268,9 @@ def cause_for(
                 f"returned too; fix {wrong} first; {name} itself cannot be judged here"
             )
     cause = missing_part(name, error or {}, parts)
-    if cause is None and status == "timeout":
+    if cause is None and status == StepStatus.TIMEOUT:
         for part in parts:
-            if any(cid.startswith(f"{part}/") and o.status == "timeout" for cid, o in others.items()):
+            if any(cid.startswith(f"{part}/") and o.status == StepStatus.TIMEOUT for cid, o in others.items()):
                 return (
                     f"your {part} did not finish on its own checks either: it is the likely reason your "
                     f"{name} was stopped here; fix {part} first (see {part})"

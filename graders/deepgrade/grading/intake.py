@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..portable.status import RowStatus
+
 MAX_MEMBER_BYTES = 20 * 1024 * 1024  # as notebook.MAX_NOTEBOOK_BYTES
 MAX_NESTED_ZIP_BYTES = 200 * 1024 * 1024  # a student's own zip inside an export
 MAX_ZIP_TOTAL_BYTES = 2 * 1024**3  # extracted from one export zip (a student's zip: MAX_NESTED_ZIP_BYTES)
@@ -75,7 +77,7 @@ class Submission:
     source: str  # where it came from, for people: "export.zip:alice_1_2_cnn.ipynb"
     path: Path | None
     stem: str = ""  # unique, filesystem-safe name of its result and feedback files
-    status: str = ""  # "" (to grade), "duplicate", "skipped"
+    status: RowStatus = RowStatus.TO_GRADE  # falsy; or DUPLICATE, SKIPPED: not graded (reason)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     sha256: str = ""
@@ -96,7 +98,7 @@ class Submission:
     @classmethod
     def skipped(cls, student: str, name: str, source: str, reason: str, layout: str = "path") -> Submission:
         """A row that is not graded, with the reason the instructor reads."""
-        return cls(student, name, source, None, status="skipped", reason=reason, layout=layout)
+        return cls(student, name, source, None, status=RowStatus.SKIPPED, reason=reason, layout=layout)
 
 
 @dataclass
@@ -512,19 +514,19 @@ def _student_rows(group: list[tuple[int, _Entry, tuple]], notebook: str) -> list
                 e.path, e.problem = None, f"cannot read the file: {exc.strerror}"
     problems = [(o, e) for o, e, _ in group if e.problem]
     if not candidates:
-        return [row(o, e, status="skipped", reason=e.problem) for o, e in problems]
+        return [row(o, e, status=RowStatus.SKIPPED, reason=e.problem) for o, e in problems]
     order, keep, sha = max(candidates, key=lambda c: _rank(c[1], _file_name(c[1]), notebook, c[0]))
     kept = row(order, keep, sha256=sha)
     rows = [kept]
     for o, e in problems:
         if e.notebook_like:
-            rows.append(row(o, e, status="skipped", reason=e.problem))
+            rows.append(row(o, e, status=RowStatus.SKIPPED, reason=e.problem))
         else:
             kept.notes.append(f"also in the submission and not graded: {e.source} ({e.problem})")
     for o, e, h in candidates:
         if e is not keep:
             reason = f"another file of the same student was graded: {keep.source}"
-            dup = row(o, e, status="duplicate", reason=reason + (" (identical content)" if h == sha else ""))
+            dup = row(o, e, status=RowStatus.DUPLICATE, reason=reason + (" (identical content)" if h == sha else ""))
             dup.sha256 = h
             rows.append(dup)
     return rows
@@ -553,7 +555,7 @@ def _name_files(rows: list[Submission]) -> None:
         )
     taken: set[str] = set()
     for s in rows:
-        stem = bases[id(s)] + {"duplicate": "-duplicate", "skipped": "-skipped"}.get(s.status, "")
+        stem = bases[id(s)] + {RowStatus.DUPLICATE: "-duplicate", RowStatus.SKIPPED: "-skipped"}.get(s.status, "")
         k = 1
         while (stem if k == 1 else f"{stem}-{k}").casefold() in taken:
             k += 1
@@ -574,6 +576,6 @@ def _name_files(rows: list[Submission]) -> None:
 
 def describe(subs: list[Submission]) -> str:
     to_grade = sum(1 for s in subs if not s.status)
-    dup = sum(1 for s in subs if s.status == "duplicate")
-    skipped = sum(1 for s in subs if s.status == "skipped")
+    dup = sum(1 for s in subs if s.status == RowStatus.DUPLICATE)
+    skipped = sum(1 for s in subs if s.status == RowStatus.SKIPPED)
     return f"{to_grade} submission(s) to grade, {dup} duplicate(s), {skipped} file(s) not graded"

@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import sandbox
 from ..course.assignment import Assignment, load
 from ..portable.feedback import Check
+from ..portable.status import ErrorKind, RowStatus, StepStatus
 from ..sandbox.budget import Deadline
 from . import notebook
 from .plan import build_calls, call_id
@@ -27,21 +28,16 @@ from .score import grade_question
 
 
 def limits_for(assignment: Assignment) -> sandbox.Limits:
-    """The sandbox's limits from the assignment's [limits] (defaults: contract.py)."""
-    limits = {
-        "cell_seconds": assignment.cell_seconds,
-        "call_seconds": assignment.call_seconds,
-        "total_seconds": assignment.total_seconds,
-        "memory_bytes": int(assignment.memory_gb * 1024**3),
-    }
-    if assignment.contract is not None:  # disk quotas, where this sandbox has them
-        known = {f.name for f in dataclasses.fields(sandbox.Limits)}
-        disk_mb, inodes = assignment.contract.limits.disk_mb, assignment.contract.limits.inodes
-        if disk_mb is not None and "disk_bytes" in known:
-            limits["disk_bytes"] = disk_mb * 1024**2
-        if inodes is not None and "inodes" in known:
-            limits["inodes"] = inodes
-    return sandbox.Limits(**limits)
+    """The sandbox's limits: the assignment's ``[limits]`` (contract.Limits, the one limits type,
+    defaults there), with the assignment's own times and memory (a caller may change those)."""
+    base = assignment.contract.limits if assignment.contract is not None else sandbox.Limits()
+    return dataclasses.replace(
+        base,
+        cell_seconds=assignment.cell_seconds,
+        call_seconds=assignment.call_seconds,
+        total_seconds=assignment.total_seconds,
+        memory_bytes=int(assignment.memory_gb * 1024**3),
+    )
 
 
 def private_paths(assignment: Assignment) -> list[str]:
@@ -95,7 +91,7 @@ def score_run(
         outcomes = {call_id(q.name, c): run.calls[call_id(q.name, c)] for c in q.cases}
         result = grade_question(assignment, q, outcomes, others=run.calls, deadline=deadline)
         kinds = {(o.error or {}).get("type") for o in outcomes.values() if not o.ok}
-        if q.name not in defined and "Missing" in kinds and all(_missing(o) for o in outcomes.values()):
+        if q.name not in defined and ErrorKind.MISSING in kinds and all(_missing(o) for o in outcomes.values()):
             # only when the name is nowhere: a lambda, a def inside an if or an assignment
             # defines it too, and then its calls' own errors are what the student must see
             result = missing_question(q, f"no function named {q.name} is defined in the notebook")
@@ -127,7 +123,7 @@ def grade_cells(
 
 def _missing(outcome: sandbox.StepOutcome) -> bool:
     """A call that did not run because its function does not exist (or a call depending on one)."""
-    return not outcome.ok and (outcome.error or {}).get("type") in ("Missing", "Skipped")
+    return not outcome.ok and (outcome.error or {}).get("type") in (ErrorKind.MISSING, ErrorKind.SKIPPED)
 
 
 def grade_file(assignment: Assignment | str, path: Path | str) -> SubmissionResult:
@@ -155,7 +151,7 @@ def grade_notebook(
     try:
         cells = notebook.load(path)
     except notebook.NotebookError as exc:
-        return SubmissionResult.not_graded(assignment, str(path), "unreadable", str(exc), sha256=digest), None
+        return SubmissionResult.not_graded(assignment, str(path), RowStatus.UNREADABLE, str(exc), sha256=digest), None
     defined = notebook.defined_functions(cells)
     if not defined & {q.name for q in assignment.questions}:
         reason = f"the notebook defines none of this assignment's functions ({', '.join(q.name for q in assignment.questions[:3])}, ...): is it the right assignment?"
@@ -173,13 +169,13 @@ def grade_notebook(
             f"the time budget ({assignment.total_seconds:g} s for running and checking) ran out while the "
             "outputs were checked: the checks left were not made and earn no points"
         )
-    failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in ("ok", "not run")]
+    failed_cells = [(i, o) for i, o in sorted(run.cells.items()) if o.status not in (StepStatus.OK, StepStatus.NOT_RUN)]
     for i, o in failed_cells[:5]:
         err = o.error or {}
         notes.append(f"cell {i + 1} of the notebook: {err.get('type', o.status)}: {err.get('message', '')}"[:300])
     incidents = sorted(
-        ({o.status for o in (*run.cells.values(), *run.calls.values())} & {"timeout", "memory", "crashed"})
-        | ({"timeout"} if checking.stopped else set())
+        {o.status for o in (*run.cells.values(), *run.calls.values()) if o.status.stopped}
+        | ({StepStatus.TIMEOUT} if checking.stopped else set())
     )
     if reason:
         notes.insert(0, reason)
@@ -187,7 +183,7 @@ def grade_notebook(
             str(path),
             assignment.name,
             questions,
-            status="wrong-assignment",
+            status=RowStatus.WRONG_ASSIGNMENT,
             reason=reason,
             notes=notes,
             isolation=run.isolation,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..portable.feedback import Check, fmt_points
+from ..portable.status import RowStatus
 
 __all__ = [
     "Check",
@@ -124,7 +125,7 @@ class SubmissionResult:
     file: str
     assignment: str
     questions: list[QuestionResult]
-    status: str = "graded"  # graded | unreadable | wrong-assignment (batch: duplicate, skipped, error)
+    status: RowStatus = RowStatus.GRADED  # graded, unreadable, wrong-assignment (batch: duplicate, skipped, error)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     isolation: str = ""
@@ -163,7 +164,7 @@ class SubmissionResult:
             file=d.get("file", ""),
             assignment=d.get("assignment", ""),
             questions=[QuestionResult.from_dict(q) for q in d.get("questions", [])],
-            status=d.get("status", "graded"),
+            status=RowStatus(d.get("status", RowStatus.GRADED)),  # ValueError: not a row's status
             reason=d.get("reason", ""),
             notes=list(d.get("notes", [])),
             isolation=d.get("isolation", ""),
@@ -177,7 +178,7 @@ class SubmissionResult:
         cls,
         assignment: Any,
         file: str,
-        status: str,
+        status: RowStatus,
         reason: str,
         *,
         name: str = "",

@@ -2,25 +2,23 @@
 
 Everything here runs in the grader's own process on plain arrays that came back from
 the sandbox; the reference and the mistake catalogue's implementations run here too.
-The judging and the points come from compare.py (``judge_call``, ``score_question``),
+The judging and the points come from portable/ (``judge.judge``, ``scoring.score_question``),
 the very code ``grader.check`` runs in the student's copy.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..course.assignment import Assignment, Case, Question
 from ..portable.feedback import Check
-from ..portable.judge import CaseResult, judge_call
+from ..portable.judge import CaseResult, judge
 from ..portable.scoring import score_question
 from ..sandbox import StepOutcome
 from ..sandbox.budget import Deadline
 from . import dependencies
-from .plan import call_id
+from .plan import call_id, case_spec
 from .results import QuestionResult
-
-
-def case_label(case: Case) -> str:
-    return ("hidden check: " if case.hidden else "") + case.description
 
 
 def grade_case(
@@ -30,7 +28,7 @@ def grade_case(
     outcome: StepOutcome,
     outcomes: dict[str, StepOutcome] | None = None,
 ) -> CaseResult:
-    """One compared case's outcome, judged (expected and mutant outputs computed here).
+    """One compared case's outcome, judged (expected outputs and the mistakes' outputs computed here).
 
     outcomes: every call's outcome (the intermediate of a case with ``own_input``; a part of a
     composite that never finished on its own checks)."""
@@ -48,27 +46,20 @@ def grade_case(
             assignment, question, case, outcome.status, outcome.error, outcome.parts, outcomes or {}
         )
     )
-    # a public case that had to run after hidden calls (it depends on one) could carry what
-    # they saw: it is shown as a hidden check
-    hidden = case.hidden or outcome.hidden_phase
-    return judge_call(
-        question.name,
-        ("hidden check: " if hidden and not case.hidden else "") + case_label(case),
-        hidden,
-        case.outputs,
-        case.rtol,
-        case.atol,
-        case.expect_error.__name__ if case.expect_error is not None else None,
-        outcome.ok,
-        outcome.value,
-        outcome.error or {"type": outcome.status, "message": outcome.status, "where": []},
-        outcome.mutated,
+    if not outcome.ok and not outcome.error:
+        # a step with no error of its own (not run, timeout): its status says what happened
+        outcome = replace(outcome, error={"type": outcome.status, "message": outcome.status, "where": []})
+    # a public case that had to run after hidden calls (it depends on one) is shown as a
+    # hidden check: judge reads outcome.hidden_phase
+    return judge(
+        case_spec(assignment, question, case),
+        outcome,
         assignment.expected(case, question.name) if returned else None,
         assignment.mutant_outputs(case, question.name) if returned else {},
-        assignment.explanations,
-        assignment.policy,
-        alternative,
-        cause,
+        explain=assignment.explanations,
+        policy=assignment.policy,
+        alternative=alternative,
+        cause=cause,
     )
 
 
@@ -77,11 +68,12 @@ def out_of_time_case(
 ) -> CaseResult:
     """A case not judged because the submission's time budget had passed: failed, with the
     deadline's message (no expected value computed, no replay, nothing of the outcome shown)."""
-    hidden = case.hidden or outcome.hidden_phase
-    label = ("hidden check: " if hidden and not case.hidden else "") + case_label(case)
-    expect_error = case.expect_error.__name__ if case.expect_error is not None else None
+    spec = case_spec(assignment, question, case)
+    hidden = spec.hidden or outcome.hidden_phase
+    label = ("hidden check: " if hidden else "") + spec.description  # as judge() names it
+    expect_error = spec.expect_error
     weight = (
-        assignment.policy.expected_error if expect_error else assignment.policy.case_weight(question.name, case.outputs)
+        assignment.policy.expected_error if expect_error else assignment.policy.case_weight(question.name, spec.outputs)
     )
     check = Check(f"{label}: not checked in time", False, weight, [deadline.message()], hidden=hidden)
     return CaseResult(label, hidden, [check], expect_error=expect_error)

@@ -24,10 +24,12 @@ there is no package:
 
 MODULES = (
     "case.py",
+    "status.py",
     "wire.py",
     "outputs.py",
     "compare.py",
     "policy.py",
+    "spec.py",
     "feedback.py",
     "judge.py",
     "scoring.py",

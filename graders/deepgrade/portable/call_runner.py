@@ -27,21 +27,24 @@ import numpy as np
 try:  # the deepgrade package, or the student copy's package
     from . import wire
     from .dependencies import Recorder, read_records
+    from .status import ErrorKind, StepStatus
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import wire
     from dependencies import Recorder, read_records
+    from status import ErrorKind, StepStatus
 
 
 @dataclass
 class StepOutcome:
-    """What happened to one cell or call. status: ok, error, timeout, crashed, memory, not run.
+    """What happened to one cell or call. status: a StepStatus (ok, error, timeout, crashed,
+    memory, not run; status.py), stored as its text.
 
     error: {"type", "message", "where": [{"cell", "line", "function", "code"}]}; for an error
     reported by the sandbox, "from": "sandbox" and each frame's "code" is the grader's own
     copy of that line of the notebook (never text from the channel). The one outcome type:
     ``run_calls`` gives it, and ``sandbox.StepOutcome`` is it with its stored form."""
 
-    status: str
+    status: StepStatus
     value: object = None
     error: dict | None = None
     mutated: list = field(default_factory=list)
@@ -52,9 +55,13 @@ class StepOutcome:
     # the calls it made to the student's other functions ([uses]): portable.dependencies.Record list
     parts: list = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # typed, whatever gave it (a status read back from a stored run is its plain text)
+        self.status = StepStatus(self.status)
+
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == StepStatus.OK
 
 
 def resolve(arg, kept: dict):
@@ -106,13 +113,13 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
         if target is None:
             return {
                 "ok": False,
-                "error": {"type": "Missing", "message": f"no function named {name} is defined", "where": []},
+                "error": {"type": ErrorKind.MISSING, "message": f"no function named {name} is defined", "where": []},
             }
         if not callable(target):
             return {
                 "ok": False,
                 "error": {
-                    "type": "NotCallable",
+                    "type": ErrorKind.NOT_CALLABLE,
                     "message": f"{name} is a {type(target).__name__}, not a function",
                     "where": [],
                 },
@@ -121,7 +128,7 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
         args = [resolve(a, kept) for a in call.get("args", [])]
         kwargs = {k: resolve(v, kept) for k, v in call.get("kwargs", {}).items()}
     except LookupError as exc:
-        return {"ok": False, "error": {"type": "Skipped", "message": str(exc), "where": []}}
+        return {"ok": False, "error": {"type": ErrorKind.SKIPPED, "message": str(exc), "where": []}}
     before = [copy.deepcopy(a) for a in args]
     recorder = Recorder((call.get("parts") or []) if harness is None else [])
     records = {"parts": recorder.records} if recorder.names else {}
@@ -146,7 +153,7 @@ def run_call(call: dict, namespace: dict, kept: dict, describe_error: Callable[[
         return {
             "ok": False,
             "error": {
-                "type": "Unreadable",
+                "type": ErrorKind.UNREADABLE,
                 "message": f"the value returned could not be read: {type(exc).__name__}",
                 "where": [],
             },
@@ -166,8 +173,8 @@ def outcome(result: dict, kind: type[StepOutcome] = StepOutcome) -> StepOutcome:
     parts = read_records(result.get("parts"))
     if result["ok"]:
         value = wire.decode(result["value"])
-        return kind("ok", value=value, mutated=list(result["mutated"]), seconds=result["seconds"], parts=parts)
-    return kind("error", error=result["error"], seconds=result.get("seconds", 0.0), parts=parts)
+        return kind(StepStatus.OK, value=value, mutated=list(result["mutated"]), seconds=result["seconds"], parts=parts)
+    return kind(StepStatus.ERROR, error=result["error"], seconds=result.get("seconds", 0.0), parts=parts)
 
 
 def run_calls(

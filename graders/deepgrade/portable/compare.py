@@ -46,7 +46,7 @@ def close(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> np
 
 
 def same_output(a: Any, b: Any, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
-    """True when two outputs agree in shape and value (used to match mutants)."""
+    """True when two outputs agree in shape and value (used to match a catalogued mistake)."""
     x, y = as_array(a), as_array(b)
     if x is None or y is None or x.shape != y.shape:
         return False

@@ -294,8 +294,8 @@ def own_alternative(
     """
     if not wrong_intermediate(own, reference, rtol, atol):
         return None
-    expected, mutants = next(
-        ((alt, muts) for inter, alt, muts in candidates if same_output(own, inter, rtol, atol)), (None, {})
+    expected, mistakes = next(
+        ((alt, outs) for inter, alt, outs in candidates if same_output(own, inter, rtol, atol)), (None, {})
     )
     see = see or f"see {producer}"
     wrong = f"your {producer} is wrong here: its {what} differ from the reference's ({see})"
@@ -306,5 +306,5 @@ def own_alternative(
         "(the differences below are from that)",
         f"{wrong}, and {question} reads them from your cache: fix {producer} first "
         f"(this check cannot tell here whether {question} is right)",
-        dict(mutants),
+        dict(mistakes),
     )

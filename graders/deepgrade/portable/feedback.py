@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+try:  # the deepgrade package, or the student copy's package
+    from .status import ErrorKind
+except ImportError:  # the sandbox: plain modules (isolation.BOOT)
+    from status import ErrorKind
+
 
 @dataclass
 class Check:
@@ -56,15 +61,15 @@ BUILTIN_EXCEPTIONS = _builtin_exceptions()
 
 
 # what the sandbox's worker says itself (the grader's phrase replaces its text on hidden checks)
-WORKER_STATUSES = {
-    "Missing": "the function is not defined in the notebook",
-    "NotCallable": "the name is defined, but not as a function",
-    "Skipped": "not run: it depends on an earlier check that did not return",
-    "Unreadable": "the value returned could not be read",
+WORKER_ERRORS = {
+    ErrorKind.MISSING: "the function is not defined in the notebook",
+    ErrorKind.NOT_CALLABLE: "the name is defined, but not as a function",
+    ErrorKind.SKIPPED: "not run: it depends on an earlier check that did not return",
+    ErrorKind.UNREADABLE: "the value returned could not be read",
 }
 
 
-GRADER_STATUSES = ("Timeout", "Crashed", "Memory", "NotRun", "Protocol")
+GRADER_ERRORS = (ErrorKind.TIMEOUT, ErrorKind.CRASHED, ErrorKind.MEMORY, ErrorKind.NOT_RUN, ErrorKind.PROTOCOL)
 
 
 STUB_MESSAGES = ("", "YOUR CODE HERE", "# YOUR CODE HERE")
@@ -134,17 +139,17 @@ def error_check(case_label: str, hidden: bool, error: dict, weight: float, cause
     quiet = hidden or bool(error.get("hidden"))
     if untrusted and quiet:
         hint = _numpy2_hint(kind, message)
-        if kind in WORKER_STATUSES:
-            text = [WORKER_STATUSES[kind]]
+        if kind in WORKER_ERRORS:
+            text = [WORKER_ERRORS[kind]]
         elif kind == "NotImplementedError":
             text = ["raised NotImplementedError (not implemented yet?)"]
-        elif kind in BUILTIN_EXCEPTIONS and kind not in GRADER_STATUSES:
+        elif kind in BUILTIN_EXCEPTIONS and kind not in GRADER_ERRORS:
             text = [f"raised {kind}" + (f" ({hint})" if hint else "")]
         else:
             text = ["raised an exception of a class defined in the notebook"]
-    elif kind == "Missing":
+    elif kind == ErrorKind.MISSING:
         text = [message + " (define it in a code cell, with exactly this name)"]
-    elif (kind in GRADER_STATUSES and not untrusted) or kind in WORKER_STATUSES:
+    elif (kind in GRADER_ERRORS and not untrusted) or kind in WORKER_ERRORS:
         # a class the student named "Timeout" is not the grader's status: shown as raised below
         text = [message or kind]
     elif kind == "NotImplementedError":

@@ -3,13 +3,16 @@
 The same code judges in the grader and in ``grader.check``: a shape check, then a values check
 per output part; a part whose values differ is matched against the catalogue of known mistakes;
 an ``Alternative`` is a second expected value a case accepts (a function judged on the
-student's own intermediate or parts: see dependencies.py). Shipped (see __init__.py).
+student's own intermediate or parts: see dependencies.py). ``judge(spec, outcome, ...)`` is
+the one entry point: the grader (``score.grade_case``) and grader.check
+(``student_runner.run_question``) both call it with the case's ``spec.CaseSpec``.
+Shipped (see __init__.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,11 +21,15 @@ try:  # the deepgrade package, or the student copy's package
     from .feedback import Check, error_check
     from .outputs import _Missing, describe_type, parts, structure_problem
     from .policy import VALUES_WEIGHT, Policy
+    from .spec import CaseSpec
+    from .status import NOT_FINISHED
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     from compare import as_array, close, same_output, value_details
     from feedback import Check, error_check
     from outputs import _Missing, describe_type, parts, structure_problem
     from policy import VALUES_WEIGHT, Policy
+    from spec import CaseSpec
+    from status import NOT_FINISHED
 
 
 FLOAT32_HINT = (
@@ -42,7 +49,7 @@ class Alternative:
     value split by the case's ``outputs``), or None where it is not known (the feedback
     still names the wrong function). ``note``: said on a part that passes through it;
     ``wrong``: on a part that matches neither; ``unknown``: on a part that fails where the
-    alternative cannot judge it. ``mutants``: each catalogued mistake's output on the
+    alternative cannot judge it. ``mistakes``: each catalogued mistake's output on the
     student's intermediate (mistake id -> output), to name a mistake there too.
     """
 
@@ -50,7 +57,7 @@ class Alternative:
     note: str
     wrong: str
     unknown: str
-    mutants: dict[str, Any] = field(default_factory=dict)
+    mistakes: dict[str, Any] = field(default_factory=dict)
 
 
 def _alternative_part(alternative: Alternative | None, alt_parts: dict, label: str, ea: np.ndarray, atol: float):
@@ -73,7 +80,7 @@ def judge_case(
     got: Any,
     expected: Any,
     outputs: Any,
-    mutant_outputs: dict[str, Any],
+    mistake_outputs: dict[str, Any],
     explain: dict[str, str],
     rtol: float,
     atol: float,
@@ -83,7 +90,7 @@ def judge_case(
 ) -> list[Check]:
     """Shape check, then a values check per output part, with diagnoses.
 
-    mutant_outputs: mistake id -> that mistake's output on the same inputs.
+    mistake_outputs: mistake id -> that mistake's output on the same inputs.
     explain: mistake id -> the explanation students read.
     shape_weight, value_weights (label -> weight): from ``Policy.case_weights``.
     alternative: a part also passes when it matches this (see ``Alternative``).
@@ -91,8 +98,8 @@ def judge_case(
     exp_parts = parts(expected, outputs)
     alt_parts = parts(alternative.expected, outputs) if alternative and alternative.expected is not None else {}
     got_parts = parts(got, outputs)
-    mut_parts = {mid: parts(out, outputs) for mid, out in mutant_outputs.items()}
-    alt_mut_parts = {mid: parts(out, outputs) for mid, out in (alternative.mutants if alt_parts else {}).items()}
+    mistake_parts = {mid: parts(out, outputs) for mid, out in mistake_outputs.items()}
+    alt_mistake_parts = {mid: parts(out, outputs) for mid, out in (alternative.mistakes if alt_parts else {}).items()}
     weights = {lbl: (value_weights or {}).get(lbl, VALUES_WEIGHT) for lbl in exp_parts}
     checks: list[Check] = []
 
@@ -158,14 +165,14 @@ def judge_case(
                     check.details.append(FLOAT32_HINT.format(dtype=raw.dtype.name))
                 check.details += value_details(ea if aa is None else aa, ga, rtol, atol, hidden)
         if not check.passed:
-            for mid, mp in mut_parts.items():
+            for mid, mp in mistake_parts.items():
                 mo = mp.get(label)
                 if mo is not None and not same_output(mo, e, rtol, atol) and same_output(ga, mo, rtol, atol):
                     check.diagnosis.append(mid)
                     check.details.append(explain.get(mid, mid))
             if ga is not None and label in alt_parts:
                 # a known mistake, made on the student's own intermediate
-                for mid, mp in alt_mut_parts.items():
+                for mid, mp in alt_mistake_parts.items():
                     mo = mp.get(label)
                     if (
                         mid not in check.diagnosis
@@ -177,7 +184,7 @@ def judge_case(
                         check.details.append(explain.get(mid, mid))
         if not check.passed and not check.diagnosis and len(shape_check.details) and not shapes_ok:
             # a wrong shape that a known mistake produces: say which
-            for mid, mp in mut_parts.items():
+            for mid, mp in mistake_parts.items():
                 mo = as_array(mp.get(label))
                 if (
                     mo is not None
@@ -213,25 +220,28 @@ def _what_happened(ok: bool, error: dict | None) -> str:
         return "it returned normally"
     err = error or {}
     kind = str(err.get("type", "Error"))
-    if kind in ("Timeout", "Crashed", "Memory", "NotRun", "Skipped", "Missing", "NotCallable", "Unreadable"):
+    if kind in NOT_FINISHED:
         return f"it did not run to the end ({err.get('message', kind)})"
     return f"it raised {kind}"
 
 
-def judge_call(
-    question: str,
-    label: str,
-    hidden: bool,
-    outputs: Any,
-    rtol: float,
-    atol: float,
-    expect_error: str | None,
-    ok: bool,
-    value: Any,
-    error: dict | None,
-    mutated: list[int],
+class Outcome(Protocol):
+    """What ``judge`` reads of a call's outcome: ``call_runner.StepOutcome`` (the one outcome
+    type: the student copy's, and the grader's ``sandbox.StepOutcome``) has it. ``error``: {"type", "message", "where"} or None;
+    ``mutated``: the indices of the arguments the call changed."""
+
+    ok: bool
+    value: Any
+    error: dict | None
+    mutated: list
+
+
+def judge(
+    spec: CaseSpec,
+    outcome: Outcome,
     expected: Any,
-    mutants: dict[str, Any],
+    mistakes: dict[str, Any],
+    *,
     explain: dict[str, str],
     policy: Policy,
     alternative: Alternative | None = None,
@@ -239,21 +249,41 @@ def judge_call(
 ) -> CaseResult:
     """Judge one call's outcome (a returned value, or an error) the same way everywhere.
 
+    spec: the case. expected: the reference's output (None where the call did not return or
+    must raise). mistakes: mistake id -> that mistake's output on the same inputs. explain:
+    mistake id -> the explanation students read. policy: how the case's points split.
     alternative: what the case also accepts (``own_alternative``, or the reference composition
     over the student's own parts), or None. cause: for a call that did not return, the line that
-    names the student's other function that made it fail (parts.raised_part), or None."""
+    names the student's other function that made it fail (parts.raised_part), or None.
+    A call that ran with the hidden calls (``outcome.hidden_phase``) is shown as a hidden check:
+    what it returned or said may carry what they saw."""
+    hidden = spec.hidden or bool(getattr(outcome, "hidden_phase", False))
+    label = ("hidden check: " if hidden else "") + spec.description
+    ok, error = outcome.ok, outcome.error
+    expect_error = spec.expect_error
     if expect_error is not None:
         raised = not ok and (error or {}).get("type") == expect_error
         detail = [] if raised else [f"expected {expect_error} to be raised, but {_what_happened(ok, error)}"]
         check = Check(f"raises {expect_error} on {label}", raised, policy.expected_error, detail, hidden=hidden)
         return CaseResult(label, hidden, [check], expect_error=expect_error, raised=raised)
     if not ok:
-        weight = policy.case_weight(question, outputs)
+        weight = policy.case_weight(spec.question, spec.outputs)
         err = error or {"type": "Error", "message": "failed", "where": []}
         return CaseResult(label, hidden, [error_check(label, hidden, err, weight, cause)])
-    shape_weight, value_weights = policy.case_weights(question, outputs)
+    shape_weight, value_weights = policy.case_weights(spec.question, spec.outputs)
     checks = judge_case(
-        label, hidden, value, expected, outputs, mutants, explain, rtol, atol, shape_weight, value_weights, alternative
+        label,
+        hidden,
+        outcome.value,
+        expected,
+        spec.outputs,
+        mistakes,
+        explain,
+        spec.rtol,
+        spec.atol,
+        shape_weight,
+        value_weights,
+        alternative,
     )
     right = any(c.passed for c in checks[1:])  # checks[0] is the shape check
-    return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(mutated))
+    return CaseResult(label, hidden, checks, right=right, returned=True, mutated=list(outcome.mutated))

@@ -150,7 +150,7 @@ def split_points(checks: list[Check], points: float, hidden_weight: float | None
 def group_weight(policy: Policy, question: str, cases: list[tuple[Any, bool]]) -> float:
     """The weight of a group of cases' checks, known before any call: each case (outputs, expects
     an error) is worth its shape and values (or ``expected_error``), plus one "does not modify
-    its inputs" check when a case returns values. What ``judge_call`` and ``score_question`` give."""
+    its inputs" check when a case returns values. What ``judge`` and ``score_question`` give."""
     total = sum(policy.expected_error if raises else policy.case_weight(question, outputs) for outputs, raises in cases)
     if any(not raises for _, raises in cases):
         total += policy.no_mutation

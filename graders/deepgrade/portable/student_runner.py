@@ -18,18 +18,20 @@ try:  # inside the student copy, a package next to the notebook
     from . import call_runner, dependencies, wire
     from .dependencies import own_alternative, wrong_intermediate
     from .feedback import Check, fmt_points, format_question
-    from .judge import judge_call
+    from .judge import judge
     from .policy import Policy
     from .scoring import question_points, score_question, split_points
+    from .spec import CaseSpec
 except ImportError:  # pragma: no cover - the sandbox: plain modules (isolation.BOOT)
     import call_runner
     import dependencies
     import wire
     from dependencies import own_alternative, wrong_intermediate
     from feedback import Check, fmt_points, format_question
-    from judge import judge_call
+    from judge import judge
     from policy import Policy
     from scoring import question_points, score_question, split_points
+    from spec import CaseSpec
 
 # the copy's public.json: _deepgrade_check/public.json, beside deepgrade/portable/ (this folder)
 DATA = Path(__file__).resolve().parent.parent.parent / "public.json"
@@ -92,39 +94,31 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
     kept: dict = {}
     returned_values: dict = {}  # what each call sent back (an intermediate a later case reads)
     results = []
-    for case in q["cases"]:
-        composite = case.get("parts") or {}
-        call = dict(case, parts=composite.get("parts", []))  # the recorder's list of names
-        out = call_runner.run_call(call, functions, kept, _student_error)
-        if out["ok"]:
-            returned_values[case["id"]] = wire.decode(out["value"])
-        if not case["compare"]:
+    for entry in q["cases"]:
+        spec = CaseSpec.from_dict(entry)
+        out = call_runner.run_call(spec.call(), functions, kept, _student_error)
+        outcome = call_runner.outcome(out)  # its value decoded, its part calls read
+        if outcome.ok:
+            returned_values[spec.id] = outcome.value
+        if not spec.compare or spec.hidden:
             continue
-        returned = out["ok"] and not case["expect_error"]
-        records = dependencies.read_records(out.get("parts"))
+        returned = outcome.ok and not spec.expect_error
+        composite = entry.get("composite") or {}
+        records = outcome.parts
         alternative = None
         if returned:
-            alternative = _alternative(case, returned_values) or _part_alternative(name, case, composite, records)
-        cause = None if out["ok"] else _part_cause(name, composite, records, out.get("error"))
+            alternative = _alternative(spec, entry, returned_values) or _part_alternative(spec, composite, records)
+        cause = None if outcome.ok else _part_cause(spec.question, composite, records, outcome.error)
         results.append(
-            judge_call(
-                name,
-                case["description"],
-                False,
-                case["outputs"],
-                case["rtol"],
-                case["atol"],
-                case["expect_error"],
-                out["ok"],
-                wire.decode(out["value"]) if out["ok"] else None,
-                out.get("error"),
-                out.get("mutated", []),
-                wire.decode(case["expected"]) if returned else None,
-                {mid: wire.decode(v) for mid, v in case["mutants"].items()} if returned else {},
-                explain,
-                policy,
-                alternative,
-                cause,
+            judge(
+                spec,
+                outcome,
+                wire.decode(entry["expected"]) if returned else None,
+                {mid: wire.decode(v) for mid, v in entry["mistakes"].items()} if returned else {},
+                explain=explain,
+                policy=policy,
+                alternative=alternative,
+                cause=cause,
             )
         )
     _, checks = score_question(results, [], q["points"], policy, explain)
@@ -132,43 +126,44 @@ def run_question(name: str, functions: dict, data_file: Path | None = None) -> t
     return round(split.public, 2), round(split.public_max, 2), checks
 
 
-def _alternative(case: dict, returned_values: dict):
+def _alternative(spec: CaseSpec, entry: dict, returned_values: dict):
     """The grader's rule for a public case with an own_input (dependencies.own_alternative_for),
-    from the pairs public.json ships."""
-    spec = case.get("own_input")
-    if not spec:
+    from the pairs public.json ships. returned_values: case id -> what that call returned."""
+    own_input = entry.get("own_input")
+    if not own_input:
         return None
-    own = returned_values.get(spec["case"])
-    if spec["index"] is not None:
-        own = own[spec["index"]] if isinstance(own, tuple) and len(own) > spec["index"] else None
-    reference = wire.decode(spec["reference"])
+    own = returned_values.get(own_input["case"])
+    if own_input["index"] is not None:
+        index = own_input["index"]
+        own = own[index] if isinstance(own, tuple) and len(own) > index else None
+    reference = wire.decode(own_input["reference"])
     candidates = []
-    if wrong_intermediate(own, reference, case["rtol"], case["atol"]):
+    if wrong_intermediate(own, reference, spec.rtol, spec.atol):
         candidates = [
             (wire.decode(i), wire.decode(e), {mid: wire.decode(v) for mid, v in m.items()})
-            for i, e, m in spec["candidates"]
+            for i, e, m in own_input["candidates"]
         ]
     return own_alternative(
-        case["function"],
-        spec["function"],
-        spec["what"],
+        spec.function,
+        own_input["function"],
+        own_input["what"],
         own,
         reference,
         candidates,
-        case["rtol"],
-        case["atol"],
-        spec.get("see"),
+        spec.rtol,
+        spec.atol,
+        own_input.get("see"),
     )
 
 
-def _part_alternative(name: str, case: dict, composite: dict, records: list):
+def _part_alternative(spec: CaseSpec, composite: dict, records: list):
     """The grader's rule for a composite (dependencies.alternative_for), from what public.json ships:
     a catalogued mistake of a part whose trace the student's part calls match gives what a right
     composite returns over it. A wrong part outside the catalogue: this check cannot judge the
     composite there (the grade can); it says so and gives less, never more."""
     if not composite or not records:
         return None
-    rtol, atol = case["rtol"], case["atol"]
+    name, rtol, atol = spec.question, spec.rtol, spec.atol
     for candidate in composite.get("candidates", []):
         trace = [(p, wire.decode(a), wire.decode(v)) for p, a, v in candidate["trace"]]
         if dependencies.trace_matches(trace, records, rtol, atol):

@@ -30,9 +30,11 @@ import types
 
 try:  # the deepgrade package
     from . import call_runner, wire
+    from .status import Event
 except ImportError:  # the sandbox: plain modules (isolation.BOOT)
     import call_runner
     import wire
+    from status import Event
 
 CELL_PREFIX = "<cell "
 
@@ -138,20 +140,20 @@ def main() -> None:
     for item in _items():
         if "cell" in item:
             cell = item["cell"]
-            send({"ev": "start", "step": f"cell:{cell['index']}"})
+            send({"ev": Event.START, "step": f"cell:{cell['index']}"})
             error = run_cell(cell["index"], cell["source"], namespace)
             only_me()
-            send({"ev": "cell", "i": cell["index"], "ok": error is None, "error": error})
+            send({"ev": Event.CELL, "i": cell["index"], "ok": error is None, "error": error})
         elif "call" in item:
             call = item["call"]
-            send({"ev": "start", "step": f"call:{call['id']}"})
+            send({"ev": Event.START, "step": f"call:{call['id']}"})
             result = run_call(call, namespace, kept)
             only_me()
-            result.update(ev="call", id=call["id"])
+            result.update(ev=Event.CALL, id=call["id"])
             send(result)
         else:
             break
-    send({"ev": "done"})
+    send({"ev": Event.DONE})
     out.close()
     # Student threads or atexit hooks must not keep the sandbox alive.
     os._exit(0)

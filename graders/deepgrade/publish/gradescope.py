@@ -50,6 +50,7 @@ from ..course.assignment import Assignment, project_root
 from ..course.requirements import requirements
 from ..grading.results import SubmissionResult, fmt_points
 from ..portable.scoring import split_points
+from ..portable.status import RowStatus
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for each submission (deepgrade {version}, assignment {name}).
@@ -230,7 +231,8 @@ def export(assignment: Assignment | str, out_zip: Path | str, root: Path | None 
             add_text(zf, "README.md", "# deepgrade\n\nThe Gradescope autograder of one assignment.\n")
         add_text(zf, "setup.sh", SETUP_SH.format(), executable=True)
         add_text(zf, "run_autograder", RUN_AUTOGRADER.format(name=name, version=version), executable=True)
-        add_text(zf, "requirements.txt", "\n".join(requirements(root, assignment)) + "\n")
+        extras = assignment.contract.extras if assignment.contract else []
+        add_text(zf, "requirements.txt", "\n".join(requirements(root, assignment.name, extras)) + "\n")
     return out_zip
 
 
@@ -279,10 +281,10 @@ def results_json(result: SubmissionResult) -> dict:
                 }
             )
     head = [f"{result.assignment}: {fmt_points(result.points)} / {fmt_points(result.max_points)} points"]
-    if result.status != "graded":
+    if result.status != RowStatus.GRADED:
         head.append(f"not graded: {result.reason}")
     head += [f"note: {n}" for n in result.notes]
-    if result.status in ("graded", "wrong-assignment"):  # its hidden checks ran
+    if result.status in (RowStatus.GRADED, RowStatus.WRONG_ASSIGNMENT):  # its hidden checks ran
         head.append("Hidden checks run on inputs you have not seen; their results are shown once grades are published.")
     return {
         "score": result.points,
@@ -296,7 +298,7 @@ def results_json(result: SubmissionResult) -> dict:
 def not_graded(reason: str, assignment: Assignment | None = None, name: str = "") -> dict:
     """results.json for a submission that could not be graded: 0 points and the reason
     (every question of the assignment, when it could be loaded, as a failed test)."""
-    return results_json(SubmissionResult.not_graded(assignment, "", "error", reason, name=name))
+    return results_json(SubmissionResult.not_graded(assignment, "", RowStatus.ERROR, reason, name=name))
 
 
 SETUP_FAILURE_OUTPUT = (

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -25,7 +26,7 @@ from .. import portable
 from ..course.assignment import Assignment, Case, Question, Ref
 from ..grading import dependencies
 from ..grading.notebook import strip_outputs
-from ..grading.plan import _returns
+from ..grading.plan import call_id, case_spec
 from ..portable import wire
 from ..portable.scoring import group_weight
 
@@ -77,14 +78,8 @@ PACKAGE_INIT = '''"""The portable part of deepgrade (deepgrade.portable), shippe
 '''
 
 
-def _arg(value):
-    if isinstance(value, Ref):
-        return {"r": [value.case, value.index]}
-    return wire.encode(value)
-
-
 def public_data(assignment: Assignment) -> dict:
-    """Public cases with expected and mutant outputs, computed here from the reference."""
+    """Public cases with expected outputs and the catalogued mistakes' outputs, computed here."""
     questions = {}
     for q in assignment.questions:
         cases = []
@@ -139,32 +134,22 @@ def _trains_locally(assignment: Assignment, question) -> bool:
 
 
 def _case_entry(assignment: Assignment, q: Question, case: Case) -> dict:
-    question = q.name
-    entry = {
-        "id": case.name,  # the call runner's key for values kept for a later case's Ref
-        "name": case.name,
-        "function": case.function or question,
-        "description": case.description,
-        "args": [_arg(a) for a in case.args],
-        "kwargs": {k: _arg(v) for k, v in case.kwargs.items()},
-        "keep": case.keep,
-        "compare": case.compare and not case.hidden,
-        "outputs": case.outputs,
-        "returns": _returns(case),
-        "rtol": case.rtol,
-        "atol": case.atol,
-        "expect_error": case.expect_error.__name__ if case.expect_error else None,
-        "expected": None,
-        "mutants": {},
-    }
-    if entry["compare"] and case.expect_error is None:
-        entry["expected"] = wire.encode(assignment.expected(case, question))
-        entry["mutants"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, question).items()}
+    """The case's specification (``plan.case_spec``, the very one the sandbox plan is made of) and,
+    for a public compared case, its public answers: ``expected``, ``mistakes`` (mistake id -> its output),
+    ``own_input`` and ``composite`` (what grader.check needs to judge it on the student's own
+    intermediate or parts, as the grader does)."""
+    spec = case_spec(assignment, q, case)
+    if spec.hidden:
+        spec = replace(spec, compare=False)  # shipped only as the input of a public case
+    entry = {**spec.to_dict(), "expected": None, "mistakes": {}}
+    if spec.compare and case.expect_error is None:
+        entry["expected"] = wire.encode(assignment.expected(case, q.name))
+        entry["mistakes"] = {mid: wire.encode(v) for mid, v in assignment.mutant_outputs(case, q.name).items()}
         if case.own_input is not None:
             entry["own_input"] = _own_input_entry(assignment, q, case)
-        parts = dependencies.candidates(assignment, q, case)
-        if parts["parts"]:
-            entry["parts"] = parts  # judged on the student's own parts too (dependencies.py)
+        composite = dependencies.candidates(assignment, q, case)
+        if composite["parts"]:
+            entry["composite"] = composite  # judged on the student's own parts too (dependencies.py)
     return entry
 
 
@@ -176,7 +161,7 @@ def _own_input_entry(assignment: Assignment, q: Question, case: Case) -> dict:
     No reference code."""
     producer = dependencies.producer_case(assignment, q, case)
     return {
-        "case": producer.name,
+        "case": call_id(q.name, producer),
         "index": case.own_input.index,
         "function": producer.function or q.name,
         "what": case.own_input.what,

@@ -31,6 +31,7 @@ import nbformat
 from ..grading import notebook as nbio
 from ..grading.results import QuestionResult, SubmissionResult, attachment_bytes
 from ..portable.feedback import fmt_points, format_question
+from ..portable.status import RowStatus
 from . import functions
 
 MARK = "deepgrade"  # cell.metadata[MARK] = {"annotation": "summary" | question name}
@@ -308,7 +309,7 @@ def build(assignment, result: SubmissionResult, submitted: Path, stem: str, read
     (the flat report is then the HTML feedback).
 
     read: (notebook, defining_cells) of that file, when it was read already (prebuild.py)."""
-    if result.status != "graded":
+    if result.status != RowStatus.GRADED:
         return f"not graded: {result.reason}"
     if read is None:
         try:

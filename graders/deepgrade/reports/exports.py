@@ -17,6 +17,7 @@ from pathlib import Path
 from ..course.assignment import Assignment
 from ..grading.intake import Submission, readable
 from ..grading.results import SubmissionResult, fmt_points
+from ..portable.status import RowStatus
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -60,7 +61,7 @@ def gradebook_rows(
     for i, r in enumerate(results):
         by_name = {q.name: q.points for q in r.questions}
         pct = round(100 * r.points / assignment.max_points, 2) if assignment.max_points else 0
-        status = "completed" if r.status == "graded" else f"failed: {r.reason}"
+        status = "completed" if r.status == RowStatus.GRADED else f"failed: {r.reason}"
         sub = submissions[i] if submissions is not None else None
         who = [sub.student_id, sub.student_name, f"feedback/{sub.stem}.html"] if sub else ["", "", ""]
         rows.append([r.file, *[fmt_points(by_name.get(n, 0)) for n in names], fmt_points(r.points), pct, status, *who])
@@ -77,7 +78,7 @@ def _best_rows(submissions: list[Submission], results: list[SubmissionResult]):
     """One row per student for LMS imports: duplicates and extra files left out."""
     seen: dict[str, tuple[Submission, SubmissionResult]] = {}
     for sub, r in zip(submissions, results):
-        if sub.status == "duplicate":
+        if sub.status == RowStatus.DUPLICATE:
             continue
         if sub.student not in seen or (seen[sub.student][0].status and not sub.status):
             seen[sub.student] = (sub, r)
@@ -94,7 +95,7 @@ def write_canvas_csv(assignment: Assignment, submissions, results, path: Path) -
     assignment.toml the column is '<title> (<id>)' and updates that assignment; without
     it the column is named by the assignment's title and Canvas creates a new assignment.
     """
-    cid = str(getattr(assignment, "meta", {}).get("canvas_assignment_id", "")).strip()
+    cid = str(assignment.contract.canvas_assignment_id if assignment.contract else "").strip()
     col = f"{assignment.title} ({cid})" if cid else f"{assignment.name}: {assignment.title}"[:80]
     rows = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col],
@@ -119,7 +120,7 @@ def write_moodle_csv(assignment: Assignment, submissions, results, path: Path, n
     for sub, r in _best_rows(submissions, results):
         ident = f"Participant {sub.student_id}" if sub.student_id else sub.name
         comment = f"{fmt_points(r.points)} / {fmt_points(r.max_points)} points" + (
-            f"; not graded: {r.reason}" if r.status != "graded" else ""
+            f"; not graded: {r.reason}" if r.status != RowStatus.GRADED else ""
         )
         rows.append([ident, sub.name, fmt_points(r.points), fmt_points(assignment.max_points), stamp, comment])
     _write_csv(path, rows)

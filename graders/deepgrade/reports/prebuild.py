@@ -21,6 +21,7 @@ from collections import deque
 from pathlib import Path
 
 from ..grading.results import SubmissionResult
+from ..portable.status import RowStatus
 
 BACKLOG_PER_RESULT = 2  # resumed results made after each graded one
 
@@ -41,7 +42,7 @@ class Prebuilder:
 
     def add(self, sub, result: SubmissionResult, later: bool = False) -> None:
         """Make this result's page and fingerprints now (later: after a graded result)."""
-        if sub.path is None or result.status != "graded":
+        if sub.path is None or result.status != RowStatus.GRADED:
             return
         if later:
             self._backlog.append((sub, result))

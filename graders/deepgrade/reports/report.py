@@ -18,6 +18,7 @@ from ..grading.results import (  # noqa: F401 - attachment, valid_attachments: t
     valid_attachments,
 )
 from ..portable.feedback import Check, fmt_points, format_question
+from ..portable.status import RowStatus
 
 WIDTH = 78
 
@@ -44,7 +45,7 @@ def feedback_text(result: SubmissionResult, stem: str | None = None) -> str:
     lines = []
     head = f"{result.assignment}: {Path(result.file).name}"
     lines.append(f"{head:<{WIDTH - 16}}{fmt_points(result.points):>8} / {fmt_points(result.max_points)} points")
-    if result.status != "graded":
+    if result.status != RowStatus.GRADED:
         lines.append(f"  not graded: {result.reason}")
     for note in result.notes:
         lines.append(f"  note: {note}")
@@ -85,7 +86,7 @@ def feedback_html(result: SubmissionResult) -> str:
         f"<h1>{esc(result.assignment)} &mdash; {esc(Path(result.file).name)}: "
         f"{fmt_points(result.points)} / {fmt_points(result.max_points)} points</h1>",
     ]
-    if result.status != "graded":
+    if result.status != RowStatus.GRADED:
         parts.append(f"<p class='note'>Not graded: {esc(result.reason)}</p>")
     for note in result.notes:
         parts.append(f"<p class='note'>{esc(note)}</p>")

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..grading import notebook as nbio
+from ..portable.status import RowStatus
 from . import functions
 
 K = 25  # characters of copydetect's filtered code per k-gram (its default noise threshold)
@@ -422,7 +423,7 @@ def from_grades(folder: Path) -> tuple[list[tuple[str, str, object]], list[str]]
         except (OSError, ValueError, KeyError, TypeError):
             problems.append(f"{path.name}: not a stored result")
             continue
-        if status != "graded":
+        if status != RowStatus.GRADED:
             continue
         if not stem or "/" in stem or stem.startswith("."):
             problems.append(f"{path.name}: not a stored result")

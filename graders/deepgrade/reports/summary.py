@@ -19,6 +19,7 @@ from pathlib import Path
 from ..course.assignment import Assignment
 from ..course.contract import DEFAULT_PASS_PERCENT
 from ..grading.results import fmt_points
+from ..portable.status import RowStatus
 
 BINS = 10  # histogram: 0-10 %, ..., 90-100 % (100 % in the last bin)
 
@@ -45,8 +46,8 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
     """Numbers for the instructor: graded submissions' statistics, the others counted apart,
     a row per submission, incidents with the submissions they hit."""
     rows = list(zip(submissions, results))
-    graded = [(s, r) for s, r in rows if r.status == "graded"]
-    pass_percent = float(getattr(assignment, "meta", {}).get("pass_percent", DEFAULT_PASS_PERCENT))
+    graded = [(s, r) for s, r in rows if r.status == RowStatus.GRADED]
+    pass_percent = float(assignment.contract.pass_percent if assignment.contract else DEFAULT_PASS_PERCENT)
     pcts = [_percent(r.points, assignment.max_points) for _, r in graded]
     per_q = {}
     for q in assignment.questions:
@@ -67,7 +68,8 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
             "function": known[mid].function if mid in known else "",
             "students": n,
         }
-        for mid, n in mistakes.most_common()
+        # ties by id: most_common keeps insertion order, which follows a set's per-process order
+        for mid, n in sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))
     ]
     incidents: dict[str, list[str]] = {}
     for s, r in rows:
@@ -81,7 +83,7 @@ def class_summary(assignment: Assignment, submissions, results) -> dict:
         "rows": len(rows),
         "graded": len(graded),
         "statuses": dict(statuses),
-        "not_graded": {k: n for k, n in statuses.items() if k != "graded"},
+        "not_graded": {k: n for k, n in statuses.items() if k != RowStatus.GRADED},
         "mean_percent": round(statistics.fmean(pcts), 1) if pcts else 0.0,
         "median_percent": round(statistics.median(pcts), 1) if pcts else 0.0,
         "pass_percent": pass_percent,

@@ -52,6 +52,7 @@ from pathlib import Path
 from .. import portable, settings
 from ..portable import call_runner, wire
 from ..portable.dependencies import read_records
+from ..portable.status import ErrorKind, Event, StepStatus
 from .budget import Deadline
 from .channel import KINDS, MAX_CHANNEL_BYTES, MAX_LINE_BYTES, MAX_RESULT_BYTES, ChannelError, decode_message  # noqa: F401
 from .disk import MAX_DEPTH, DiskPlan, FolderUse
@@ -166,18 +167,18 @@ _DISK_WORDS = {
 }
 
 
-def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[str, str]:
+def _describe_stop(kind: str, step: str, seconds: float, limits: Limits) -> tuple[StepStatus, str]:
     what = f"cell {int(step[5:]) + 1}" if step.startswith("cell:") else "this call"
     if kind == "timeout":
-        return "timeout", f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
+        return StepStatus.TIMEOUT, f"{what} was stopped after {seconds:g} s (an endless loop, or far too slow)"
     if kind == "memory":
-        return "memory", f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
+        return StepStatus.MEMORY, f"{what} used more than the {limits.memory_bytes / 1024**3:g} GB memory limit"
     if kind in _DISK_WORDS:  # each file costs kernel memory: the memory status, with its own reason
-        return "memory", f"{what} {_DISK_WORDS[kind](limits)} (the sandbox's limit)"
-    return "crashed", f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
+        return StepStatus.MEMORY, f"{what} {_DISK_WORDS[kind](limits)} (the sandbox's limit)"
+    return StepStatus.CRASHED, f"the Python process ended during {what} (exit, os._exit, a signal or a crash)"
 
 
-def _grader_error(kind: str, message: str) -> dict:
+def _grader_error(kind: ErrorKind, message: str) -> dict:
     return {"type": kind, "message": message, "where": []}
 
 
@@ -317,7 +318,7 @@ class _State:
     def record(self, step: str, outcome: StepOutcome) -> None:
         if step.startswith("cell:"):
             i = int(step[5:])
-            if outcome.status in ("timeout", "crashed", "memory"):
+            if outcome.status.stopped:
                 self.stopped_cells.add(i)
             self.results_cells.setdefault(i, outcome)  # the first run's outcome only
         else:
@@ -331,7 +332,7 @@ class _State:
         for cid in self.order:
             o = self.results_calls.get(cid)
             fn = self.calls[cid]["function"]
-            if o is not None and o.status in ("timeout", "crashed", "memory") and fn not in bad:
+            if o is not None and o.status.stopped and fn not in bad:
                 bad[fn] = o
         for cid in self.order:
             fn = self.calls[cid]["function"]
@@ -339,13 +340,15 @@ class _State:
                 continue
             first = bad[fn]
             message = f"not run again: {fn} was stopped on an earlier check ({first.error['message']})"
-            self.results_calls[cid] = StepOutcome(first.status, error=_grader_error(first.status.capitalize(), message))
+            self.results_calls[cid] = StepOutcome(first.status, error=_grader_error(first.status.error_kind, message))
 
     def result(self, mode: str, why: str = "not run: the submission's time budget was used up") -> RunResult:
         for i, _ in self.cells:
-            self.results_cells.setdefault(i, StepOutcome("not run"))
+            self.results_cells.setdefault(i, StepOutcome(StepStatus.NOT_RUN))
         for cid in self.order:
-            self.results_calls.setdefault(cid, StepOutcome("not run", error=_grader_error("NotRun", why)))
+            self.results_calls.setdefault(
+                cid, StepOutcome(StepStatus.NOT_RUN, error=_grader_error(ErrorKind.NOT_RUN, why))
+            )
         return RunResult(self.results_cells, self.results_calls, self.notes, mode)
 
 
@@ -606,7 +609,9 @@ class _Channel:
                 if kind == "message too long"
                 else f"the grader's results channel received a malformed or forged message ({kind})"
             )
-            self.state.record(self.current, StepOutcome("error", error=_grader_error("Protocol", message)))
+            self.state.record(
+                self.current, StepOutcome(StepStatus.ERROR, error=_grader_error(ErrorKind.PROTOCOL, message))
+            )
             self.current = None
             self.clock = time.monotonic()
             self.discard = True  # the step's own report, if it comes, is not believed
@@ -622,7 +627,7 @@ class _Channel:
 
     def _accept(self, msg: dict) -> bool:
         ev = msg["ev"]
-        if ev == "start":
+        if ev == Event.START:
             if self.current is None and self.expect and msg["step"] == self.expect[0]:
                 self.current = self.expect.popleft()
                 self.started_any = True
@@ -634,19 +639,20 @@ class _Channel:
             if self.discard:
                 return False
             raise ChannelError("a step started out of turn")
-        if ev == "done":
+        if ev == Event.DONE:
             if self.current is None and not self.expect and self.end_sent:
                 return True
             if self.discard:
                 return False
             raise ChannelError("'done' before the work was done")
-        step = f"cell:{msg['i']}" if ev == "cell" else f"call:{msg['id']}"
+        step = f"cell:{msg['i']}" if ev == Event.CELL else f"call:{msg['id']}"
         if self.current != step:
             if self.discard:
                 return False
             raise ChannelError("a result for a step that is not running")
-        if ev == "cell":
-            outcome = StepOutcome("ok" if msg["ok"] else "error", error=_error(msg["error"], self.state))
+        if ev == Event.CELL:
+            status = StepStatus.OK if msg["ok"] else StepStatus.ERROR
+            outcome = StepOutcome(status, error=_error(msg["error"], self.state))
         else:
             outcome = _call_outcome(msg, self.state)
         self.state.record(step, outcome)
@@ -688,9 +694,7 @@ class _Channel:
         status, message = _describe_stop(kind, step, budget, self.limits)
         self.state.record(
             step,
-            StepOutcome(
-                status, error=_grader_error(status.capitalize(), message), seconds=time.monotonic() - self.clock
-            ),
+            StepOutcome(status, error=_grader_error(status.error_kind, message), seconds=time.monotonic() - self.clock),
         )
         return False
 
@@ -738,14 +742,14 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
         error = _error(msg["error"], state)
         if hidden:
             error["hidden"] = True
-        return StepOutcome("error", error=error, seconds=seconds, parts=records)
+        return StepOutcome(StepStatus.ERROR, error=error, seconds=seconds, parts=records)
     try:
         value = wire.decode(msg["value"])
     except Exception:  # WireError, RecursionError, MemoryError: its text may quote the value
-        return StepOutcome("error", error=_grader_error("Unreadable", UNREADABLE))
+        return StepOutcome(StepStatus.ERROR, error=_grader_error(ErrorKind.UNREADABLE, UNREADABLE))
     size = _float64_bytes(value)
     if size > MAX_RESULT_BYTES or state.value_bytes + size > MAX_VALUE_BYTES:
-        return StepOutcome("error", error=_grader_error("Unreadable", TOO_LARGE))
+        return StepOutcome(StepStatus.ERROR, error=_grader_error(ErrorKind.UNREADABLE, TOO_LARGE))
     state.value_bytes += size
     if hidden:
         value = _blind(value)
@@ -753,7 +757,7 @@ def _call_outcome(msg: dict, state: _State) -> StepOutcome:
     # ("argument N was changed") as the student's process chose it
     n_args = len(state.calls[msg["id"]].get("args", [])) if msg["id"] in state.calls else 0
     mutated = sorted({i for i in msg.get("mutated", []) if 0 <= i < n_args})
-    return StepOutcome("ok", value=value, mutated=mutated, seconds=seconds, parts=records)
+    return StepOutcome(StepStatus.OK, value=value, mutated=mutated, seconds=seconds, parts=records)
 
 
 UNREADABLE = "the value returned could not be read (not plain numbers, tuples, dicts, None or short strings)"

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import re
 
+from ..portable.status import Event
+
 # The largest value one call may return, counted as float64 (what the comparison makes of
 # it): the largest legitimate output of any assignment is under 1 MiB (keras predictions).
 # The grader's inputs to the sandbox may be larger (keras's images: wire.MAX_ARRAY_BYTES).
@@ -62,7 +64,7 @@ class ChannelError(ValueError):
         super().__init__(kind if kind in KINDS else "not a message of the protocol")
 
 
-_EVENTS = ("start", "cell", "call", "done")
+_EVENTS = tuple(Event)  # a tuple: a forged "ev" may be unhashable (a list)
 # after escapes are dropped, a JSON string is '"' then no '"' then '"': one character class,
 # which the regular expression engine scans without keeping anything per character
 _STRINGS = re.compile(rb'"[^"]*"')
@@ -115,16 +117,16 @@ def decode_message(line: bytes) -> dict:
         raise ChannelError("not a JSON message") from None
     if not isinstance(msg, dict) or msg.get("ev") not in _EVENTS:
         raise ChannelError("not a message of the protocol")
-    ev = msg["ev"]
-    if ev == "start":
+    ev = msg["ev"] = Event(msg["ev"])
+    if ev == Event.START:
         if not isinstance(msg.get("step"), str) or len(msg["step"]) > 1000:
             raise ChannelError("malformed 'start'")
-    elif ev == "cell":
+    elif ev == Event.CELL:
         if not _is_int(msg.get("i")) or not isinstance(msg.get("ok"), bool):
             raise ChannelError("malformed cell report")
         if msg.get("error") is not None:
             _check_error(msg["error"])
-    elif ev == "call":
+    elif ev == Event.CALL:
         if not isinstance(msg.get("id"), str) or not isinstance(msg.get("ok"), bool):
             raise ChannelError("malformed call report")
         if msg["ok"]:

@@ -13,7 +13,7 @@ each kind has its own tag here, and arrays are wire's: base64 ``.npy``, decoded 
     {"b": true}   a bool              {"t": [v, ...]}   a tuple
     {"i": 3}      an int              {"d": {k: v}}     a dict with string keys
     {"f": 0.5}    a float             {"a": "<npy>"}    a numeric ndarray (wire.py)
-    {"s": "x"}    a str               {"g": "<npy>"}    a numpy scalar (kept a scalar)
+    {"s": "x"}    a str (a StrEnum too: its text) {"g": "<npy>"} a numpy scalar (kept a scalar)
     {"x": "T"}    an Opaque (a value that crossed as its type name only)
     {"c": ["Record", {field: v}]}    an instance of a dataclass named in CLASSES, field
                   by field (portable.dependencies.Record: a part call the sandbox recorded)
@@ -27,6 +27,7 @@ from its fields. ``encode_fields`` / ``decode_fields`` do a whole dataclass (Ste
 from __future__ import annotations
 
 import dataclasses
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,8 @@ def encode_value(value: Any, _depth: int = 0) -> dict:
         return {"f": value}
     if type(value) is str:
         return {"s": value}
+    if isinstance(value, str) and isinstance(value, Enum):  # a typed status: stored as its text
+        return {"s": str(value.value)}
     if type(value) is list:
         return {"l": [encode_value(v, _depth + 1) for v in value]}
     if type(value) is tuple:

@@ -237,7 +237,7 @@ def test_function_with_questions_written_another_way(tmp_path, capsys):
     toml = tmp_path / "assignments" / "act" / "assignment.toml"
     toml.write_text(toml.read_text().replace("[questions]\n", "[ questions ]  # points\n"))
     assert main(["--course", str(tmp_path), "new", "act", "--function", "act2"]) == 0
-    assert asg.read_meta("act", tmp_path)["questions"] == {"act": 2, "act2": 2}
+    assert asg.read_contract("act", tmp_path)[0].questions == {"act": 2, "act2": 2}
 
     assert main(["--course", str(tmp_path), "new", "inline"]) == 0
     toml = tmp_path / "assignments" / "inline" / "assignment.toml"

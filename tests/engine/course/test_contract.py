@@ -125,7 +125,7 @@ def test_a_bad_limit_names_the_key_and_what_is_allowed(tmp_path, line, key, allo
     text = re.sub(rf"(?m)^{line.split()[0]} = .*\n", "", toml.read_text())  # the key once
     toml.write_text(text.replace("[limits]\n", "[limits]\n" + line))
     with pytest.raises(asg.AssignmentError) as info:
-        asg.read_meta("cnn", course)
+        asg.read_contract("cnn", course)
     assert str(info.value).startswith(f"{toml}: {key}") and allowed in str(info.value), str(info.value)
 
 
@@ -134,8 +134,8 @@ def test_disk_limits_and_the_other_keys_are_read(tmp_path):
     toml = course / "assignments" / "cnn" / "assignment.toml"
     toml.write_text(toml.read_text().replace("[limits]\n", "[limits]\ndisk_mb = 200\ninodes = 5000\n"))
     a = asg.load("cnn", course)
-    assert (a.contract.limits.disk_mb, a.contract.limits.inodes) == (200, 5000)
-    assert a.contract.canvas_assignment_id == "98765" and a.meta["canvas_assignment_id"] == "98765"
+    assert (a.contract.limits.disk_bytes, a.contract.limits.inodes) == (200 * 1024**2, 5000)
+    assert a.contract.canvas_assignment_id == "98765" and not hasattr(a, "meta")
     assert a.contract.pass_percent == 60 and a.contract.sandbox_ro == ["/opt"]
 
 
@@ -214,23 +214,23 @@ def test_the_readme_states_the_contracts_defaults():
     assert stated in readme and f"default {d['call_seconds']:g})" in readme
 
 
-def test_disk_limits_reach_a_sandbox_that_has_them(tmp_path, monkeypatch):
-    import dataclasses
-
-    from deepgrade.grading import pipeline
-
-    @dataclasses.dataclass(frozen=True)
-    class DiskLimits(SandboxLimits):
-        disk_bytes: int = 0
-        inodes: int = 0
-
+def test_disk_limits_reach_the_sandbox(tmp_path):
+    """[limits] disk_mb and inodes reach the sandbox's own limits (one Limits type: no fake)."""
     course = _course(tmp_path)
     toml = course / "assignments" / "cnn" / "assignment.toml"
     toml.write_text(toml.read_text().replace("[limits]\n", "[limits]\ndisk_mb = 200\ninodes = 5000\n"))
     a = asg.load("cnn", course)
-    monkeypatch.setattr(pipeline.sandbox, "Limits", DiskLimits)
     lim = limits_for(a)
-    assert (lim.disk_bytes, lim.inodes) == (200 * 1024**2, 5000)
+    assert type(lim) is SandboxLimits and (lim.disk_bytes, lim.inodes) == (200 * 1024**2, 5000)
+    # the keys the toml does not set keep the sandbox's defaults
+    assert (lim.cpu_seconds, lim.open_files) == (SandboxLimits().cpu_seconds, SandboxLimits().open_files)
+
+
+def test_one_limits_type():
+    from deepgrade import sandbox
+
+    assert contract.Limits is SandboxLimits is sandbox.Limits
+    assert contract.Limits().memory_gb == contract.LIMIT_DEFAULTS["memory_gb"]
 
 
 @pytest.mark.parametrize("where", ["import", "cases"])

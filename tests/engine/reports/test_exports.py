@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from deepgrade.course.contract import Contract
 from deepgrade.grading.intake import Submission
 from deepgrade.grading.pipeline import SubmissionResult
 from deepgrade.grading.score import QuestionResult
@@ -18,8 +19,12 @@ from deepgrade.reports import exports
 QUESTIONS = [SimpleNamespace(name="relu", points=4.0), SimpleNamespace(name="softmax", points=6.0)]
 
 
-def assignment(**meta):
-    return SimpleNamespace(name="cnn", title="CNN, part 1", max_points=10.0, questions=QUESTIONS, meta=meta)
+def assignment(**toml):
+    """A stand-in with the assignment's typed contract (``toml``: its keys, e.g. canvas_assignment_id)."""
+    checked = Contract(
+        Path("assignment.toml"), "cnn", "CNN, part 1", "cnn.ipynb", {"relu": 4.0, "softmax": 6.0}, **toml
+    )
+    return SimpleNamespace(name="cnn", title="CNN, part 1", max_points=10.0, questions=QUESTIONS, contract=checked)
 
 
 def result(sub: Submission, relu: float, softmax: float, status: str = "graded", reason: str = "") -> SubmissionResult:
@@ -92,7 +97,7 @@ def test_canvas_csv(tmp_path):
 def test_canvas_csv_updates_an_existing_assignment(tmp_path):
     subs, results = batch_rows()
     path = tmp_path / "canvas.csv"
-    exports.write_canvas_csv(assignment(canvas_assignment_id=98765), subs, results, path)
+    exports.write_canvas_csv(assignment(canvas_assignment_id="98765"), subs, results, path)
     assert lines(path)[0] == 'Student,ID,SIS User ID,SIS Login ID,Section,"CNN, part 1 (98765)"'
 
 

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from deepgrade.course.contract import Contract
 from deepgrade.grading.intake import Submission
 from deepgrade.grading.pipeline import SubmissionResult
 from deepgrade.grading.score import QuestionResult
@@ -20,13 +21,14 @@ from deepgrade.reports import summary
 QUESTIONS = [SimpleNamespace(name="relu", points=4.0), SimpleNamespace(name="softmax", points=6.0)]
 
 
-def assignment(**meta):
+def assignment(**toml):
+    """A stand-in with the assignment's typed contract (``toml``: its keys, e.g. pass_percent)."""
     return SimpleNamespace(
         name="cnn",
         title="CNN",
         max_points=10.0,
         questions=QUESTIONS,
-        meta=meta,
+        contract=Contract(Path("assignment.toml"), "cnn", "CNN", "cnn.ipynb", {"relu": 4.0, "softmax": 6.0}, **toml),
         mistakes={},
         notebook=Path("cnn.ipynb"),
     )
@@ -144,3 +146,21 @@ def test_no_graded_submission():
     s = summary.class_summary(assignment(), subs[4:], results[4:])
     assert s["graded"] == 0 and s["mean_percent"] == 0.0 and s["pass_rate"] == 0.0
     assert s["histogram"] == [0] * 10
+
+
+def test_common_mistakes_most_students_first_ties_by_id():
+    """Counts by hand: b_sign and a_transpose two students each, c_axis one; the tie is
+    broken by id, whatever order the diagnoses' sets had in this process."""
+    from deepgrade.portable.feedback import Check
+
+    subs, results = batch()
+    diagnosed = {"Ann": ["b_sign", "c_axis"], "Ben": ["a_transpose", "b_sign"], "Cat": ["a_transpose"]}
+    for sub, r in zip(subs, results):
+        for mid in diagnosed.get(sub.name, []) if r.status == "graded" else []:
+            r.questions[0].checks.append(Check("relu output", False, 1.0, [], [mid]))
+    s = summary.class_summary(assignment(), subs, results)
+    assert [(m["id"], m["students"]) for m in s["common_mistakes"]] == [
+        ("a_transpose", 2),
+        ("b_sign", 2),
+        ("c_axis", 1),
+    ]

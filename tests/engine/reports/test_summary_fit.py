@@ -25,7 +25,7 @@ QUESTIONS = [SimpleNamespace(name=f"a_rather_long_function_name_{i}", points=2.0
 
 def _page(tmp_path: Path) -> Path:
     a = SimpleNamespace(
-        name="cnn", title="CNN", max_points=12.0, questions=QUESTIONS, meta={}, mistakes={}, notebook=Path("x")
+        name="cnn", title="CNN", max_points=12.0, questions=QUESTIONS, contract=None, mistakes={}, notebook=Path("x")
     )
     subs, results = [], []
     (tmp_path / "feedback").mkdir()
