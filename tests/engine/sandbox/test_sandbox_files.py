@@ -124,7 +124,9 @@ def test_disk_is_capped(mode):
     )
     limits = sandbox.Limits(cell_seconds=60, total_seconds=120, disk_bytes=64 * 1024**2, file_bytes=16 * 1024**2)
     if mode == "process" and not _private_mounts():
-        pytest.skip("the fallback without private mounts caps its working folder only: tests/test_sandbox_disk.py")
+        pytest.skip(
+            "the fallback without private mounts caps its working folder only: tests/engine/sandbox/test_sandbox_disk.py"
+        )
     run = _run([(0, fill)], [{"id": "r", "function": "report", "args": [], "kwargs": {}, "seconds": 20}], limits)
     assert run.cells[0].ok, run.cells[0].error
     seen = {k: int(v) for k, v in run.calls["r"].value.items()}
