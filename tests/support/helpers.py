@@ -114,3 +114,28 @@ def readable_copy(dest: Path, parts: list[str], root: Path = ROOT) -> Path:
             p = os.path.join(folder, f)
             os.chmod(p, 0o755 if os.stat(p).st_mode & 0o100 else 0o644)
     return dest
+
+
+# The start of a program run as `python - COPY_PARENT ...`: the student's kernel, where deepgrade
+# is not installed and the only `deepgrade` is the copy's own `_deepgrade_check/deepgrade/portable/`
+# (any other deepgrade import fails), with the copy's parent first on sys.path.
+ONLY_THE_COPY = r"""
+import importlib.machinery
+import sys
+
+COPY = sys.argv[1] + "/_deepgrade_check"
+
+
+class OnlyTheCopy:
+    def find_spec(self, name, path=None, target=None):
+        if name != "deepgrade" and not name.startswith("deepgrade."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, [COPY] if name == "deepgrade" else path)
+        if spec is None or not (spec.origin or "").startswith(COPY):
+            raise ModuleNotFoundError(name)
+        return spec
+
+
+sys.meta_path.insert(0, OnlyTheCopy())
+sys.path.insert(0, sys.argv[1])
+"""

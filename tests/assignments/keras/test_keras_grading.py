@@ -12,7 +12,7 @@ import pytest
 
 from deepgrade.course import assignment as asg
 from deepgrade.grading import notebook, pipeline
-from helpers import ROOT, filled_notebook, grade_notebook, keras_module, question
+from helpers import ONLY_THE_COPY, ROOT, filled_notebook, grade_notebook, keras_module, question
 
 NAME = "keras"
 A = asg.load(NAME, ROOT)
@@ -149,25 +149,9 @@ def test_learning_curves_are_written_next_to_the_reports(reference_results, tmp_
     assert (tmp_path / "alice.html").read_text().count("data:image/png;base64,") == 8
 
 
-STUDENT_SCRIPT = r"""
-import importlib.machinery
-import sys
-
-COPY = sys.argv[1] + "/_deepgrade_check"
-
-
-class OnlyTheCopy:  # a student's machine without the grader installed: only the copy's deepgrade/portable/
-    def find_spec(self, name, path=None, target=None):
-        if name != "deepgrade" and not name.startswith("deepgrade."):
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, [COPY] if name == "deepgrade" else path)
-        if spec is None or not (spec.origin or "").startswith(COPY):
-            raise ModuleNotFoundError(name)
-        return spec
-
-
-sys.meta_path.insert(0, OnlyTheCopy())
-sys.path.insert(0, sys.argv[1])
+STUDENT_SCRIPT = (
+    ONLY_THE_COPY
+    + r"""
 sys.path.append(sys.argv[2])
 import solutions.keras as ref
 import solutions.keras_mistakes as bad
@@ -205,6 +189,7 @@ points, most, checks = run_question("generate", {"generate": bad.generate_argmax
 assert points == 0 and all("generate_argmax" in c.diagnosis for c in checks), [(c.label, c.diagnosis) for c in checks]
 print("STUDENT CHECK OK")
 """
+)
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ import pytest
 
 from deepgrade.batch import fingerprint
 from deepgrade.course import assignment as asg
-from helpers import ROOT
+from helpers import ONLY_THE_COPY, ROOT
 
 KERAS = ROOT / "assignments" / "keras"
 HARNESS = KERAS / "harness"
@@ -189,25 +189,9 @@ def test_the_engines_student_runner_imports_a_copys_siblings(tmp_path):
     assert student_runner._trained_checks("q", {}, {}, copy / "public.json") == ["q", 7]
 
 
-STUDENT_WITHOUT_DEEPGRADE = r"""
-import importlib.machinery
-import sys
-
-COPY = sys.argv[1] + "/_deepgrade_check"
-
-
-class OnlyTheCopy:  # the student's kernel: deepgrade is not installed; the copy ships deepgrade/portable/
-    def find_spec(self, name, path=None, target=None):
-        if name != "deepgrade" and not name.startswith("deepgrade."):
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, [COPY] if name == "deepgrade" else path)
-        if spec is None or not (spec.origin or "").startswith(COPY):
-            raise ModuleNotFoundError(name)
-        return spec
-
-
-sys.meta_path.insert(0, OnlyTheCopy())
-sys.path.insert(0, sys.argv[1])
+STUDENT_WITHOUT_DEEPGRADE = (
+    ONLY_THE_COPY
+    + r"""
 from _deepgrade_check import fixtures
 from deepgrade.portable.feedback import Check
 
@@ -223,6 +207,7 @@ import deepgrade.portable
 assert deepgrade.portable.__file__.startswith(sys.argv[1]), deepgrade.portable.__file__
 print("COPY OK")
 """
+)
 
 
 def test_the_student_copy_runs_its_fixtures_without_deepgrade(tmp_path):
