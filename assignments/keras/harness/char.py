@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from .common import describe_layers, fit_model, history_arrays, require_compiled
+from .common import describe_layers, fit_model, history_arrays, predict_all, require_compiled
 
 
 def run(namespace, X, Y, Xtest, vocab, seed, epochs, batch):
@@ -11,7 +11,7 @@ def run(namespace, X, Y, Xtest, vocab, seed, epochs, batch):
     model = namespace["build_char_model"](int(vocab))
     require_compiled(model, "build_char_model")
     h = fit_model(model, "build_char_model", X, Y, epochs=int(epochs), batch_size=int(batch), verbose=0)
-    probs = np.asarray(model.predict(Xtest, verbose=0))
+    probs = predict_all(model, Xtest)
     return {
         "pred": probs.argmax(axis=-1).astype("int16"),
         "pred_shape": np.array(probs.shape),

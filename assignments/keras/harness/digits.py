@@ -3,9 +3,8 @@
 import time
 
 import keras
-import numpy as np
 
-from .common import describe_layers, fit_model, history_arrays, require_compiled
+from .common import describe_layers, fit_model, history_arrays, predict_all, require_compiled
 
 
 def run(namespace, X, y, Xtest, seed, epochs, batch):
@@ -14,7 +13,7 @@ def run(namespace, X, y, Xtest, seed, epochs, batch):
     require_compiled(model, "build_digit_cnn")
     start = time.perf_counter()
     h = fit_model(model, "build_digit_cnn", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
-    pred = np.asarray(model.predict(Xtest, verbose=0))
+    pred = predict_all(model, Xtest)
     return {
         "pred": pred,
         "history": history_arrays(h),

@@ -1,9 +1,8 @@
 """build_order_classifier: train on good/not/bad sequences; predictions, history, layers."""
 
 import keras
-import numpy as np
 
-from .common import describe_layers, fit_model, history_arrays, require_compiled
+from .common import describe_layers, fit_model, history_arrays, predict_all, require_compiled
 
 
 def run(namespace, X, y, Xtest, vocab, seq_len, seed, epochs, batch):
@@ -11,5 +10,5 @@ def run(namespace, X, y, Xtest, vocab, seq_len, seed, epochs, batch):
     model = namespace["build_order_classifier"](int(vocab), int(seq_len))
     require_compiled(model, "build_order_classifier")
     h = fit_model(model, "build_order_classifier", X, y, epochs=int(epochs), batch_size=int(batch), verbose=0)
-    pred = np.asarray(model.predict(Xtest, verbose=0))
+    pred = predict_all(model, Xtest)
     return {"pred": pred, "history": history_arrays(h), "layers": describe_layers(model)}
