@@ -70,23 +70,37 @@ def history_arrays(h):
 ONE_HOT = "which expects one-hot labels"
 
 
-def build_optimizer(model):
-    # An optimizer first built inside fit() creates its variables while TensorFlow traces the
-    # training step, and TensorFlow then traces the step a second time: about 0.6 s per model.
-    # Building it here first gives the same variables (zeros, no random draw), so training is
-    # bit-identical (tests/assignments/keras/test_keras_harness_speed.py) and traced once.
-    optimizer = getattr(model, "optimizer", None)
+class _Spec:
+    """What Keras reads of one batch to build a model symbolically: a shape and a dtype."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype
+
+
+def _batch_spec(X, y):
+    # a tf.data.Dataset says its batches' shapes in element_spec; arrays: any batch size
+    spec = getattr(X, "element_spec", None)
+    if spec is not None:
+        return spec
+    X, y = np.asarray(X), np.asarray(y)
+    return (_Spec((None, *X.shape[1:]), X.dtype), _Spec((None, *y.shape[1:]), y.dtype))
+
+
+def build_for_training(model, X, y=None):
+    # Without a distribution strategy, Keras creates the optimizer's and the compiled metrics'
+    # variables while TensorFlow traces the training step, and TensorFlow then traces the step
+    # a second time: about 0.6 s per model. Keras' own symbolic build, done here first, creates
+    # the same variables (zeros; the layers' weights are drawn in the same order), so training
+    # is bit-identical (tests/assignments/keras/test_keras_harness_speed.py) and traced once.
     try:
-        variables = list(model.trainable_variables) if getattr(model, "built", False) else []
-        if optimizer is not None and variables and not getattr(optimizer, "built", True):
-            optimizer.build(variables)
+        model._symbolic_build(data_batch=_batch_spec(X, y))
     except Exception:
         pass  # fit() builds it as before, and reports any real problem in its own words
 
 
 def fit_model(model, name, X, y, **kwargs):
     # Keras' own error for categorical_crossentropy on integer labels is a bare rank mismatch
-    build_optimizer(model)
+    build_for_training(model, X, y)
     try:
         return model.fit(X, y, **kwargs)
     except Exception as exc:
