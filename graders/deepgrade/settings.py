@@ -97,7 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DEEPGRADE_CATS_DOGS_SIZE",
-        "64",
+        "48",
         "pixels per side of exercise 3's images (32-256; the lecture's 150 needs more "
         "`[limits] total_seconds` and a recalibration)",
         "instructors (keras)",

@@ -209,8 +209,8 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
                 ),
                 harness=_harness("cats_dogs"),
                 compare=False,
-                # ~35 s on 2 cores for the 400 generated images at 64 x 64 (20 epochs); more images
-                # or more pixels (an instructor's photos, DEEPGRADE_CATS_DOGS_SIZE) take longer
+                # 3-6 s on 2 cores for the 400 generated images at 48 x 48 (8 epochs at most); more
+                # images or more pixels (an instructor's photos, DEEPGRADE_CATS_DOGS_SIZE) take longer
                 seconds=90 * max(1.0, len(cats_dogs_data()["train"]) / w["n_train"]) * max(1.0, (w["size"] / 64) ** 2),
             ),
         ],

@@ -22,8 +22,8 @@ from .common import (
     grader_augmentation,
     history_arrays,
     loss_name,
+    predict_all,
     require_compiled,
-    write_images,
 )
 
 
@@ -84,17 +84,33 @@ def decisions(pred, from_logits):
 
 class StopAtThreshold(keras.callbacks.Callback):
     # ends training after the first epoch whose validation accuracy reaches `needed`: the
-    # verdict is reached, more epochs only cost time (epochs_run says how many ran)
+    # verdict is reached, more epochs only cost time (epochs_run says how many ran). The
+    # predictions are an eager call (predict_all: no predict function traced), and the last
+    # epoch's are the model's final ones (`pred`), so they are not made twice.
     def __init__(self, val_x, val_y, needed, from_logits):
         super().__init__()
         self.val_x, self.val_y, self.needed, self.from_logits = val_x, val_y, float(needed), from_logits
         self.epochs_run = 0
+        self.pred = None
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_run = epoch + 1
-        got = decisions(self.model.predict(self.val_x, verbose=0), self.from_logits)
+        self.pred = predict_all(self.model, self.val_x)
+        got = decisions(self.pred, self.from_logits)
         if got is not None and float((got == (self.val_y == 1)).mean()) >= self.needed:
             self.model.stop_training = True
+
+
+def write_bitmaps(folder, images, labels):
+    # images uint8 (n, H, W, 3), labels (n,) 0/1 -> folder/cats/0000.bmp, folder/dogs/0001.bmp, ...
+    # Bitmaps, not PNG: the same pixels read back (lossless both), written about 4x faster (600
+    # images of 48 x 48: 0.05 s of CPU instead of 0.2) and decoded faster by image_dataset_from_directory.
+    from PIL import Image
+
+    for i, (img, lab) in enumerate(zip(images, labels)):
+        sub = os.path.join(folder, "cats" if lab == 0 else "dogs")
+        os.makedirs(sub, exist_ok=True)
+        Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.bmp"))
 
 
 def run(
@@ -112,8 +128,8 @@ def run(
     size = int(train_images.shape[1])
     root = tempfile.mkdtemp(prefix="keras_cats_dogs_")
     try:
-        write_images(os.path.join(root, "train"), train_images, train_labels)
-        write_images(os.path.join(root, "validation"), val_images, val_labels)
+        write_bitmaps(os.path.join(root, "train"), train_images, train_labels)
+        write_bitmaps(os.path.join(root, "validation"), val_images, val_labels)
         keras.utils.set_random_seed(int(seed))
         aug, used, moves, aug_layers = _augmentation(namespace, train_images)
         read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)
@@ -131,7 +147,7 @@ def run(
         from_logits = bool(getattr(getattr(model, "loss", None), "from_logits", False))
         stop = [] if stop_at is None else [StopAtThreshold(val_x, val_y, stop_at, from_logits)]
         h = fit_model(model, "build_cats_dogs_cnn", train_ds, None, epochs=int(epochs), verbose=0, callbacks=stop)
-        pred = np.asarray(model.predict(val_x, verbose=0))
+        pred = stop[0].pred if stop and stop[0].pred is not None else predict_all(model, val_x)
         fit_seconds = time.perf_counter() - start
         control_pred = None  # the grader has the control's calibrated accuracy: not trained again
         if train_control:
