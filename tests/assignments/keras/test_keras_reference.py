@@ -508,7 +508,7 @@ def test_generated_cats_and_dogs_are_deterministic_balanced_and_alike_in_colour(
 
 def _bright_columns(images: np.ndarray) -> np.ndarray:
     """Per image, the mean column (0..1 of the width) of its texture's pixels: every channel of
-    the texture's colour is >= 150, the background's <= 110 plus noise of sd 12."""
+    the texture's colour is >= 180, the background's <= 60 plus noise of sd 4."""
     bright = images.min(axis=3) >= 150
     cols = np.arange(images.shape[2]) + 0.5
     return np.array([(b.sum(0) * cols).sum() / b.sum() for b in bright]) / images.shape[2]
@@ -531,10 +531,32 @@ def test_training_animals_stand_on_the_left_and_validation_animals_are_mirrored(
     va, yva = DATA.texture_images(200, 64, 4001, "mirrored")
     x_tr, x_va = _bright_columns(tr), _bright_columns(va)
     assert x_tr.max() < 0.45 and x_va.min() > 0.55, (x_tr.max(), x_va.min())
-    # the stripes' normal is at 15-60 degrees in training, 120-165 mirrored (the dogs: spots are round)
+    # the stripes' normal is at 35-55 degrees in training, 125-145 mirrored (the dogs: spots are round)
     s_tr, s_va = _stripe_normal_sign(tr[ytr == 1]), _stripe_normal_sign(va[yva == 1])
     assert (s_tr > 0).mean() > 0.9 and (s_va < 0).mean() > 0.9, ((s_tr > 0).mean(), (s_va < 0).mean())
     assert DATA.cats_dogs_data()["val"].shape[0] == BUDGETS.budgets().cats_dogs["n_val"]
+
+
+def _stripe_normal_degrees(images: np.ndarray) -> np.ndarray:
+    """Per image, the direction (0-180 degrees, x = column, y = row) of its texture's edge normals:
+    the structure tensor's main axis, 0.5 * atan2(2 sum gx gy, sum gx^2 - gy^2)."""
+    out = []
+    for b in (images.min(axis=3) >= 150).astype(float):
+        gy, gx = np.gradient(b)
+        out.append(np.degrees(0.5 * np.arctan2(2 * (gx * gy).sum(), (gx * gx - gy * gy).sum())) % 180)
+    return np.array(out)
+
+
+def test_no_training_stripes_lean_within_70_degrees_of_a_validation_stripe():
+    """At the graded size, the stripes' angles of the training and the mirrored validation dogs are
+    far apart (35-55 against 125-145 degrees drawn): the lecture's 40-degree rotation cannot turn
+    one into the other, only the flip can (cats_images.py)."""
+    size = BUDGETS.budgets().cats_dogs["size"]
+    tr, ytr = DATA.texture_images(200, size, 4000)
+    va, yva = DATA.texture_images(200, size, 4001, "mirrored")
+    a, b = _stripe_normal_degrees(tr[ytr == 1]), _stripe_normal_degrees(va[yva == 1])
+    assert a.min() > 30 and a.max() < 60 and b.min() > 120 and b.max() < 150, (a.min(), a.max(), b.min(), b.max())
+    assert b.min() - a.max() >= 70, (a.max(), b.min())
 
 
 def test_instructors_photo_folder_is_read(tmp_path, monkeypatch):
