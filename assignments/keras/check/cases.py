@@ -240,7 +240,8 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
         "build_forecaster": [
             Case(
                 "train",
-                "hourly Seattle temperatures, 24-hour windows, 6 hours ahead",
+                f"Seattle temperatures every {f['every']} hours, windows of {f['window']} readings "
+                f"({f['window'] * f['every']} hours), {f['horizon'] * f['every']} hours ahead",
                 (Xf, yf, Xft, f["window"], f["seed"], f["epochs"], f["batch"]),
                 harness=_harness("forecast"),
                 compare=False,

@@ -165,13 +165,13 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
     o, v = outcome_value(outcomes, question)
     budget = f"{b.forecast['epochs']} epochs, batch {b.forecast['batch']}, seed {b.forecast['seed']}"
     if v is None:
-        return [failed_check(f"trains on hourly temperatures ({budget})", o, 3.0)]
+        return [failed_check(f"trains on Seattle temperatures ({budget})", o, 3.0)]
     _, _, Xte, yte = forecast_data()
     pred = np.asarray(v["pred"], float).reshape(-1)
     if pred.shape != yte.shape:
         return [
             Check(
-                "forecasts the next hour",
+                "forecasts every test window",
                 False,
                 3.0,
                 [f"{pred.size} predictions for {len(yte)} windows: output one value per window"],
@@ -182,7 +182,8 @@ def check_forecaster(assignment, question, outcomes) -> list[Check]:
     ratio = mse / persistence
     ok = ratio <= b.forecast_max_ratio
     check = Check(
-        f"beats naive persistence (the last hour's temperature, {b.forecast['horizon']} hours ahead) on the test period after {budget}: "
+        f"beats naive persistence (the window's last temperature, {b.forecast['horizon'] * b.forecast['every']} hours ahead) "
+        f"on the test period after {budget}: "
         f"MSE {ratio:.2f} x persistence (needs <= {b.forecast_max_ratio})",
         ok,
         3.0,
