@@ -3,6 +3,7 @@ stock LSTM and the temperature forecaster) under candidate budgets, in this proc
 
     PYTHONPATH=graders:. .venv/bin/python benchmarks/series_budgets.py stock --window 10 --batch 16 --epochs 20
     PYTHONPATH=graders:. .venv/bin/python benchmarks/series_budgets.py forecast --window 12 --step 2 --batch 32 --epochs 10
+    PYTHONPATH=graders:. .venv/bin/python benchmarks/series_budgets.py graded   # as the grader calls them
 
 Trains every panel model and control of ``assignments/keras/instructor/panel.py`` for the
 question with the candidate budget (data made as the instructor's tools make it, with the
@@ -64,9 +65,21 @@ def timed(fn, *args):
     return out, time.process_time() - c, time.perf_counter() - w
 
 
+def graded() -> None:
+    """The two check models as the grader calls them (budget, stop rule) with the reference, in this process."""
+    import solutions.keras as ref
+
+    fx = helpers.keras_module("fixtures")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    for question in ("build_stock_lstm", "build_forecaster"):
+        outcomes, cpu, wall = timed(fx.local_outcomes, dict(vars(ref)), [question])
+        ran = outcomes[f"{question}/train"].value.get("epochs_run", "all")
+        print(f"  {question:18s} cpu {cpu:5.2f} wall {wall:5.2f}  epochs run: {ran}  {fx.measure(question, outcomes)}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("question", choices=("stock", "forecast"))
+    p.add_argument("question", choices=("stock", "forecast", "graded"))
     p.add_argument("--window", type=int)
     p.add_argument("--batch", type=int)
     p.add_argument("--epochs", type=int)
@@ -74,8 +87,22 @@ def main() -> None:
     p.add_argument("--horizon", type=int, help="forecast: readings ahead (default: the budget's hours ahead)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--only", default="", help="labels containing this text")
+    p.add_argument(
+        "--mistakes",
+        default="",
+        help="also these catalogued wrong models (solutions/keras_mistakes.py), comma-separated",
+    )
+    p.add_argument(
+        "--per-epoch",
+        action="store_true",
+        help="stock: the metrics after every epoch (whole budget), the first epoch that reaches the "
+        "thresholds in force (where grading stops) and each control's best epoch",
+    )
     a = p.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")]
+    if a.question == "graded":
+        graded()
+        return
     budgets = helpers.keras_module("check.budgets")
     panel = _load_instructor("panel")
     question = "build_stock_lstm" if a.question == "stock" else "build_forecaster"
@@ -114,14 +141,39 @@ def main() -> None:
     )
     models = [(label, fn, False) for label, fn in panel.PANELS[question]]
     models += [(c[0], c[1], True) for c in panel.CONTROLS[question]]
+    if a.mistakes:
+        import solutions.keras_mistakes as wrong
+
+        models += [(f"mistake {name}", getattr(wrong, name), True) for name in a.mistakes.split(",")]
     worst: dict[str, float] = {}
     controls = []
+    per_epoch: list[dict] = []
+    if a.per_epoch:
+
+        class Record(harness.StopAtRmse):  # never stops: records the judge's ratios after every epoch
+            def on_epoch_end(self, epoch, logs=None):
+                per_epoch.append(metric(np.asarray(harness.predict_all(self.model, self.x), float).reshape(-1)))
+
+        harness.StopAtRmse = Record
+        b_now = budgets.budgets()
+        needed = {"vs_persistence": b_now.stock_max_vs_persistence, "vs_mean": b_now.stock_max_vs_mean}
     for label, fn, control in models:
         if a.only and a.only not in label:
             continue
         for seed in seeds:
-            out, cpu, wall = timed(harness.run, {question: fn}, X, y, Xt, window, seed, epochs, batch)
+            extra = (yt, 0.0) if a.per_epoch else ()
+            per_epoch.clear()
+            out, cpu, wall = timed(harness.run, {question: fn}, X, y, Xt, window, seed, epochs, batch, *extra)
             m = metric(np.asarray(out["pred"], float).reshape(-1))
+            if a.per_epoch:
+                reached = [i + 1 for i, e in enumerate(per_epoch) if all(e[k] <= needed[k] for k in needed)]
+                best = min(per_epoch, key=lambda e: max(e[k] / needed[k] for k in needed))
+                print(
+                    f"  {'control' if control else 'panel':7s} {label[:52]:52s} seed {seed}: verdict reached after "
+                    f"epoch {reached[0] if reached else 'never'}; best epoch "
+                    + " ".join(f"{k} {best[k]:.3f} ({best[k] / needed[k]:.2f} x threshold)" for k in needed),
+                    flush=True,
+                )
             shown = " ".join(f"{k} {v:.3f}" for k, v in m.items())
             print(
                 f"  {'control' if control else 'panel':7s} {label[:52]:52s} seed {seed}: {shown}  cpu {cpu:5.2f} wall {wall:5.2f}",

