@@ -95,7 +95,7 @@ def main() -> None:
     p.add_argument(
         "--per-epoch",
         action="store_true",
-        help="stock: the metrics after every epoch (whole budget), the first epoch that reaches the "
+        help="the metrics after every epoch (whole budget), the first epoch that reaches the "
         "thresholds in force (where grading stops) and each control's best epoch",
     )
     a = p.parse_args()
@@ -149,14 +149,19 @@ def main() -> None:
     controls = []
     per_epoch: list[dict] = []
     if a.per_epoch:
+        stop_class = "StopAtRmse" if a.question == "stock" else "StopAtMse"
 
-        class Record(harness.StopAtRmse):  # never stops: records the judge's ratios after every epoch
+        class Record(getattr(harness, stop_class)):  # never stops: records the judge's ratios after every epoch
             def on_epoch_end(self, epoch, logs=None):
                 per_epoch.append(metric(np.asarray(harness.predict_all(self.model, self.x), float).reshape(-1)))
 
-        harness.StopAtRmse = Record
+        setattr(harness, stop_class, Record)
         b_now = budgets.budgets()
-        needed = {"vs_persistence": b_now.stock_max_vs_persistence, "vs_mean": b_now.stock_max_vs_mean}
+        needed = (
+            {"vs_persistence": b_now.stock_max_vs_persistence, "vs_mean": b_now.stock_max_vs_mean}
+            if a.question == "stock"
+            else {"mse_ratio": b_now.forecast_max_ratio}
+        )
     for label, fn, control in models:
         if a.only and a.only not in label:
             continue

@@ -301,7 +301,8 @@ Section 1 showed that daily prices are close to a random walk: no model beats pe
 than persistence. Here: `vega_datasets`' hourly Seattle temperatures (a daily cycle), one
 reading every {forecast_every} hours, windows of {forecast_window} readings ({forecast_hours} hours: the whole daily
 cycle), predicting **{forecast_horizon} readings (6 hours) ahead** (standardised values). The
-grader needs an MSE at most {forecast_max} x the persistence forecast's (the window's last reading).
+grader needs an MSE at most {forecast_max} x the persistence forecast's (the window's last reading);
+it trains {forecast_epochs} epochs (batch {forecast_batch}) and stops after the first epoch that passes.
 
 Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
 (no activation), compiled with a regression loss: `loss="mse"` (or `"mae"`).""",

@@ -1,9 +1,10 @@
-"""Exercise 1's stock LSTM stops training once both RMSE checks pass (harness/stock.py ``stop_rmse``).
+"""Exercise 1's stock LSTM stops training once both RMSE checks pass (harness/stock.py
+``stop_rmse``), the forecaster once its MSE check passes (harness/forecast.py ``stop_mse``).
 
-Nothing trains here: the stop rule is checked against the judge on forecasts written by hand,
-the case's arguments against the calibrated thresholds, and the feedback's wording. The verdicts
-under the rule were measured on the panel and the controls, every epoch of the budget
-(``benchmarks/series_budgets.py stock --per-epoch``, README "Exercise 1").
+Nothing trains here: the stop rules are checked against the judges on forecasts written by hand,
+the cases' arguments against the calibrated thresholds, and the feedback's wording. The verdicts
+under the rules were measured on the panels and the controls, every epoch of the budget
+(``benchmarks/series_budgets.py stock|forecast --per-epoch``, README "Exercise 1", "The forecaster").
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ BUDGETS = keras_module("check.budgets")
 DATA = keras_module("check.datasets")
 JUDGE = keras_module("check.judging.stock")
 HARNESS = keras_module("harness.stock")
+SEQ = keras_module("check.judging.sequences")
+FORECAST = keras_module("harness.forecast")
 
 
 class _Model:
@@ -109,3 +112,60 @@ def test_the_feedback_says_how_much_of_the_budget_ran(ran, says):
     b = BUDGETS.budgets()
     assert b.stock["epochs"] == 20
     assert JUDGE._epochs_text(b, {"epochs_run": ran}) == says
+
+
+# ------------------------------------------------------------------ the forecaster
+
+
+def _forecaster_judged(pred) -> bool:
+    value = {"pred": np.asarray(pred)[:, None], "layers": (), "loss": "mse", "history": {}}
+    outcome = SimpleNamespace(ok=True, status="ok", error=None, value=value)
+    checks = SEQ.check_forecaster(None, SimpleNamespace(name="build_forecaster"), {"build_forecaster/train": outcome})
+    return checks[0].passed
+
+
+def _forecaster_stops(pred, needed) -> bool:
+    _, _, _, yte = DATA.forecast_data()
+    rows = np.arange(len(yte), dtype=np.float32)[:, None, None]
+    cb = FORECAST.StopAtMse(rows, yte, needed)
+    cb.set_model(_Model(pred))
+    cb.on_epoch_end(1)
+    return cb.model.stop_training
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.98, 0.995, 1.005, 1.02, 2.0])
+def test_the_forecaster_stops_exactly_when_the_judge_passes_it(factor):
+    needed = SEQ.forecast_stop_mse(BUDGETS.budgets())
+    _, _, _, yte = DATA.forecast_data()
+    off = np.sqrt(needed * factor)  # +-off on alternate windows: MSE exactly needed * factor
+    pred = (yte + off * np.where(np.arange(len(yte)) % 2, 1.0, -1.0)).astype(np.float32)
+    assert _forecaster_stops(pred, needed) is _forecaster_judged(pred) is (factor < 1)
+
+
+def test_the_forecasters_needed_mse_is_the_threshold_times_persistence_computed_from_the_series():
+    """Persistence 6 hours ahead straight from the temperatures: the reading `horizon` readings later."""
+    b = BUDGETS.budgets()
+    f = b.forecast
+    s = DATA.seattle_series()[:: f["every"]]
+    cut = int(len(s) * 0.7)
+    z = (s - s[:cut].mean()) / s[:cut].std()
+    last = np.arange(len(z) - f["horizon"])  # the window's last reading ...
+    target = last + f["horizon"]  # ... and the one it forecasts
+    test = (target >= cut) & (last >= f["window"] - 1)
+    want = b.forecast_max_ratio * np.mean((z[target[test]] - z[last[test]]) ** 2)
+    assert SEQ.forecast_stop_mse(b) == pytest.approx(want, rel=1e-5)
+    assert f["horizon"] * f["every"] == 6
+
+
+def test_the_forecasters_case_stops_when_grading_and_trains_the_budget_when_calibrating():
+    b = BUDGETS.budgets()
+    graded = FX.cases()["build_forecaster"][0].args
+    assert np.array_equal(graded[7], DATA.forecast_data()[3]) and graded[8] == SEQ.forecast_stop_mse(b)
+    assert FX.cases(seed=2)["build_forecaster"][0].args[8] is None
+
+
+def test_the_forecasters_feedback_says_how_much_of_the_budget_ran():
+    b = BUDGETS.budgets()
+    n = b.forecast["epochs"]
+    assert SEQ._forecast_epochs(b, {"epochs_run": 2}) == f"2 of {n} epochs (training stops once the check passes)"
+    assert SEQ._forecast_epochs(b, {"epochs_run": n}) == SEQ._forecast_epochs(b, {}) == f"{n} epochs"
