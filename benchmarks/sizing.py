@@ -1,6 +1,6 @@
 """How long grading takes: seconds per submission per core, for each assignment.
 
-    .venv/bin/python benchmarks/sizing.py [--reps 5] [ASSIGNMENT ...]
+    .venv/bin/python benchmarks/sizing.py [--reps 5] [--cores 0] [ASSIGNMENT ...]
 
 Grades a notebook filled from the reference (every check runs: the slowest honest
 submission) in one process, one at a time: a warm-up run, then --reps timed runs. Prints
@@ -10,6 +10,9 @@ process can account), the machine's load average before and after (other jobs sl
 time: a load above the core count means the run shared its cores), then the sizing formula:
 
     time for a class of N on C cores  ~  N x s / C      (s = seconds per submission per core)
+
+``--cores 0`` pins the run (and the sandbox and TensorFlow threads it starts) to one core: its
+wall time is then "seconds of one core", however many threads TensorFlow would have used.
 
 A batch pays one extra warm-up per worker process (imports, the assignment's fixtures).
 """
@@ -71,8 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("assignments", nargs="*", help="default: every assignment that exists")
     p.add_argument("--reps", type=int, default=5)
+    p.add_argument(
+        "--cores",
+        help="run on these cores only, e.g. 0 (comma-separated): every process of the run (grader, "
+        "sandbox, TensorFlow's threads) inherits it, so with one core the wall time is the time of one core",
+    )
     args = p.parse_args(argv)
     names = args.assignments or asg.available(ROOT)
+    if args.cores:
+        os.sched_setaffinity(0, {int(c) for c in args.cores.split(",")})
+        print(f"pinned to core(s) {args.cores}: every process of the run shares them")
     print(f"isolation: {sandbox.isolation_mode()}; {args.reps} timed runs each after a warm-up; one worker")
     print(f"load average before: {_load()} on {os.cpu_count()} cores")
     print(f"{'assignment':12s} {'points':>8s} {'s/submission/core':>18s} {'min..max wall':>15s}")
