@@ -26,6 +26,8 @@ from .datasets import (
     order_data,
 )
 from .generation import GENERATE, GENERATE_ALPHABET
+from .judging.sequences import forecast_stop_mse
+from .judging.stock import stock_stop_rmse
 
 
 def _harness(name: str) -> str:
@@ -121,7 +123,7 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
     Xd, yd, Xdt, _ = digits_split()
     Xt, yt, Xtt, _ = digits_split(5, 9)
     Xo, yo, Xot, _ = order_data()
-    Xf, yf, Xft, _ = forecast_data()
+    Xf, yf, Xft, yft = forecast_data()
     Xc, Yc, Xct, _, V, _ = char_data()
     g = goog_data()
     tr, ytr, va, yva = image_folder_data()
@@ -146,7 +148,18 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
             Case(
                 "train",
                 f"GOOG daily closes, windows of {int(g['window'])} days, the last {int(g['n_test'])} days held out",
-                (g["X_train"], g["y_train"], g["X_test"], int(g["window"]), k["seed"], k["epochs"], k["batch"]),
+                (
+                    g["X_train"],
+                    g["y_train"],
+                    g["X_test"],
+                    int(g["window"]),
+                    k["seed"],
+                    k["epochs"],
+                    k["batch"],
+                    g["y_test"],
+                    # grading stops training once both RMSE checks pass; calibration trains the whole budget
+                    None if seed is not None else stock_stop_rmse(b),
+                ),
                 harness=_harness("stock"),
                 compare=False,
                 seconds=60,
@@ -240,8 +253,20 @@ def cases(seed: int | None = None) -> dict[str, list[Case]]:
         "build_forecaster": [
             Case(
                 "train",
-                "hourly Seattle temperatures, 24-hour windows, 6 hours ahead",
-                (Xf, yf, Xft, f["window"], f["seed"], f["epochs"], f["batch"]),
+                f"Seattle temperatures every {f['every']} hours, windows of {f['window']} readings "
+                f"({f['window'] * f['every']} hours), {f['horizon'] * f['every']} hours ahead",
+                (
+                    Xf,
+                    yf,
+                    Xft,
+                    f["window"],
+                    f["seed"],
+                    f["epochs"],
+                    f["batch"],
+                    yft,
+                    # grading stops training once the check passes; calibration trains the whole budget
+                    None if seed is not None else forecast_stop_mse(b),
+                ),
                 harness=_harness("forecast"),
                 compare=False,
                 seconds=50,

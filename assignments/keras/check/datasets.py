@@ -90,19 +90,22 @@ def seattle_series() -> np.ndarray:
     return data.seattle_temps()["temp"].to_numpy(np.float64)
 
 
-@functools.cache
 def forecast_data():
-    """Windows of 24 hourly temperatures -> the temperature 6 hours after the window.
+    """Windows of ``window`` readings taken every ``every`` hours -> the reading ``horizon``
+    readings after the window (budgets().forecast: 12 readings 2 hours apart, 3 readings = 6
+    hours ahead). (One hour ahead, persistence is nearly unbeatable; six hours ahead the daily
+    cycle makes learning measurable.) First 70% of the series trains, the rest tests.
 
-    (One hour ahead, persistence is nearly unbeatable; six hours ahead the daily cycle
-    makes learning measurable.) First 70% of the series trains, the rest tests.
-
-    Standardised with the training period's mean and std. (X_train (n, 24, 1) float32,
-    y_train (n,) float32, X_test, y_test likewise.)
+    Standardised with the training period's mean and std. (X_train (n, window, 1) float32,
+    y_train (n,) float32, X_test, y_test likewise; built once per budget.)
     """
-    s = seattle_series()
-    forecast = budgets().forecast
-    w, h = forecast["window"], forecast["horizon"]
+    f = budgets().forecast
+    return _forecast_data(f["every"], f["window"], f["horizon"])
+
+
+@functools.cache
+def _forecast_data(every: int, w: int, h: int):
+    s = seattle_series()[::every]
     cut = int(len(s) * 0.7)
     mu, sd = s[:cut].mean(), s[:cut].std()
     z = (s - mu) / sd

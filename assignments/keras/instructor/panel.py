@@ -222,6 +222,19 @@ def forecaster_constant(window, n_features=1):
     return model
 
 
+def forecaster_last_reading(window, n_features=1):
+    """Negative control: a linear function of the window's last reading only (persistence, learnt),
+    as a model that keeps only the last time step would be; the daily cycle is out of its reach."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(window, n_features))
+    last = layers.Lambda(lambda x: x[:, -1, :1])(inputs)
+    model = keras.Model(inputs, layers.Dense(1)(last))
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    return model
+
+
 def _cats_dogs(convs: tuple, dense: int, optimizer: str, lr: float | None, output: str = "sigmoid", pool: str = "max"):
     def build_cats_dogs_cnn(input_shape=(150, 150, 3)):
         import keras
@@ -361,7 +374,10 @@ CONTROLS = {
         ("the reference head with SGD at 1e-6 (learns nothing)", _frozen_learner(_head("flatten", 64, "Adam", None)))
     ],
     "build_order_classifier": [("a bag of words (averaged embeddings)", order_bag_of_words)],
-    "build_forecaster": [("a learnt constant", forecaster_constant)],
+    "build_forecaster": [
+        ("a learnt constant", forecaster_constant),
+        ("a linear function of the window's last reading", forecaster_last_reading),
+    ],
     "build_cats_dogs_cnn": [
         ("no convolution: Flatten, Dense 64, sigmoid", cats_dogs_no_convolution),
         (

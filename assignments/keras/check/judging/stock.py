@@ -57,6 +57,26 @@ def stock_errors(pred: np.ndarray) -> dict:
     }
 
 
+def stock_stop_rmse(b) -> float:
+    """The scaled RMSE on the held-out days at which both RMSE checks pass with the budgets ``b``
+    (the harness stops training after the first epoch that reaches it). The judge's ratios are
+    in dollars, a scaled RMSE times the scaler's range: the range cancels."""
+    g = goog_data()
+    span = float(g["data_max"] - g["data_min"])
+    err = stock_errors(np.asarray(g["y_test"], float))
+    needed = min(b.stock_max_vs_persistence * err["persistence"], b.stock_max_vs_mean * err["mean"]) / span
+    return needed * (1 - 1e-9)  # the judge divides in floating point: ask for a hair less, never more
+
+
+def _epochs_text(b, v: dict) -> str:
+    """The budget, or how much of it ran when training stopped at the verdict (harness stop_rmse)."""
+    # from the sandbox: anything but a whole number of epochs within the budget shows the budget
+    planned, ran = b.stock["epochs"], last_number(v.get("epochs_run"), 0.0)
+    if np.isfinite(ran) and ran == int(ran) and 0 < ran < planned:
+        return f"{int(ran)} of {planned} epochs (training stops once both RMSE checks pass)"
+    return f"{planned} epochs"
+
+
 def check_stock(assignment, question, outcomes) -> list[Check]:
     b = budgets()  # the budgets and thresholds in force now
     o, v = outcome_value(outcomes, question)
@@ -123,6 +143,7 @@ def check_stock(assignment, question, outcomes) -> list[Check]:
             fail.diagnosis.append("stock_sequences_to_dense")
         return [fail, structure]
     pred = pred.reshape(-1)
+    budget = f"{_epochs_text(b, v)}, batch {b.stock['batch']}, seed {b.stock['seed']}"
     err = stock_errors(pred)
     vs_p, vs_m = err["model"] / err["persistence"], err["model"] / err["mean"]
     track = Check(
