@@ -202,3 +202,31 @@ def with_name(fn, name, value, *args):
             names.pop(name, None)
         else:
             names[name] = old
+
+
+def stop_at_error(x, y, needed, *, root):
+    """A Keras callback that ends training after the first epoch whose forecast of ``x`` is
+    within ``needed`` of ``y`` (n,): mean squared error, or its root with ``root``. The check
+    passes there and more epochs only cost time; a forecast that is not one value per row is
+    failed by the judge, so training goes on. Keras is imported here, not at the top: the
+    numpy-only harnesses import this module too."""
+    import keras
+
+    y = np.asarray(y, np.float64).reshape(-1)
+
+    class StopAtError(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pred = np.asarray(predict_all(self.model, x), np.float64)
+            if pred.size != y.size:
+                return
+            err = float(np.mean((pred.reshape(-1) - y) ** 2))
+            err = float(np.sqrt(err)) if root else err
+            if np.isfinite(err) and err <= float(needed):
+                self.model.stop_training = True
+
+    return StopAtError()
+
+
+def epochs_run(history, epochs):
+    """How many epochs fit() ran (fewer than ``epochs`` when a callback stopped it)."""
+    return len(next(iter(history.history.values()), [])) if history.history else int(epochs)

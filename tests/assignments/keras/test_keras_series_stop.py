@@ -54,7 +54,7 @@ def _forecast(rmse: float) -> np.ndarray:
 def _stops(pred, needed) -> bool:
     g = DATA.goog_data()
     rows = np.arange(len(g["y_test"]), dtype=np.float32)[:, None, None]  # the fake model's inputs
-    cb = HARNESS.StopAtRmse(rows, g["y_test"], needed)
+    cb = HARNESS.stop_at_rmse(rows, g["y_test"], needed)
     cb.set_model(_Model(pred))
     cb.on_epoch_end(4)
     return cb.model.stop_training
@@ -84,7 +84,7 @@ def test_forecasts_of_another_shape_or_not_finite_never_stop_training():
     n = len(g["y_test"])
     rows = np.arange(n, dtype=np.float32)[:, None, None]
     for pred in (np.zeros((n, 2)), np.full(n, np.nan)):
-        cb = HARNESS.StopAtRmse(rows, g["y_test"], 10.0)
+        cb = HARNESS.stop_at_rmse(rows, g["y_test"], 10.0)
         cb.set_model(_Model(pred))
         cb.on_epoch_end(0)
         assert cb.model.stop_training is False
@@ -127,7 +127,7 @@ def _forecaster_judged(pred) -> bool:
 def _forecaster_stops(pred, needed) -> bool:
     _, _, _, yte = DATA.forecast_data()
     rows = np.arange(len(yte), dtype=np.float32)[:, None, None]
-    cb = FORECAST.StopAtMse(rows, yte, needed)
+    cb = FORECAST.stop_at_mse(rows, yte, needed)
     cb.set_model(_Model(pred))
     cb.on_epoch_end(1)
     return cb.model.stop_training
