@@ -45,6 +45,18 @@ def cnn_run(tmp_path_factory):
     return a, path, run
 
 
+def _then_late(real, clock: Clock, seconds: float):
+    """``real``, after which the clock jumps well past a budget of ``seconds``: the first call
+    is judged in time, every later one is late."""
+
+    def first_then_late(*args, **kwargs):
+        result = real(*args, **kwargs)
+        clock.now += 10 * seconds
+        return result
+
+    return first_then_late
+
+
 def _details(q) -> list[str]:
     return [d for c in q.checks for d in c.details]
 
@@ -75,14 +87,7 @@ def test_questions_after_the_deadline_get_no_points_and_the_reason(cnn_run, monk
     keeps its points, every later one gets 0 and the message, and the row says why."""
     a, path, run = cnn_run
     clock = Clock()
-    real = pipeline.grade_question
-
-    def first_then_late(*args, **kwargs):
-        result = real(*args, **kwargs)
-        clock.now += 10 * a.total_seconds
-        return result
-
-    monkeypatch.setattr(pipeline, "grade_question", first_then_late)
+    monkeypatch.setattr(pipeline, "grade_question", _then_late(pipeline.grade_question, clock, a.total_seconds))
     result, _ = pipeline.grade_notebook(a, path, run, clock=clock)
     first, *rest = result.questions
     assert first.points == first.max_points > 0
@@ -104,14 +109,7 @@ def test_cases_after_the_deadline_fail_and_the_cases_before_keep_their_credit(cn
     assert len(compared) >= 2, q.name
     clock = Clock()
     deadline = budget.Deadline(a.total_seconds, clock)
-    real = score.grade_case
-
-    def first_then_late(*args, **kwargs):
-        result = real(*args, **kwargs)
-        clock.now += 10 * a.total_seconds
-        return result
-
-    monkeypatch.setattr(score, "grade_case", first_then_late)
+    monkeypatch.setattr(score, "grade_case", _then_late(score.grade_case, clock, a.total_seconds))
     outcomes = {pipeline.call_id(q.name, c): run.calls[pipeline.call_id(q.name, c)] for c in q.cases}
     result = score.grade_question(a, q, outcomes, others=run.calls, deadline=deadline)
     late = [c for c in result.checks if c.label.endswith("not checked in time")]

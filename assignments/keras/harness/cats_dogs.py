@@ -24,6 +24,7 @@ from .common import (
     loss_name,
     predict_all,
     require_compiled,
+    write_images,
 )
 
 
@@ -101,18 +102,6 @@ class StopAtThreshold(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def write_bitmaps(folder, images, labels):
-    # images uint8 (n, H, W, 3), labels (n,) 0/1 -> folder/cats/0000.bmp, folder/dogs/0001.bmp, ...
-    # Bitmaps, not PNG: the same pixels read back (lossless both), written about 4x faster (600
-    # images of 48 x 48: 0.05 s of CPU instead of 0.2) and decoded faster by image_dataset_from_directory.
-    from PIL import Image
-
-    for i, (img, lab) in enumerate(zip(images, labels)):
-        sub = os.path.join(folder, "cats" if lab == 0 else "dogs")
-        os.makedirs(sub, exist_ok=True)
-        Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.bmp"))
-
-
 def run(
     namespace,
     train_images,
@@ -128,8 +117,8 @@ def run(
     size = int(train_images.shape[1])
     root = tempfile.mkdtemp(prefix="keras_cats_dogs_")
     try:
-        write_bitmaps(os.path.join(root, "train"), train_images, train_labels)
-        write_bitmaps(os.path.join(root, "validation"), val_images, val_labels)
+        write_images(os.path.join(root, "train"), train_images, train_labels, "bmp")
+        write_images(os.path.join(root, "validation"), val_images, val_labels, "bmp")
         keras.utils.set_random_seed(int(seed))
         aug, used, moves, aug_layers = _augmentation(namespace, train_images)
         read = dict(image_size=(size, size), batch_size=int(batch), label_mode="binary", verbose=False)

@@ -154,14 +154,17 @@ def require_compiled(model, name):
         raise RuntimeError(name + " must return a compiled model (call model.compile(...) before returning it)")
 
 
-def write_images(folder, images, labels):
+def write_images(folder, images, labels, ext="png"):
     # images uint8 (n, H, W, 3), labels (n,) 0/1 -> folder/cats/0000.png, folder/dogs/0001.png, ...
+    # ext "bmp": the same pixels read back (lossless both), written about 4x faster (600 images of
+    # 48 x 48: 0.05 s of CPU instead of 0.2) and decoded faster by image_dataset_from_directory;
+    # PNG where the student's own code reads the folders
     from PIL import Image
 
     for i, (img, lab) in enumerate(zip(images, labels)):
         sub = os.path.join(folder, "cats" if lab == 0 else "dogs")
         os.makedirs(sub, exist_ok=True)
-        Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.png"))
+        Image.fromarray(img).save(os.path.join(sub, f"{i:04d}.{ext}"))
 
 
 def grader_augmentation():

@@ -115,7 +115,7 @@ def _value(epochs_run) -> dict:
     }
 
 
-EPOCHS = BUDGETS.budgets().cats_dogs["epochs"]  # the budget in force (12 since 2026-12-05)
+EPOCHS = BUDGETS.budgets().cats_dogs["epochs"]  # the budget in force (8 since 2026-12-05)
 
 
 @pytest.mark.parametrize(

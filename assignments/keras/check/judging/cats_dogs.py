@@ -9,7 +9,9 @@ from deepgrade.portable.feedback import Check
 from ..budgets import budgets
 from ..datasets import cats_dogs_data, photo_folder
 from ..plots import with_curves
-from .common import failed_check, last_number, layer_types, outcome_value
+from .common import epochs_text, failed_check, last_number, layer_types, outcome_value
+
+CATS_STOP_WHY = "training stops once the accuracy both checks need is reached"
 
 
 def _binary_pred(pred: np.ndarray, n: int, cut: float = 0.5) -> np.ndarray | None:
@@ -141,7 +143,7 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
     # accuracy read at 0.5 is not the model's, and the mistake keeps at most a quarter of the question
     not_probabilities = "cats_no_sigmoid" in structure.diagnosis
     acc_check = Check(
-        f"accuracy on {len(d['val'])} held-out images after {_epochs_run(v, budget, c['epochs'])}: {acc:.1%} "
+        f"accuracy on {len(d['val'])} held-out images after {epochs_text(v, c['epochs'], CATS_STOP_WHY, budget)}: {acc:.1%} "
         f"(needs {b.cats_dogs_min_accuracy:.1%})",
         acc >= b.cats_dogs_min_accuracy and not not_probabilities,
         2.0,
@@ -180,15 +182,6 @@ def check_cats_dogs(assignment, question, outcomes) -> list[Check]:
         ]
         acc_check.diagnosis += _augmentation_diagnosis(v)
     return [with_curves(acc_check, "build_cats_dogs_cnn", v), control, structure]
-
-
-def _epochs_run(v: dict, budget: str, planned: int) -> str:
-    """The budget, or how much of it ran when training stopped at the verdict (harness stop_at)."""
-    # from the sandbox: anything but a whole number of epochs within the budget shows the budget
-    ran = last_number(v.get("epochs_run"), 0.0)
-    if np.isfinite(ran) and ran == int(ran) and 0 < ran < planned:
-        return f"{int(ran)} of {budget} (training stops once the accuracy both checks need is reached)"
-    return budget
 
 
 def _augmentation_diagnosis(v: dict) -> list[str]:

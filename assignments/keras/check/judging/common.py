@@ -43,6 +43,17 @@ def last_number(x, default=None):
         return default
 
 
+def epochs_text(v: dict, planned: int, why: str, budget: str | None = None) -> str:
+    """The budget (``budget``, else "N epochs"), or how much of it ran when the harness stopped
+    training at the verdict: "4 of <budget> (<why>)". ``v["epochs_run"]`` comes from the sandbox:
+    anything but a whole number of epochs within the budget shows the budget."""
+    shown = budget if budget is not None else f"{planned} epochs"
+    ran = last_number(v.get("epochs_run"), 0.0)
+    if np.isfinite(ran) and ran == int(ran) and 0 < ran < planned:
+        return f"{int(ran)} of {shown} ({why})"
+    return shown
+
+
 # Keras' names for the regression losses (lower case, without "_"): what "a regression loss" accepts
 REGRESSION_LOSSES = frozenset(
     {"mse", "meansquarederror", "mae", "meanabsoluteerror", "huber", "logcosh", "msle", "meansquaredlogarithmicerror"}

@@ -10,7 +10,7 @@ from deepgrade.portable.feedback import Check
 from ..budgets import budgets
 from ..datasets import char_data, forecast_data, order_data
 from ..plots import with_curves
-from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
+from .common import REGRESSION_LOSSES, epochs_text, failed_check, last_number, layer_types, loss_key, outcome_value
 
 
 def _sequence_output_check(v: dict) -> Check:
@@ -170,11 +170,7 @@ def forecast_stop_mse(b) -> float:
 
 def _forecast_epochs(b, v: dict) -> str:
     """The budget, or how much of it ran when training stopped at the verdict (harness stop_mse)."""
-    # from the sandbox: anything but a whole number of epochs within the budget shows the budget
-    planned, ran = b.forecast["epochs"], last_number(v.get("epochs_run"), 0.0)
-    if np.isfinite(ran) and ran == int(ran) and 0 < ran < planned:
-        return f"{int(ran)} of {planned} epochs (training stops once the check passes)"
-    return f"{planned} epochs"
+    return epochs_text(v, b.forecast["epochs"], "training stops once the check passes")
 
 
 def check_forecaster(assignment, question, outcomes) -> list[Check]:

@@ -10,7 +10,7 @@ from deepgrade.portable.feedback import Check
 from ..budgets import budgets
 from ..datasets import goog_data
 from ..plots import with_curves, with_price_plot
-from .common import REGRESSION_LOSSES, failed_check, last_number, layer_types, loss_key, outcome_value
+from .common import REGRESSION_LOSSES, epochs_text, failed_check, last_number, layer_types, loss_key, outcome_value
 
 
 def check_split_order(assignment, question, outcomes) -> list[Check]:
@@ -70,11 +70,7 @@ def stock_stop_rmse(b) -> float:
 
 def _epochs_text(b, v: dict) -> str:
     """The budget, or how much of it ran when training stopped at the verdict (harness stop_rmse)."""
-    # from the sandbox: anything but a whole number of epochs within the budget shows the budget
-    planned, ran = b.stock["epochs"], last_number(v.get("epochs_run"), 0.0)
-    if np.isfinite(ran) and ran == int(ran) and 0 < ran < planned:
-        return f"{int(ran)} of {planned} epochs (training stops once both RMSE checks pass)"
-    return f"{planned} epochs"
+    return epochs_text(v, b.stock["epochs"], "training stops once both RMSE checks pass")
 
 
 def check_stock(assignment, question, outcomes) -> list[Check]:
